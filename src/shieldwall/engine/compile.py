@@ -1,0 +1,297 @@
+"""Scenario -> compiled arrays: the one place where validated models become the plain NumPy
+arrays the kernel runs on. Geometry (launch spread, target allocation, paths, track times,
+engagement windows) is fixed here for a given scenario and seed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from shieldwall.catalog.builtin import builtin_catalog
+from shieldwall.catalog.model import THREAT_CLASSES, Catalog, ThreatType
+from shieldwall.engine.geometry import LocalFrame
+from shieldwall.engine.paths import G_MPS2, engagement_windows, track_times
+from shieldwall.scenario.model import Battery, Raid, Scenario, TargetByKind
+
+MAX_STEP_S = 5.0
+STEP_M = 250.0  # path sampling: one sample every ~250 m of flight
+
+
+@dataclass
+class Compiled:
+    """Everything the kernel needs, plus the ids to label its output."""
+
+    name: str
+    frame: LocalFrame
+    asset_ids: list[str]
+    asset_value: np.ndarray
+    battery_ids: list[str]
+    interceptor_ids: list[str]
+    interceptor_cost_usd: np.ndarray
+    threat_type_ids: list[str]
+    threat_type_class: list[str]
+    threat_raid: list[str]
+    n_threats: int
+    shots_per_threat: int
+    stock: np.ndarray  # [battery, interceptor] rounds
+    geo: tuple
+    thr: tuple
+    bat: tuple
+    itc: tuple
+    pairs: tuple
+    doc: tuple
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def threat_type(self) -> np.ndarray:
+        return self.thr[0]
+
+
+def compile_scenario(scenario: Scenario, seed: int) -> Compiled:
+    catalog = scenario.catalog.merged_over(builtin_catalog())
+    if scenario.origin is not None:
+        frame = LocalFrame(scenario.origin.lat, scenario.origin.lon)
+    else:
+        frame = LocalFrame(float(np.mean([a.lat for a in scenario.assets])),
+                           float(np.mean([a.lon for a in scenario.assets])))
+    geometry_rng = np.random.default_rng(np.random.SeedSequence([seed, 0x6E0]))
+
+    asset_ids = [a.id for a in scenario.assets]
+    asset_value = np.array([a.value for a in scenario.assets], float)
+    ax, ay = frame.to_local([a.lat for a in scenario.assets], [a.lon for a in scenario.assets])
+
+    type_ids: list[str] = []
+    for raid in scenario.raids:
+        for tid in [raid.threat] + ([raid.decoys.threat] if raid.decoys else []):
+            if tid not in type_ids:
+                type_ids.append(tid)
+    types = [catalog.threats[t] for t in type_ids]
+
+    itc_ids: list[str] = []
+    for battery in scenario.batteries:
+        for iid in battery.interceptors:
+            if iid not in itc_ids:
+                itc_ids.append(iid)
+
+    threats = _expand_raids(scenario, catalog, frame, type_ids, ax, ay, geometry_rng)
+    geo, flight, step, vmax = _paths(threats, types)
+    n_thr = len(threats["type"])
+    th_type = np.asarray(threats["type"], np.int64)
+    th_class = np.array([THREAT_CLASSES.index(types[t].threat_class) for t in th_type], np.int64)
+    th_target = np.asarray(threats["target"], np.int64)
+    damage = np.array([types[t].damage_fraction for t in th_type])
+    decoy = np.array([types[t].decoy for t in th_type], bool)
+
+    networks = _networks(scenario)
+    sensors = _sensors(scenario, catalog, frame, networks)
+    rcs = np.array([types[t].rcs_m2 for t in th_type])
+    track_rel = track_times(geo, flight, step, rcs, *sensors, len(networks))
+    track_any = track_rel.min(axis=1) if track_rel.shape[1] else np.full(n_thr, np.inf)
+
+    bat, bat_arrays = _batteries(scenario, catalog, frame, itc_ids, networks)
+    itc = _interceptors(catalog, itc_ids, type_ids)
+    pj, pb, pk_, po, pc = engagement_windows(
+        geo, flight, step, th_type, th_class, track_rel,
+        bat_arrays["x"], bat_arrays["y"], bat_arrays["net"], bat_arrays["has"], bat_arrays["engage"],
+        *itc[:6])
+    order = np.lexsort((po, pk_, pb, pj))
+    pj, pb, pk_, po, pc = pj[order], pb[order], pk_[order], po[order], pc[order]
+    pair_off = np.searchsorted(pj, np.arange(n_thr + 1)).astype(np.int64)
+    first_open = np.full(n_thr, np.inf)
+    last_close = np.full(n_thr, -np.inf)
+    np.minimum.at(first_open, pj, po)
+    np.maximum.at(last_close, pj, pc)
+
+    doctrine = scenario.doctrine
+    salvo = np.array([doctrine.per_class("salvo", c) for c in THREAT_CLASSES], np.int64)
+    max_eng = np.array([doctrine.per_class("max_engagements", c) for c in THREAT_CLASSES], np.int64)
+    doc = (salvo, max_eng, float(doctrine.decision_interval_s), float(doctrine.assess_s),
+           float(doctrine.cost_weight))
+
+    thr = (th_type, th_class, th_target,
+           asset_value[th_target] * damage,  # what the battle manager believes is at stake
+           np.where(decoy, 0.0, damage),  # what a leak really destroys
+           np.array([types[t].reliability for t in th_type]),
+           np.asarray(threats["launch_s"], float), np.asarray(threats["window_s"], float),
+           np.array([types[t].cost_usd for t in th_type]),
+           flight, step, vmax, first_open, last_close, track_any)
+    return Compiled(
+        name=scenario.name, frame=frame, asset_ids=asset_ids, asset_value=asset_value,
+        battery_ids=[b.id for b in scenario.batteries], interceptor_ids=itc_ids,
+        interceptor_cost_usd=itc[6].copy(), threat_type_ids=type_ids,
+        threat_type_class=[t.threat_class for t in types], threat_raid=threats["raid"],
+        n_threats=n_thr, shots_per_threat=int(np.max(salvo * max_eng)),
+        stock=bat[4].copy(), geo=geo, thr=thr, bat=bat, itc=itc,
+        pairs=(pair_off, pb, pk_, po, pc), doc=doc,
+        extra={"asset_xy": np.column_stack([ax, ay]), "track_rel": track_rel,
+               "battery_xy": np.column_stack([bat_arrays["x"], bat_arrays["y"]])},
+    )
+
+
+def _allocate(count: int, weights: np.ndarray) -> np.ndarray:
+    """Split ``count`` in proportion to ``weights`` by largest remainder (deterministic)."""
+    w = np.asarray(weights, float)
+    w = np.ones_like(w) if w.sum() <= 0 else w
+    exact = count * w / w.sum()
+    base = np.floor(exact).astype(int)
+    rest = count - base.sum()
+    base[np.argsort(-(exact - base), kind="stable")[:rest]] += 1
+    return base
+
+
+def _raid_targets(raid: Raid, count: int, scenario: Scenario) -> list[int]:
+    if isinstance(raid.target, TargetByKind):
+        idx = [i for i, a in enumerate(scenario.assets) if a.kind == raid.target.kind]
+        split = _allocate(count, np.array([scenario.assets[i].value for i in idx]))
+        return [i for i, n in zip(idx, split) for _ in range(n)]
+    target = next(i for i, a in enumerate(scenario.assets) if a.id == raid.target)
+    return [target] * count
+
+
+def _expand_raids(scenario: Scenario, catalog: Catalog, frame: LocalFrame, type_ids: list[str],
+                  ax: np.ndarray, ay: np.ndarray, rng: np.random.Generator) -> dict:
+    out: dict[str, list] = {k: [] for k in ("type", "target", "launch_s", "window_s", "raid", "verts")}
+    for raid in scenario.raids:
+        lx, ly = frame.to_local(raid.launch.lat, raid.launch.lon)
+        wx, wy = frame.to_local([w.lat for w in raid.waypoints], [w.lon for w in raid.waypoints])
+        groups = [(raid.threat, raid.count)] + ([(raid.decoys.threat, raid.decoys.count)] if raid.decoys else [])
+        for tid, count in groups:
+            ballistic = catalog.threats[tid].threat_class == "ballistic"
+            radius = 1000.0 * raid.launch.spread_km * np.sqrt(rng.random(count))
+            angle = 2 * np.pi * rng.random(count)
+            for i, target in enumerate(_raid_targets(raid, count, scenario)):
+                start = (float(lx) + radius[i] * np.cos(angle[i]), float(ly) + radius[i] * np.sin(angle[i]))
+                middle = [] if ballistic else list(zip(np.atleast_1d(wx).tolist(), np.atleast_1d(wy).tolist()))
+                out["verts"].append([start, *middle, (float(ax[target]), float(ay[target]))])
+                out["type"].append(type_ids.index(tid))
+                out["target"].append(target)
+                out["launch_s"].append(raid.time_s)
+                out["window_s"].append(raid.window_s)
+                out["raid"].append(raid.id)
+    return out
+
+
+def _paths(threats: dict, types: list[ThreatType]) -> tuple[tuple, np.ndarray, np.ndarray, np.ndarray]:
+    n = len(threats["type"])
+    off = np.zeros(n + 1, np.int64)
+    xs: list[float] = []
+    ys: list[float] = []
+    ts: list[float] = []
+    is_ball = np.zeros(n, bool)
+    alt = np.zeros(n)
+    apogee = np.zeros(n)
+    flight = np.zeros(n)
+    step = np.zeros(n)
+    vmax = np.zeros(n)
+    for j, (tp, verts) in enumerate(zip(threats["type"], threats["verts"])):
+        kind = types[tp]
+        v = np.asarray(verts, float)
+        seg = np.hypot(*np.diff(v, axis=0).T)
+        if kind.threat_class == "ballistic":
+            ground = float(seg.sum())
+            h = 1000.0 * kind.apogee_km if kind.apogee_km else max(ground / 4.0, 1.0)
+            t_flight = 2.0 * np.sqrt(2.0 * h / G_MPS2)
+            is_ball[j] = True
+            apogee[j] = h
+            times = np.array([0.0, t_flight])
+            v = v[[0, -1]]
+            vmax[j] = float(np.hypot(ground / t_flight, np.sqrt(2.0 * G_MPS2 * h)))
+        else:
+            speed = float(kind.speed_mps or 1.0)
+            times = np.concatenate([[0.0], np.cumsum(seg) / speed])
+            alt[j] = float(kind.altitude_m or 0.0)
+            vmax[j] = speed
+        flight[j] = max(float(times[-1]), 1e-6)
+        step[j] = min(MAX_STEP_S, STEP_M / vmax[j])
+        xs.extend(v[:, 0])
+        ys.extend(v[:, 1])
+        ts.extend(times)
+        off[j + 1] = len(xs)
+    geo = (is_ball, off, np.array(xs), np.array(ys), np.array(ts), alt, apogee)
+    return geo, flight, step, vmax
+
+
+def _networks(scenario: Scenario) -> list[str]:
+    names: list[str] = []
+    for unit in [*scenario.batteries, *scenario.radars]:
+        if unit.network not in names:
+            names.append(unit.network)
+    return names
+
+
+def _sensors(scenario: Scenario, catalog: Catalog, frame: LocalFrame, networks: list[str]) -> tuple:
+    rows = [(b.lat, b.lon, catalog.systems[b.system].radar_height_m,
+             1000.0 * catalog.systems[b.system].radar_range_km, networks.index(b.network))
+            for b in scenario.batteries]
+    rows += [(r.lat, r.lon, catalog.radars[r.type].height_m, 1000.0 * catalog.radars[r.type].range_km,
+              networks.index(r.network)) for r in scenario.radars]
+    if not rows:
+        return (np.zeros(0), np.zeros(0), np.zeros(0), np.zeros(0), np.zeros(0, np.int64))
+    lat, lon, h, rng_m, net = (np.array(c) for c in zip(*rows))
+    x, y = frame.to_local(lat, lon)
+    return (np.atleast_1d(x), np.atleast_1d(y), h.astype(float), rng_m.astype(float), net.astype(np.int64))
+
+
+def _launcher_split(battery: Battery, launchers: int, caps: dict[str, int]) -> dict[str, int]:
+    """Launchers per interceptor type: the scenario's map, else by rounds needed, >= 1 each."""
+    if battery.launchers:
+        return dict(battery.launchers)
+    stocked = [k for k, n in battery.interceptors.items() if n > 0]
+    if not stocked:
+        return {}
+    need = np.array([np.ceil(battery.interceptors[k] / caps[k]) for k in stocked])
+    if need.sum() <= launchers:
+        split = need.astype(int)
+    elif launchers >= len(stocked):
+        split = 1 + _allocate(launchers - len(stocked), need)
+    else:
+        split = np.array([1 if i < launchers else 0 for i in range(len(stocked))])
+    return dict(zip(stocked, split.tolist()))
+
+
+def _batteries(scenario: Scenario, catalog: Catalog, frame: LocalFrame, itc_ids: list[str],
+               networks: list[str]) -> tuple[tuple, dict]:
+    n_b, n_k = len(scenario.batteries), len(itc_ids)
+    stock = np.zeros((n_b, n_k), np.int64)
+    n_launch = np.zeros((n_b, n_k), np.int64)
+    cap = np.ones((n_b, n_k), np.int64)
+    channels = np.zeros(n_b, np.int64)
+    reload_s = np.zeros(n_b)
+    engage = np.ones((n_b, len(THREAT_CLASSES)), bool)
+    for b, battery in enumerate(scenario.batteries):
+        system = catalog.systems[battery.system]
+        channels[b] = system.fire_channels
+        reload_s[b] = system.reload_s
+        caps = {k: catalog.interceptors[k].rounds_per_launcher or system.rounds_per_launcher
+                for k in battery.interceptors}
+        for kid, n in _launcher_split(battery, system.launchers, caps).items():
+            n_launch[b, itc_ids.index(kid)] = n
+        for kid, n in battery.interceptors.items():
+            k = itc_ids.index(kid)
+            stock[b, k] = n
+            cap[b, k] = caps[kid]
+        if battery.engage is not None:
+            engage[b] = [c in battery.engage for c in THREAT_CLASSES]
+    x, y = frame.to_local([b.lat for b in scenario.batteries], [b.lon for b in scenario.batteries])
+    x, y = np.atleast_1d(x).astype(float), np.atleast_1d(y).astype(float)
+    arrays = {"x": x, "y": y, "net": np.array([networks.index(b.network) for b in scenario.batteries], np.int64),
+              "has": (stock > 0) & (n_launch > 0), "engage": engage}
+    return (x, y, channels, reload_s, stock, n_launch, cap), arrays
+
+
+def _interceptors(catalog: Catalog, itc_ids: list[str], type_ids: list[str]) -> tuple:
+    kinds = [catalog.interceptors[k] for k in itc_ids]
+    pk = np.zeros((len(kinds), len(type_ids)))
+    for k, kind in enumerate(kinds):
+        for t, tid in enumerate(type_ids):
+            cls = catalog.threats[tid].threat_class
+            pk[k, t] = kind.pk.get(tid, kind.pk.get(cls, 0.0))
+    return (np.array([k.speed_mps for k in kinds], float),
+            np.array([1000.0 * k.min_range_km for k in kinds], float),
+            np.array([1000.0 * k.max_range_km for k in kinds], float),
+            np.array([k.min_altitude_m for k in kinds], float),
+            np.array([k.max_altitude_m for k in kinds], float),
+            pk,
+            np.array([k.cost_usd for k in kinds], float),
+            np.array([k.rounds_per_shot for k in kinds], np.int64))

@@ -1,0 +1,184 @@
+"""Threat trajectories and the geometry computed once per run: track times and engagement
+windows. Compiled with numba because both are loops over threats x sensors x path samples.
+
+A path is stored as vertices (east_m, north_m) with the flight time at each vertex. Drones and
+cruise missiles fly the polyline at constant altitude; a ballistic path has two vertices and a
+parabolic altitude profile z(f) = 4 h f (1 - f) over the fraction f of ground range flown.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+G_MPS2 = 9.80665
+
+
+@njit(cache=True)
+def position(j, tau, geo):  # type: ignore[no-untyped-def]
+    """(east_m, north_m, alt_m) of threat j at time tau_s after its launch."""
+    is_ball, vert_off, vert_x, vert_y, vert_t, th_alt, th_apogee = geo
+    o = vert_off[j]
+    e = vert_off[j + 1]
+    if is_ball[j]:
+        f = tau / vert_t[o + 1]
+        if f < 0.0:
+            f = 0.0
+        elif f > 1.0:
+            f = 1.0
+        x = vert_x[o] + f * (vert_x[o + 1] - vert_x[o])
+        y = vert_y[o] + f * (vert_y[o + 1] - vert_y[o])
+        return x, y, 4.0 * th_apogee[j] * f * (1.0 - f)
+    if tau <= vert_t[o]:
+        return vert_x[o], vert_y[o], th_alt[j]
+    if tau >= vert_t[e - 1]:
+        return vert_x[e - 1], vert_y[e - 1], th_alt[j]
+    lo = o
+    hi = e - 1
+    while hi - lo > 1:  # largest lo with vert_t[lo] <= tau
+        mid = (lo + hi) // 2
+        if vert_t[mid] <= tau:
+            lo = mid
+        else:
+            hi = mid
+    span = vert_t[lo + 1] - vert_t[lo]
+    f = 0.0 if span <= 0.0 else (tau - vert_t[lo]) / span
+    x = vert_x[lo] + f * (vert_x[lo + 1] - vert_x[lo])
+    y = vert_y[lo] + f * (vert_y[lo + 1] - vert_y[lo])
+    return x, y, th_alt[j]
+
+
+@njit(cache=True)
+def _segment_distance(px, py, ax, ay, bx, by):  # type: ignore[no-untyped-def]
+    dx = bx - ax
+    dy = by - ay
+    den = dx * dx + dy * dy
+    f = 0.0 if den <= 0.0 else ((px - ax) * dx + (py - ay) * dy) / den
+    f = min(1.0, max(0.0, f))
+    qx = ax + f * dx - px
+    qy = ay + f * dy - py
+    return np.sqrt(qx * qx + qy * qy)
+
+
+@njit(cache=True)
+def min_ground_distance(j, px, py, geo):  # type: ignore[no-untyped-def]
+    """Closest ground distance from a point to threat j's ground track: a cheap pre-filter."""
+    vert_off, vert_x, vert_y = geo[1], geo[2], geo[3]
+    best = np.inf
+    for v in range(vert_off[j], vert_off[j + 1] - 1):
+        d = _segment_distance(px, py, vert_x[v], vert_y[v], vert_x[v + 1], vert_y[v + 1])
+        best = min(best, d)
+    if vert_off[j + 1] - vert_off[j] == 1:
+        v = vert_off[j]
+        best = np.sqrt((px - vert_x[v]) ** 2 + (py - vert_y[v]) ** 2)
+    return best
+
+
+@njit(cache=True)
+def track_times(geo, flight_s, step_s, rcs_m2, sen_x, sen_y, sen_h, sen_range_m, sen_net, n_net):  # type: ignore[no-untyped-def]
+    """First time after launch at which each network holds a track on each threat (inf: never).
+
+    A sensor detects when the slant range is inside its range scaled by rcs^(1/4) and the
+    ground range inside the 4/3-earth radar horizon."""
+    n_thr = flight_s.shape[0]
+    out = np.full((n_thr, n_net), np.inf)
+    for j in range(n_thr):
+        scale = rcs_m2[j] ** 0.25
+        found = 0
+        n_steps = int(np.ceil(flight_s[j] / step_s[j])) + 1
+        for i in range(n_steps):
+            tau = min(i * step_s[j], flight_s[j])
+            x, y, z = position(j, tau, geo)
+            for s in range(sen_x.shape[0]):
+                net = sen_net[s]
+                if out[j, net] < np.inf:
+                    continue
+                dx = x - sen_x[s]
+                dy = y - sen_y[s]
+                ground = np.sqrt(dx * dx + dy * dy)
+                horizon = 4120.0 * (np.sqrt(sen_h[s]) + np.sqrt(max(z, 0.0)))
+                if ground > horizon:
+                    continue
+                dz = z - sen_h[s]
+                if np.sqrt(ground * ground + dz * dz) <= sen_range_m[s] * scale:
+                    out[j, net] = tau
+                    found += 1
+            if found == n_net:
+                break
+    return out
+
+
+@njit(cache=True)
+def engagement_windows(geo, flight_s, step_s, th_type, th_class, track_rel,  # type: ignore[no-untyped-def]
+                       bat_x, bat_y, bat_net, bat_has, bat_engage,
+                       itc_speed, itc_minr, itc_maxr, itc_minalt, itc_maxalt, itc_pk):
+    """Fire-time windows (relative to launch) per (threat, battery, interceptor type).
+
+    On the path's time grid, an intercept at tau_i is feasible when the point is inside the
+    envelope; it needs firing at tau_f = tau_i - slant_range / speed, which must come after the
+    network's track. Consecutive feasible samples form one window [min tau_f, max tau_f]."""
+    n_thr = flight_s.shape[0]
+    n_bat, n_itc = bat_has.shape
+    cap = 16
+    out_j = np.empty(cap, np.int64)
+    out_b = np.empty(cap, np.int64)
+    out_k = np.empty(cap, np.int64)
+    out_open = np.empty(cap)
+    out_close = np.empty(cap)
+    n = 0
+    for j in range(n_thr):
+        n_steps = int(np.ceil(flight_s[j] / step_s[j])) + 1
+        xs = np.empty(n_steps)
+        ys = np.empty(n_steps)
+        zs = np.empty(n_steps)
+        taus = np.empty(n_steps)
+        for i in range(n_steps):
+            tau = min(i * step_s[j], flight_s[j])
+            taus[i] = tau
+            xs[i], ys[i], zs[i] = position(j, tau, geo)
+        for b in range(n_bat):
+            if not bat_engage[b, th_class[j]]:
+                continue
+            t_track = track_rel[j, bat_net[b]]
+            if t_track == np.inf:
+                continue
+            near = min_ground_distance(j, bat_x[b], bat_y[b], geo)
+            for k in range(n_itc):
+                if not bat_has[b, k] or itc_pk[k, th_type[j]] <= 0.0 or near > itc_maxr[k]:
+                    continue
+                lo = np.inf
+                hi = -np.inf
+                for i in range(n_steps - 1):  # the last sample is the impact itself
+                    dx = xs[i] - bat_x[b]
+                    dy = ys[i] - bat_y[b]
+                    d = np.sqrt(dx * dx + dy * dy + zs[i] * zs[i])
+                    tau_f = taus[i] - d / itc_speed[k]
+                    ok = (itc_minr[k] <= d <= itc_maxr[k] and itc_minalt[k] <= zs[i] <= itc_maxalt[k]
+                          and tau_f >= t_track and tau_f >= 0.0)
+                    if ok:
+                        lo = min(lo, tau_f)
+                        hi = max(hi, tau_f)
+                    if (not ok or i == n_steps - 2) and lo <= hi:
+                        if n == cap:
+                            cap *= 2
+                            out_j = _grow(out_j, cap)
+                            out_b = _grow(out_b, cap)
+                            out_k = _grow(out_k, cap)
+                            out_open = _grow(out_open, cap)
+                            out_close = _grow(out_close, cap)
+                        out_j[n] = j
+                        out_b[n] = b
+                        out_k[n] = k
+                        out_open[n] = lo
+                        out_close[n] = hi
+                        n += 1
+                        lo = np.inf
+                        hi = -np.inf
+    return out_j[:n].copy(), out_b[:n].copy(), out_k[:n].copy(), out_open[:n].copy(), out_close[:n].copy()
+
+
+@njit(cache=True)
+def _grow(a, cap):  # type: ignore[no-untyped-def]
+    out = np.empty(cap, a.dtype)
+    out[: a.shape[0]] = a
+    return out
