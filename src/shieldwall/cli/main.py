@@ -25,8 +25,10 @@ def _guard(fn, *args, **kwargs):  # type: ignore[no-untyped-def]
         return fn(*args, **kwargs)
     except ShieldwallError as exc:
         from rich.console import Console
+        from rich.text import Text
 
-        Console(stderr=True, highlight=False, soft_wrap=True).print(f"[bold red]error:[/] {exc}", markup=True)
+        # plain Text: a message quoting user input must never be parsed as markup
+        Console(stderr=True, highlight=False, soft_wrap=True).print(Text("error: ", style="bold red") + Text(str(exc)))
         raise typer.Exit(code=exc.exit_code) from None
 
 

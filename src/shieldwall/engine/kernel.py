@@ -19,6 +19,7 @@ ALIVE, KILLED, LEAKED, EXPIRED = 0, 1, 2, 3
 # event kinds of the replay log
 EV_LAUNCH, EV_DETECT, EV_FIRE, EV_KILL, EV_MISS, EV_LEAK, EV_EXPIRE = 0, 1, 2, 3, 4, 5, 6
 EVENT_NAMES = ("launch", "detect", "fire", "kill", "miss", "leak", "expire")
+EPS_S = 1e-6  # clock jumps land exactly on window edges; rounding must not miss them
 
 
 @njit(cache=True)
@@ -189,11 +190,11 @@ def simulate_chunk(geo, thr, bat, itc, pairs, doc, rnd, out, log, log_first):  #
                 if n_eng[j] >= maxeng_c[cls]:
                     continue
                 rel = t - launch[j]
-                if rel < first_open[j] or rel > last_close[j]:
+                if rel < first_open[j] - EPS_S or rel > last_close[j] + EPS_S:
                     continue
                 active = True
                 for p in range(pair_off[j], pair_off[j + 1]):
-                    if rel < pair_open[p] or rel > pair_close[p]:
+                    if rel < pair_open[p] - EPS_S or rel > pair_close[p] + EPS_S:
                         continue
                     b = pair_b[p]
                     k = pair_k[p]
