@@ -81,6 +81,7 @@ def compile_scenario(scenario: Scenario, seed: int) -> Compiled:
     th_class = np.array([THREAT_CLASSES.index(types[t].threat_class) for t in th_type], np.int64)
     th_target = np.asarray(threats["target"], np.int64)
     damage = np.array([types[t].damage_fraction for t in th_type])
+    looks_like = np.asarray(threats["looks_like"], np.int64)
     decoy = np.array([types[t].decoy for t in th_type], bool)
 
     networks = _networks(scenario)
@@ -110,7 +111,7 @@ def compile_scenario(scenario: Scenario, seed: int) -> Compiled:
            float(doctrine.cost_weight))
 
     thr = (th_type, th_class, th_target,
-           asset_value[th_target] * damage,  # what the battle manager believes is at stake
+           asset_value[th_target] * damage[looks_like],  # what the battle manager believes is at stake
            np.where(decoy, 0.0, damage),  # what a leak really destroys
            np.array([types[t].reliability for t in th_type]),
            np.asarray(threats["launch_s"], float), np.asarray(threats["window_s"], float),
@@ -151,7 +152,7 @@ def _raid_targets(raid: Raid, count: int, scenario: Scenario) -> list[int]:
 
 def _expand_raids(scenario: Scenario, catalog: Catalog, frame: LocalFrame, type_ids: list[str],
                   ax: np.ndarray, ay: np.ndarray, rng: np.random.Generator) -> dict:
-    out: dict[str, list] = {k: [] for k in ("type", "target", "launch_s", "window_s", "raid", "verts")}
+    out: dict[str, list] = {k: [] for k in ("type", "looks_like", "target", "launch_s", "window_s", "raid", "verts")}
     for raid in scenario.raids:
         lx, ly = frame.to_local(raid.launch.lat, raid.launch.lon)
         wx, wy = frame.to_local([w.lat for w in raid.waypoints], [w.lon for w in raid.waypoints])
@@ -165,6 +166,7 @@ def _expand_raids(scenario: Scenario, catalog: Catalog, frame: LocalFrame, type_
                 middle = [] if ballistic else list(zip(np.atleast_1d(wx).tolist(), np.atleast_1d(wy).tolist()))
                 out["verts"].append([start, *middle, (float(ax[target]), float(ay[target]))])
                 out["type"].append(type_ids.index(tid))
+                out["looks_like"].append(type_ids.index(raid.threat))  # decoys pass for the raid's threat
                 out["target"].append(target)
                 out["launch_s"].append(raid.time_s)
                 out["window_s"].append(raid.window_s)

@@ -39,7 +39,8 @@ class ChunkResult:
 
 
 def mean_ci95(x: np.ndarray) -> tuple[float, list[float]]:
-    """Mean and 95% Student-t interval for the mean over replications (axis 0)."""
+    """Mean and 95% Student-t interval for the mean over replications (axis 0), its lower end
+    clipped at zero for quantities that cannot be negative."""
     from scipy import stats
 
     x = np.asarray(x, float)
@@ -47,7 +48,10 @@ def mean_ci95(x: np.ndarray) -> tuple[float, list[float]]:
     if x.shape[0] < 2:
         return mean, [mean, mean]
     half = float(stats.t.ppf(0.975, x.shape[0] - 1) * x.std(ddof=1) / np.sqrt(x.shape[0]))
-    return mean, [mean - half, mean + half]
+    lo = mean - half
+    if lo < 0.0 <= x.min():  # counts and losses cannot be negative
+        lo = 0.0
+    return mean, [lo, mean + half]
 
 
 _ARRAYS = ("killed", "leaked", "expired", "rounds", "kills_by_battery", "hits", "survive",

@@ -1,0 +1,71 @@
+"""``shieldwall validate`` and ``shieldwall schema``: check a scenario file without running it,
+and publish the JSON Schema that lets editors complete and check scenario files as they type."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.text import Text
+
+from shieldwall.errors import UsageError
+from shieldwall.scenario.load import load_scenario
+from shieldwall.scenario.model import Scenario
+
+SCHEMA_PATH = Path(__file__).resolve().parent.parent / "schema" / "scenario.schema.json"
+SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
+SCHEMA_TITLE = "shieldwall scenario"
+
+
+def validate_command(path: Path) -> None:
+    """Print a one-line summary of a valid scenario; a ScenarioError propagates to the CLI,
+    which prints every problem and exits 2."""
+    scenario = load_scenario(path)
+    threats = sum(raid.count + (raid.decoys.count if raid.decoys else 0) for raid in scenario.raids)
+    counts = ", ".join(
+        _count(len(items), noun)
+        for items, noun in (
+            (scenario.assets, "asset"),
+            (scenario.radars, "radar"),
+            (scenario.batteries, "battery"),
+            (scenario.raids, "raid"),
+        )
+    )
+    summary = f" {path} is valid — {counts} ({_count(threats, 'threat')} incl. decoys)"
+    Console(highlight=False, soft_wrap=True).print(Text.assemble(("ok:", "bold green"), summary))
+
+
+def _count(n: int, noun: str) -> str:
+    plural = noun[:-1] + "ies" if noun.endswith("y") else noun + "s"
+    return f"{n} {noun if n == 1 else plural}"
+
+
+def scenario_schema() -> dict[str, Any]:
+    """The JSON Schema of scenario files, keyed as files write them (``class``, not
+    ``threat_class``)."""
+    schema = Scenario.model_json_schema(by_alias=True)
+    schema["$schema"] = SCHEMA_DIALECT
+    schema["title"] = SCHEMA_TITLE
+    schema["description"] = "A shieldwall raid scenario (YAML or JSON)."
+    return schema
+
+
+def schema_text() -> str:
+    """Stable text (sorted keys, final newline) so the committed copy diffs cleanly."""
+    return json.dumps(scenario_schema(), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def schema_command(out: Path | None) -> None:
+    """Print the schema, or write it to ``out``."""
+    text = schema_text()
+    if out is None:
+        sys.stdout.write(text)
+        return
+    try:
+        out.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"cannot write {out}: {exc.strerror or exc}") from None
+    Console(highlight=False, soft_wrap=True).print(Text(f"wrote {out}"))

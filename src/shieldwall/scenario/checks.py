@@ -1,0 +1,314 @@
+"""Checks that need more than one field: ids that must exist in the catalog or in the scenario,
+and numbers that must agree with each other. They run after pydantic has accepted the shapes,
+on the scenario's own catalog merged over the built-in one, so each check can trust the types.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from shieldwall.catalog.builtin import builtin_catalog
+from shieldwall.catalog.model import THREAT_CLASSES, Catalog
+from shieldwall.engine.policies import policy_ids
+from shieldwall.errors import Problem, ScenarioError
+from shieldwall.scenario.model import Scenario
+from shieldwall.scenario.yaml_source import FieldPath, SourceMap, format_path, sort_problems
+
+
+@dataclass(frozen=True)
+class _Context:
+    """What every check reads: the scenario, the merged catalog and where things are."""
+
+    scenario: Scenario
+    catalog: Catalog
+    where: SourceMap = field(default_factory=SourceMap)
+
+    def problem(self, path: FieldPath, message: str, **details: Any) -> Problem:
+        return self.where.problem(path, message, **details)
+
+    def line_of(self, path: FieldPath) -> str:
+        """`line N` for a hint that points at a second place, or the path when not from a file."""
+        located = self.where.locate(path)
+        return f"line {located[0]}" if located else format_path(path)
+
+
+Check = Callable[[_Context], Iterator[Problem]]
+
+
+def check_scenario(
+    scenario: Scenario,
+    source_map: SourceMap | None = None,
+    *,
+    file: str | None = None,
+    base: Catalog | None = None,
+) -> None:
+    """Raise one ScenarioError listing every cross-field problem, or return if there is none."""
+    problems = scenario_problems(scenario, source_map, base=base)
+    if problems:
+        raise ScenarioError(file, problems)
+
+
+def scenario_problems(
+    scenario: Scenario, source_map: SourceMap | None = None, *, base: Catalog | None = None
+) -> list[Problem]:
+    """Every cross-field problem, in file order. ``base`` defaults to the built-in catalog."""
+    catalog = scenario.catalog.merged_over(builtin_catalog() if base is None else base)
+    ctx = _Context(scenario, catalog, source_map or SourceMap())
+    return sort_problems([problem for check in CHECKS for problem in check(ctx)])
+
+
+def unknown_id(
+    ctx: _Context, path: FieldPath, noun: str, value: str, known: Iterable[str], *, at_key: bool = False
+) -> Problem:
+    """`unknown system `x`` with a close match if there is one and the ids that would work."""
+    known = sorted(known)
+    close = difflib.get_close_matches(value, known, n=1, cutoff=0.6)
+    nouns = _plural(noun)
+    listing = f"known {nouns}: {', '.join(known)}" if known else f"no {nouns} are defined"
+    hint = f"did you mean `{close[0]}`? {listing}" if close else listing
+    return ctx.problem(path, f"unknown {noun} `{value}`", at_key=at_key, hint=hint)
+
+
+def _plural(noun: str) -> str:
+    return noun[:-1] + "ies" if noun.endswith("y") and noun[-2:-1] not in "aeiou" else noun + "s"
+
+
+# --- ids within the scenario ------------------------------------------------------------------
+
+SECTIONS: tuple[tuple[str, str], ...] = (
+    ("assets", "asset"),
+    ("radars", "radar"),
+    ("batteries", "battery"),
+    ("raids", "raid"),
+)
+
+
+def _unique_ids(ctx: _Context) -> Iterator[Problem]:
+    """Results, events and targets refer to things by id, so an id must name one thing."""
+    for section, noun in SECTIONS:
+        first: dict[str, int] = {}
+        for index, item in enumerate(getattr(ctx.scenario, section)):
+            if item.id in first:
+                earlier = (section, first[item.id], "id")
+                yield ctx.problem(
+                    (section, index, "id"),
+                    f"duplicate {noun} id `{item.id}`",
+                    hint=f"already used at {ctx.line_of(earlier)}; ids must be unique",
+                )
+            else:
+                first[item.id] = index
+
+
+def _radar_battery_clash(ctx: _Context) -> Iterator[Problem]:
+    """Batteries carry their own radar, so stand-alone radars and batteries share sensor ids."""
+    batteries = {battery.id: index for index, battery in enumerate(ctx.scenario.batteries)}
+    for index, radar in enumerate(ctx.scenario.radars):
+        if radar.id in batteries:
+            other = ("batteries", batteries[radar.id], "id")
+            yield ctx.problem(
+                ("radars", index, "id"),
+                f"radar id `{radar.id}` is also a battery id",
+                hint=f"the battery is at {ctx.line_of(other)}; radars and batteries need different ids",
+            )
+
+
+# --- batteries and radars ---------------------------------------------------------------------
+
+
+def _battery_systems(ctx: _Context) -> Iterator[Problem]:
+    for index, battery in enumerate(ctx.scenario.batteries):
+        if battery.system not in ctx.catalog.systems:
+            path = ("batteries", index, "system")
+            yield unknown_id(ctx, path, "system", battery.system, ctx.catalog.systems)
+
+
+def _battery_interceptors(ctx: _Context) -> Iterator[Problem]:
+    """Stock must be of a known interceptor that the battery's system can actually fire."""
+    for index, battery in enumerate(ctx.scenario.batteries):
+        system = ctx.catalog.systems.get(battery.system)
+        for name in battery.interceptors:
+            path = ("batteries", index, "interceptors", name)
+            if name not in ctx.catalog.interceptors:
+                yield unknown_id(ctx, path, "interceptor", name, ctx.catalog.interceptors, at_key=True)
+            elif system is not None and name not in system.interceptors:
+                yield ctx.problem(
+                    path,
+                    f"system `{battery.system}` cannot fire `{name}`",
+                    at_key=True,
+                    hint=f"`{battery.system}` fires: {', '.join(system.interceptors)}",
+                )
+
+
+def _battery_launchers(ctx: _Context) -> Iterator[Problem]:
+    """Launchers are split among the stocked interceptors and cannot exceed the system's."""
+    for index, battery in enumerate(ctx.scenario.batteries):
+        if battery.launchers is None:
+            continue
+        path = ("batteries", index, "launchers")
+        for name in battery.launchers:
+            if name not in battery.interceptors:
+                yield ctx.problem(
+                    (*path, name),
+                    f"launchers for `{name}`, which this battery does not stock",
+                    at_key=True,
+                    hint=f"stocked here: {', '.join(battery.interceptors) or 'nothing'}",
+                )
+        system = ctx.catalog.systems.get(battery.system)
+        total = sum(battery.launchers.values())
+        if system is not None and total > system.launchers:
+            yield ctx.problem(
+                path,
+                f"{total} launchers assigned, but `{battery.system}` has {system.launchers}",
+                at_key=True,
+                expected=f"at most {system.launchers} in total",
+                found=str(total),
+            )
+
+
+def _radar_types(ctx: _Context) -> Iterator[Problem]:
+    for index, radar in enumerate(ctx.scenario.radars):
+        if radar.type not in ctx.catalog.radars:
+            path = ("radars", index, "type")
+            yield unknown_id(ctx, path, "radar type", radar.type, ctx.catalog.radars)
+
+
+# --- raids ------------------------------------------------------------------------------------
+
+
+def _raid_threats(ctx: _Context) -> Iterator[Problem]:
+    threats = ctx.catalog.threats
+    for index, raid in enumerate(ctx.scenario.raids):
+        if raid.threat not in threats:
+            yield unknown_id(ctx, ("raids", index, "threat"), "threat", raid.threat, threats)
+        if raid.decoys is not None and raid.decoys.threat not in threats:
+            path = ("raids", index, "decoys", "threat")
+            yield unknown_id(ctx, path, "threat", raid.decoys.threat, threats)
+
+
+def _raid_targets(ctx: _Context) -> Iterator[Problem]:
+    """A target is an asset id, or a kind that at least one asset has."""
+    assets = ctx.scenario.assets
+    kinds = sorted({asset.kind for asset in assets})
+    for index, raid in enumerate(ctx.scenario.raids):
+        target = raid.target
+        if isinstance(target, str):
+            if target not in {asset.id for asset in assets}:
+                path = ("raids", index, "target")
+                yield unknown_id(ctx, path, "asset", target, (asset.id for asset in assets))
+        elif target.kind not in kinds:
+            close = difflib.get_close_matches(target.kind, kinds, n=1, cutoff=0.6)
+            guess = f"did you mean `{close[0]}`? " if close else ""
+            yield ctx.problem(
+                ("raids", index, "target", "kind"),
+                f"no asset of kind `{target.kind}`",
+                hint=f"{guess}kinds present: {', '.join(kinds)}",
+            )
+
+
+def _raid_waypoints(ctx: _Context) -> Iterator[Problem]:
+    """Ballistic missiles fly a parabola from launch to target; they cannot turn at waypoints."""
+    for index, raid in enumerate(ctx.scenario.raids):
+        threat = ctx.catalog.threats.get(raid.threat)
+        if raid.waypoints and threat is not None and threat.threat_class == "ballistic":
+            yield ctx.problem(
+                ("raids", index, "waypoints"),
+                "waypoints are not allowed for ballistic threats",
+                at_key=True,
+                hint=f"`{raid.threat}` is ballistic and flies straight at its target; remove waypoints",
+            )
+
+
+# --- the merged catalog -----------------------------------------------------------------------
+
+
+def _entries(ctx: _Context, section: str) -> Iterator[tuple[str, Any, FieldPath, str | None]]:
+    """(id, entry, path, hint) for every merged entry. Built-in entries are not in the file, so
+    their problems carry a hint saying so (such a problem is a shieldwall bug)."""
+    own = getattr(ctx.scenario.catalog, section)
+    for entry_id, entry in getattr(ctx.catalog, section).items():
+        note = None if entry_id in own else f"`{entry_id}` is a built-in entry: please report this bug"
+        yield entry_id, entry, ("catalog", section, entry_id), note
+
+
+def _threat_flight(ctx: _Context) -> Iterator[Problem]:
+    """Drones and cruise missiles fly at a set speed and altitude, so both must be given."""
+    for _, threat, path, note in _entries(ctx, "threats"):
+        if threat.threat_class == "ballistic":
+            continue
+        for name, words in (("speed_mps", "a number > 0"), ("altitude_m", "a number >= 0")):
+            if getattr(threat, name) is None:
+                yield ctx.problem(
+                    (*path, name),
+                    f"missing required key `{name}` for a {threat.threat_class} threat",
+                    expected=words,
+                    hint=note,
+                )
+
+
+def _interceptor_pk(ctx: _Context) -> Iterator[Problem]:
+    """A pk key that matches nothing would silently never apply."""
+    valid = set(THREAT_CLASSES) | set(ctx.catalog.threats)
+    for _, interceptor, path, note in _entries(ctx, "interceptors"):
+        for key in interceptor.pk:
+            if key not in valid:
+                close = difflib.get_close_matches(key, sorted(valid), n=1, cutoff=0.6)
+                guess = f"did you mean `{close[0]}`? " if close else ""
+                yield ctx.problem(
+                    (*path, "pk", key),
+                    f"unknown threat class or threat `{key}`",
+                    at_key=True,
+                    hint=note or f"{guess}pk keys are {', '.join(THREAT_CLASSES)} or a threat id",
+                )
+
+
+def _interceptor_envelopes(ctx: _Context) -> Iterator[Problem]:
+    """An engagement envelope whose minimum is not below its maximum can never engage."""
+    bounds = (("min_range_km", "max_range_km"), ("min_altitude_m", "max_altitude_m"))
+    for _, interceptor, path, note in _entries(ctx, "interceptors"):
+        for low, high in bounds:
+            low_value, high_value = getattr(interceptor, low), getattr(interceptor, high)
+            if low_value >= high_value:
+                yield ctx.problem(
+                    (*path, low),
+                    f"`{low}` ({low_value:g}) must be less than `{high}` ({high_value:g})",
+                    expected=f"a number below {high_value:g}",
+                    found=f"{low_value:g}",
+                    hint=note,
+                )
+
+
+def _system_interceptors(ctx: _Context) -> Iterator[Problem]:
+    for _, system, path, note in _entries(ctx, "systems"):
+        for index, name in enumerate(system.interceptors):
+            if name not in ctx.catalog.interceptors:
+                where = (*path, "interceptors", index)
+                problem = unknown_id(ctx, where, "interceptor", name, ctx.catalog.interceptors)
+                problem.hint = note or problem.hint
+                yield problem
+
+
+def _doctrine_policy(ctx: _Context) -> Iterator[Problem]:
+    policy = ctx.scenario.doctrine.policy
+    if policy not in policy_ids():
+        yield unknown_id(ctx, ("doctrine", "policy"), "policy", policy, policy_ids())
+
+
+CHECKS: tuple[Check, ...] = (
+    _unique_ids,
+    _radar_battery_clash,
+    _battery_systems,
+    _battery_interceptors,
+    _battery_launchers,
+    _radar_types,
+    _raid_threats,
+    _raid_targets,
+    _raid_waypoints,
+    _threat_flight,
+    _interceptor_pk,
+    _interceptor_envelopes,
+    _system_interceptors,
+    _doctrine_policy,
+)
