@@ -83,3 +83,17 @@ def test_results_do_not_depend_on_worker_count(tmp_path) -> None:  # type: ignor
     # the first replications do not change when more are asked for: seeds belong to chunks
     fewer = run(scenario, replications=CHUNK_SIZE, seed=5)
     np.testing.assert_array_equal(fewer.leaked, one.leaked[:CHUNK_SIZE])
+
+
+def test_per_replication_stock_overrides_the_scenario() -> None:
+    """A campaign hands each replication its own leftover stock."""
+    scenario = make_scenario(raids=[{"id": "w", "threat": "test-drone", "count": 3,
+                                     "launch": {"lat": 51.0, "lon": 30.52}, "target": "town", "window_s": 900}])
+    stock = np.zeros((40, 1, 1), np.int64)
+    stock[::2] = 8  # even replications armed, odd ones empty
+    result = run(scenario, replications=40, seed=1, stock=stock)
+    assert (result.leaked[1::2, 0] == 3).all() and (result.rounds[1::2] == 0).all()
+    assert result.rounds[::2].sum() > 0
+    assert (result.rounds == result.initial_stock - result.remaining).all()
+    with pytest.raises(ValueError):
+        run(scenario, replications=40, seed=1, stock=np.zeros((39, 1, 1)))

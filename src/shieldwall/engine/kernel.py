@@ -70,10 +70,10 @@ def _log(log, kind, t, j, b, k, n, x, y, z):  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True)
-def simulate_chunk(geo, thr, bat, itc, pairs, doc, rnd, out, log, log_first):  # type: ignore[no-untyped-def]
+def simulate_chunk(geo, thr, bat, itc, pairs, doc, rnd, stock_init, out, log, log_first):  # type: ignore[no-untyped-def]
     (th_type, th_class, th_target, th_value, th_damage, th_rel, th_launch0, th_window, th_cost,
      flight, step, vmax, first_open, last_close, track_any) = thr
-    bat_x, bat_y, bat_channels, bat_reload, stock0, n_launch, cap = bat
+    bat_x, bat_y, bat_channels, bat_reload, _, n_launch, cap = bat
     itc_pk, itc_cost, itc_rps = itc[5], itc[6], itc[7]
     pair_off, pair_b, pair_k, pair_open, pair_close = pairs
     salvo_c, maxeng_c, dt, assess, cost_w = doc
@@ -81,7 +81,7 @@ def simulate_chunk(geo, thr, bat, itc, pairs, doc, rnd, out, log, log_first):  #
     killed, leaked, expired, rounds, kills_bat, hits, survive, cost_killed, leak_threat, remaining = out
 
     n_rep, n_thr = u_launch.shape
-    n_bat, n_itc = stock0.shape
+    n_bat, n_itc = n_launch.shape
     n_pairs = pair_b.shape[0]
     inf = np.inf
     # per-epoch candidate buffers, allocated once
@@ -107,6 +107,7 @@ def simulate_chunk(geo, thr, bat, itc, pairs, doc, rnd, out, log, log_first):  #
         n_eng = np.zeros(n_thr, np.int64)
         shots_used = np.zeros(n_thr, np.int64)
         busy = np.zeros(n_bat, np.int64)
+        stock0 = stock_init[r]  # per replication: a campaign carries each one's stock over
         full = n_launch * cap
         ready = np.minimum(stock0, full)
         reserve = stock0 - ready

@@ -34,7 +34,9 @@ def draw_uniforms(compiled: Compiled, n_rep: int, seed_seq: np.random.SeedSequen
 
 
 def run_chunk(compiled: Compiled, start: int, n_rep: int, seed_seq: np.random.SeedSequence,
-              log_first: bool) -> ChunkResult:
+              log_first: bool, stock: np.ndarray | None = None) -> ChunkResult:
+    """Replications [start, start + n_rep); ``stock`` [n_rep, battery, interceptor] overrides
+    the scenario's initial stocks (a campaign's night starts with the last night's leftovers)."""
     n_thr, n_types = compiled.n_threats, len(compiled.threat_type_ids)
     n_bat, n_itc = compiled.stock.shape
     n_ast = len(compiled.asset_ids)
@@ -46,8 +48,11 @@ def run_chunk(compiled: Compiled, start: int, n_rep: int, seed_seq: np.random.Se
     log = (np.zeros(n_log), np.zeros(n_log, np.int64), np.zeros(n_log, np.int64), np.zeros(n_log, np.int64),
            np.zeros(n_log, np.int64), np.zeros(n_log, np.int64), np.zeros((n_log, 3)), np.zeros(1, np.int64))
     rnd = draw_uniforms(compiled, n_rep, seed_seq)
+    if stock is None:
+        stock = np.broadcast_to(compiled.stock, (n_rep, n_bat, n_itc))
+    stock = np.ascontiguousarray(stock, dtype=np.int64)
     simulate_chunk(compiled.geo, compiled.thr, compiled.bat, compiled.itc, compiled.pairs, compiled.doc,
-                   rnd, out, log, log_first)
+                   rnd, stock, out, log, log_first)
     n_ev = int(log[7][0])
     events = tuple(a[:n_ev] for a in log[:7]) if log_first else None
     return ChunkResult(start, *out, events=events)
@@ -59,8 +64,12 @@ def _chunk_job(args: tuple) -> ChunkResult:
 
 def run(scenario: Scenario | str | Path, *, replications: int = 1000, seed: int | None = None,
         workers: int = 1, out_dir: str | Path | None = None,
-        progress: Callable[[int], Any] | None = None) -> RaidResult:
-    """Simulate ``replications`` raids; ``progress(n)`` is called as chunks of n finish."""
+        progress: Callable[[int], Any] | None = None, stock: np.ndarray | None = None) -> RaidResult:
+    """Simulate ``replications`` raids; ``progress(n)`` is called as chunks of n finish.
+
+    ``stock`` optionally gives each replication its own initial rounds per (battery,
+    interceptor), shape [replications, n_batteries, n_interceptors] in the compiled order
+    (``RaidResult.compiled.battery_ids`` / ``interceptor_ids``)."""
     if not isinstance(scenario, Scenario):
         from shieldwall.scenario.load import load_scenario
 
@@ -74,9 +83,18 @@ def run(scenario: Scenario | str | Path, *, replications: int = 1000, seed: int 
     compiled = compile_scenario(scenario, seed)
     n_chunks = -(-replications // CHUNK_SIZE)
     children = np.random.SeedSequence(seed).spawn(n_chunks)
-    jobs = [(compiled, i * CHUNK_SIZE, min(CHUNK_SIZE, replications - i * CHUNK_SIZE), children[i], i == 0)
-            for i in range(n_chunks)]
+    if stock is not None:
+        stock = np.asarray(stock, np.int64)
+        if stock.shape != (replications, *compiled.stock.shape):
+            raise ValueError(f"stock must have shape {(replications, *compiled.stock.shape)}, got {stock.shape}")
+    jobs = []
+    for i in range(n_chunks):
+        start = i * CHUNK_SIZE
+        n = min(CHUNK_SIZE, replications - start)
+        jobs.append((compiled, start, n, children[i], i == 0, None if stock is None else stock[start:start + n]))
     result = RaidResult(compiled, scenario, seed, replications, out_dir=out_dir)
+    result.initial_stock = (np.broadcast_to(compiled.stock, (replications, *compiled.stock.shape))
+                            if stock is None else stock)
     if workers <= 1 or n_chunks == 1:
         for job in jobs:
             result.add(_chunk_job(job))
