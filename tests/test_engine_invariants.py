@@ -97,3 +97,18 @@ def test_per_replication_stock_overrides_the_scenario() -> None:
     assert (result.rounds == result.initial_stock - result.remaining).all()
     with pytest.raises(ValueError):
         run(scenario, replications=40, seed=1, stock=np.zeros((39, 1, 1)))
+
+
+def test_masked_threats_do_not_exist_and_keep_the_others_random_numbers() -> None:
+    scenario = make_scenario(raids=[{"id": "w", "threat": "test-drone", "count": 4,
+                                     "launch": {"lat": 51.0, "lon": 30.52}, "target": "town", "window_s": 3000}])
+    full = run(scenario, replications=60, seed=3)
+    present = np.ones((60, 4), bool)
+    present[:, 3] = False
+    present[::3, 2] = False
+    masked = run(scenario, replications=60, seed=3, present=present)
+    assert (masked.launched.sum(axis=1) == present.sum(axis=1)).all()
+    assert masked.summary()["totals"]["launched"] == present.sum() / 60
+    events = masked.events_frame()
+    assert set(events.threat) == {0, 1}  # replication 0 had threats 2 and 3 masked
+    assert (full.launched.sum(axis=1) == 4).all()

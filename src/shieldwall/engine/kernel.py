@@ -15,7 +15,7 @@ from numba import njit
 from shieldwall.engine.paths import position
 
 # threat end states
-ALIVE, KILLED, LEAKED, EXPIRED = 0, 1, 2, 3
+ALIVE, KILLED, LEAKED, EXPIRED, ABSENT = 0, 1, 2, 3, 4
 # event kinds of the replay log
 EV_LAUNCH, EV_DETECT, EV_FIRE, EV_KILL, EV_MISS, EV_LEAK, EV_EXPIRE = 0, 1, 2, 3, 4, 5, 6
 EVENT_NAMES = ("launch", "detect", "fire", "kill", "miss", "leak", "expire")
@@ -70,7 +70,7 @@ def _log(log, kind, t, j, b, k, n, x, y, z):  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True)
-def simulate_chunk(geo, thr, bat, itc, pairs, doc, rnd, stock_init, out, log, log_first):  # type: ignore[no-untyped-def]
+def simulate_chunk(geo, thr, bat, itc, pairs, doc, rnd, stock_init, present, out, log, log_first):  # type: ignore[no-untyped-def]
     (th_type, th_class, th_target, th_value, th_damage, th_rel, th_launch0, th_window, th_cost,
      flight, step, vmax, first_open, last_close, track_any) = thr
     bat_x, bat_y, bat_channels, bat_reload, _, n_launch, cap = bat
@@ -100,6 +100,12 @@ def simulate_chunk(geo, thr, bat, itc, pairs, doc, rnd, stock_init, out, log, lo
             if u_rel[r, j] >= th_rel[j]:  # fails in flight, at a uniform fraction of it
                 expire[j] = launch[j] + flight[j] * (u_rel[r, j] - th_rel[j]) / (1.0 - th_rel[j])
         status = np.zeros(n_thr, np.int8)
+        n_alive = 0
+        for j in range(n_thr):  # a campaign's generator may leave some of tonight's threats out
+            if present[r, j]:
+                n_alive += 1
+            else:
+                status[j] = ABSENT
         resolve = np.full(n_thr, inf)  # pending engagement's intercept time
         res_kill = np.zeros(n_thr, np.bool_)
         res_bat = np.zeros(n_thr, np.int64)
@@ -112,12 +118,12 @@ def simulate_chunk(geo, thr, bat, itc, pairs, doc, rnd, stock_init, out, log, lo
         ready = np.minimum(stock0, full)
         reserve = stock0 - ready
         reload_done = np.full((n_bat, n_itc), inf)
-        n_alive = n_thr
         surv = np.ones(hits.shape[1])
 
         t = inf
         for j in range(n_thr):
-            t = min(t, launch[j] + first_open[j])
+            if status[j] == ALIVE:
+                t = min(t, launch[j] + first_open[j])
         while True:
             final = t == inf
             # 1. settle intercepts, impacts and failures up to t
@@ -272,6 +278,8 @@ def simulate_chunk(geo, thr, bat, itc, pairs, doc, rnd, stock_init, out, log, lo
                 remaining[r, b, k] = ready[b, k] + reserve[b, k]
         if logging:
             for j in range(n_thr):
+                if status[j] == ABSENT:
+                    continue
                 x, y, z = position(j, 0.0, geo)
                 _log(log, EV_LAUNCH, launch[j], j, -1, -1, 0, x, y, z)
                 if track_any[j] < inf:

@@ -54,6 +54,11 @@ def mean_ci95(x: np.ndarray) -> tuple[float, list[float]]:
     return mean, [lo, mean + half]
 
 
+def _count(x: float) -> int | float:
+    """Whole numbers stay integers in summary.json; masked (campaign) runs give means."""
+    return int(x) if float(x).is_integer() else float(x)
+
+
 _ARRAYS = ("killed", "leaked", "expired", "rounds", "kills_by_battery", "hits", "survive",
            "threat_cost_destroyed", "remaining")
 
@@ -112,13 +117,18 @@ class RaidResult:
         return self.interceptors_fired @ self.compiled.interceptor_cost_usd
 
     @property
+    def launched(self) -> np.ndarray:
+        """[rep, threat type] threats that existed in each replication (all, unless masked)."""
+        return self.killed + self.leaked + self.expired
+
+    @property
     def launched_by_type(self) -> np.ndarray:
         return np.bincount(self.compiled.threat_type, minlength=len(self.compiled.threat_type_ids))
 
     def _columns(self, chunk: ChunkResult) -> dict[str, np.ndarray]:
         c = self.compiled
         cols: dict[str, np.ndarray] = {"replication": np.arange(chunk.start, chunk.start + chunk.n_rep)}
-        cols["launched"] = np.full(chunk.n_rep, c.n_threats)
+        cols["launched"] = (chunk.killed + chunk.leaked + chunk.expired).sum(axis=1)
         cols["intercepted"] = chunk.killed.sum(axis=1)
         cols["leaked"] = chunk.leaked.sum(axis=1)
         cols["expired"] = chunk.expired.sum(axis=1)
@@ -173,13 +183,13 @@ class RaidResult:
 
     def summary(self) -> dict[str, Any]:
         c = self.compiled
-        launched = self.launched_by_type
+        launched = self.launched.mean(axis=0)  # the scenario's counts unless threats were masked
         by_type: dict[str, Any] = {}
         for t, tid in enumerate(c.threat_type_ids):
             leaked, leaked_ci = mean_ci95(self.leaked[:, t])
             killed, killed_ci = mean_ci95(self.killed[:, t])
             by_type[tid] = {
-                "class": c.threat_type_class[t], "launched": int(launched[t]),
+                "class": c.threat_type_class[t], "launched": _count(launched[t]),
                 "intercepted_mean": killed, "intercepted_ci95": killed_ci,
                 "leaked_mean": leaked, "leaked_ci95": leaked_ci,
                 "expired_mean": float(self.expired[:, t].mean()),
@@ -209,7 +219,7 @@ class RaidResult:
         cost, cost_ci = mean_ci95(self.interceptor_cost_usd)
         destroyed = float(self.threat_cost_destroyed.mean())
         totals = {
-            "launched": int(c.n_threats),
+            "launched": _count(launched.sum()),
             "intercepted_mean": float(self.killed.sum(axis=1).mean()),
             "leaked_mean": leaked_total, "leaked_ci95": leaked_total_ci,
             "expired_mean": float(self.expired.sum(axis=1).mean()),

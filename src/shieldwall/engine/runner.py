@@ -34,9 +34,11 @@ def draw_uniforms(compiled: Compiled, n_rep: int, seed_seq: np.random.SeedSequen
 
 
 def run_chunk(compiled: Compiled, start: int, n_rep: int, seed_seq: np.random.SeedSequence,
-              log_first: bool, stock: np.ndarray | None = None) -> ChunkResult:
+              log_first: bool, stock: np.ndarray | None = None,
+              present: np.ndarray | None = None) -> ChunkResult:
     """Replications [start, start + n_rep); ``stock`` [n_rep, battery, interceptor] overrides
-    the scenario's initial stocks (a campaign's night starts with the last night's leftovers)."""
+    the scenario's initial stocks (a campaign's night starts with the last night's leftovers);
+    ``present`` [n_rep, threat] leaves threats out of single replications."""
     n_thr, n_types = compiled.n_threats, len(compiled.threat_type_ids)
     n_bat, n_itc = compiled.stock.shape
     n_ast = len(compiled.asset_ids)
@@ -51,8 +53,10 @@ def run_chunk(compiled: Compiled, start: int, n_rep: int, seed_seq: np.random.Se
     if stock is None:
         stock = np.broadcast_to(compiled.stock, (n_rep, n_bat, n_itc))
     stock = np.ascontiguousarray(stock, dtype=np.int64)
+    if present is None:
+        present = np.ones((n_rep, n_thr), np.bool_)
     simulate_chunk(compiled.geo, compiled.thr, compiled.bat, compiled.itc, compiled.pairs, compiled.doc,
-                   rnd, stock, out, log, log_first)
+                   rnd, stock, np.ascontiguousarray(present, np.bool_), out, log, log_first)
     n_ev = int(log[7][0])
     events = tuple(a[:n_ev] for a in log[:7]) if log_first else None
     return ChunkResult(start, *out, events=events)
@@ -64,12 +68,16 @@ def _chunk_job(args: tuple) -> ChunkResult:
 
 def run(scenario: Scenario | str | Path, *, replications: int = 1000, seed: int | None = None,
         workers: int = 1, out_dir: str | Path | None = None,
-        progress: Callable[[int], Any] | None = None, stock: np.ndarray | None = None) -> RaidResult:
+        progress: Callable[[int], Any] | None = None, stock: np.ndarray | None = None,
+        present: np.ndarray | None = None) -> RaidResult:
     """Simulate ``replications`` raids; ``progress(n)`` is called as chunks of n finish.
 
     ``stock`` optionally gives each replication its own initial rounds per (battery,
     interceptor), shape [replications, n_batteries, n_interceptors] in the compiled order
-    (``RaidResult.compiled.battery_ids`` / ``interceptor_ids``)."""
+    (``RaidResult.compiled.battery_ids`` / ``interceptor_ids``). ``present`` optionally masks
+    threats per replication, shape [replications, n_threats]: masked threats do not exist in
+    that replication (a campaign draws each night's raid size this way from one compiled raid).
+    Both leave the random numbers of the other threats untouched (common random numbers)."""
     if not isinstance(scenario, Scenario):
         from shieldwall.scenario.load import load_scenario
 
@@ -87,11 +95,16 @@ def run(scenario: Scenario | str | Path, *, replications: int = 1000, seed: int 
         stock = np.asarray(stock, np.int64)
         if stock.shape != (replications, *compiled.stock.shape):
             raise ValueError(f"stock must have shape {(replications, *compiled.stock.shape)}, got {stock.shape}")
+    if present is not None:
+        present = np.asarray(present, np.bool_)
+        if present.shape != (replications, compiled.n_threats):
+            raise ValueError(f"present must have shape {(replications, compiled.n_threats)}, got {present.shape}")
     jobs = []
     for i in range(n_chunks):
         start = i * CHUNK_SIZE
         n = min(CHUNK_SIZE, replications - start)
-        jobs.append((compiled, start, n, children[i], i == 0, None if stock is None else stock[start:start + n]))
+        jobs.append((compiled, start, n, children[i], i == 0, None if stock is None else stock[start:start + n],
+                     None if present is None else present[start:start + n]))
     result = RaidResult(compiled, scenario, seed, replications, out_dir=out_dir)
     result.initial_stock = (np.broadcast_to(compiled.stock, (replications, *compiled.stock.shape))
                             if stock is None else stock)
