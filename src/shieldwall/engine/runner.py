@@ -84,11 +84,20 @@ def run(scenario: Scenario | str | Path, *, replications: int = 1000, seed: int 
         scenario = load_scenario(scenario)
     if seed is None:
         seed = scenario.seed if scenario.seed is not None else 0
+    compiled = compile_scenario(scenario, seed)
+    return simulate(compiled, scenario, replications=replications, seed=seed, workers=workers,
+                    out_dir=out_dir, progress=progress, stock=stock, present=present)
+
+
+def simulate(compiled: Compiled, scenario: Scenario, *, replications: int, seed: int, workers: int = 1,
+             out_dir: str | Path | None = None, progress: Callable[[int], Any] | None = None,
+             stock: np.ndarray | None = None, present: np.ndarray | None = None) -> RaidResult:
+    """The Monte Carlo over an already compiled scenario (a campaign reuses one compile for
+    many nights). Arguments as in ``run``."""
     if replications < 1:
         from shieldwall.errors import UsageError
 
         raise UsageError(f"replications must be at least 1, got {replications}")
-    compiled = compile_scenario(scenario, seed)
     n_chunks = -(-replications // CHUNK_SIZE)
     children = np.random.SeedSequence(seed).spawn(n_chunks)
     if stock is not None:
