@@ -124,10 +124,24 @@ def compile_scenario(scenario: Scenario, seed: int) -> Compiled:
         threat_type_class=[t.threat_class for t in types], threat_raid=threats["raid"],
         n_threats=n_thr, shots_per_threat=int(np.max(salvo * max_eng)),
         stock=bat[4].copy(), geo=geo, thr=thr, bat=bat, itc=itc,
-        pairs=(pair_off, pb, pk_, po, pc), doc=doc,
+        pairs=_pair_index(pair_off, pb, pk_, po, pc, len(scenario.batteries)), doc=doc,
         extra={"asset_xy": np.column_stack([ax, ay]), "track_rel": track_rel,
                "battery_xy": np.column_stack([bat_arrays["x"], bat_arrays["y"]])},
     )
+
+
+def _pair_index(pair_off: np.ndarray, pair_b: np.ndarray, pair_k: np.ndarray, pair_open: np.ndarray,
+                pair_close: np.ndarray, n_bat: int) -> tuple:
+    """Engagement windows plus the two look-ups the event-driven kernel needs: the windows of
+    each battery (to re-examine when it frees a channel or reloads) and, per threat, its window
+    openings in time order (the next moment it may become engageable)."""
+    by_battery = np.argsort(pair_b, kind="stable").astype(np.int64)
+    bat_off = np.searchsorted(pair_b[by_battery], np.arange(n_bat + 1)).astype(np.int64)
+    opens_sorted = pair_open.copy()
+    for j in range(len(pair_off) - 1):
+        opens_sorted[pair_off[j]:pair_off[j + 1]].sort()
+    pair_j = np.repeat(np.arange(len(pair_off) - 1), np.diff(pair_off)).astype(np.int64)
+    return (pair_off, pair_b, pair_k, pair_open, pair_close, bat_off, by_battery, opens_sorted, pair_j)
 
 
 def _allocate(count: int, weights: np.ndarray) -> np.ndarray:

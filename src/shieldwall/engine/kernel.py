@@ -1,10 +1,13 @@
 """The raid engine's hot loop: one replication after another over plain arrays.
 
-Read ``simulate_chunk`` top-down: per replication it draws nothing (all uniforms come in
-pre-drawn, indexed by threat and shot number, which is what makes runs reproducible and gives
-common random numbers across options), then alternates three steps until every threat has
-ended: settle what happened up to now (intercepts, impacts, failures, reloads), decide which
-battery fires at which threat, and move the clock to the next decision.
+Read ``simulate_chunk`` top-down. Per replication it draws nothing: all uniforms come in
+pre-drawn, indexed by threat and shot number, which makes runs reproducible and gives common
+random numbers across options. The battle manager decides on a grid of epochs
+k * decision_interval_s; the engine visits only the epochs at which something can have changed
+(a threat becomes engageable, a channel frees, a launcher is reloaded, a kill assessment ends),
+and at each it re-examines only what changed: the threats that became engageable and the
+batteries that got resources back. Every other candidate was already blocked at the previous
+epoch and still is, so the greedy assignment is the same as re-examining everything.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ ALIVE, KILLED, LEAKED, EXPIRED, ABSENT = 0, 1, 2, 3, 4
 # event kinds of the replay log
 EV_LAUNCH, EV_DETECT, EV_FIRE, EV_KILL, EV_MISS, EV_LEAK, EV_EXPIRE = 0, 1, 2, 3, 4, 5, 6
 EVENT_NAMES = ("launch", "detect", "fire", "kill", "miss", "leak", "expire")
-EPS_S = 1e-6  # clock jumps land exactly on window edges; rounding must not miss them
+EPS_S = 1e-6  # epochs land exactly on window edges; rounding must not miss them
 
 
 @njit(cache=True)
@@ -54,7 +57,7 @@ def intercept_time(j, tau_f, bx, by, k, geo, thr, itc):  # type: ignore[no-untyp
 
 
 @njit(cache=True)
-def _log(log, kind, t, j, b, k, n, x, y, z):  # type: ignore[no-untyped-def]
+def _log(log, kind, t, j, b, k, n, xyz):  # type: ignore[no-untyped-def]
     ev_t, ev_kind, ev_j, ev_b, ev_k, ev_n, ev_xyz, n_ev = log
     i = n_ev[0]
     ev_t[i] = t
@@ -63,10 +66,101 @@ def _log(log, kind, t, j, b, k, n, x, y, z):  # type: ignore[no-untyped-def]
     ev_b[i] = b
     ev_k[i] = k
     ev_n[i] = n
-    ev_xyz[i, 0] = x
-    ev_xyz[i, 1] = y
-    ev_xyz[i, 2] = z
+    ev_xyz[i, 0] = xyz[0]
+    ev_xyz[i, 1] = xyz[1]
+    ev_xyz[i, 2] = xyz[2]
     n_ev[0] = i + 1
+
+
+@njit(cache=True, inline="always")
+def _settle(j, t, r, st, thr, geo, out, log, logging, assess):  # type: ignore[no-untyped-def]
+    """Close what happened to threat j up to time t: a pending intercept, a failure, an impact.
+    Returns the battery whose fire channel was freed, or -1."""
+    launch, impact, expire, status, resolve, res_kill, res_bat, next_ok = st
+    th_type, th_target, th_damage, th_cost, flight = thr[0], thr[2], thr[4], thr[8], thr[9]
+    killed, leaked, expired, rounds, kills_bat, hits, survive, cost_killed, leak_threat, remaining = out
+    freed = -1
+    if resolve[j] <= t:
+        tr = resolve[j]
+        resolve[j] = np.inf
+        freed = res_bat[j]
+        if expire[j] < tr:
+            status[j] = EXPIRED
+            if logging:
+                _log(log, EV_EXPIRE, expire[j], j, -1, -1, 0, position(j, expire[j] - launch[j], geo))
+        elif res_kill[j]:
+            status[j] = KILLED
+            kills_bat[r, freed] += 1
+            cost_killed[r] += th_cost[j]
+            if logging:
+                _log(log, EV_KILL, tr, j, freed, -1, 0, position(j, tr - launch[j], geo))
+        else:
+            next_ok[j] = tr + assess  # kill assessment before it can be engaged again
+            if logging:
+                _log(log, EV_MISS, tr, j, freed, -1, 0, position(j, tr - launch[j], geo))
+    if status[j] == ALIVE and resolve[j] == np.inf:
+        if expire[j] <= t and expire[j] < impact[j]:
+            status[j] = EXPIRED
+            if logging:
+                _log(log, EV_EXPIRE, expire[j], j, -1, -1, 0, position(j, expire[j] - launch[j], geo))
+        elif impact[j] <= t:
+            status[j] = LEAKED
+            a = th_target[j]
+            if th_damage[j] > 0.0:
+                hits[r, a] += 1
+                survive[r, a] *= 1.0 - th_damage[j]
+            leak_threat[j] += 1.0
+            if logging:
+                _log(log, EV_LEAK, impact[j], j, -1, -1, 0, position(j, flight[j], geo))
+    if status[j] != ALIVE:
+        tp = th_type[j]
+        if status[j] == KILLED:
+            killed[r, tp] += 1
+        elif status[j] == LEAKED:
+            leaked[r, tp] += 1
+        else:
+            expired[r, tp] += 1
+    return freed
+
+
+# what a per-threat event on the clock means
+OPEN, RESOLVE, ASSESSED = 0, 1, 2
+
+
+@njit(cache=True, inline="always")
+def _push(heap_t, heap_c, n, t, code):  # type: ignore[no-untyped-def]
+    """Binary min-heap on (time, code); equal times pop in code order, so ties are deterministic."""
+    i = n
+    heap_t[i] = t
+    heap_c[i] = code
+    while i > 0:
+        parent = (i - 1) >> 1
+        if heap_t[parent] < heap_t[i] or (heap_t[parent] == heap_t[i] and heap_c[parent] <= heap_c[i]):
+            break
+        heap_t[parent], heap_t[i] = heap_t[i], heap_t[parent]
+        heap_c[parent], heap_c[i] = heap_c[i], heap_c[parent]
+        i = parent
+    return n + 1
+
+
+@njit(cache=True, inline="always")
+def _pop(heap_t, heap_c, n):  # type: ignore[no-untyped-def]
+    """Remove the top; the caller has read heap_t[0], heap_c[0]. Returns the new size."""
+    n -= 1
+    heap_t[0] = heap_t[n]
+    heap_c[0] = heap_c[n]
+    i = 0
+    while True:
+        small = i
+        for child in (2 * i + 1, 2 * i + 2):
+            if child < n and (heap_t[child] < heap_t[small] or
+                              (heap_t[child] == heap_t[small] and heap_c[child] < heap_c[small])):
+                small = child
+        if small == i:
+            return n
+        heap_t[small], heap_t[i] = heap_t[i], heap_t[small]
+        heap_c[small], heap_c[i] = heap_c[i], heap_c[small]
+        i = small
 
 
 @njit(cache=True)
@@ -74,22 +168,28 @@ def simulate_chunk(geo, thr, bat, itc, pairs, doc, rnd, stock_init, present, out
     (th_type, th_class, th_target, th_value, th_damage, th_rel, th_launch0, th_window, th_cost,
      flight, step, vmax, first_open, last_close, track_any) = thr
     bat_x, bat_y, bat_channels, bat_reload, _, n_launch, cap = bat
-    itc_pk, itc_cost, itc_rps = itc[5], itc[6], itc[7]
-    pair_off, pair_b, pair_k, pair_open, pair_close = pairs
+    itc_pk, itc_rps = itc[5], itc[7]
+    pair_off, pair_b, pair_k, pair_open, pair_close, bat_off, bat_pairs, opens_sorted, pair_j = pairs
     salvo_c, maxeng_c, dt, assess, cost_w = doc
     u_launch, u_rel, u_kill = rnd
-    killed, leaked, expired, rounds, kills_bat, hits, survive, cost_killed, leak_threat, remaining = out
+    rounds, survive, remaining = out[3], out[6], out[9]
 
     n_rep, n_thr = u_launch.shape
     n_bat, n_itc = n_launch.shape
     n_pairs = pair_b.shape[0]
     inf = np.inf
-    # per-epoch candidate buffers, allocated once
-    c_j = np.empty(n_pairs, np.int64)
+    # buffers allocated once per chunk
     c_p = np.empty(n_pairs, np.int64)
-    c_gain = np.empty(n_pairs)
-    c_urg = np.empty(n_pairs)
-    c_cost = np.empty(n_pairs)
+    c_key = np.empty((4, n_pairs))
+    seen = np.full(n_pairs, -1, np.int64)  # epoch stamp: a window is examined once per epoch
+    stamp = 0  # counts epochs across the whole chunk
+    dirty = np.empty(n_thr, np.int64)
+    is_dirty = np.zeros(n_thr, np.bool_)
+    bat_dirty = np.zeros(n_bat, np.bool_)
+    dirty_bats = np.empty(n_bat, np.int64)
+    op_ptr = np.empty(n_thr, np.int64)
+    heap_t = np.empty(4 * n_thr + 4)
+    heap_c = np.empty(4 * n_thr + 4, np.int64)
 
     for r in range(n_rep):
         logging = log_first and r == 0
@@ -100,11 +200,8 @@ def simulate_chunk(geo, thr, bat, itc, pairs, doc, rnd, stock_init, present, out
             if u_rel[r, j] >= th_rel[j]:  # fails in flight, at a uniform fraction of it
                 expire[j] = launch[j] + flight[j] * (u_rel[r, j] - th_rel[j]) / (1.0 - th_rel[j])
         status = np.zeros(n_thr, np.int8)
-        n_alive = 0
         for j in range(n_thr):  # a campaign's generator may leave some of tonight's threats out
-            if present[r, j]:
-                n_alive += 1
-            else:
+            if not present[r, j]:
                 status[j] = ABSENT
         resolve = np.full(n_thr, inf)  # pending engagement's intercept time
         res_kill = np.zeros(n_thr, np.bool_)
@@ -112,129 +209,115 @@ def simulate_chunk(geo, thr, bat, itc, pairs, doc, rnd, stock_init, present, out
         next_ok = np.full(n_thr, -inf)
         n_eng = np.zeros(n_thr, np.int64)
         shots_used = np.zeros(n_thr, np.int64)
+        st = (launch, impact, expire, status, resolve, res_kill, res_bat, next_ok)
         busy = np.zeros(n_bat, np.int64)
         stock0 = stock_init[r]  # per replication: a campaign carries each one's stock over
         full = n_launch * cap
         ready = np.minimum(stock0, full)
         reserve = stock0 - ready
         reload_done = np.full((n_bat, n_itc), inf)
-        surv = np.ones(hits.shape[1])
-
-        t = inf
+        next_reload = inf
+        for a in range(survive.shape[1]):
+            survive[r, a] = 1.0
+        # the clock: each threat's window openings, pending intercepts and assessments
+        n_heap = 0
         for j in range(n_thr):
-            if status[j] == ALIVE:
-                t = min(t, launch[j] + first_open[j])
-        while True:
-            final = t == inf
-            # 1. settle intercepts, impacts and failures up to t
-            for j in range(n_thr):
-                if status[j] != ALIVE:
-                    continue
-                if resolve[j] <= t:
-                    tr = resolve[j]
-                    resolve[j] = inf
-                    busy[res_bat[j]] -= 1
-                    x, y, z = position(j, tr - launch[j], geo)
-                    if expire[j] < tr:
-                        status[j] = EXPIRED
-                        if logging:
-                            _log(log, EV_EXPIRE, expire[j], j, -1, -1, 0, x, y, z)
-                    elif res_kill[j]:
-                        status[j] = KILLED
-                        kills_bat[r, res_bat[j]] += 1
-                        cost_killed[r] += th_cost[j]
-                        if logging:
-                            _log(log, EV_KILL, tr, j, res_bat[j], -1, 0, x, y, z)
-                    else:
-                        next_ok[j] = tr + assess
-                        if logging:
-                            _log(log, EV_MISS, tr, j, res_bat[j], -1, 0, x, y, z)
-                if status[j] == ALIVE and resolve[j] == inf:
-                    if expire[j] <= t and expire[j] < impact[j]:
-                        status[j] = EXPIRED
-                        if logging:
-                            x, y, z = position(j, expire[j] - launch[j], geo)
-                            _log(log, EV_EXPIRE, expire[j], j, -1, -1, 0, x, y, z)
-                    elif impact[j] <= t:
-                        status[j] = LEAKED
-                        a = th_target[j]
-                        if th_damage[j] > 0.0:
-                            hits[r, a] += 1
-                            surv[a] *= 1.0 - th_damage[j]
-                        leak_threat[j] += 1.0
-                        if logging:
-                            x, y, z = position(j, flight[j], geo)
-                            _log(log, EV_LEAK, impact[j], j, -1, -1, 0, x, y, z)
-                if status[j] != ALIVE:
-                    n_alive -= 1
-                    tp = th_type[j]
-                    if status[j] == KILLED:
-                        killed[r, tp] += 1
-                    elif status[j] == LEAKED:
-                        leaked[r, tp] += 1
-                    else:
-                        expired[r, tp] += 1
-            if final or n_alive == 0:
-                break
-            # 2. reloads: one at a time per (battery, type), each adds one launcher's worth
-            for b in range(n_bat):
-                for k in range(n_itc):
-                    while reload_done[b, k] <= t:
-                        add = min(cap[b, k], reserve[b, k], full[b, k] - ready[b, k])
-                        ready[b, k] += add
-                        reserve[b, k] -= add
-                        if ready[b, k] < full[b, k] and reserve[b, k] > 0:
-                            reload_done[b, k] += bat_reload[b]
+            op_ptr[j] = pair_off[j]
+            if status[j] == ALIVE and pair_off[j] < pair_off[j + 1]:
+                n_heap = _push(heap_t, heap_c, n_heap, launch[j] + opens_sorted[pair_off[j]], 3 * j + OPEN)
+
+        k_epoch = np.ceil(heap_t[0] / dt - EPS_S) if n_heap > 0 else inf
+        while k_epoch < inf:
+            t = k_epoch * dt
+            stamp += 1
+            n_dirty = 0
+            n_dbat = 0
+            # 1. what happened since the last epoch
+            while n_heap > 0 and heap_t[0] <= t + EPS_S:
+                code = heap_c[0]
+                n_heap = _pop(heap_t, heap_c, n_heap)
+                j = code // 3
+                kind = code - 3 * j
+                wake = False
+                if kind == OPEN:
+                    rel = t - launch[j]
+                    while op_ptr[j] < pair_off[j + 1] and opens_sorted[op_ptr[j]] <= rel + EPS_S:
+                        op_ptr[j] += 1
+                    if op_ptr[j] < pair_off[j + 1]:
+                        n_heap = _push(heap_t, heap_c, n_heap, launch[j] + opens_sorted[op_ptr[j]], 3 * j + OPEN)
+                    wake = True
+                elif kind == RESOLVE:
+                    freed = _settle(j, t, r, st, thr, geo, out, log, logging, assess)
+                    busy[freed] -= 1
+                    if not bat_dirty[freed]:
+                        bat_dirty[freed] = True
+                        dirty_bats[n_dbat] = freed
+                        n_dbat += 1
+                    if status[j] == ALIVE:
+                        if next_ok[j] <= t + EPS_S:
+                            wake = True
                         else:
-                            reload_done[b, k] = inf
-            # 3. decide: gather feasible (threat, battery, type) candidates
+                            n_heap = _push(heap_t, heap_c, n_heap, next_ok[j], 3 * j + ASSESSED)
+                else:
+                    wake = True
+                if wake and status[j] == ALIVE and resolve[j] == inf and not is_dirty[j] \
+                        and n_eng[j] < maxeng_c[th_class[j]]:
+                    is_dirty[j] = True
+                    dirty[n_dirty] = j
+                    n_dirty += 1
+            # 2. reloads: one at a time per (battery, type), each adds one launcher's worth
+            if next_reload <= t + EPS_S:
+                for b in range(n_bat):
+                    for k in range(n_itc):
+                        while reload_done[b, k] <= t + EPS_S:
+                            add = min(cap[b, k], reserve[b, k], full[b, k] - ready[b, k])
+                            ready[b, k] += add
+                            reserve[b, k] -= add
+                            if not bat_dirty[b]:
+                                bat_dirty[b] = True
+                                dirty_bats[n_dbat] = b
+                                n_dbat += 1
+                            if ready[b, k] < full[b, k] and reserve[b, k] > 0:
+                                reload_done[b, k] += bat_reload[b]
+                            else:
+                                reload_done[b, k] = inf
+                next_reload = reload_done.min()
+            # 3. candidates: every window of a changed threat, every open window of a changed battery
             n_c = 0
-            active = False
-            for j in range(n_thr):
-                if status[j] != ALIVE or resolve[j] != inf or t < next_ok[j]:
-                    continue
-                cls = th_class[j]
-                if n_eng[j] >= maxeng_c[cls]:
-                    continue
-                rel = t - launch[j]
-                if rel < first_open[j] - EPS_S or rel > last_close[j] + EPS_S:
-                    continue
-                active = True
+            for i in range(n_dirty):
+                j = dirty[i]
+                is_dirty[j] = False
                 for p in range(pair_off[j], pair_off[j + 1]):
-                    if rel < pair_open[p] - EPS_S or rel > pair_close[p] + EPS_S:
-                        continue
-                    b = pair_b[p]
-                    k = pair_k[p]
-                    if busy[b] >= bat_channels[b] or ready[b, k] < itc_rps[k]:
-                        continue
-                    n = min(salvo_c[cls], ready[b, k] // itc_rps[k])
-                    pk = itc_pk[k, th_type[j]]
-                    shot_cost = itc_cost[k] * itc_rps[k] * n
-                    gain = th_value[j] * (1.0 - (1.0 - pk) ** n) - cost_w * shot_cost
-                    if cost_w > 0.0 and gain <= 0.0:
-                        continue
-                    c_j[n_c] = j
-                    c_p[n_c] = p
-                    c_gain[n_c] = -gain
-                    c_urg[n_c] = impact[j]
-                    c_cost[n_c] = shot_cost
-                    n_c += 1
-            # greedy maximum marginal return: best gain first; ties: sooner impact, cheaper
+                    n_c = _consider(p, j, t, stamp, n_c, c_p, c_key, seen, st, n_eng, busy, ready, thr, bat,
+                                    itc, pairs, doc)
+            for i in range(n_dbat):
+                b = dirty_bats[i]
+                bat_dirty[b] = False
+                if busy[b] >= bat_channels[b]:
+                    continue
+                for q in range(bat_off[b], bat_off[b + 1]):
+                    p = bat_pairs[q]
+                    j = pair_j[p]
+                    rel = t - launch[j]
+                    if status[j] == ALIVE and pair_open[p] <= rel + EPS_S and rel <= pair_close[p] + EPS_S:
+                        n_c = _consider(p, j, t, stamp, n_c, c_p, c_key, seen, st, n_eng, busy, ready, thr,
+                                        bat, itc, pairs, doc)
+            # 4. greedy maximum marginal return: best gain first; ties: sooner impact, cheaper, order
             if n_c > 0:
-                order = np.argsort(c_cost[:n_c], kind="mergesort")
-                order = order[np.argsort(c_urg[:n_c][order], kind="mergesort")]
-                order = order[np.argsort(c_gain[:n_c][order], kind="mergesort")]
-                for c in order:
-                    j = c_j[c]
-                    if resolve[j] != inf:
-                        continue  # already engaged this epoch
+                o = np.argsort(c_p[:n_c], kind="mergesort")
+                for key in (2, 1, 0):
+                    o = o[np.argsort(c_key[key, :n_c][o], kind="mergesort")]
+                for c in o:
                     p = c_p[c]
+                    j = pair_j[p]
                     b = pair_b[p]
                     k = pair_k[p]
-                    if busy[b] >= bat_channels[b] or ready[b, k] < itc_rps[k]:
+                    if resolve[j] != inf or busy[b] >= bat_channels[b] or ready[b, k] < itc_rps[k]:
                         continue
                     tau_i = intercept_time(j, t - launch[j], bat_x[b], bat_y[b], k, geo, thr, itc)
-                    if tau_i < 0.0:
+                    if tau_i < 0.0:  # an envelope edge: look at this threat again next epoch
+                        next_ok[j] = t + dt
+                        n_heap = _push(heap_t, heap_c, n_heap, t + dt, 3 * j + ASSESSED)
                         continue
                     n = min(salvo_c[th_class[j]], ready[b, k] // itc_rps[k])
                     pk = itc_pk[k, th_type[j]]
@@ -250,29 +333,24 @@ def simulate_chunk(geo, thr, bat, itc, pairs, doc, rnd, stock_init, present, out
                     busy[b] += 1
                     if reload_done[b, k] == inf and reserve[b, k] > 0:
                         reload_done[b, k] = t + bat_reload[b]
+                        next_reload = min(next_reload, reload_done[b, k])
                     resolve[j] = launch[j] + tau_i
                     res_kill[j] = kill
                     res_bat[j] = b
+                    n_heap = _push(heap_t, heap_c, n_heap, resolve[j], 3 * j + RESOLVE)
                     if logging:
-                        x, y, z = position(j, t - launch[j], geo)
-                        _log(log, EV_FIRE, t, j, b, k, n, x, y, z)
-            # 4. next decision: step while something is engageable, else jump to the next change
-            if active:
-                t = t + dt
-            else:
-                t_next = inf
-                for j in range(n_thr):
-                    if status[j] != ALIVE:
-                        continue
-                    if resolve[j] != inf:
-                        t_next = min(t_next, resolve[j])
-                    elif n_eng[j] < maxeng_c[th_class[j]]:
-                        opens = max(launch[j] + first_open[j], next_ok[j])
-                        if opens > t and opens <= launch[j] + last_close[j]:
-                            t_next = min(t_next, opens)
-                t = t_next
-        for a in range(surv.shape[0]):
-            survive[r, a] = surv[a]
+                        _log(log, EV_FIRE, t, j, b, k, n, position(j, t - launch[j], geo))
+            # 5. the next epoch at which something can change
+            e = next_reload
+            if n_heap > 0:
+                e = min(e, heap_t[0])
+            if e == inf:
+                break
+            k_epoch = max(k_epoch + 1.0, np.ceil(e / dt - EPS_S))
+        # whatever is still in flight ends now: intercepts, failures, impacts
+        for j in range(n_thr):
+            if status[j] == ALIVE:
+                _settle(j, inf, r, st, thr, geo, out, log, logging, assess)
         for b in range(n_bat):
             for k in range(n_itc):
                 remaining[r, b, k] = ready[b, k] + reserve[b, k]
@@ -280,8 +358,45 @@ def simulate_chunk(geo, thr, bat, itc, pairs, doc, rnd, stock_init, present, out
             for j in range(n_thr):
                 if status[j] == ABSENT:
                     continue
-                x, y, z = position(j, 0.0, geo)
-                _log(log, EV_LAUNCH, launch[j], j, -1, -1, 0, x, y, z)
+                _log(log, EV_LAUNCH, launch[j], j, -1, -1, 0, position(j, 0.0, geo))
                 if track_any[j] < inf:
-                    x, y, z = position(j, track_any[j], geo)
-                    _log(log, EV_DETECT, launch[j] + track_any[j], j, -1, -1, 0, x, y, z)
+                    _log(log, EV_DETECT, launch[j] + track_any[j], j, -1, -1, 0, position(j, track_any[j], geo))
+    return stamp  # decision epochs visited: a cost diagnostic
+
+
+@njit(cache=True, inline="always")
+def _consider(p, j, t, stamp, n_c, c_p, c_key, seen, st, n_eng, busy, ready, thr, bat, itc, pairs, doc):  # type: ignore[no-untyped-def]
+    """Add window p (threat j) to this epoch's candidates if it can fire now."""
+    if seen[p] == stamp:
+        return n_c
+    seen[p] = stamp
+    launch, impact, expire, status, resolve = st[0], st[1], st[2], st[3], st[4]
+    next_ok = st[7]
+    th_type, th_class, th_value = thr[0], thr[1], thr[3]
+    bat_channels = bat[2]
+    itc_pk, itc_cost, itc_rps = itc[5], itc[6], itc[7]
+    pair_b, pair_k, pair_open, pair_close = pairs[1], pairs[2], pairs[3], pairs[4]
+    salvo_c, maxeng_c, cost_w = doc[0], doc[1], doc[4]
+    if status[j] != 0 or resolve[j] != np.inf or t < next_ok[j] - EPS_S or expire[j] <= t:
+        return n_c
+    cls = th_class[j]
+    if n_eng[j] >= maxeng_c[cls]:
+        return n_c
+    rel = t - launch[j]
+    if rel < pair_open[p] - EPS_S or rel > pair_close[p] + EPS_S:
+        return n_c
+    b = pair_b[p]
+    k = pair_k[p]
+    if busy[b] >= bat_channels[b] or ready[b, k] < itc_rps[k]:
+        return n_c
+    n = min(salvo_c[cls], ready[b, k] // itc_rps[k])
+    pk = itc_pk[k, th_type[j]]
+    shot_cost = itc_cost[k] * itc_rps[k] * n
+    gain = th_value[j] * (1.0 - (1.0 - pk) ** n) - cost_w * shot_cost
+    if cost_w > 0.0 and gain <= 0.0:
+        return n_c
+    c_p[n_c] = p
+    c_key[0, n_c] = -gain
+    c_key[1, n_c] = impact[j]
+    c_key[2, n_c] = shot_cost
+    return n_c + 1
