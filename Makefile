@@ -4,7 +4,9 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: demo test
+CHROMIUM ?= /usr/bin/chromium
+
+.PHONY: demo test browser
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,5 +17,15 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/shieldwall run examples/city-defence.yaml --replications 1000 --seed 2024 --out out/demo
 
-test: $(STAMP)
+# The browser tests drive Debian's Chromium (never a downloaded browser): installed here when
+# missing and we are root; otherwise those tests skip and say why.
+browser:
+	@if [ ! -x $(CHROMIUM) ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) \
+	      || echo "note: could not install chromium: the browser tests will skip"; \
+	  else echo "note: no $(CHROMIUM) and not root: the browser tests will skip (apt-get install chromium)"; fi; \
+	fi
+
+test: $(STAMP) browser
 	$(BIN)/python -m pytest -q

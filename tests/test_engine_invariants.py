@@ -24,6 +24,10 @@ def test_every_threat_ends_exactly_once(city_result) -> None:  # type: ignore[no
     ended = r.killed + r.leaked + r.expired
     assert (ended == r.launched_by_type).all()
     events = r.events_frame()
+    assert np.isfinite(events.time_s).all()
+    # every shot is resolved once: a kill, a miss, or its target failing first
+    outcomes = events[events.event.isin(["kill", "miss"])]
+    assert len(outcomes) <= (events.event == "fire").sum()
     terminal = events[events.event.isin(["kill", "leak", "expire"])]
     assert sorted(terminal.threat) == list(range(r.compiled.n_threats))
     # every kill follows a shot at that threat, never precedes it

@@ -39,11 +39,13 @@ def run(
     seed: Optional[int] = typer.Option(None, "--seed", "-s", min=0, help="Random seed (default: the scenario's, else 0)."),
     out: Path = typer.Option(Path("out"), "--out", "-o", help="Folder for summary.json, Parquet and events."),
     workers: int = typer.Option(1, "--workers", "-w", min=1, help="Worker processes."),
+    no_report: bool = typer.Option(False, "--no-report", help="Skip the HTML report (report.html)."),
 ) -> None:
     """Simulate a raid many times and report leakers, interceptors used and value lost."""
     from shieldwall.cli.run_cmd import run_command
 
-    _guard(run_command, scenario, replications=replications, seed=seed, out=out, workers=workers)
+    _guard(run_command, scenario, replications=replications, seed=seed, out=out, workers=workers,
+           html=not no_report)
 
 
 @app.command()
@@ -68,6 +70,84 @@ def schema(out: Optional[Path] = typer.Option(None, "--out", "-o", help="Write t
     from shieldwall.cli.validate_cmd import schema_command
 
     _guard(schema_command, out)
+
+
+@app.command()
+def report(
+    run_dir: Path = typer.Argument(..., help="Run folder (summary.json, events.parquet, scenario.json...)."),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", help="HTML file (default: RUN_DIR/report.html)."),
+    scenario: Optional[Path] = typer.Option(None, "--scenario", help="Scenario file, for runs without scenario.json."),
+) -> None:
+    """Write one self-contained HTML report (tables, plots, map replay) of a run folder."""
+    from shieldwall.cli.report_cmd import report_command
+
+    _guard(report_command, run_dir, out=out, scenario=scenario)
+
+
+@app.command()
+def serve(
+    host: str = typer.Option("127.0.0.1", "--host", help="Address to bind (loopback unless told otherwise)."),
+    port: int = typer.Option(8000, "--port", min=1, max=65535, help="Port."),
+    runs: Path = typer.Option(Path("out"), "--runs", help="Folder of run folders (created if missing)."),
+    max_replications: int = typer.Option(20000, "--max-replications", min=1,
+                                         help="Largest run the web app will start."),
+    examples: Optional[Path] = typer.Option(None, "--examples", help="Folder of scenario files to offer (default: ./examples)."),
+) -> None:
+    """Local web app: browse runs and reports, edit and validate a scenario, start runs, compare two."""
+    from shieldwall.cli.serve_cmd import serve_command
+
+    _guard(serve_command, host=host, port=port, runs=runs, max_replications=max_replications, examples=examples)
+
+
+@app.command()
+def campaign(
+    path: Path = typer.Argument(..., metavar="CAMPAIGN", help="Campaign file (YAML with a `nights:` key)."),
+    replications: int = typer.Option(200, "--replications", "-n", min=1, help="Monte Carlo replications."),
+    seed: Optional[int] = typer.Option(None, "--seed", "-s", min=0, help="Random seed (default: the file's, else 0)."),
+    out: Path = typer.Option(Path("out/campaign"), "--out", "-o", help="Folder for campaign.json and nights.parquet."),
+    workers: int = typer.Option(1, "--workers", "-w", min=1, help="Worker processes per night."),
+) -> None:
+    """Simulate many nights of raids: stocks over time, when they run out, what leaks, what it costs."""
+    from shieldwall.cli.campaign_cmd import campaign_command
+
+    _guard(campaign_command, path, replications=replications, seed=seed, out=out, workers=workers)
+
+
+@app.command()
+def compare(
+    a: Path = typer.Argument(..., metavar="A", help="Campaign or raid scenario file (the baseline)."),
+    b: Path = typer.Argument(..., metavar="B", help="The same with an option (a delivery, a battery, a doctrine)."),
+    replications: int = typer.Option(200, "--replications", "-n", min=2, help="Monte Carlo replications."),
+    seed: Optional[int] = typer.Option(None, "--seed", "-s", min=0, help="Random seed (default: A's, else 0)."),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Also write the comparison as JSON."),
+) -> None:
+    """B - A with 95% intervals, on common random numbers: leakers, value lost, cost, runs-out night."""
+    from shieldwall.cli.campaign_cmd import compare_command
+
+    _guard(compare_command, a, b, replications=replications, seed=seed, out=out)
+
+
+calibrate_app = typer.Typer(help="Fit model inputs to data.", no_args_is_help=True)
+app.add_typer(calibrate_app, name="calibrate")
+
+
+@calibrate_app.command("raids")
+def calibrate_raids(
+    csv: Path = typer.Argument(..., help="Attack reports (format of missile_attacks_daily_2022-2024.csv)."),
+    out: Path = typer.Option(Path("raid-generator.yaml"), "--out", "-o", help="Generator file to write."),
+    distribution: str = typer.Option("negative-binomial", "--distribution", help="negative-binomial or empirical."),
+    start: Optional[str] = typer.Option(None, "--from", help="First night used (YYYY-MM-DD)."),
+    end: Optional[str] = typer.Option(None, "--to", help="Last night used (YYYY-MM-DD)."),
+) -> None:
+    """Fit the campaign raid generator (frequency, size, threat mix) to attack reports."""
+    from shieldwall.cli.campaign_cmd import calibrate_raids_command
+
+    _guard(calibrate_raids_command, csv, out=out, distribution=distribution, start=start, end=end)
+
+
+from shieldwall.cli.wta_cmd import wta_app  # noqa: E402  (light: imports its solvers inside the commands)
+
+app.add_typer(wta_app, name="wta")
 
 
 def main() -> None:  # pragma: no cover

@@ -8,7 +8,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 
-def run_command(path: Path, *, replications: int, seed: int | None, out: Path, workers: int) -> None:
+def run_command(path: Path, *, replications: int, seed: int | None, out: Path, workers: int,
+                html: bool = True) -> None:
     from shieldwall.engine.runner import run
     from shieldwall.report.console import print_summary
     from shieldwall.report.markdown import write_markdown_report
@@ -27,3 +28,7 @@ def run_command(path: Path, *, replications: int, seed: int | None, out: Path, w
     report = write_markdown_report(summary, out / "report.md")
     console.print(f"wrote {out / 'summary.json'}, {report}, {out / 'replications'}/*.parquet, "
                   f"{out / 'events.parquet'} (replication 0)")
+    if html:
+        from shieldwall.report.html import write_report
+
+        console.print(f"wrote {write_report(out)} (open it in a browser; no network needed)")

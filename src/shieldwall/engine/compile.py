@@ -12,6 +12,7 @@ from shieldwall.catalog.builtin import builtin_catalog
 from shieldwall.catalog.model import THREAT_CLASSES, Catalog, ThreatType
 from shieldwall.engine.geometry import LocalFrame
 from shieldwall.engine.paths import G_MPS2, engagement_windows, track_times
+from shieldwall.engine.policies import POLICY_CODES
 from shieldwall.scenario.model import Battery, Raid, Scenario, TargetByKind
 
 MAX_STEP_S = 5.0
@@ -108,7 +109,7 @@ def compile_scenario(scenario: Scenario, seed: int) -> Compiled:
     salvo = np.array([doctrine.per_class("salvo", c) for c in THREAT_CLASSES], np.int64)
     max_eng = np.array([doctrine.per_class("max_engagements", c) for c in THREAT_CLASSES], np.int64)
     doc = (salvo, max_eng, float(doctrine.decision_interval_s), float(doctrine.assess_s),
-           float(doctrine.cost_weight))
+           float(doctrine.cost_weight), POLICY_CODES[doctrine.policy], float(doctrine.epoch_time_limit_s))
 
     thr = (th_type, th_class, th_target,
            asset_value[th_target] * damage[looks_like],  # what the battle manager believes is at stake

@@ -13,9 +13,10 @@ epoch and still is, so the greedy assignment is the same as re-examining everyth
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from numba import njit, objmode
 
-from shieldwall.engine.paths import position
+from shieldwall.engine.paths import position, position_of
+from shieldwall.engine.policies import solve_epoch_by_code
 
 # threat end states
 ALIVE, KILLED, LEAKED, EXPIRED, ABSENT = 0, 1, 2, 3, 4
@@ -25,18 +26,17 @@ EVENT_NAMES = ("launch", "detect", "fire", "kill", "miss", "leak", "expire")
 EPS_S = 1e-6  # epochs land exactly on window edges; rounding must not miss them
 
 
-@njit(cache=True)
-def intercept_time(j, tau_f, bx, by, k, geo, thr, itc):  # type: ignore[no-untyped-def]
-    """Earliest tau_i >= tau_f (after launch) at which interceptor k fired from (bx, by) at
-    tau_f meets threat j inside its envelope; -1 if there is none before impact."""
-    flight, step, vmax = thr[9], thr[10], thr[11]
-    speed, minr, maxr, minalt, maxalt = itc[0][k], itc[1][k], itc[2][k], itc[3][k], itc[4][k]
-    x, y, z = position(j, tau_f, geo)
+@njit(cache=True, inline="always")
+def intercept_time(j, tau_f, bx, by, speed, minr, maxr, minalt, maxalt, flight_j, step_j, vmax_j,
+                   is_ball, vert_off, vert_x, vert_y, vert_t, th_alt, th_apogee):  # type: ignore[no-untyped-def]
+    """Earliest tau_i >= tau_f (after launch) at which an interceptor (speed, envelope) fired from
+    (bx, by) at tau_f meets threat j inside its envelope; -1 if there is none before impact."""
+    x, y, z = position_of(j, tau_f, is_ball, vert_off, vert_x, vert_y, vert_t, th_alt, th_apogee)
     d0 = np.sqrt((x - bx) ** 2 + (y - by) ** 2 + z * z)
-    tau = tau_f + d0 / (speed + vmax[j])  # no intercept can come sooner than a head-on one
+    tau = tau_f + d0 / (speed + vmax_j)  # no intercept can come sooner than a head-on one
     prev = -1.0
-    while tau < flight[j]:
-        x, y, z = position(j, tau, geo)
+    while tau < flight_j:
+        x, y, z = position_of(j, tau, is_ball, vert_off, vert_x, vert_y, vert_t, th_alt, th_apogee)
         d = np.sqrt((x - bx) ** 2 + (y - by) ** 2 + z * z)
         reach = (tau - tau_f) * speed >= d
         if reach and minr <= d <= maxr and minalt <= z <= maxalt:
@@ -45,14 +45,14 @@ def intercept_time(j, tau_f, bx, by, k, geo, thr, itc):  # type: ignore[no-untyp
             lo, hi = prev, tau
             for _ in range(30):  # the reach condition flips between the two samples
                 mid = 0.5 * (lo + hi)
-                xm, ym, zm = position(j, mid, geo)
+                xm, ym, zm = position_of(j, mid, is_ball, vert_off, vert_x, vert_y, vert_t, th_alt, th_apogee)
                 if (mid - tau_f) * speed >= np.sqrt((xm - bx) ** 2 + (ym - by) ** 2 + zm * zm):
                     hi = mid
                 else:
                     lo = mid
             return hi
         prev = tau if not reach else -1.0
-        tau += step[j]
+        tau += step_j
     return -1.0
 
 
@@ -80,7 +80,7 @@ def _settle(j, t, r, st, thr, geo, out, log, logging, assess):  # type: ignore[n
     th_type, th_target, th_damage, th_cost, flight = thr[0], thr[2], thr[4], thr[8], thr[9]
     killed, leaked, expired, rounds, kills_bat, hits, survive, cost_killed, leak_threat, remaining = out
     freed = -1
-    if resolve[j] <= t:
+    if resolve[j] < np.inf and resolve[j] <= t:  # a pending intercept has come due
         tr = resolve[j]
         resolve[j] = np.inf
         freed = res_bat[j]
@@ -121,6 +121,32 @@ def _settle(j, t, r, st, thr, geo, out, log, logging, assess):  # type: ignore[n
         else:
             expired[r, tp] += 1
     return freed
+
+
+@njit(cache=True)
+def _solve_outside(policy, limit_s, o, c_p, c_key, pair_j, pair_b, pair_k, busy, bat_channels, ready, itc_rps,
+                   salvo_c, th_class):  # type: ignore[no-untyped-def]
+    """Positions in ``o`` (candidates in greedy order) of the set a WTA policy chooses."""
+    m = o.shape[0]
+    n_bat, n_itc = ready.shape
+    gain = np.empty(m)
+    threat = np.empty(m, np.int64)
+    battery = np.empty(m, np.int64)
+    pool = np.empty(m, np.int64)
+    used = np.empty(m, np.int64)
+    for i in range(m):
+        p = c_p[o[i]]
+        gain[i] = -c_key[0, o[i]]
+        threat[i] = pair_j[p]
+        battery[i] = pair_b[p]
+        k = pair_k[p]
+        pool[i] = pair_b[p] * n_itc + k
+        used[i] = min(salvo_c[th_class[pair_j[p]]], ready[pair_b[p], k] // itc_rps[k]) * itc_rps[k]
+    free = bat_channels - busy
+    loaded = ready.reshape(n_bat * n_itc).copy()
+    with objmode(chosen="int64[:]"):
+        chosen = solve_epoch_by_code(policy, gain, threat, battery, pool, used, free, loaded, limit_s)
+    return chosen
 
 
 # what a per-threat event on the clock means
@@ -168,9 +194,10 @@ def simulate_chunk(geo, thr, bat, itc, pairs, doc, rnd, stock_init, present, out
     (th_type, th_class, th_target, th_value, th_damage, th_rel, th_launch0, th_window, th_cost,
      flight, step, vmax, first_open, last_close, track_any) = thr
     bat_x, bat_y, bat_channels, bat_reload, _, n_launch, cap = bat
-    itc_pk, itc_rps = itc[5], itc[7]
+    itc_speed, itc_minr, itc_maxr, itc_minalt, itc_maxalt, itc_pk, itc_cost, itc_rps = itc
+    is_ball, vert_off, vert_x, vert_y, vert_t, th_alt, th_apogee = geo
     pair_off, pair_b, pair_k, pair_open, pair_close, bat_off, bat_pairs, opens_sorted, pair_j = pairs
-    salvo_c, maxeng_c, dt, assess, cost_w = doc
+    salvo_c, maxeng_c, dt, assess, cost_w, policy, epoch_limit_s = doc
     u_launch, u_rel, u_kill = rnd
     rounds, survive, remaining = out[3], out[6], out[9]
 
@@ -180,6 +207,7 @@ def simulate_chunk(geo, thr, bat, itc, pairs, doc, rnd, stock_init, present, out
     inf = np.inf
     # buffers allocated once per chunk
     c_p = np.empty(n_pairs, np.int64)
+    probe = np.empty(n_pairs, np.int64)
     c_key = np.empty((4, n_pairs))
     seen = np.full(n_pairs, -1, np.int64)  # epoch stamp: a window is examined once per epoch
     stamp = 0  # counts epochs across the whole chunk
@@ -188,6 +216,8 @@ def simulate_chunk(geo, thr, bat, itc, pairs, doc, rnd, stock_init, present, out
     bat_dirty = np.zeros(n_bat, np.bool_)
     dirty_bats = np.empty(n_bat, np.int64)
     op_ptr = np.empty(n_thr, np.int64)
+    fired_bat = np.zeros(n_bat, np.bool_)
+    fired_bats = np.empty(n_bat, np.int64)
     heap_t = np.empty(4 * n_thr + 4)
     heap_c = np.empty(4 * n_thr + 4, np.int64)
 
@@ -226,12 +256,20 @@ def simulate_chunk(geo, thr, bat, itc, pairs, doc, rnd, stock_init, present, out
             if status[j] == ALIVE and pair_off[j] < pair_off[j + 1]:
                 n_heap = _push(heap_t, heap_c, n_heap, launch[j] + opens_sorted[pair_off[j]], 3 * j + OPEN)
 
+        n_fired = 0
         k_epoch = np.ceil(heap_t[0] / dt - EPS_S) if n_heap > 0 else inf
         while k_epoch < inf:
             t = k_epoch * dt
             stamp += 1
             n_dirty = 0
             n_dbat = 0
+            for i in range(n_fired):  # batteries that fired last epoch, under a cost weight
+                b = fired_bats[i]
+                fired_bat[b] = False
+                bat_dirty[b] = True
+                dirty_bats[n_dbat] = b
+                n_dbat += 1
+            n_fired = 0
             # 1. what happened since the last epoch
             while n_heap > 0 and heap_t[0] <= t + EPS_S:
                 code = heap_c[0]
@@ -283,13 +321,15 @@ def simulate_chunk(geo, thr, bat, itc, pairs, doc, rnd, stock_init, present, out
                                 reload_done[b, k] = inf
                 next_reload = reload_done.min()
             # 3. candidates: every window of a changed threat, every open window of a changed battery
-            n_c = 0
+            n_probe = 0
             for i in range(n_dirty):
                 j = dirty[i]
                 is_dirty[j] = False
                 for p in range(pair_off[j], pair_off[j + 1]):
-                    n_c = _consider(p, j, t, stamp, n_c, c_p, c_key, seen, st, n_eng, busy, ready, thr, bat,
-                                    itc, pairs, doc)
+                    if seen[p] != stamp:
+                        seen[p] = stamp
+                        probe[n_probe] = p
+                        n_probe += 1
             for i in range(n_dbat):
                 b = dirty_bats[i]
                 bat_dirty[b] = False
@@ -299,14 +339,45 @@ def simulate_chunk(geo, thr, bat, itc, pairs, doc, rnd, stock_init, present, out
                     p = bat_pairs[q]
                     j = pair_j[p]
                     rel = t - launch[j]
-                    if status[j] == ALIVE and pair_open[p] <= rel + EPS_S and rel <= pair_close[p] + EPS_S:
-                        n_c = _consider(p, j, t, stamp, n_c, c_p, c_key, seen, st, n_eng, busy, ready, thr,
-                                        bat, itc, pairs, doc)
+                    if seen[p] != stamp and status[j] == ALIVE and pair_open[p] <= rel + EPS_S \
+                            and rel <= pair_close[p] + EPS_S:
+                        seen[p] = stamp
+                        probe[n_probe] = p
+                        n_probe += 1
+            # a window is a candidate if its threat and battery can fire now (written out here, not
+            # in a helper: this is the hottest loop and a call would cost more than the checks)
+            n_c = 0
+            for i in range(n_probe):
+                p = probe[i]
+                j = pair_j[p]
+                if status[j] != ALIVE or resolve[j] != inf or t < next_ok[j] - EPS_S or expire[j] <= t:
+                    continue
+                cls = th_class[j]
+                rel = t - launch[j]
+                if n_eng[j] >= maxeng_c[cls] or rel < pair_open[p] - EPS_S or rel > pair_close[p] + EPS_S:
+                    continue
+                b = pair_b[p]
+                k = pair_k[p]
+                if busy[b] >= bat_channels[b] or ready[b, k] < itc_rps[k]:
+                    continue
+                n = min(salvo_c[cls], ready[b, k] // itc_rps[k])
+                shot_cost = itc_cost[k] * itc_rps[k] * n
+                gain = th_value[j] * (1.0 - (1.0 - itc_pk[k, th_type[j]]) ** n) - cost_w * shot_cost
+                if cost_w > 0.0 and gain <= 0.0:
+                    continue  # a shot that costs more than it is expected to save is held
+                c_p[n_c] = p
+                c_key[0, n_c] = -gain
+                c_key[1, n_c] = impact[j]
+                c_key[2, n_c] = shot_cost
+                n_c += 1
             # 4. greedy maximum marginal return: best gain first; ties: sooner impact, cheaper, order
             if n_c > 0:
                 o = np.argsort(c_p[:n_c], kind="mergesort")
                 for key in (2, 1, 0):
                     o = o[np.argsort(c_key[key, :n_c][o], kind="mergesort")]
+                if policy != 0 and n_c > 1:  # a WTA solver picks the set to fire instead
+                    o = o[_solve_outside(policy, epoch_limit_s, o, c_p, c_key, pair_j, pair_b, pair_k, busy,
+                                         bat_channels, ready, itc_rps, salvo_c, th_class)]
                 for c in o:
                     p = c_p[c]
                     j = pair_j[p]
@@ -314,7 +385,9 @@ def simulate_chunk(geo, thr, bat, itc, pairs, doc, rnd, stock_init, present, out
                     k = pair_k[p]
                     if resolve[j] != inf or busy[b] >= bat_channels[b] or ready[b, k] < itc_rps[k]:
                         continue
-                    tau_i = intercept_time(j, t - launch[j], bat_x[b], bat_y[b], k, geo, thr, itc)
+                    tau_i = intercept_time(j, t - launch[j], bat_x[b], bat_y[b], itc_speed[k], itc_minr[k],
+                                           itc_maxr[k], itc_minalt[k], itc_maxalt[k], flight[j], step[j], vmax[j],
+                                           is_ball, vert_off, vert_x, vert_y, vert_t, th_alt, th_apogee)
                     if tau_i < 0.0:  # an envelope edge: look at this threat again next epoch
                         next_ok[j] = t + dt
                         n_heap = _push(heap_t, heap_c, n_heap, t + dt, 3 * j + ASSESSED)
@@ -338,10 +411,17 @@ def simulate_chunk(geo, thr, bat, itc, pairs, doc, rnd, stock_init, present, out
                     res_kill[j] = kill
                     res_bat[j] = b
                     n_heap = _push(heap_t, heap_c, n_heap, resolve[j], 3 * j + RESOLVE)
+                    if cost_w > 0.0 and not fired_bat[b]:
+                        # fewer loaded rounds may turn a held salvo into a shot worth its cost
+                        fired_bat[b] = True
+                        fired_bats[n_fired] = b
+                        n_fired += 1
                     if logging:
                         _log(log, EV_FIRE, t, j, b, k, n, position(j, t - launch[j], geo))
             # 5. the next epoch at which something can change
             e = next_reload
+            if n_fired > 0:
+                e = min(e, t + dt)
             if n_heap > 0:
                 e = min(e, heap_t[0])
             if e == inf:
@@ -362,41 +442,3 @@ def simulate_chunk(geo, thr, bat, itc, pairs, doc, rnd, stock_init, present, out
                 if track_any[j] < inf:
                     _log(log, EV_DETECT, launch[j] + track_any[j], j, -1, -1, 0, position(j, track_any[j], geo))
     return stamp  # decision epochs visited: a cost diagnostic
-
-
-@njit(cache=True, inline="always")
-def _consider(p, j, t, stamp, n_c, c_p, c_key, seen, st, n_eng, busy, ready, thr, bat, itc, pairs, doc):  # type: ignore[no-untyped-def]
-    """Add window p (threat j) to this epoch's candidates if it can fire now."""
-    if seen[p] == stamp:
-        return n_c
-    seen[p] = stamp
-    launch, impact, expire, status, resolve = st[0], st[1], st[2], st[3], st[4]
-    next_ok = st[7]
-    th_type, th_class, th_value = thr[0], thr[1], thr[3]
-    bat_channels = bat[2]
-    itc_pk, itc_cost, itc_rps = itc[5], itc[6], itc[7]
-    pair_b, pair_k, pair_open, pair_close = pairs[1], pairs[2], pairs[3], pairs[4]
-    salvo_c, maxeng_c, cost_w = doc[0], doc[1], doc[4]
-    if status[j] != 0 or resolve[j] != np.inf or t < next_ok[j] - EPS_S or expire[j] <= t:
-        return n_c
-    cls = th_class[j]
-    if n_eng[j] >= maxeng_c[cls]:
-        return n_c
-    rel = t - launch[j]
-    if rel < pair_open[p] - EPS_S or rel > pair_close[p] + EPS_S:
-        return n_c
-    b = pair_b[p]
-    k = pair_k[p]
-    if busy[b] >= bat_channels[b] or ready[b, k] < itc_rps[k]:
-        return n_c
-    n = min(salvo_c[cls], ready[b, k] // itc_rps[k])
-    pk = itc_pk[k, th_type[j]]
-    shot_cost = itc_cost[k] * itc_rps[k] * n
-    gain = th_value[j] * (1.0 - (1.0 - pk) ** n) - cost_w * shot_cost
-    if cost_w > 0.0 and gain <= 0.0:
-        return n_c
-    c_p[n_c] = p
-    c_key[0, n_c] = -gain
-    c_key[1, n_c] = impact[j]
-    c_key[2, n_c] = shot_cost
-    return n_c + 1

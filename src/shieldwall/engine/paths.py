@@ -14,10 +14,9 @@ from numba import njit
 G_MPS2 = 9.80665
 
 
-@njit(cache=True)
-def position(j, tau, geo):  # type: ignore[no-untyped-def]
+@njit(cache=True, inline="always")
+def position_of(j, tau, is_ball, vert_off, vert_x, vert_y, vert_t, th_alt, th_apogee):  # type: ignore[no-untyped-def]
     """(east_m, north_m, alt_m) of threat j at time tau_s after its launch."""
-    is_ball, vert_off, vert_x, vert_y, vert_t, th_alt, th_apogee = geo
     o = vert_off[j]
     e = vert_off[j + 1]
     if is_ball[j]:
@@ -46,6 +45,13 @@ def position(j, tau, geo):  # type: ignore[no-untyped-def]
     x = vert_x[lo] + f * (vert_x[lo + 1] - vert_x[lo])
     y = vert_y[lo] + f * (vert_y[lo + 1] - vert_y[lo])
     return x, y, th_alt[j]
+
+
+@njit(cache=True)
+def position(j, tau, geo):  # type: ignore[no-untyped-def]
+    """``position_of`` with the path arrays in their tuple (for code off the hot path)."""
+    is_ball, vert_off, vert_x, vert_y, vert_t, th_alt, th_apogee = geo
+    return position_of(j, tau, is_ball, vert_off, vert_x, vert_y, vert_t, th_alt, th_apogee)
 
 
 @njit(cache=True)

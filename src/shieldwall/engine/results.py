@@ -237,10 +237,13 @@ class RaidResult:
 
     # -- files ---------------------------------------------------------------------------
     def write(self, out_dir: str | Path) -> Path:
-        """summary.json, events.parquet/.csv (replication 0); shards are written as chunks land."""
+        """summary.json, scenario.json (the scenario it ran, for reports and replays),
+        events.parquet/.csv (replication 0); shards are written as chunks land."""
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
         (out / "summary.json").write_text(json.dumps(self.summary(), indent=2) + "\n", encoding="utf-8")
+        (out / "scenario.json").write_text(
+            json.dumps(self.scenario.model_dump(mode="json", by_alias=True), indent=2) + "\n", encoding="utf-8")
         events = self.events_frame()
         if len(events):
             events.to_parquet(out / "events.parquet", index=False)

@@ -8,7 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
-from multiprocessing import get_context
+import sys
+import threading
+from multiprocessing import get_all_start_methods, get_context
+from multiprocessing.context import BaseContext
 from pathlib import Path
 from typing import Any
 
@@ -60,6 +63,15 @@ def run_chunk(compiled: Compiled, start: int, n_rep: int, seed_seq: np.random.Se
     n_ev = int(log[7][0])
     events = tuple(a[:n_ev] for a in log[:7]) if log_first else None
     return ChunkResult(start, *out, events=events)
+
+
+def _worker_context() -> BaseContext:
+    """Fork where it is safe (POSIX, no other Python threads): workers then start in
+    milliseconds with the compiled kernel already loaded. Otherwise (a web server's background
+    run, Windows, macOS) spawn, which costs about a second per worker to import and load."""
+    if "fork" in get_all_start_methods() and sys.platform.startswith("linux") and threading.active_count() == 1:
+        return get_context("fork")
+    return get_context("spawn")
 
 
 def _chunk_job(args: tuple) -> ChunkResult:
@@ -123,7 +135,7 @@ def simulate(compiled: Compiled, scenario: Scenario, *, replications: int, seed:
             if progress:
                 progress(job[2])
     else:
-        with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=_worker_context()) as pool:
             for chunk in pool.map(_chunk_job, jobs):
                 result.add(chunk)
                 if progress:

@@ -99,7 +99,10 @@ class Doctrine(Strict):
     max_engagements: PerClassInt = Field(
         1, description="Engagements per threat; more than 1 is shoot-look-shoot."
     )
-    policy: str = Field("greedy", description="Weapon-target assignment policy id.")
+    policy: str = Field("greedy", description="Weapon-target assignment policy: greedy, local-search or exact.")
+    epoch_time_limit_s: PositiveFloat = Field(
+        0.05, description="Time budget of the local-search and exact policies at each decision epoch."
+    )
     cost_weight: NonNegativeFloat = Field(
         0.0, description="Value units per US dollar of interceptors fired (0: ignore cost)."
     )

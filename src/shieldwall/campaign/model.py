@@ -1,0 +1,156 @@
+"""The campaign file and the raid-generator file, as validated models (keys as in the files).
+
+Shapes only; references between them (ids, dates, routes) are checked in ``load``."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any, Literal
+
+from pydantic import Field
+
+from shieldwall.catalog.model import (
+    Catalog,
+    Id,
+    NonNegativeFloat,
+    NonNegativeInt,
+    PositiveInt,
+    Probability,
+    Strict,
+)
+from shieldwall.scenario.model import Asset, Battery, Doctrine, Point, Radar, Raid
+
+GENERATOR_VERSION = 1
+Stock = dict[Id, NonNegativeInt]
+Share = Annotated[float, Field(gt=0.0, le=1.0)]
+
+
+# --- the raid generator file --------------------------------------------------------------------
+
+
+class SizeDistribution(Strict):
+    """Threats of one family on a night it comes: ``1 + NegBinomial(n, p)`` (mean ``1 + n(1-p)/p``),
+    or an empirical table of sizes and weights; never above ``max``."""
+
+    distribution: Literal["negative-binomial", "empirical"]
+    n: Annotated[float, Field(gt=0.0)] | None = Field(None, description="Negative binomial size parameter.")
+    p: Annotated[float, Field(gt=0.0, le=1.0)] | None = Field(None, description="Negative binomial p.")
+    values: list[PositiveInt] | None = Field(None, description="Empirical sizes.")
+    weights: list[NonNegativeFloat] | None = Field(None, description="Empirical weights, one per size.")
+    max: PositiveInt = Field(description="Largest size drawn (larger draws are cut to it).")
+    mean: NonNegativeFloat | None = Field(None, description="For readers: the fitted mean size.")
+    ks_distance: Probability | None = Field(None, description="Fit quality against the data.")
+    observed_nights: NonNegativeInt | None = None
+
+
+class Family(Strict):
+    """Threats that come together (drones, cruise missiles, ballistic missiles)."""
+
+    id: Id
+    probability: Probability = Field(description="P(the family comes | a raid night).")
+    mix: dict[Id, Probability] = Field(min_length=1, description="Threat id -> share of the family's count.")
+    size: SizeDistribution
+
+
+class GeneratorModel(Strict):
+    version: int = Field(description=f"File format version; this shieldwall reads {GENERATOR_VERSION}.")
+    kind: Literal["raid-generator"] = "raid-generator"
+    description: str | None = None
+    raid_probability: Probability = Field(description="P(a night has a raid).")
+    families: list[Family] = Field(min_length=1)
+    provenance: dict[str, Any] = Field(default_factory=dict)
+    fit: dict[str, Any] = Field(default_factory=dict)
+
+
+# --- the campaign file ----------------------------------------------------------------------------
+
+
+class Theatre(Strict):
+    """``scenario:`` (a raid scenario file, relative to the campaign file) supplies assets,
+    radars, batteries, doctrine, catalog and route templates; keys given here replace its own."""
+
+    scenario: str | None = Field(None, description="Path of a raid scenario file.")
+    origin: Point | None = None
+    catalog: Catalog | None = None
+    assets: list[Asset] | None = None
+    radars: list[Radar] | None = None
+    batteries: list[Battery] | None = None
+    doctrine: Doctrine | None = None
+
+
+class GeneratorRef(Strict):
+    """Where the generator comes from (exactly one of ``builtin``, ``file``, ``model``), how much
+    of it falls on this theatre, and routes for its threats."""
+
+    builtin: str | None = Field(None, description="A generator shipped with shieldwall, e.g. raids-2022-2024.")
+    file: str | None = Field(None, description="A generator YAML, relative to the campaign file.")
+    model: dict[str, Any] | None = Field(None, description="A generator written inline.")
+    share: Share = Field(1.0, description="Fraction of each generated threat aimed at this theatre.")
+    routes: list[Raid] = Field(default_factory=list, description="Route templates beside the scenario's raids.")
+
+
+class NightRaids(Strict):
+    """Raids of one night, given explicitly (instead of the generator on that night)."""
+
+    night: PositiveInt | None = Field(None, description="1 = the night of start_date.")
+    date: dt.date | None = None
+    raids: list[Raid] = Field(default_factory=list)
+    from_scenario: bool = Field(False, description="Also the theatre scenario's own raids.")
+
+
+class Depot(Strict):
+    id: Id
+    stock: Stock = Field(default_factory=dict)
+
+
+class Delivery(Strict):
+    date: dt.date
+    interceptor: Id | None = None
+    system: Id | None = None
+    quantity: PositiveInt = 1
+    to: Id | None = Field(None, description="A depot or battery id (interceptors).")
+    battery: Battery | None = Field(None, description="The new battery (systems).")
+    source: str | None = None
+    note: str | None = None
+
+
+class Production(Strict):
+    interceptor: Id
+    per_month: NonNegativeFloat
+    to: Id = Field(description="A depot id.")
+    start: dt.date | None = Field(None, alias="from")
+    until: dt.date | None = None
+
+
+class Redistribution(Strict):
+    """``top-up``: each night before the raid, depots bring batteries back to their initial
+    load, pro rata across the batteries short of that interceptor. ``none``: nothing moves."""
+
+    rule: Literal["top-up", "none"] = "top-up"
+
+
+class Damage(Strict):
+    """Damage carried from night to night, and repair. Assets: what a night destroys stays
+    destroyed (later nights can only lose what is left) until repaired at ``asset_repair_per_night``
+    of the lost value a night. Batteries: after each night, each one present is put out of action
+    with ``battery_loss_per_night`` (it keeps its stock but does not fire) for ``battery_repair_nights``."""
+
+    asset_repair_per_night: Probability = Field(0.0, description="Fraction of the lost value restored each night.")
+    battery_loss_per_night: Probability = Field(0.0, description="P(a battery is put out of action after a night).")
+    battery_repair_nights: PositiveInt = Field(7, description="Nights a battery stays out of action.")
+
+
+class Campaign(Strict):
+    name: str
+    description: str | None = None
+    start_date: dt.date
+    nights: PositiveInt
+    seed: NonNegativeInt | None = None
+    theatre: Theatre
+    raids: list[NightRaids] = Field(default_factory=list)
+    generator: GeneratorRef | None = None
+    depots: list[Depot] = Field(default_factory=list)
+    deliveries: list[Delivery] = Field(default_factory=list)
+    production: list[Production] = Field(default_factory=list)
+    redistribution: Redistribution = Field(default_factory=Redistribution)
+    damage: Damage | None = Field(None, description="Without it, every night starts undamaged.")

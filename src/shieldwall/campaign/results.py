@@ -1,0 +1,204 @@
+"""A campaign's outcome: per night and replication arrays, ``summary()`` (what campaign.json
+holds), the per-night Parquet table, and the files."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from shieldwall.campaign.ledger import Ledger
+from shieldwall.engine.results import mean_ci95
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+
+    from shieldwall.campaign.load import LoadedCampaign
+    from shieldwall.engine.results import RaidResult
+
+Q = (0.05, 0.5, 0.95)
+
+
+def _band(x: np.ndarray) -> dict[str, float]:
+    p5, med, p95 = np.quantile(np.asarray(x, float), Q)
+    return {"p5": float(p5), "median": float(med), "p95": float(p95)}
+
+
+class CampaignResult:
+    """Arrays are [night, replication, ...]; stocks are end-of-night, with index 0 the start."""
+
+    @classmethod
+    def empty(cls, loaded: "LoadedCampaign", seed: int, replications: int, interceptor_ids: list[str],
+              threat_ids: list[str], keep_battery_ledger: bool) -> "CampaignResult":
+        self = cls()
+        c = loaded.campaign
+        N, R, K, T, A = c.nights, replications, len(interceptor_ids), len(threat_ids), len(loaded.theatre.assets)
+        self.loaded, self.seed, self.replications, self.nights = loaded, seed, R, N
+        self.interceptor_ids, self.threat_ids = interceptor_ids, threat_ids
+        self.asset_ids = [a.id for a in loaded.theatre.assets]
+        self.battery_ids = [b.id for b in loaded.batteries]
+        self.dates = [loaded.date_of(t) for t in range(N)]
+        z = lambda *shape: np.zeros(shape, np.int64)  # noqa: E731
+        self.launched, self.killed, self.leaked, self.expired = z(N, R, T), z(N, R, T), z(N, R, T), z(N, R, T)
+        self.value_lost = np.zeros((N, R, A))
+        self.interceptor_cost_usd = np.zeros((N, R))
+        self.threat_cost_destroyed = np.zeros((N, R))
+        self.fired, self.delivered, self.produced, self.moved = z(N, R, K), z(N, R, K), z(N, R, K), z(N, R, K)
+        self.delivered_to_batteries = z(N, R, K)
+        self.battery_stock, self.depot_stock = z(N + 1, R, K), z(N + 1, R, K)
+        self.battery_ledger = z(N + 1, R, len(self.battery_ids), K) if keep_battery_ledger else None
+        self.cut = 0
+        self.compiles = 0
+        self.batteries_out = z(N, R)  # batteries out of action after each night (damage)
+        self.asset_condition = np.ones((N + 1, R, A))  # fraction of each asset's value left
+        self.cost_per_round = np.array([loaded.catalog.interceptors[k].cost_usd for k in interceptor_ids])
+        return self
+
+    # recording -------------------------------------------------------------------------------
+    def record_start(self, ledger: Ledger) -> None:
+        self.battery_stock[0] = ledger.battery.sum(axis=1)
+        self.depot_stock[0] = ledger.depot.sum(axis=1)
+        if self.battery_ledger is not None:
+            self.battery_ledger[0] = ledger.battery
+
+    def record_raid(self, t: int, rows: np.ndarray, result: "RaidResult", types: list[int],
+                    condition: np.ndarray | None = None) -> None:
+        """One simulate() call of night t, for replications ``rows``; ``condition`` [rows, asset]
+        is the fraction of each asset's value left from earlier nights (damage carried over)."""
+        cols = np.asarray(types, np.int64)
+        for name, arr in (("killed", result.killed), ("leaked", result.leaked), ("expired", result.expired)):
+            getattr(self, name)[t][rows[:, None], cols[None, :]] = arr
+        self.launched[t][rows[:, None], cols[None, :]] = result.killed + result.leaked + result.expired
+        # value lost is linear in the value at stake: a damaged asset loses that fraction of it
+        self.value_lost[t][rows] = result.value_lost if condition is None else result.value_lost * condition
+        self.interceptor_cost_usd[t][rows] = result.interceptor_cost_usd
+        self.threat_cost_destroyed[t][rows] = result.threat_cost_destroyed
+
+    def record_night(self, t: int, ledger: Ledger) -> None:
+        self.fired[t] = ledger.fired.sum(axis=1)
+        self.delivered[t] = ledger.delivered_battery.sum(axis=1) + ledger.delivered_depot.sum(axis=1)
+        self.delivered_to_batteries[t] = ledger.delivered_battery.sum(axis=1)
+        self.produced[t] = ledger.produced.sum(axis=1)
+        self.moved[t] = ledger.moved_in.sum(axis=1)
+        self.battery_stock[t + 1] = ledger.battery.sum(axis=1)
+        self.depot_stock[t + 1] = ledger.depot.sum(axis=1)
+        if self.battery_ledger is not None:
+            self.battery_ledger[t + 1] = ledger.battery
+
+    # derived ---------------------------------------------------------------------------------
+    @property
+    def stock(self) -> np.ndarray:
+        """[night + 1, rep, interceptor] batteries and depots together; [0] is the start."""
+        return self.battery_stock + self.depot_stock
+
+    def depletion_nights(self) -> np.ndarray:
+        """[rep, interceptor] the first night (1-based) that ends with none of it left, after
+        there had been some; 0 where it never happens."""
+        had = np.maximum.accumulate((self.stock[:-1] + self.delivered + self.produced) > 0, axis=0)
+        empty = (self.stock[1:] == 0) & had
+        first = empty.argmax(axis=0) + 1
+        return np.where(empty.any(axis=0), first, 0)
+
+    def totals_by_replication(self) -> dict[str, np.ndarray]:
+        return {
+            "launched": self.launched.sum(axis=(0, 2)), "intercepted": self.killed.sum(axis=(0, 2)),
+            "leaked": self.leaked.sum(axis=(0, 2)), "expired": self.expired.sum(axis=(0, 2)),
+            "value_lost": self.value_lost.sum(axis=(0, 2)),
+            "interceptor_cost_usd": self.interceptor_cost_usd.sum(axis=0),
+            "threat_cost_destroyed_usd": self.threat_cost_destroyed.sum(axis=0),
+        }
+
+    def summary(self) -> dict[str, Any]:
+        stock = self.stock
+        depletion = self.depletion_nights()
+        stock_by_night = {k: [_band(stock[t + 1, :, i]) for t in range(self.nights)]
+                          for i, k in enumerate(self.interceptor_ids)}
+        depletion_night: dict[str, Any] = {}
+        for i, k in enumerate(self.interceptor_ids):
+            nights = depletion[:, i]
+            if not (nights > 0).any():
+                depletion_night[k] = None
+                continue
+            never = np.where(nights > 0, nights, np.inf)
+            qs = np.quantile(never, Q, method="inverted_cdf")
+            depletion_night[k] = {name: (None if np.isinf(q) else int(q)) for name, q in zip(("p5", "median", "p95"), qs)}
+            depletion_night[k]["fraction_depleted"] = float((nights > 0).mean())
+        totals: dict[str, Any] = {}
+        for name, x in self.totals_by_replication().items():
+            mean, ci = mean_ci95(x)
+            totals[name] = {"mean": mean, "ci95": ci, **_band(x)}
+        cost, destroyed = totals["interceptor_cost_usd"]["mean"], totals["threat_cost_destroyed_usd"]["mean"]
+        totals["cost_exchange_ratio"] = cost / destroyed if destroyed > 0 else None
+        interceptors = {k: {
+            "start": _band(stock[0, :, i]), "end": _band(stock[-1, :, i]),
+            "fired": _band(self.fired[:, :, i].sum(axis=0)), "delivered": float(self.delivered[:, :, i].sum(axis=0).mean()),
+            "produced": float(self.produced[:, :, i].sum(axis=0).mean()),
+            "cost_usd_per_round": float(self.cost_per_round[i]),
+        } for i, k in enumerate(self.interceptor_ids)}
+        threats = {tid: {"launched_mean": float(self.launched[:, :, j].sum(axis=0).mean()),
+                         "intercepted_mean": float(self.killed[:, :, j].sum(axis=0).mean()),
+                         "leaked_mean": float(self.leaked[:, :, j].sum(axis=0).mean())}
+                   for j, tid in enumerate(self.threat_ids)}
+        per_night = {name: [float(x) for x in getattr(self, attr).sum(axis=2).mean(axis=1)]
+                     for name, attr in (("launched_mean", "launched"), ("intercepted_mean", "killed"),
+                                        ("leaked_mean", "leaked"))}
+        loaded = self.loaded
+        return {
+            "campaign": loaded.campaign.name, "file": loaded.file, "generator": loaded.generator_file,
+            "start_date": str(loaded.campaign.start_date), "end_date": str(self.dates[-1]),
+            "nights": self.nights, "replications": self.replications, "seed": self.seed,
+            "stock_by_night": stock_by_night, "depletion_night": depletion_night, "totals": totals,
+            "interceptors": interceptors, "threats_by_type": threats, "per_night": per_night,
+            "raid_threats_cut_to_compiled_size": int(self.cut), "compiled_raids": self.compiles,
+            "damage": None if loaded.campaign.damage is None else {
+                "batteries_out_mean": [float(x) for x in self.batteries_out.mean(axis=1)],
+                "asset_condition_end": {aid: _band(self.asset_condition[-1, :, a]) for a, aid in enumerate(self.asset_ids)},
+            },
+        }
+
+    def to_frame(self) -> "pd.DataFrame":
+        """One row per replication and night."""
+        import pandas as pd
+
+        N, R = self.nights, self.replications
+        cols: dict[str, Any] = {
+            "replication": np.tile(np.arange(R), N), "night": np.repeat(np.arange(1, N + 1), R),
+            "date": np.repeat(np.array(self.dates, dtype="datetime64[D]"), R),
+        }
+        flat = lambda a: a.reshape(N * R, *a.shape[2:])  # noqa: E731
+        cols["launched"] = flat(self.launched).sum(axis=1)
+        cols["intercepted"] = flat(self.killed).sum(axis=1)
+        cols["leaked"] = flat(self.leaked).sum(axis=1)
+        cols["expired"] = flat(self.expired).sum(axis=1)
+        cols["value_lost"] = flat(self.value_lost).sum(axis=1)
+        cols["interceptor_cost_usd"] = flat(self.interceptor_cost_usd)
+        cols["threat_cost_destroyed_usd"] = flat(self.threat_cost_destroyed)
+        for j, tid in enumerate(self.threat_ids):
+            cols[f"launched/{tid}"] = flat(self.launched)[:, j]
+            cols[f"leaked/{tid}"] = flat(self.leaked)[:, j]
+        stock = self.stock
+        for i, k in enumerate(self.interceptor_ids):
+            cols[f"fired/{k}"] = flat(self.fired)[:, i]
+            cols[f"delivered/{k}"] = flat(self.delivered)[:, i]
+            cols[f"produced/{k}"] = flat(self.produced)[:, i]
+            cols[f"moved/{k}"] = flat(self.moved)[:, i]
+            cols[f"stock/{k}"] = flat(stock[1:])[:, i]
+            cols[f"battery_stock/{k}"] = flat(self.battery_stock[1:])[:, i]
+            cols[f"depot_stock/{k}"] = flat(self.depot_stock[1:])[:, i]
+        for a, aid in enumerate(self.asset_ids):
+            cols[f"value_lost/{aid}"] = flat(self.value_lost)[:, a]
+        if self.loaded.campaign.damage is not None:
+            cols["batteries_out"] = flat(self.batteries_out)
+            for a, aid in enumerate(self.asset_ids):
+                cols[f"condition/{aid}"] = flat(self.asset_condition[1:])[:, a]
+        return pd.DataFrame(cols)
+
+    def write(self, out_dir: str | Path) -> dict[str, Path]:
+        out = Path(out_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        paths = {"json": out / "campaign.json", "parquet": out / "nights.parquet"}
+        paths["json"].write_text(json.dumps(self.summary(), indent=2) + "\n", encoding="utf-8")
+        self.to_frame().to_parquet(paths["parquet"], index=False)
+        return paths

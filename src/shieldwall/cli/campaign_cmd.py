@@ -1,0 +1,170 @@
+"""``shieldwall campaign``, ``shieldwall compare`` and ``shieldwall calibrate raids``."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from shieldwall.report.console import _usd
+
+
+def _checkpoints(n: int) -> list[int]:
+    marks = [1, 7, 14, 30, 60, 90, 120, 180, 270, 365]
+    return sorted({m for m in marks if m < n} | {n})
+
+
+def _band(b: dict[str, float], digits: int = 0) -> str:
+    return f"{b['median']:,.{digits}f} [{b['p5']:,.{digits}f}-{b['p95']:,.{digits}f}]"
+
+
+def campaign_tables(summary: dict[str, Any]) -> list[Table]:
+    n = summary["nights"]
+    marks = _checkpoints(n)
+    start = dt.date.fromisoformat(summary["start_date"])
+    stock = Table(title="Stock at the end of the night, batteries + depots: median [5%-95%]", title_justify="left")
+    stock.add_column("night")
+    for k in summary["stock_by_night"]:
+        stock.add_column(k, justify="right")
+    stock.add_row(f"start {start:%d %b}", *(_band(summary["interceptors"][k]["start"]) for k in summary["stock_by_night"]))
+    for m in marks:
+        stock.add_row(f"{m} ({start + dt.timedelta(days=m - 1):%d %b})",
+                      *(_band(bands[m - 1]) for bands in summary["stock_by_night"].values()))
+
+    runs_out = Table(title="Night the stock first runs out (5% / median / 95% of replications)", title_justify="left")
+    for col in ("interceptor", "runs out in", "5%", "median", "95%", "fired (median)", "delivered", "produced"):
+        runs_out.add_column(col, justify="left" if col == "interceptor" else "right")
+    for k, dep in summary["depletion_night"].items():
+        info = summary["interceptors"][k]
+        cells = ["never", "-", "-", "-"] if dep is None else [
+            f"{100 * dep['fraction_depleted']:.0f}%",
+            *("later" if dep[q] is None else f"{dep[q]} ({start + dt.timedelta(days=dep[q] - 1):%d %b})"
+              for q in ("p5", "median", "p95"))]
+        runs_out.add_row(k, *cells, f"{info['fired']['median']:,.0f}", f"{info['delivered']:,.0f}",
+                         f"{info['produced']:,.0f}")
+
+    cumulative = Table(title="Cumulative threats (mean over replications)", title_justify="left")
+    cumulative.add_column("by night", justify="right")
+    for col in ("launched", "intercepted", "leaked"):
+        cumulative.add_column(col, justify="right")
+    per = summary["per_night"]
+    for m in marks:
+        cumulative.add_row(str(m), *(f"{sum(per[f'{c}_mean'][:m]):,.1f}" for c in ("launched", "intercepted", "leaked")))
+
+    tot = summary["totals"]
+    totals = Table(title=f"Campaign totals over {n} nights: mean [95% CI]; 5%-95% of replications",
+                   title_justify="left")
+    for col in ("", "mean [95% CI]", "5%-95%"):
+        totals.add_column(col, justify="left" if not col else "right")
+    for name, label, money in (("launched", "threats launched", False), ("intercepted", "intercepted", False),
+                               ("leaked", "leaked", False), ("expired", "failed in flight", False),
+                               ("value_lost", "value lost (asset units)", False),
+                               ("interceptor_cost_usd", "interceptors spent", True),
+                               ("threat_cost_destroyed_usd", "threats destroyed (their cost)", True)):
+        row = tot[name]
+        fmt = _usd if money else (lambda x: f"{x:,.1f}")
+        totals.add_row(label, f"{fmt(row['mean'])} [{fmt(row['ci95'][0])}, {fmt(row['ci95'][1])}]",
+                       f"{fmt(row['p5'])} - {fmt(row['p95'])}")
+    ratio = tot["cost_exchange_ratio"]
+    totals.add_row("cost exchange (spent per $ destroyed)", "n/a" if ratio is None else f"{ratio:.2f}", "")
+    return [stock, runs_out, cumulative, totals]
+
+
+def campaign_command(path: Path, *, replications: int, seed: int | None, out: Path, workers: int) -> None:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from shieldwall.campaign.load import load_campaign
+    from shieldwall.campaign.run import run_campaign
+
+    console = Console()
+    loaded = load_campaign(path)
+    columns = (TextColumn("[progress.description]{task.description}"), BarColumn(), MofNCompleteColumn(),
+               TimeElapsedColumn())
+    with Progress(*columns, console=console, transient=True, disable=not console.is_terminal) as bar:
+        task = bar.add_task(f"{loaded.campaign.name}: nights", total=loaded.nights)
+        result = run_campaign(loaded, replications=replications, seed=seed, workers=workers,
+                              progress=lambda n: bar.advance(task, n))
+    summary = result.summary()
+    console.print(f"[bold]{summary['campaign']}[/bold]: {summary['nights']} nights from {summary['start_date']}, "
+                  f"{replications} replications, seed {summary['seed']}")
+    for table in campaign_tables(summary):
+        console.print(table)
+    if summary["raid_threats_cut_to_compiled_size"]:
+        console.print(f"note: {summary['raid_threats_cut_to_compiled_size']} generated threats did not fit the "
+                      "compiled raid and were left out")
+    paths = result.write(out)
+    console.print(f"wrote {paths['json']}, {paths['parquet']} (one row per replication and night)")
+
+
+def compare_command(a: Path, b: Path, *, replications: int, seed: int | None, out: Path | None) -> None:
+    from shieldwall.campaign.compare import compare_files
+
+    console = Console()
+    result = compare_files(a, b, replications=replications, seed=seed)
+    table = Table(title=f"B - A, paired over {replications} replications (seed {result['seed']}, common random "
+                        "numbers); 95% interval", title_justify="left")
+    for col in ("", "A", "B", "B - A", "95% interval"):
+        table.add_column(col, justify="left" if not col else "right")
+    labels = {"launched": "threats launched", "intercepted": "intercepted", "leaked": "leaked",
+              "value_lost": "value lost (asset units)", "interceptor_cost_usd": "interceptors spent"}
+    for name, m in result["metrics"].items():
+        fmt = _usd if name.endswith("usd") else (lambda x: f"{x:,.2f}")
+        table.add_row(labels.get(name, name), fmt(m["a_mean"]), fmt(m["b_mean"]), fmt(m["difference_mean"]),
+                      f"[{fmt(m['difference_ci95'][0])}, {fmt(m['difference_ci95'][1])}]")
+    for k, m in result["depletion_night"].items():
+        if m["a_never"] == 1.0 and m["b_never"] == 1.0:
+            continue
+        table.add_row(f"night {k} runs out", f"{m['a_mean']:.1f}", f"{m['b_mean']:.1f}", f"{m['difference_mean']:+.1f}",
+                      f"[{m['difference_ci95'][0]:+.1f}, {m['difference_ci95'][1]:+.1f}]")
+    console.print(f"A: {a}\nB: {b}")
+    console.print(table)
+    if result["depletion_night"]:
+        console.print("runs-out night: a stock that never runs out counts as the night after the campaign")
+    if not result["common_random_numbers"]:
+        console.print("note: A and B do not launch the same threats, so their random numbers are only partly common")
+    if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+        console.print(f"wrote {out}")
+
+
+def calibrate_raids_command(csv: Path, *, out: Path, distribution: str, start: str | None, end: str | None) -> None:
+    from shieldwall.campaign.calibrate import calibrate_raids, write_generator
+    from shieldwall.errors import UsageError
+
+    def date(text: str | None, flag: str) -> dt.date | None:
+        try:
+            return None if text is None else dt.date.fromisoformat(text)
+        except ValueError:
+            raise UsageError(f"{flag} must be a date YYYY-MM-DD, got {text!r}") from None
+
+    if distribution not in ("negative-binomial", "empirical"):
+        raise UsageError(f"--distribution must be negative-binomial or empirical, got {distribution!r}")
+    doc = calibrate_raids(csv, distribution=distribution, start=date(start, "--from"), end=date(end, "--to"))
+    path = write_generator(doc, out)
+    console = Console()
+    prov = doc["provenance"]
+    console.print(f"{prov['source_file']}: nights {prov['first_night']} to {prov['last_night']} ({prov['nights']}), "
+                  f"{prov['raid_nights']} with a raid; {prov['rows_used']} of {prov['rows']} rows used")
+    table = Table(title=f"Raid generator (P(raid night) = {doc['raid_probability']:.3f})", title_justify="left")
+    for col in ("family", "P(comes | raid)", "mix", "size", "mean", "max", "KS distance"):
+        table.add_column(col, justify="left" if col in ("family", "mix", "size") else "right")
+    for f in doc["families"]:
+        s = f["size"]
+        size = f"1 + NB(n={s['n']:.3g}, p={s['p']:.3g})" if s["distribution"] == "negative-binomial" else "empirical"
+        table.add_row(f["id"], f"{f['probability']:.3f}", ", ".join(f"{t} {w:.2f}" for t, w in f["mix"].items()),
+                      size, f"{s['mean']:.1f}", str(s["max"]), f"{s['ks_distance']:.3f}")
+    console.print(table)
+    fit = doc["fit"]
+    console.print(f"raid size (all threats of a night): KS distance {fit['raid_size_ks_distance']:.3f}; median "
+                  f"{fit['raid_size_observed']['median']:g} observed, {fit['raid_size_fitted']['median']:g} fitted")
+    unmapped = prov["unmapped_models"]
+    if unmapped:
+        top = ", ".join(f"{m} ({v['launched']})" for m, v in list(unmapped.items())[:8])
+        console.print(f"not mapped to a catalog threat ({len(unmapped)} models, launched): {top}"
+                      + (", ..." if len(unmapped) > 8 else ""))
+    console.print(f"wrote {path}")

@@ -1,0 +1,1 @@
+"""The local web app (``shieldwall serve``): FastAPI pages and JSON over one runs folder."""

@@ -1,0 +1,193 @@
+/* shieldwall scenario editor: open an example, a file or a run's scenario; check it as you type
+ * (POST /api/validate) and show each problem next to its line; start a run and follow it. */
+(function () {
+  "use strict";
+  var text = document.getElementById("scenario-text");
+  var gutter = document.getElementById("gutter");
+  var list = document.getElementById("problems");
+  var okBox = document.getElementById("no-problems");
+  var status = document.getElementById("status");
+  var source = document.getElementById("source");
+  var runButton = document.getElementById("run");
+  var runStatus = document.getElementById("run-status");
+  var progress = document.getElementById("progress");
+  var fileName = "scenario.yaml";
+  var badLines = {};
+  var timer = null, checked = null;
+
+  function detail(body, fallback) {
+    if (body && typeof body.detail === "string") return body.detail;
+    return fallback;
+  }
+
+  function drawGutter() {
+    var n = text.value.split("\n").length, out = [];
+    for (var i = 1; i <= n; i++) {
+      out.push(badLines[i] ? '<span class="sw-bad-line" title="' + badLines[i].replace(/"/g, "&quot;") + '">' + i + "</span>" : String(i));
+    }
+    gutter.innerHTML = out.join("\n");
+    gutter.scrollTop = text.scrollTop;
+  }
+
+  function goTo(line, column) {
+    var lines = text.value.split("\n"), pos = 0;
+    for (var i = 0; i < Math.min(line - 1, lines.length); i++) pos += lines[i].length + 1;
+    pos += Math.max(0, (column || 1) - 1);
+    text.focus();
+    text.setSelectionRange(pos, pos);
+    var lineHeight = parseFloat(getComputedStyle(text).lineHeight) || 19;
+    text.scrollTop = Math.max(0, (line - 5) * lineHeight);
+  }
+
+  function showProblems(problems) {
+    list.innerHTML = "";
+    badLines = {};
+    problems.forEach(function (p) {
+      var li = document.createElement("li");
+      li.className = "sw-problem";
+      var where = (p.line ? "line " + p.line + (p.column ? ", column " + p.column : "") : "") + (p.path ? "  " + p.path : "");
+      var parts = ['<div class="sw-where"></div>', '<div class="sw-message"></div>'];
+      li.innerHTML = parts.join("");
+      li.querySelector(".sw-where").textContent = where;
+      var msg = p.message;
+      if (p.expected) msg += " (expected: " + p.expected + ")";
+      if (p.found) msg += " (found: " + p.found + ")";
+      if (p.hint) msg += " - " + p.hint;
+      li.querySelector(".sw-message").textContent = msg;
+      if (p.line) {
+        li.dataset.line = p.line;
+        badLines[p.line] = (badLines[p.line] ? badLines[p.line] + "; " : "") + p.message;
+        li.addEventListener("click", function () { goTo(p.line, p.column); });
+      }
+      list.appendChild(li);
+    });
+    okBox.hidden = problems.length > 0 || !text.value.trim();
+    drawGutter();
+  }
+
+  function validate() {
+    var body = text.value;
+    if (!body.trim()) { showProblems([]); status.textContent = "Empty."; return Promise.resolve(false); }
+    status.textContent = "Checking...";
+    return fetch("/api/validate", {method: "POST", headers: {"Content-Type": "application/json"},
+                                   body: JSON.stringify({text: body, file: fileName})})
+      .then(function (r) { return r.json().then(function (j) { return [r, j]; }); })
+      .then(function (rj) {
+        var r = rj[0], j = rj[1];
+        if (!r.ok) { showProblems([{message: detail(j, "the server refused it (" + r.status + ")")}]);
+                     status.textContent = "Not checked."; return false; }
+        checked = body;
+        showProblems(j.problems);
+        status.textContent = j.ok ? "Checked: scenario " + JSON.stringify(j.name) + " is valid." :
+          j.problems.length + " problem" + (j.problems.length === 1 ? "" : "s") + " (red line numbers).";
+        return j.ok;
+      })
+      .catch(function (e) { status.textContent = "Could not reach the server: " + e; return false; });
+  }
+
+  function load(name, body) {
+    fileName = name;
+    text.value = body;
+    source.textContent = name;
+    validate();
+  }
+
+  text.addEventListener("input", function () {
+    drawGutter();
+    clearTimeout(timer);
+    timer = setTimeout(validate, 400);
+  });
+  text.addEventListener("scroll", function () { gutter.scrollTop = text.scrollTop; });
+
+  var select = document.getElementById("example");
+  fetch("/api/examples").then(function (r) { return r.json(); }).then(function (names) {
+    names.forEach(function (n) {
+      var o = document.createElement("option");
+      o.value = n; o.textContent = n; select.appendChild(o);
+    });
+  });
+  function openExample(name) {
+    fetch("/api/examples/" + encodeURIComponent(name))
+      .then(function (r) { return r.json().then(function (j) { return [r, j]; }); })
+      .then(function (rj) {
+        if (rj[0].ok) load(rj[1].name, rj[1].text);
+        else status.textContent = detail(rj[1], "could not open " + name);
+      });
+  }
+  select.addEventListener("change", function () { if (select.value) openExample(select.value); });
+
+  document.getElementById("upload").addEventListener("change", function (e) {
+    var file = e.target.files[0];
+    if (!file) return;
+    var form = new FormData();
+    form.append("file", file);
+    fetch("/api/upload", {method: "POST", body: form})
+      .then(function (r) { return r.json().then(function (j) { return [r, j]; }); })
+      .then(function (rj) {
+        if (!rj[0].ok) { showProblems([{message: detail(rj[1], "upload refused")}]); return; }
+        load(rj[1].name, rj[1].text);
+      });
+  });
+
+  function follow(job) {
+    progress.hidden = false;
+    progress.max = job.total;
+    progress.value = job.done;
+    runStatus.className = "";
+    runStatus.textContent = job.state + ": " + job.done + " of " + job.total + " replications (" + job.elapsed_s + " s)";
+    if (job.state === "done") {
+      runButton.disabled = false;
+      runStatus.className = "sw-ok";
+      runStatus.innerHTML = 'Finished in ' + job.elapsed_s + ' s. <a class="sw-report-link" href="' + job.report_url +
+        '">Open the report</a> of run <code></code>';
+      runStatus.querySelector("code").textContent = job.run;
+      return;
+    }
+    if (job.state === "failed") {
+      runButton.disabled = false;
+      runStatus.className = "sw-error";
+      runStatus.textContent = "Run failed: " + job.error;
+      return;
+    }
+    setTimeout(function () {
+      fetch("/api/jobs/" + job.id).then(function (r) { return r.json(); }).then(follow);
+    }, 300);
+  }
+
+  runButton.addEventListener("click", function () {
+    var reps = Number(document.getElementById("replications").value);
+    var seedText = document.getElementById("seed").value;
+    var payload = {text: text.value, replications: reps, file: fileName};
+    if (seedText !== "") payload.seed = Number(seedText);
+    runButton.disabled = true;
+    runStatus.className = "";
+    runStatus.textContent = "Starting...";
+    fetch("/api/runs", {method: "POST", headers: {"Content-Type": "application/json"}, body: JSON.stringify(payload)})
+      .then(function (r) { return r.json().then(function (j) { return [r, j]; }); })
+      .then(function (rj) {
+        var r = rj[0], j = rj[1];
+        if (!r.ok) {
+          runButton.disabled = false;
+          runStatus.className = "sw-error";
+          runStatus.textContent = detail(j, "refused (" + r.status + ")");
+          if (j.problems) showProblems(j.problems);
+          return;
+        }
+        follow(j);
+      })
+      .catch(function (e) { runButton.disabled = false; runStatus.textContent = "Could not reach the server: " + e; });
+  });
+
+  var params = new URLSearchParams(location.search);
+  if (params.get("run")) {
+    fetch("/api/runs/" + encodeURIComponent(params.get("run")) + "/scenario")
+      .then(function (r) { return r.json().then(function (j) { return [r, j]; }); })
+      .then(function (rj) {
+        if (rj[0].ok) load(rj[1].name, rj[1].text);
+        else status.textContent = detail(rj[1], "could not open that run's scenario");
+      });
+  } else if (params.get("example")) {
+    openExample(params.get("example"));
+  }
+  drawGutter();
+})();

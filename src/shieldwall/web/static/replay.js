@@ -1,0 +1,218 @@
+/* shieldwall map replay of one replication: Leaflet, no tiles, an offline country outline.
+ *
+ * ShieldwallReplay.mount(element, data, outline) draws the laydown (assets, batteries with their
+ * engagement and radar rings, radars), then moves the threats along their tracks as the time
+ * slider moves: shots, intercept points (kills) and leakers at their targets appear at their
+ * times. `data` is what shieldwall.report.replay.replay_data returns; `outline` a GeoJSON
+ * FeatureCollection (or null). Used by the HTML report and by the web app. */
+(function (global) {
+  "use strict";
+
+  var CLASS_COLOURS = {drone: "#d97706", cruise: "#7c3aed", ballistic: "#dc2626"};
+  var SPEEDS = [1, 10, 60, 300, 1200];
+  var SHOT_VISIBLE_S = 90;
+
+  function clock(t) {
+    t = Math.max(0, Math.round(t));
+    var h = Math.floor(t / 3600), m = Math.floor((t % 3600) / 60), s = t % 60;
+    return h + ":" + (m < 10 ? "0" : "") + m + ":" + (s < 10 ? "0" : "") + s;
+  }
+
+  function esc(text) {
+    return String(text).replace(/[&<>"']/g, function (c) {
+      return {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"}[c];
+    });
+  }
+
+  function icon(cls, size) {
+    return L.divIcon({className: "sw-icon " + cls, iconSize: [size, size], iconAnchor: [size / 2, size / 2]});
+  }
+
+  /* position of a threat at `tau` seconds after its launch: linear between track points */
+  function along(path, tau) {
+    var lo = 0, hi = path.length - 1;
+    if (tau <= path[0][2]) return [path[0][0], path[0][1]];
+    if (tau >= path[hi][2]) return [path[hi][0], path[hi][1]];
+    while (hi - lo > 1) {
+      var mid = (lo + hi) >> 1;
+      if (path[mid][2] <= tau) lo = mid; else hi = mid;
+    }
+    var a = path[lo], b = path[hi], f = (tau - a[2]) / Math.max(b[2] - a[2], 1e-9);
+    return [a[0] + f * (b[0] - a[0]), a[1] + f * (b[1] - a[1])];
+  }
+
+  function element(tag, attrs, parent) {
+    var el = document.createElement(tag);
+    Object.keys(attrs || {}).forEach(function (k) {
+      if (k === "text") el.textContent = attrs[k]; else el.setAttribute(k, attrs[k]);
+    });
+    if (parent) parent.appendChild(el);
+    return el;
+  }
+
+  function mount(root, data, outline) {
+    root.classList.add("sw-replay");
+    var mapDiv = element("div", {"class": "sw-map"}, root);
+    var bar = element("div", {"class": "sw-controls"}, root);
+    var play = element("button", {"class": "sw-play", type: "button", title: "Play / pause (space)", text: "Play"}, bar);
+    var slider = element("input", {"class": "sw-slider", type: "range", min: "0", step: "1",
+                                   max: String(Math.ceil(data.t_end || 0)), value: "0",
+                                   "aria-label": "time in the raid"}, bar);
+    var time = element("span", {"class": "sw-clock", text: clock(0)}, bar);
+    var speedLabel = element("label", {"class": "sw-speed-label", text: "speed "}, bar);
+    var speed = element("select", {"class": "sw-speed", "aria-label": "replay speed"}, speedLabel);
+    SPEEDS.forEach(function (s) {
+      var opt = element("option", {value: String(s), text: s + "\u00d7"}, speed);
+      if (s === 300) opt.selected = true;
+    });
+    var counts = element("div", {"class": "sw-counts"}, root);
+
+    var map = L.map(mapDiv, {zoomSnap: 0.25, worldCopyJump: false, attributionControl: true});
+    map.attributionControl.setPrefix(false);
+    map.attributionControl.addAttribution("Outline: Natural Earth (public domain) \u00b7 notional laydown");
+    // the view first (from the data): a canvas renderer added to a map with no view draws nothing
+    var around = L.latLngBounds([]);
+    (data.batteries || []).forEach(function (b) {
+      around.extend(L.latLng(b.lat, b.lon).toBounds(2000 * Math.max(b.radar_km, b.engage_km, 1)));
+    });
+    (data.radars || []).forEach(function (r) { around.extend(L.latLng(r.lat, r.lon).toBounds(2000 * r.range_km)); });
+    (data.assets || []).forEach(function (a) { around.extend(L.latLng(a.lat, a.lon).toBounds(20000)); });
+    if (around.isValid()) map.fitBounds(around.pad(0.05)); else map.setView([49, 32], 6);
+    var canvas = L.canvas({padding: 0.3});
+    var overlays = {};
+    if (outline) {
+      map.createPane("sw-outline").style.zIndex = 250;  // under every overlay, where tiles would be
+      L.geoJSON(outline, {pane: "sw-outline", interactive: false, style: {color: "#9ca3af", weight: 1, fillColor: "#f4f1ea",
+                                                       fillOpacity: 1}}).addTo(map);
+    }
+    var radarRings = L.layerGroup(), engageRings = L.layerGroup(), routes = L.layerGroup();
+    var laydown = L.layerGroup().addTo(map), kills = L.layerGroup().addTo(map), leaks = L.layerGroup().addTo(map);
+    var shots = L.layerGroup().addTo(map), threats = L.layerGroup().addTo(map);
+
+    (data.radars || []).forEach(function (r) {
+      L.circle([r.lat, r.lon], {radius: r.range_km * 1000, color: "#2563eb", weight: 1, dashArray: "3 5",
+                                fill: false, interactive: false}).addTo(radarRings);
+      L.marker([r.lat, r.lon], {icon: icon("sw-radar", 12), title: r.id, keyboard: false})
+        .bindTooltip(esc(r.id) + " (" + esc(r.type) + ", " + r.range_km + " km)").addTo(laydown);
+    });
+    (data.batteries || []).forEach(function (b) {
+      var ring = L.circle([b.lat, b.lon], {radius: b.radar_km * 1000, color: "#2563eb", weight: 1,
+                                           dashArray: "3 5", fill: false, interactive: false});
+      ring.addTo(radarRings);
+      L.circle([b.lat, b.lon], {radius: b.engage_km * 1000, color: "#15803d", weight: 1.5, fillColor: "#22c55e",
+                                fillOpacity: 0.04, interactive: false}).addTo(engageRings);
+      var stock = Object.keys(b.interceptors).map(function (k) { return esc(k) + ": " + b.interceptors[k]; });
+      L.marker([b.lat, b.lon], {icon: icon("sw-battery", 12), title: b.id, keyboard: false, zIndexOffset: 500})
+        .bindTooltip("<b>" + esc(b.id) + "</b> " + esc(b.system) + "<br>engages to " + b.engage_km +
+                     " km, radar " + b.radar_km + " km<br>" + stock.join(", "))
+        .addTo(laydown);
+    });
+    (data.assets || []).forEach(function (a) {
+      L.marker([a.lat, a.lon], {icon: icon("sw-asset", 12), title: a.id, keyboard: false})
+        .bindTooltip("<b>" + esc(a.id) + "</b> value " + a.value + (a.kind ? " (" + esc(a.kind) + ")" : ""))
+        .addTo(laydown);
+    });
+    radarRings.addTo(map);
+    engageRings.addTo(map);
+
+    var tracks = (data.threats || []).map(function (th) {
+      var colour = CLASS_COLOURS[th.cls] || "#6b7280";
+      L.polyline(th.path.map(function (p) { return [p[0], p[1]]; }),
+                 {renderer: canvas, color: colour, weight: 1, opacity: 0.25, interactive: false}).addTo(routes);
+      var dot = L.circleMarker([th.path[0][0], th.path[0][1]],
+                               {renderer: canvas, radius: th.cls === "ballistic" ? 4 : 3, color: colour,
+                                weight: 1, fillColor: colour, fillOpacity: 0.9, interactive: false});
+      return {th: th, dot: dot, shown: false};
+    });
+    routes.addTo(map);
+    var batteryAt = {};
+    (data.batteries || []).forEach(function (b) { batteryAt[b.id] = [b.lat, b.lon]; });
+    var shotLines = (data.shots || []).filter(function (s) { return batteryAt[s.battery]; }).map(function (s) {
+      return {s: s, line: L.polyline([batteryAt[s.battery], [s.lat, s.lon]],
+                                     {renderer: canvas, color: "#0891b2", weight: 1.5, opacity: 0.8,
+                                      interactive: false}), shown: false};
+    });
+    var killMarks = (data.kills || []).map(function (k) {
+      return {t: k.t, m: L.marker([k.lat, k.lon], {icon: icon("sw-kill", 10), keyboard: false})
+        .bindTooltip("intercept: " + esc(k.type) + " #" + k.threat + " by " + esc(k.battery || "?") +
+                     " at " + clock(k.t)), shown: false};
+    });
+    var leakMarks = (data.leaks || []).map(function (k) {
+      return {t: k.t, m: L.marker([k.lat, k.lon], {icon: icon("sw-leak", 16), keyboard: false, zIndexOffset: 1000})
+        .bindTooltip("leaker: " + esc(k.type) + " #" + k.threat + " hit " + esc(k.target) + " at " + clock(k.t)),
+        shown: false};
+    });
+
+    overlays["radar coverage"] = radarRings;
+    overlays["engagement rings"] = engageRings;
+    overlays["routes"] = routes;
+    overlays["threats"] = threats;
+    overlays["shots"] = shots;
+    overlays["intercepts"] = kills;
+    overlays["leakers"] = leaks;
+    L.control.layers(null, overlays, {collapsed: false, position: "topright"}).addTo(map);
+    L.control.scale({imperial: false}).addTo(map);
+
+
+    function toggle(item, layer, want) {
+      var obj = item.dot || item.line || item.m;
+      if (want && !item.shown) { layer.addLayer(obj); item.shown = true; }
+      else if (!want && item.shown) { layer.removeLayer(obj); item.shown = false; }
+    }
+
+    var state = {t: 0, playing: false, last: null};
+    function update(t) {
+      state.t = Math.max(0, Math.min(t, data.t_end || 0));
+      var airborne = 0, killed = 0, leaked = 0;
+      tracks.forEach(function (k) {
+        var on = state.t >= k.th.t0 && state.t < k.th.t1;
+        if (on) { k.dot.setLatLng(along(k.th.path, state.t - k.th.t0)); airborne += 1; }
+        toggle(k, threats, on);
+      });
+      shotLines.forEach(function (k) { toggle(k, shots, state.t >= k.s.t && state.t < k.s.t + SHOT_VISIBLE_S); });
+      killMarks.forEach(function (k) { var on = state.t >= k.t; killed += on ? 1 : 0; toggle(k, kills, on); });
+      leakMarks.forEach(function (k) { var on = state.t >= k.t; leaked += on ? 1 : 0; toggle(k, leaks, on); });
+      slider.value = String(Math.round(state.t));
+      time.textContent = clock(state.t) + " / " + clock(data.t_end || 0);
+      counts.textContent = "in the air " + airborne + " \u00b7 intercepted " + killed + " \u00b7 leaked " + leaked +
+        " (of " + tracks.length + " launched in replication 0)";
+      root.setAttribute("data-time", String(Math.round(state.t)));
+    }
+
+    function frame(now) {
+      if (!state.playing) return;
+      if (state.last !== null) update(state.t + (now - state.last) / 1000 * Number(speed.value));
+      state.last = now;
+      if (state.t >= (data.t_end || 0)) { setPlaying(false); return; }
+      requestAnimationFrame(frame);
+    }
+    function setPlaying(on) {
+      state.playing = on;
+      state.last = null;
+      play.textContent = on ? "Pause" : "Play";
+      if (on) {
+        if (state.t >= (data.t_end || 0)) update(0);
+        requestAnimationFrame(frame);
+      }
+    }
+    play.addEventListener("click", function () { setPlaying(!state.playing); });
+    slider.addEventListener("input", function () { update(Number(slider.value)); });
+    root.addEventListener("keydown", function (e) {
+      if (e.key === " " && e.target !== slider && e.target.tagName !== "SELECT") {
+        e.preventDefault();
+        setPlaying(!state.playing);
+      }
+    });
+    if (!tracks.length) {
+      play.disabled = true;
+      slider.disabled = true;
+    }
+    update(0);
+    var api = {map: map, update: update, play: function () { setPlaying(true); },
+               pause: function () { setPlaying(false); }, state: state};
+    root.shieldwallReplay = api;
+    return api;
+  }
+
+  global.ShieldwallReplay = {mount: mount, clock: clock};
+})(window);

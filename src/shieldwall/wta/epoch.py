@@ -1,0 +1,181 @@
+"""The battle manager's per-epoch assignment: which of the candidate shots to fire now.
+
+A candidate is one (threat, battery, interceptor pool) engagement with an expected gain (value saved minus
+weighted cost, computed by the caller). Constraints: at most one candidate per threat; at most
+``channels_free[b]`` candidates per battery; per pool, the rounds used must fit ``rounds_free[g]``.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from shieldwall.wta.problem import WTAError
+
+__all__ = ["solve_epoch", "EPOCH_POLICIES"]
+
+EPOCH_POLICIES = ("greedy", "local-search", "exact")
+
+
+def solve_epoch(policy: str, gain: np.ndarray, threat: np.ndarray, battery: np.ndarray, pool: np.ndarray,
+                rounds: np.ndarray, channels_free: np.ndarray, rounds_free: np.ndarray,
+                time_limit_s: float = 0.05) -> np.ndarray:
+    """Choose candidates to fire this decision epoch.
+
+    Candidates c = 0..C-1: gain[c] (float, may be negative: never choose those), threat[c] (int),
+    battery[c] (int index into channels_free), pool[c] (int index into rounds_free; a pool is one
+    battery's loaded rounds of one interceptor type), rounds[c] (int rounds it uses).
+    Constraints: at most one candidate per threat; per battery b at most channels_free[b] candidates;
+    per pool g, sum of rounds[c] over chosen c <= rounds_free[g].
+    Maximise the sum of gains. Returns the chosen candidate indices (int64, sorted ascending).
+    policy: 'greedy' (take candidates by decreasing gain, ties by index), 'local-search'
+    (improve on greedy), 'exact' (HiGHS MILP; fall back to the best found if the time limit hits).
+    Deterministic for the same input.
+    """
+    t0 = time.perf_counter()
+    g = np.asarray(gain, dtype=np.float64).reshape(-1)
+    c_n = g.size
+    th = _ints(threat, c_n, "threat")
+    bt = _ints(battery, c_n, "battery")
+    pl = _ints(pool, c_n, "pool")
+    rd = _ints(rounds, c_n, "rounds")
+    ch = np.asarray(channels_free, dtype=np.int64).reshape(-1)
+    rf = np.asarray(rounds_free, dtype=np.int64).reshape(-1)
+    if policy not in EPOCH_POLICIES:
+        raise WTAError(f"unknown epoch policy {policy!r}; expected one of {', '.join(EPOCH_POLICIES)}")
+    if c_n and (bt.min() < 0 or bt.max() >= ch.size or pl.min() < 0 or pl.max() >= rf.size):
+        raise WTAError("battery or pool index out of range")
+    if np.any(~np.isfinite(g)):
+        raise WTAError("gains must be finite")
+    # a candidate can be fired alone only if it gains and fits its battery and pool
+    ok = (g > 0) & (rd >= 0)
+    if c_n:
+        ok &= (ch[bt] > 0) & (rd <= rf[pl])
+    cand = np.nonzero(ok)[0]
+    if cand.size == 0:
+        return np.zeros(0, np.int64)
+    inst = _Epoch(g, th, bt, pl, rd, ch, rf, cand)
+    chosen = inst.greedy()
+    if policy != "greedy":
+        chosen = inst.improve(chosen, t0 + (0.5 if policy == "exact" else 1.0) * time_limit_s)
+    if policy == "exact":
+        mip = inst.milp(max(1e-3, t0 + time_limit_s - time.perf_counter()))
+        if mip is not None and inst.feasible(mip) and g[mip].sum() > g[chosen].sum() + 1e-12:
+            chosen = mip
+    return np.sort(np.asarray(chosen, dtype=np.int64))
+
+
+def _ints(a, n: int, name: str) -> np.ndarray:
+    arr = np.asarray(a).reshape(-1)
+    if arr.size != n:
+        raise WTAError(f"{name} has {arr.size} entries, expected {n} (one per candidate)")
+    return arr.astype(np.int64)
+
+
+class _Epoch:
+    def __init__(self, g, th, bt, pl, rd, ch, rf, cand) -> None:
+        self.g, self.th, self.bt, self.pl, self.rd, self.ch, self.rf = g, th, bt, pl, rd, ch, rf
+        # consideration order: decreasing gain, ties by index
+        self.order = cand[np.lexsort((cand, -g[cand]))]
+
+    def feasible(self, chosen) -> bool:
+        chosen = np.asarray(chosen, dtype=np.int64)
+        if np.unique(self.th[chosen]).size != chosen.size:
+            return False
+        if np.any(np.bincount(self.bt[chosen], minlength=self.ch.size) > self.ch):
+            return False
+        used = np.bincount(self.pl[chosen], weights=self.rd[chosen], minlength=self.rf.size)
+        return bool(np.all(used <= self.rf + 1e-9))
+
+    def _fill(self, sel: set, thr_used: set, ch_left: np.ndarray, r_left: np.ndarray) -> None:
+        """Add candidates in consideration order while they fit."""
+        for c in self.order:
+            c = int(c)
+            if c in sel or self.th[c] in thr_used:
+                continue
+            b, p = self.bt[c], self.pl[c]
+            if ch_left[b] > 0 and r_left[p] >= self.rd[c]:
+                sel.add(c)
+                thr_used.add(int(self.th[c]))
+                ch_left[b] -= 1
+                r_left[p] -= self.rd[c]
+
+    def _state(self, sel):
+        thr_used = {int(self.th[c]) for c in sel}
+        ch_left = self.ch.copy()
+        r_left = self.rf.copy()
+        for c in sel:
+            ch_left[self.bt[c]] -= 1
+            r_left[self.pl[c]] -= self.rd[c]
+        return thr_used, ch_left, r_left
+
+    def greedy(self) -> list[int]:
+        sel: set = set()
+        thr_used, ch_left, r_left = self._state(sel)
+        self._fill(sel, thr_used, ch_left, r_left)
+        return sorted(sel)
+
+    def improve(self, chosen, deadline: float) -> list[int]:
+        """Insert-with-ejection moves: force one unchosen candidate in, drop what conflicts with it (its threat's
+        candidate, the least-gain shots of its battery and pool as needed), refill greedily; keep if better."""
+        g = self.g
+        sel = set(int(c) for c in chosen)
+        total = float(g[list(sel)].sum()) if sel else 0.0
+        improved = True
+        while improved:
+            improved = False
+            for c in self.order:
+                c = int(c)
+                if c in sel:
+                    continue
+                if time.perf_counter() > deadline:
+                    return sorted(sel)
+                new = set(sel)
+                for d in list(new):
+                    if self.th[d] == self.th[c]:
+                        new.discard(d)
+                b, p = self.bt[c], self.pl[c]
+                on_b = sorted((d for d in new if self.bt[d] == b), key=lambda d: (g[d], -d))
+                while len(on_b) >= self.ch[b]:
+                    new.discard(on_b.pop(0))
+                on_p = sorted((d for d in new if self.pl[d] == p), key=lambda d: (g[d], -d))
+                used = sum(int(self.rd[d]) for d in on_p)
+                while used + self.rd[c] > self.rf[p] and on_p:
+                    d = on_p.pop(0)
+                    new.discard(d)
+                    used -= int(self.rd[d])
+                new.add(c)
+                thr_used, ch_left, r_left = self._state(new)
+                self._fill(new, thr_used, ch_left, r_left)
+                val = float(g[list(new)].sum())
+                if val > total + 1e-12:
+                    sel, total, improved = new, val, True
+        return sorted(sel)
+
+    def milp(self, time_limit: float):
+        import highspy
+
+        from shieldwall.wta.solvers import new_highs
+
+        cand = np.sort(self.order)
+        k = cand.size
+        ths, th_idx = np.unique(self.th[cand], return_inverse=True)
+        n_t, n_b, n_p = ths.size, self.ch.size, self.rf.size
+        h = new_highs()
+        h.setOptionValue("time_limit", float(time_limit))
+        h.setOptionValue("mip_rel_gap", 1e-9)
+        inf = highspy.kHighsInf
+        lower = np.full(n_t + n_b + n_p, -inf)
+        upper = np.concatenate([np.ones(n_t), self.ch.astype(float), self.rf.astype(float)])
+        h.addRows(lower.size, lower, upper, 0, np.zeros(0, np.int32), np.zeros(0, np.int32), np.zeros(0))
+        starts = (3 * np.arange(k)).astype(np.int32)
+        idx = np.stack([th_idx, n_t + self.bt[cand], n_t + n_b + self.pl[cand]], axis=1).reshape(-1).astype(np.int32)
+        val = np.stack([np.ones(k), np.ones(k), self.rd[cand].astype(float)], axis=1).reshape(-1)
+        h.addCols(k, -self.g[cand], np.zeros(k), np.ones(k), idx.size, starts, idx, val)
+        h.changeColsIntegrality(k, np.arange(k, dtype=np.int32), np.array([highspy.HighsVarType.kInteger] * k))
+        h.run()
+        if h.getInfo().primal_solution_status != highspy.SolutionStatus.kSolutionStatusFeasible:
+            return None
+        z = np.asarray(h.getSolution().col_value) > 0.5
+        return [int(c) for c in cand[z]]

@@ -1,0 +1,81 @@
+"""The campaign commands end to end, and every examples/campaign-*.yaml (examples are tests)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from conftest import EXAMPLES
+from shieldwall.campaign import load_campaign, run_campaign
+from shieldwall.campaign.compare import compare_files
+from shieldwall.cli.main import app
+from test_campaign import campaign_dict, write_campaign
+
+CAMPAIGNS = sorted(EXAMPLES.glob("campaign-*.yaml"))
+
+
+@pytest.mark.parametrize("path", CAMPAIGNS, ids=lambda p: p.stem)
+def test_example_campaign_runs(path: Path) -> None:
+    loaded = load_campaign(path)
+    result = run_campaign(loaded, replications=3, seed=1)
+    assert result.nights == loaded.nights and result.cut == 0
+    assert result.launched.sum() > 0 and result.fired.sum() > 0
+    np.testing.assert_array_equal(result.stock[1:], result.stock[:-1] - result.fired + result.delivered
+                                  + result.produced)
+
+
+def test_the_purchase_example_pair_exists() -> None:
+    names = {p.stem for p in CAMPAIGNS}
+    assert {"campaign-winter", "campaign-winter-no-purchase"} <= names
+    with_purchase = load_campaign(EXAMPLES / "campaign-winter.yaml").campaign
+    without = load_campaign(EXAMPLES / "campaign-winter-no-purchase.yaml").campaign
+    bought = sum(d.quantity for d in with_purchase.deliveries if d.interceptor == "pac3-mse")
+    assert bought > 0 and not any(d.interceptor == "pac3-mse" for d in without.deliveries)
+    assert with_purchase.model_copy(update={"deliveries": without.deliveries, "name": without.name,
+                                            "description": without.description}) == without
+
+
+def test_campaign_command_writes_its_files(tmp_path: Path) -> None:
+    path = write_campaign(tmp_path, campaign_dict(nights=5))
+    out = tmp_path / "out"
+    result = CliRunner().invoke(app, ["campaign", str(path), "-n", "4", "--seed", "2", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    summary = json.loads((out / "campaign.json").read_text())
+    assert summary["nights"] == 5 and summary["seed"] == 2 and summary["replications"] == 4
+    assert set(summary["stock_by_night"]) == {"test-missile"} and len(summary["stock_by_night"]["test-missile"]) == 5
+    assert (out / "nights.parquet").exists()
+    for words in ("Stock at the end of the night", "runs out", "Campaign totals", "cost exchange"):
+        assert words in result.output
+
+
+def test_compare_campaigns_more_stock_fewer_leakers(tmp_path: Path) -> None:
+    a = write_campaign(tmp_path, campaign_dict(nights=8, deliveries=[], production=[],
+                                               depots=[{"id": "central", "stock": {"test-missile": 0}}]), name="a.yaml")
+    b = write_campaign(tmp_path, campaign_dict(nights=8, deliveries=[], production=[],
+                                               depots=[{"id": "central", "stock": {"test-missile": 40}}]), name="b.yaml")
+    result = compare_files(a, b, replications=30, seed=4)
+    assert result["kind"] == "campaign" and result["common_random_numbers"]
+    assert result["metrics"]["launched"]["difference_mean"] == 0.0
+    leaked = result["metrics"]["leaked"]
+    assert leaked["difference_mean"] < 0 and leaked["difference_ci95"][1] < 0
+    cli = CliRunner().invoke(app, ["compare", str(a), str(b), "-n", "6", "--out", str(tmp_path / "cmp.json")])
+    assert cli.exit_code == 0, cli.output
+    assert "B - A" in cli.output and json.loads((tmp_path / "cmp.json").read_text())["kind"] == "campaign"
+
+
+def test_compare_raid_scenarios(tmp_path: Path) -> None:
+    small = EXAMPLES / "small.yaml"
+    same = compare_files(small, small, replications=20, seed=1)
+    assert same["kind"] == "raid" and same["common_random_numbers"]
+    for m in same["metrics"].values():
+        assert m["difference_mean"] == 0.0
+    data = yaml.safe_load(small.read_text())
+    data["batteries"] = []
+    (tmp_path / "bare.yaml").write_text(yaml.safe_dump(data))
+    worse = compare_files(small, tmp_path / "bare.yaml", replications=20, seed=1)
+    assert worse["metrics"]["leaked"]["difference_ci95"][0] > 0

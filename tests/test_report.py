@@ -1,0 +1,150 @@
+"""The HTML report: self-contained, with tables, plots, replay data and campaign plots."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from conftest import EXAMPLES, scenario_dict
+from shieldwall.cli.main import app
+from shieldwall.engine.runner import run
+from shieldwall.report.html import render_report, write_report
+from shieldwall.report.rundir import load_run
+from shieldwall.scenario.load import load_scenario
+
+CAMPAIGN = {  # the shape shieldwall.campaign writes (stock at the end of each night; start in interceptors)
+    "campaign": "winter", "start_date": "2025-01-01", "end_date": "2025-01-04", "nights": 4,
+    "replications": 100, "seed": 1,
+    "stock_by_night": {"iris-t": [{"p5": 10, "median": 14, "p95": 18}, {"p5": 0, "median": 4, "p95": 9},
+                                  {"p5": 0, "median": 0, "p95": 2}, {"p5": 0, "median": 0, "p95": 0}],
+                       "gepard-35mm": [{"p5": 560, "median": 590, "p95": 610}, {"p5": 500, "median": 540, "p95": 580},
+                                       {"p5": 440, "median": 490, "p95": 550}, {"p5": 400, "median": 450, "p95": 520}],
+                       "amraam": [{"p5": 6, "median": 10, "p95": 12}] * 4},
+    "depletion_night": {"iris-t": {"p5": 2, "median": 3, "p95": 4, "fraction_depleted": 1.0},
+                        "amraam": {"p5": 3, "median": None, "p95": None, "fraction_depleted": 0.2},
+                        "gepard-35mm": None},
+    "interceptors": {"iris-t": {"start": {"p5": 24, "median": 24, "p95": 24}}},
+    "totals": {"leaked": {"mean": 12.5, "ci95": [11, 14], "p5": 6, "median": 12, "p95": 20},
+               "interceptor_cost_usd": {"mean": 4.2e8, "ci95": [4e8, 4.4e8], "p5": 3e8, "median": 4.2e8, "p95": 5e8}},
+}
+
+
+@pytest.fixture(scope="module")
+def small_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("small-run")
+    run(load_scenario(EXAMPLES / "small.yaml"), replications=40, seed=5, out_dir=out)
+    return out
+
+
+def _external_references(html: str) -> list[str]:
+    """Anything the markup or styles would fetch: src/href attributes and CSS url() that are not
+    data: or #. (Inline scripts are left out here; the browser tests watch what they request.)"""
+    html = re.sub(r"<script>.*?</script>", "", html, flags=re.S)
+    refs = re.findall(r"""(?:src|href)\s*=\s*["']?([^"'\s>]+)""", html) + re.findall(r"url\(([^)]*)\)", html)
+    return [r for r in refs if not r.startswith(("data:", "#"))]
+
+
+def test_report_is_self_contained_with_tables_plots_and_replay(small_run: Path) -> None:
+    path = write_report(small_run)
+    assert path == small_run / "report.html"
+    html = path.read_text(encoding="utf-8")
+    assert _external_references(html) == []
+    assert "<script src" not in html and "<metadata>" not in html
+    for plot in ("leakers", "assets", "interceptors", "timeline"):
+        assert re.search(rf'data-plot="{plot}"><svg', html), plot
+    summary = json.loads((small_run / "summary.json").read_text())
+    for tid in summary["threats_by_type"]:
+        assert f"<td>{tid}</td>" in html
+    data = json.loads(re.search(r'<script type="application/json" id="replay-data">(.*?)</script>', html).group(1))
+    events = pd.read_parquet(small_run / "events.parquet")
+    assert len(data["kills"]) == (events.event == "kill").sum()
+    assert len(data["leaks"]) == (events.event == "leak").sum()
+    assert len(data["threats"]) == (events.event == "launch").sum()
+    assert [b["id"] for b in data["batteries"]] == ["iris-1", "gepard-1"]
+    assert data["batteries"][0]["engage_km"] > 0 and data["batteries"][0]["radar_km"] > 0
+    # each track starts at its launch event and, when it ends in a kill, passes through the kill point
+    kills = events[events.event == "kill"].set_index("threat")
+    for th in data["threats"]:
+        if th["i"] in kills.index:
+            k = kills.loc[th["i"]]
+            lat = [p[0] for p in th["path"]]
+            assert min(lat) - 0.01 <= k.lat <= max(lat) + 0.01
+
+
+def test_json_in_the_page_cannot_close_its_script(small_run: Path) -> None:
+    from shieldwall.report.html import json_script
+
+    assert "</script>" not in json_script("x", {"name": "</script><script>alert(1)</script>"})[:-9]
+
+
+def test_campaign_json_adds_stock_and_depletion_plots(small_run: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "with-campaign"
+    shutil.copytree(small_run, folder)
+    (folder / "campaign.json").write_text(json.dumps(CAMPAIGN))
+    html = write_report(folder).read_text()
+    assert 'id=campaign' in html and 'data-plot="stock"><svg' in html and 'data-plot="depletion"><svg' in html
+    assert "not depleted" in html and "not by the end" in html and "100%" in html and "$420.0M" in html
+    only = tmp_path / "campaign-only"  # a campaign folder without a raid summary still reports
+    only.mkdir()
+    (only / "campaign.json").write_text(json.dumps(CAMPAIGN))
+    html = write_report(only).read_text()
+    assert 'data-plot="stock"' in html and "Map replay" not in html and "<h1>winter</h1>" in html
+
+
+def test_a_run_without_scenario_json_reports_without_map_or_with_scenario_option(small_run: Path,
+                                                                                 tmp_path: Path) -> None:
+    folder = tmp_path / "old"
+    shutil.copytree(small_run, folder)
+    (folder / "scenario.json").unlink()
+    assert "pass --scenario FILE" in render_report(load_run(folder))
+    result = CliRunner().invoke(app, ["report", str(folder), "--scenario", str(EXAMPLES / "small.yaml"),
+                                      "--out", str(tmp_path / "r.html")])
+    assert result.exit_code == 0, result.output
+    assert 'id="replay-data"' in (tmp_path / "r.html").read_text()
+
+
+def test_report_command_says_what_is_wrong(tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["report", str(tmp_path / "nope")])
+    assert result.exit_code == 2 and "no such run folder" in result.output
+    (tmp_path / "empty").mkdir()
+    result = CliRunner().invoke(app, ["report", str(tmp_path / "empty")])
+    assert result.exit_code == 2 and "not a run folder" in result.output
+
+
+def test_run_writes_the_html_report_by_default(tmp_path: Path) -> None:
+    path = tmp_path / "two.yaml"
+    path.write_text(yaml.safe_dump(scenario_dict()), encoding="utf-8")
+    result = CliRunner().invoke(app, ["run", str(path), "-n", "300", "--seed", "3", "--out", str(tmp_path / "a")])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "a" / "report.html").is_file() and (tmp_path / "a" / "scenario.json").is_file()
+    assert load_scenario(tmp_path / "a" / "scenario.json").name == "two-shot check"
+    result = CliRunner().invoke(app, ["run", str(path), "-n", "300", "--seed", "3", "--out", str(tmp_path / "b"), "--no-report"])
+    assert result.exit_code == 0, result.output
+    assert not (tmp_path / "b" / "report.html").exists()
+
+
+def test_events_without_a_finite_time_are_left_out(small_run: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "inf"
+    shutil.copytree(small_run, folder)
+    events = pd.read_parquet(folder / "events.parquet")
+    extra = events.iloc[[0]].assign(time_s=float("inf"), event="miss")
+    pd.concat([events, extra]).to_parquet(folder / "events.parquet", index=False)
+    assert len(load_run(folder).events) == int(np.isfinite(events.time_s).sum())
+    assert "Infinity" not in render_report(load_run(folder))
+
+
+def test_without_an_event_log_the_map_shows_the_laydown_only(small_run: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "no-events"
+    shutil.copytree(small_run, folder)
+    (folder / "events.parquet").unlink()
+    html = render_report(load_run(folder))
+    data = json.loads(re.search(r'id="replay-data">(.*?)</script>', html).group(1))
+    assert data["threats"] == [] and len(data["assets"]) == 3 and 'data-plot="timeline"' not in html

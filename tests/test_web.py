@@ -1,0 +1,175 @@
+"""The web app without a browser: every bad input is a 4xx with a message, runs get their own
+folders, nothing outside the runs folder is read or written."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+import warnings
+from pathlib import Path
+
+import pytest
+with warnings.catch_warnings():  # starlette's notice about httpx versions, not about this code
+    warnings.simplefilter("ignore")
+    from fastapi.testclient import TestClient
+
+from conftest import EXAMPLES
+from shieldwall.engine.runner import run
+from shieldwall.scenario.load import load_scenario
+from shieldwall.web.app import create_app
+
+SMALL = (EXAMPLES / "small.yaml").read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def base_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("base") / "small-base"
+    run(load_scenario(EXAMPLES / "small.yaml"), replications=40, seed=5, out_dir=out)
+    return out
+
+
+@pytest.fixture
+def client(tmp_path: Path, base_run: Path) -> TestClient:
+    runs = tmp_path / "runs"
+    runs.mkdir()
+    shutil.copytree(base_run, runs / "base")
+    (tmp_path / "secret.txt").write_text("not for the web")
+    return TestClient(create_app(runs, max_replications=500, examples_dir=EXAMPLES))
+
+
+def _wait(client: TestClient, job: dict, limit_s: float = 60.0) -> dict:
+    deadline = time.monotonic() + limit_s
+    while time.monotonic() < deadline:
+        state = client.get(f"/api/jobs/{job['id']}").json()
+        if state["state"] in ("done", "failed"):
+            return state
+        time.sleep(0.1)
+    raise AssertionError(f"job {job['id']} did not finish in {limit_s} s")
+
+
+def test_pages_list_runs_and_serve_reports(client: TestClient) -> None:
+    assert "base" in client.get("/").text
+    assert [r["run"] for r in client.get("/api/runs").json()] == ["base"]
+    report = client.get("/runs/base/report")
+    assert report.status_code == 200 and 'id="replay-data"' in report.text
+    assert client.get("/runs/base/files/summary.json").json()["scenario"] == "small"
+    assert client.get("/api/runs/base/replay").json()["batteries"][0]["id"] == "iris-1"
+    assert "small" in client.get("/api/runs/base/scenario").json()["text"]
+    assert "small.yaml" in client.get("/api/examples").json()
+    assert client.get("/editor").status_code == 200 and client.get("/runs/base/replay").status_code == 200
+
+
+@pytest.mark.parametrize("url", ["/runs/..%2F..%2Fetc/report", "/runs/base/files/..%2F..%2Fsecret.txt",
+                                 "/runs/base/files/../../secret.txt", "/api/runs/..%2Fsecret.txt",
+                                 "/api/examples/..%2F..%2Fpyproject.toml", "/runs/nope/report"])
+def test_paths_outside_the_runs_folder_are_refused(client: TestClient, url: str) -> None:
+    response = client.get(url)
+    assert 400 <= response.status_code < 500
+    assert "not for the web" not in response.text
+    assert response.json()["detail"]
+
+
+def test_validation_reports_located_problems_and_malformed_yaml(client: TestClient) -> None:
+    bad = SMALL.replace("value: 60", "value: -60")
+    answer = client.post("/api/validate", json={"text": bad}).json()
+    assert not answer["ok"] and answer["problems"][0]["line"] == SMALL.splitlines().index(
+        next(line for line in SMALL.splitlines() if "value: 60" in line)) + 1
+    broken = client.post("/api/validate", json={"text": "name: [unclosed\n  - {"}).json()
+    assert not broken["ok"] and broken["problems"][0]["message"]
+    assert client.post("/api/validate", json={"text": SMALL}).json() == {"ok": True, "problems": [], "name": "small"}
+    assert client.post("/api/validate", content=b"{not json").status_code == 400
+    response = client.post("/api/runs", json={"text": "name: x\n", "replications": 10})
+    assert response.status_code == 422 and response.json()["problems"]
+
+
+def test_uploads_over_one_mib_are_refused(client: TestClient) -> None:
+    big = "# " + "x" * (1 << 20) + "\n" + SMALL
+    response = client.post("/api/upload", files={"file": ("big.yaml", big.encode(), "text/yaml")})
+    assert response.status_code == 413 and "too large" in response.json()["detail"]
+    assert client.post("/api/validate", json={"text": big}).status_code == 413
+    ok = client.post("/api/upload", files={"file": ("small.yaml", SMALL.encode(), "text/yaml")}).json()
+    assert ok["ok"] and ok["text"] == SMALL
+    assert client.get("/").status_code == 200  # still serving
+
+
+def test_replications_over_the_cap_and_bad_numbers_are_refused(client: TestClient, tmp_path: Path) -> None:
+    for body in ({"text": SMALL, "replications": 501}, {"text": SMALL, "replications": 0},
+                 {"text": SMALL, "replications": "many"}, {"text": SMALL, "replications": 10, "seed": -1},
+                 {"text": SMALL, "replications": 10, "name": "../escape"}):
+        response = client.post("/api/runs", json=body)
+        assert response.status_code == 422, body
+        assert response.json()["detail"]
+    assert "cap of 500" in client.post("/api/runs", json={"text": SMALL, "replications": 501}).json()["detail"]
+    assert sorted(p.name for p in (tmp_path / "runs").iterdir()) == ["base"]
+
+
+def test_concurrent_runs_get_their_own_folders_and_leave_others_alone(client: TestClient, tmp_path: Path) -> None:
+    runs = tmp_path / "runs"
+    before = {p: p.read_bytes() for p in (runs / "base").rglob("*") if p.is_file() and p.name != "report.html"}
+    jobs = [client.post("/api/runs", json={"text": SMALL, "replications": 60, "seed": s, "name": "same"}).json()
+            for s in (1, 2, 3)]
+    assert len({j["run"] for j in jobs}) == 3
+    finished = [_wait(client, j) for j in jobs]
+    assert [f["state"] for f in finished] == ["done"] * 3, finished
+    seeds = {json.loads((runs / f["run"] / "summary.json").read_text())["seed"] for f in finished}
+    assert seeds == {1, 2, 3}
+    for f in finished:
+        assert (runs / f["run"] / "report.html").is_file()
+        assert client.get(f["report_url"]).status_code == 200
+    assert before == {p: p.read_bytes() for p in before}
+
+
+def test_compare_shows_both_runs(client: TestClient) -> None:
+    job = client.post("/api/runs", json={"text": SMALL.replace("iris-t: 24", "iris-t: 4"), "replications": 60,
+                                         "name": "fewer"}).json()
+    other = _wait(client, job)["run"]
+    page = client.get(f"/compare?a=base&b={other}").text
+    assert "base" in page and other in page and "fired: iris-t" in page and "B - A" in page
+    assert client.get("/compare?a=base&b=..%2Fx").status_code == 400
+
+
+def test_serve_command_listens_on_loopback_and_answers(tmp_path: Path) -> None:
+    import os
+    import signal
+    import socket
+    import subprocess
+    import sys
+    import urllib.request
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    proc = subprocess.Popen([sys.executable, "-m", "shieldwall", "serve", "--port", str(port),
+                             "--runs", str(tmp_path / "runs")], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            text=True)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/runs", timeout=2) as answer:
+                    assert json.loads(answer.read()) == []
+                break
+            except OSError:
+                assert proc.poll() is None, proc.stdout.read() if proc.stdout else ""
+                assert time.monotonic() < deadline, "shieldwall serve did not answer in 30 s"
+                time.sleep(0.2)
+        assert (tmp_path / "runs").is_dir()
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            out, _ = proc.communicate(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.kill(proc.pid, signal.SIGKILL)
+            out, _ = proc.communicate()
+    assert f"http://127.0.0.1:{port}/" in out
+
+
+def test_the_command_line_does_not_load_the_web_or_plot_stack_to_start() -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys, shieldwall.cli.main; "
+            "print(sorted(m for m in ('fastapi', 'uvicorn', 'matplotlib') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
