@@ -49,6 +49,8 @@ def test_campaign_command_writes_its_files(tmp_path: Path) -> None:
     assert summary["nights"] == 5 and summary["seed"] == 2 and summary["replications"] == 4
     assert set(summary["stock_by_night"]) == {"test-missile"} and len(summary["stock_by_night"]["test-missile"]) == 5
     assert (out / "nights.parquet").exists()
+    html = (out / "report.html").read_text()
+    assert "test-missile" in html and "<svg" in html  # the campaign report, stock plot included
     for words in ("Stock at the end of the night", "runs out", "Campaign totals", "cost exchange"):
         assert words in result.output
 

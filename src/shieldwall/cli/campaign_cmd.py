@@ -97,7 +97,10 @@ def campaign_command(path: Path, *, replications: int, seed: int | None, out: Pa
         console.print(f"note: {summary['raid_threats_cut_to_compiled_size']} generated threats did not fit the "
                       "compiled raid and were left out")
     paths = result.write(out)
-    console.print(f"wrote {paths['json']}, {paths['parquet']} (one row per replication and night)")
+    from shieldwall.report.html import write_report
+
+    report = write_report(out)
+    console.print(f"wrote {paths['json']}, {paths['parquet']} (one row per replication and night), {report}")
 
 
 def compare_command(a: Path, b: Path, *, replications: int, seed: int | None, out: Path | None) -> None:

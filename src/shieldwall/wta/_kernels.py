@@ -462,3 +462,99 @@ def enumerate_kernel(values, q, w, allowed, counts, ucost, duals, sigma, thr, ca
             break
     return out_tgt[:ncol], out_cost[:ncol], out_val[:ncol], out_start[:ncol + 1], out_type[:nnz], out_cnt[:nnz], overflow
 
+
+
+# ------------------------------------------------------------------------------------------------ epoch
+
+
+@njit(cache=True)
+def _epoch_fill(g, th, bt, pl, rd, order, chosen, thr_used, ch_left, r_left):
+    for c in order:
+        if chosen[c] or thr_used[th[c]]:
+            continue
+        if ch_left[bt[c]] > 0 and r_left[pl[c]] >= rd[c]:
+            chosen[c] = True
+            thr_used[th[c]] = True
+            ch_left[bt[c]] -= 1
+            r_left[pl[c]] -= rd[c]
+
+
+@njit(cache=True)
+def _epoch_state(th, bt, pl, rd, ch, rf, chosen, n_thr):
+    thr_used = np.zeros(n_thr, np.bool_)
+    ch_left = ch.copy()
+    r_left = rf.copy()
+    for c in range(chosen.shape[0]):
+        if chosen[c]:
+            thr_used[th[c]] = True
+            ch_left[bt[c]] -= 1
+            r_left[pl[c]] -= rd[c]
+    return thr_used, ch_left, r_left
+
+
+@njit(cache=True)
+def epoch_greedy(g, th, bt, pl, rd, ch, rf, order, n_thr):
+    chosen = np.zeros(g.shape[0], np.bool_)
+    thr_used, ch_left, r_left = _epoch_state(th, bt, pl, rd, ch, rf, chosen, n_thr)
+    _epoch_fill(g, th, bt, pl, rd, order, chosen, thr_used, ch_left, r_left)
+    return chosen
+
+
+@njit(cache=True)
+def epoch_improve(g, th, bt, pl, rd, ch, rf, order, n_thr, chosen, max_passes):
+    """Insert-with-ejection: force one unchosen candidate in, drop its threat's shot and the least-gain shots
+    of its battery and pool as needed, refill in order; keep the result if the total gain rises."""
+    C = g.shape[0]
+    total = 0.0
+    for c in range(C):
+        if chosen[c]:
+            total += g[c]
+    eps = 1e-12 * max(1.0, np.abs(g).sum())
+    passes = 0
+    improved = True
+    while improved and passes < max_passes:
+        improved = False
+        passes += 1
+        for c in order:
+            if chosen[c]:
+                continue
+            new = chosen.copy()
+            for d in range(C):
+                if new[d] and th[d] == th[c]:
+                    new[d] = False
+            b = bt[c]
+            p = pl[c]
+            while True:  # battery channels
+                cnt = 0
+                worst = -1
+                for d in range(C):
+                    if new[d] and bt[d] == b:
+                        cnt += 1
+                        if worst < 0 or g[d] < g[worst] or (g[d] == g[worst] and d > worst):
+                            worst = d
+                if cnt < ch[b] or worst < 0:
+                    break
+                new[worst] = False
+            while True:  # pool rounds
+                used = 0
+                worst = -1
+                for d in range(C):
+                    if new[d] and pl[d] == p:
+                        used += rd[d]
+                        if worst < 0 or g[d] < g[worst] or (g[d] == g[worst] and d > worst):
+                            worst = d
+                if used + rd[c] <= rf[p] or worst < 0:
+                    break
+                new[worst] = False
+            new[c] = True
+            thr_used, ch_left, r_left = _epoch_state(th, bt, pl, rd, ch, rf, new, n_thr)
+            _epoch_fill(g, th, bt, pl, rd, order, new, thr_used, ch_left, r_left)
+            val = 0.0
+            for d in range(C):
+                if new[d]:
+                    val += g[d]
+            if val > total + eps:
+                chosen[:] = new
+                total = val
+                improved = True
+    return chosen

@@ -69,7 +69,9 @@ def run_one(problem: Problem, solver_id: str, time_limit_s: float | None, seed: 
 def warm_up() -> None:
     """Load the compiled kernels and HiGHS once, so that timings measure solving, not loading."""
     from shieldwall.wta.problem import generate_andersen
+    from shieldwall.wta.solvers import compile_kernels
 
+    compile_kernels()
     p = generate_andersen(4, mu=2, seed=0)
     for sid in ("greedy", "local-search", "exact"):
         get_solver(sid, time_limit_s=5.0).solve(p)

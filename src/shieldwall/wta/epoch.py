@@ -31,7 +31,8 @@ def solve_epoch(policy: str, gain: np.ndarray, threat: np.ndarray, battery: np.n
     Maximise the sum of gains. Returns the chosen candidate indices (int64, sorted ascending).
     policy: 'greedy' (take candidates by decreasing gain, ties by index), 'local-search'
     (improve on greedy), 'exact' (HiGHS MILP; fall back to the best found if the time limit hits).
-    Deterministic for the same input.
+    Deterministic for the same input: greedy and local-search do a bounded amount of work and never look at
+    the clock; exact is deterministic whenever the MILP finishes within ``time_limit_s``.
     """
     t0 = time.perf_counter()
     g = np.asarray(gain, dtype=np.float64).reshape(-1)
@@ -58,7 +59,7 @@ def solve_epoch(policy: str, gain: np.ndarray, threat: np.ndarray, battery: np.n
     inst = _Epoch(g, th, bt, pl, rd, ch, rf, cand)
     chosen = inst.greedy()
     if policy != "greedy":
-        chosen = inst.improve(chosen, t0 + (0.5 if policy == "exact" else 1.0) * time_limit_s)
+        chosen = inst.improve(chosen)
     if policy == "exact":
         mip = inst.milp(max(1e-3, t0 + time_limit_s - time.perf_counter()))
         if mip is not None and inst.feasible(mip) and g[mip].sum() > g[chosen].sum() + 1e-12:
@@ -75,9 +76,12 @@ def _ints(a, n: int, name: str) -> np.ndarray:
 
 class _Epoch:
     def __init__(self, g, th, bt, pl, rd, ch, rf, cand) -> None:
-        self.g, self.th, self.bt, self.pl, self.rd, self.ch, self.rf = g, th, bt, pl, rd, ch, rf
+        self.g, self.bt, self.pl, self.rd, self.ch, self.rf = g, bt, pl, rd, ch, rf
+        _, self.th = np.unique(th, return_inverse=True)  # threats as 0..T-1
+        self.th = self.th.astype(np.int64)
+        self.n_thr = int(self.th.max()) + 1 if th.size else 0
         # consideration order: decreasing gain, ties by index
-        self.order = cand[np.lexsort((cand, -g[cand]))]
+        self.order = cand[np.lexsort((cand, -g[cand]))].astype(np.int64)
 
     def feasible(self, chosen) -> bool:
         chosen = np.asarray(chosen, dtype=np.int64)
@@ -88,70 +92,23 @@ class _Epoch:
         used = np.bincount(self.pl[chosen], weights=self.rd[chosen], minlength=self.rf.size)
         return bool(np.all(used <= self.rf + 1e-9))
 
-    def _fill(self, sel: set, thr_used: set, ch_left: np.ndarray, r_left: np.ndarray) -> None:
-        """Add candidates in consideration order while they fit."""
-        for c in self.order:
-            c = int(c)
-            if c in sel or self.th[c] in thr_used:
-                continue
-            b, p = self.bt[c], self.pl[c]
-            if ch_left[b] > 0 and r_left[p] >= self.rd[c]:
-                sel.add(c)
-                thr_used.add(int(self.th[c]))
-                ch_left[b] -= 1
-                r_left[p] -= self.rd[c]
-
-    def _state(self, sel):
-        thr_used = {int(self.th[c]) for c in sel}
-        ch_left = self.ch.copy()
-        r_left = self.rf.copy()
-        for c in sel:
-            ch_left[self.bt[c]] -= 1
-            r_left[self.pl[c]] -= self.rd[c]
-        return thr_used, ch_left, r_left
+    def _args(self):
+        return (self.g, self.th, self.bt, self.pl, self.rd, self.ch, self.rf, self.order, self.n_thr)
 
     def greedy(self) -> list[int]:
-        sel: set = set()
-        thr_used, ch_left, r_left = self._state(sel)
-        self._fill(sel, thr_used, ch_left, r_left)
-        return sorted(sel)
+        from shieldwall.wta._kernels import epoch_greedy
 
-    def improve(self, chosen, deadline: float) -> list[int]:
-        """Insert-with-ejection moves: force one unchosen candidate in, drop what conflicts with it (its threat's
-        candidate, the least-gain shots of its battery and pool as needed), refill greedily; keep if better."""
-        g = self.g
-        sel = set(int(c) for c in chosen)
-        total = float(g[list(sel)].sum()) if sel else 0.0
-        improved = True
-        while improved:
-            improved = False
-            for c in self.order:
-                c = int(c)
-                if c in sel:
-                    continue
-                if time.perf_counter() > deadline:
-                    return sorted(sel)
-                new = set(sel)
-                for d in list(new):
-                    if self.th[d] == self.th[c]:
-                        new.discard(d)
-                b, p = self.bt[c], self.pl[c]
-                on_b = sorted((d for d in new if self.bt[d] == b), key=lambda d: (g[d], -d))
-                while len(on_b) >= self.ch[b]:
-                    new.discard(on_b.pop(0))
-                on_p = sorted((d for d in new if self.pl[d] == p), key=lambda d: (g[d], -d))
-                used = sum(int(self.rd[d]) for d in on_p)
-                while used + self.rd[c] > self.rf[p] and on_p:
-                    d = on_p.pop(0)
-                    new.discard(d)
-                    used -= int(self.rd[d])
-                new.add(c)
-                thr_used, ch_left, r_left = self._state(new)
-                self._fill(new, thr_used, ch_left, r_left)
-                val = float(g[list(new)].sum())
-                if val > total + 1e-12:
-                    sel, total, improved = new, val, True
-        return sorted(sel)
+        return np.nonzero(epoch_greedy(*self._args()))[0].tolist()
+
+    def improve(self, chosen, max_passes: int = 50) -> list[int]:
+        """Insert-with-ejection moves (compiled): force one unchosen candidate in, drop what conflicts with it
+        (its threat's shot, the least-gain shots of its battery and pool as needed), refill greedily; keep if
+        better. Bounded by passes, not by time, so the answer never depends on the clock."""
+        from shieldwall.wta._kernels import epoch_improve
+
+        mask = np.zeros(self.g.size, dtype=np.bool_)
+        mask[np.asarray(chosen, dtype=np.int64)] = True
+        return np.nonzero(epoch_improve(*self._args(), mask, max_passes))[0].tolist()
 
     def milp(self, time_limit: float):
         import highspy

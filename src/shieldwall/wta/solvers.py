@@ -776,3 +776,28 @@ def _solve_set_partitioning(arr: _Arrays, cols, x_inc: np.ndarray, ub: float, de
         x[types[sl], tg[c]] += cnts[sl]
     status = "optimal" if ms == highspy.HighsModelStatus.kOptimal else "time_limit"
     return x, float(info.objective_function_value), (status, float(info.mip_dual_bound))
+
+
+def compile_kernels() -> None:
+    """Compile (or load from numba's cache) every kernel once, on a tiny problem, so that later timings and
+    time limits measure solving: a fresh checkout compiles for about a minute, a cached one loads in a second."""
+    from shieldwall.wta import _kernels as K
+    from shieldwall.wta.problem import generate_andersen
+
+    arr = _Arrays(generate_andersen(3, mu=2, seed=0))
+    x = K.greedy_kernel(arr.values, arr.q, arr.allowed, arr.counts, arr.ucost)
+    tgt = _units_from_x(arr, x)
+    s = K._survival(arr.values, arr.q, arr.unit_type, tgt)
+    K.descend(arr.values, arr.q, arr.allowed, arr.ucost, arr.unit_type, tgt, s, 10)
+    K.ils_kernel(arr.values, arr.q, arr.allowed, arr.ucost, arr.unit_type, tgt, 0, 2, 1, 1, 10)
+    idle = np.zeros(1, np.int64)
+    K._reinsert(arr.values, arr.q, arr.allowed, arr.ucost, arr.unit_type, tgt.copy(), s.copy(), idle, 0)
+    duals = np.full(arr.q.shape[0], 1.0)
+    best, _ = K.price_kernel(arr.values, arr.q, arr.w, arr.allowed, arr.counts, arr.ucost, duals)
+    K.enumerate_kernel(arr.values, arr.q, arr.w, arr.allowed, arr.counts, arr.ucost, duals, best, best + 1.0, 100, 800)
+    g = np.array([1.0, 0.5])
+    z = np.zeros(2, np.int64)
+    one = np.ones(1, np.int64)
+    order = np.arange(2, dtype=np.int64)
+    chosen = K.epoch_greedy(g, z, z, z, np.ones(2, np.int64), one, one, order, 1)
+    K.epoch_improve(g, z, z, z, np.ones(2, np.int64), one, one, order, 1, chosen, 2)
