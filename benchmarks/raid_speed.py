@@ -139,8 +139,13 @@ def main() -> None:
             row("SimPy baseline (scaled)", n, scaled, threats, "",
                 f"timed at {args.baseline_replications} replications, x{n / args.baseline_replications:g}; "
                 f"leakers agree (99%) for {agree[0]}/{agree[1]} threat types")
-        eng2 = _child(["engine", str(MASSIVE), str(4 * n), str(seed), "2", "1.0", f"{tmp}/w2"])
-        eng1 = _child(["engine", str(MASSIVE), str(4 * n), str(seed), "1", "1.0", f"{tmp}/w1b"])
+        # best of two alternating runs each: one noisy neighbour should not decide the ratio
+        eng1, eng2 = {"seconds": float("inf")}, {"seconds": float("inf")}
+        for _ in range(2):
+            eng1 = min(eng1, _child(["engine", str(MASSIVE), str(4 * n), str(seed), "1", "1.0", f"{tmp}/w1b"]),
+                       key=lambda r: r["seconds"])
+            eng2 = min(eng2, _child(["engine", str(MASSIVE), str(4 * n), str(seed), "2", "1.0", f"{tmp}/w2"]),
+                       key=lambda r: r["seconds"])
         same = (Path(f"{tmp}/w2/summary.json").read_bytes() == Path(f"{tmp}/w1b/summary.json").read_bytes())
         row("shieldwall (1 worker)", 4 * n, eng1["seconds"], threats, eng1["rss_mb"], "")
         row("shieldwall (2 workers)", 4 * n, eng2["seconds"], threats, eng2["rss_mb"],
@@ -167,7 +172,7 @@ def main() -> None:
     floor = rows[1][2]
     summary = [f"- SimPy baseline / shieldwall: **{speedup[0][2] / ref:.0f}x**" if speedup else "- SimPy baseline: not run (simpy missing)",
                f"- shieldwall / floor (NumPy draws): **{ref / floor:.0f}x** (goal <= 20x)",
-               f"- 2 workers vs 1 at {4 * n} replications: **{eng1['seconds'] / eng2['seconds']:.2f}x** (goal >= 1.8x)",
+               f"- 2 workers vs 1 at {4 * n} replications (best of 2 each): **{eng1['seconds'] / eng2['seconds']:.2f}x** (goal >= 1.8x)",
                f"- peak RSS at 10,000 replications: **{big['rss_mb']:.0f} MB** (goal < 2048 MB)",
                f"- `shieldwall --help`: **{help_s:.2f} s** (best of 5; goal < 0.5 s)"]
     table = "\n".join(lines + [""] + summary)

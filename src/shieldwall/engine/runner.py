@@ -74,8 +74,22 @@ def _worker_context() -> BaseContext:
     return get_context("spawn")
 
 
+_WORKER_COMPILED: Compiled | None = None
+
+
+def _init_worker(compiled: Compiled) -> None:
+    """Each worker receives the compiled scenario once, not with every chunk."""
+    global _WORKER_COMPILED
+    _WORKER_COMPILED = compiled
+
+
 def _chunk_job(args: tuple) -> ChunkResult:
     return run_chunk(*args)
+
+
+def _worker_job(args: tuple) -> ChunkResult:
+    assert _WORKER_COMPILED is not None
+    return run_chunk(_WORKER_COMPILED, *args)
 
 
 def run(scenario: Scenario | str | Path, *, replications: int = 1000, seed: int | None = None,
@@ -135,8 +149,9 @@ def simulate(compiled: Compiled, scenario: Scenario, *, replications: int, seed:
             if progress:
                 progress(job[2])
     else:
-        with ProcessPoolExecutor(max_workers=workers, mp_context=_worker_context()) as pool:
-            for chunk in pool.map(_chunk_job, jobs):
+        with ProcessPoolExecutor(max_workers=workers, mp_context=_worker_context(),
+                                 initializer=_init_worker, initargs=(compiled,)) as pool:
+            for chunk in pool.map(_worker_job, [job[1:] for job in jobs]):
                 result.add(chunk)
                 if progress:
                     progress(chunk.n_rep)
