@@ -16,6 +16,8 @@ $(STAMP): pyproject.toml
 
 demo: $(STAMP)
 	$(BIN)/shieldwall run examples/city-defence.yaml --replications 1000 --seed 2024 --out out/demo
+	$(BIN)/shieldwall compare examples/campaign-winter-no-purchase.yaml examples/campaign-winter.yaml \
+	  --replications 200 --seed 1 --out out/demo/what-the-purchase-buys.json
 
 # The browser tests drive Debian's Chromium (never a downloaded browser): installed here when
 # missing and we are root; otherwise those tests skip and say why.
