@@ -81,3 +81,15 @@ def test_compare_raid_scenarios(tmp_path: Path) -> None:
     (tmp_path / "bare.yaml").write_text(yaml.safe_dump(data))
     worse = compare_files(small, tmp_path / "bare.yaml", replications=20, seed=1)
     assert worse["metrics"]["leaked"]["difference_ci95"][0] > 0
+
+
+def test_validate_knows_campaign_files(tmp_path: Path) -> None:
+    path = write_campaign(tmp_path, campaign_dict(nights=5))
+    result = CliRunner().invoke(app, ["validate", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "valid campaign" in result.output and "5 nights" in result.output
+    bad = campaign_dict(nights=5)
+    bad["nigths"] = 3
+    path.write_text(yaml.safe_dump(bad), encoding="utf-8")
+    result = CliRunner().invoke(app, ["validate", str(path)])
+    assert result.exit_code == 2 and "nigths" in result.output and "Traceback" not in result.output

@@ -50,7 +50,7 @@ def run(
 
 @app.command()
 def validate(scenario: Path = typer.Argument(..., help="Scenario file (YAML).")) -> None:
-    """Check a scenario file and say what is wrong, or that it is fine."""
+    """Check a scenario or campaign file and say what is wrong, or that it is fine."""
     from shieldwall.cli.validate_cmd import validate_command
 
     _guard(validate_command, scenario)

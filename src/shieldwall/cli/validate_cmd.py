@@ -21,8 +21,16 @@ SCHEMA_TITLE = "shieldwall scenario"
 
 
 def validate_command(path: Path) -> None:
-    """Print a one-line summary of a valid scenario; a ScenarioError propagates to the CLI,
-    which prints every problem and exits 2."""
+    """Print a one-line summary of a valid scenario or campaign file; a ScenarioError propagates
+    to the CLI, which prints every problem and exits 2."""
+    from shieldwall.campaign.load import is_campaign_file, load_campaign
+
+    if is_campaign_file(path):
+        loaded = load_campaign(path)
+        summary = (f" {path} is a valid campaign — {_count(loaded.campaign.nights, 'night')}, "
+                   f"{_count(len(loaded.batteries), 'battery')}, {_count(len(loaded.campaign.deliveries), 'delivery')}")
+        Console(highlight=False, soft_wrap=True).print(Text.assemble(("ok:", "bold green"), summary))
+        return
     scenario = load_scenario(path)
     threats = sum(raid.count + (raid.decoys.count if raid.decoys else 0) for raid in scenario.raids)
     counts = ", ".join(
