@@ -356,22 +356,24 @@ class Raid:
 
         d0, _ = slant(tau_f)
         tau = tau_f + d0 / (speed + s.vmax[j])  # no intercept can come sooner than a head-on one
+        def feasible(tau: float) -> bool:
+            d, z = slant(tau)
+            return (tau - tau_f) * speed >= d and minr <= d <= maxr and minalt <= z <= maxalt
+
         prev = -1.0
         while tau < s.flight[j]:
-            d, z = slant(tau)
-            reach = (tau - tau_f) * speed >= d
-            if reach and minr <= d <= maxr and minalt <= z <= maxalt:
+            if feasible(tau):
                 if prev < 0.0:
                     return tau
                 lo, hi = prev, tau
-                for _ in range(30):  # the reach condition flips between the two samples
+                for _ in range(30):  # feasibility turns true between the two samples
                     mid = 0.5 * (lo + hi)
-                    if (mid - tau_f) * speed >= slant(mid)[0]:
+                    if feasible(mid):
                         hi = mid
                     else:
                         lo = mid
                 return hi
-            prev = tau if not reach else -1.0
+            prev = tau
             tau += s.step[j]
         return -1.0
 

@@ -116,3 +116,29 @@ def test_masked_threats_do_not_exist_and_keep_the_others_random_numbers() -> Non
     events = masked.events_frame()
     assert set(events.threat) == {0, 1}  # replication 0 had threats 2 and 3 masked
     assert (full.launched.sum(axis=1) == 4).all()
+
+
+def test_every_intercept_point_is_inside_its_envelope(city_result) -> None:  # type: ignore[no-untyped-def]
+    """docs/model.md: an engagement is feasible only if the predicted intercept point lies in
+    the interceptor's envelope; check every kill and miss of replication 0 against it."""
+    from shieldwall.catalog.builtin import builtin_catalog
+
+    r = city_result
+    catalog = r.scenario.catalog.merged_over(builtin_catalog())
+    xy = r.compiled.extra["battery_xy"]
+    events = r.events_frame()
+    checked = 0
+    for threat, group in events.groupby("threat"):
+        shot = None
+        for ev in group.itertuples():
+            if ev.event == "fire":
+                shot = ev
+            elif ev.event in ("kill", "miss"):
+                kind = catalog.interceptors[shot.interceptor]
+                b = r.compiled.battery_ids.index(shot.battery)
+                d_m = np.sqrt((ev.east_m - xy[b, 0]) ** 2 + (ev.north_m - xy[b, 1]) ** 2 + ev.alt_m ** 2)
+                assert 1000 * kind.min_range_km - 1 <= d_m <= 1000 * kind.max_range_km + 1, (threat, d_m)
+                assert kind.min_altitude_m - 1 <= ev.alt_m <= kind.max_altitude_m + 1
+                assert ev.time_s > shot.time_s
+                checked += 1
+    assert checked > 50

@@ -38,20 +38,20 @@ def intercept_time(j, tau_f, bx, by, speed, minr, maxr, minalt, maxalt, flight_j
     while tau < flight_j:
         x, y, z = position_of(j, tau, is_ball, vert_off, vert_x, vert_y, vert_t, th_alt, th_apogee)
         d = np.sqrt((x - bx) ** 2 + (y - by) ** 2 + z * z)
-        reach = (tau - tau_f) * speed >= d
-        if reach and minr <= d <= maxr and minalt <= z <= maxalt:
+        if (tau - tau_f) * speed >= d and minr <= d <= maxr and minalt <= z <= maxalt:
             if prev < 0.0:
                 return tau
             lo, hi = prev, tau
-            for _ in range(30):  # the reach condition flips between the two samples
+            for _ in range(30):  # "reachable and inside the envelope" turns true between the samples
                 mid = 0.5 * (lo + hi)
                 xm, ym, zm = position_of(j, mid, is_ball, vert_off, vert_x, vert_y, vert_t, th_alt, th_apogee)
-                if (mid - tau_f) * speed >= np.sqrt((xm - bx) ** 2 + (ym - by) ** 2 + zm * zm):
+                dm = np.sqrt((xm - bx) ** 2 + (ym - by) ** 2 + zm * zm)
+                if (mid - tau_f) * speed >= dm and minr <= dm <= maxr and minalt <= zm <= maxalt:
                     hi = mid
                 else:
                     lo = mid
-            return hi
-        prev = tau if not reach else -1.0
+            return hi  # always a point that is reachable and inside the envelope
+        prev = tau
         tau += step_j
     return -1.0
 
