@@ -33,15 +33,3 @@ class LocalFrame:
         """(east_m, north_m) -> (lat, lon) in degrees."""
         lon, lat = self._inv.transform(np.asarray(east_m, float), np.asarray(north_m, float))  # type: ignore[attr-defined]
         return np.asarray(lat, float), np.asarray(lon, float)
-
-
-def radar_horizon_m(radar_height_m: np.ndarray | float, target_height_m: np.ndarray | float) -> np.ndarray:
-    """4/3-earth radar horizon: d_km = 4.12 (sqrt(h_radar_m) + sqrt(h_target_m))."""
-    h_r = np.maximum(np.asarray(radar_height_m, float), 0.0)
-    h_t = np.maximum(np.asarray(target_height_m, float), 0.0)
-    return 4120.0 * (np.sqrt(h_r) + np.sqrt(h_t))
-
-
-def detection_range_m(radar_range_km: np.ndarray | float, rcs_m2: np.ndarray | float) -> np.ndarray:
-    """Radar equation scaling: range against a 1 m2 reference target times rcs^(1/4)."""
-    return 1000.0 * np.asarray(radar_range_km, float) * np.asarray(rcs_m2, float) ** 0.25
