@@ -149,6 +149,38 @@ def _solve_outside(policy, limit_s, o, c_p, c_key, pair_j, pair_b, pair_k, busy,
     return chosen
 
 
+@njit(cache=True, inline="always")
+def _wait(p, b, waiting, n_b, is_waiting, bat_off):  # type: ignore[no-untyped-def]
+    """Put window p on battery b's waiting list (once); returns the list's new length."""
+    if is_waiting[p]:
+        return n_b
+    is_waiting[p] = True
+    waiting[bat_off[b] + n_b] = p
+    return n_b + 1
+
+
+@njit(cache=True)
+def _greedy_order(n_c, c_p, c_key, order):  # type: ignore[no-untyped-def]
+    """Candidates by decreasing gain, then sooner impact, cheaper shot, scenario order. Usually a
+    handful: an insertion sort beats four stable argsorts and their allocations."""
+    if n_c > 48:
+        o = np.argsort(c_p[:n_c], kind="mergesort")
+        for key in (2, 1, 0):
+            o = o[np.argsort(c_key[key, :n_c][o], kind="mergesort")]
+        return o
+    for i in range(n_c):
+        c = i
+        m = i
+        while m > 0:
+            a = order[m - 1]
+            if (c_key[0, a], c_key[1, a], c_key[2, a], c_p[a]) <= (c_key[0, c], c_key[1, c], c_key[2, c], c_p[c]):
+                break
+            order[m] = a
+            m -= 1
+        order[m] = c
+    return order[:n_c]
+
+
 # what a per-threat event on the clock means
 OPEN, RESOLVE, ASSESSED = 0, 1, 2
 
@@ -208,6 +240,12 @@ def simulate_chunk(geo, thr, bat, itc, pairs, doc, rnd, stock_init, present, out
     # buffers allocated once per chunk
     c_p = np.empty(n_pairs, np.int64)
     probe = np.empty(n_pairs, np.int64)
+    order = np.empty(n_pairs, np.int64)
+    # per battery, the windows that were blocked by its channels or rounds (or left out by a
+    # policy): what to look at again when the battery gets resources back
+    waiting = np.empty(n_pairs, np.int64)
+    n_waiting = np.zeros(n_bat, np.int64)
+    is_waiting = np.zeros(n_pairs, np.bool_)
     c_key = np.empty((4, n_pairs))
     seen = np.full(n_pairs, -1, np.int64)  # epoch stamp: a window is examined once per epoch
     stamp = 0  # counts epochs across the whole chunk
@@ -257,6 +295,8 @@ def simulate_chunk(geo, thr, bat, itc, pairs, doc, rnd, stock_init, present, out
                 n_heap = _push(heap_t, heap_c, n_heap, launch[j] + opens_sorted[pair_off[j]], 3 * j + OPEN)
 
         n_fired = 0
+        n_waiting[:] = 0
+        is_waiting[:] = False
         k_epoch = np.ceil(heap_t[0] / dt - EPS_S) if n_heap > 0 else inf
         while k_epoch < inf:
             t = k_epoch * dt
@@ -335,15 +375,14 @@ def simulate_chunk(geo, thr, bat, itc, pairs, doc, rnd, stock_init, present, out
                 bat_dirty[b] = False
                 if busy[b] >= bat_channels[b]:
                     continue
-                for q in range(bat_off[b], bat_off[b + 1]):
-                    p = bat_pairs[q]
-                    j = pair_j[p]
-                    rel = t - launch[j]
-                    if seen[p] != stamp and status[j] == ALIVE and pair_open[p] <= rel + EPS_S \
-                            and rel <= pair_close[p] + EPS_S:
+                for q in range(bat_off[b], bat_off[b] + n_waiting[b]):
+                    p = waiting[q]
+                    is_waiting[p] = False
+                    if seen[p] != stamp:
                         seen[p] = stamp
                         probe[n_probe] = p
                         n_probe += 1
+                n_waiting[b] = 0
             # a window is a candidate if its threat and battery can fire now (written out here, not
             # in a helper: this is the hottest loop and a call would cost more than the checks)
             n_c = 0
@@ -359,12 +398,14 @@ def simulate_chunk(geo, thr, bat, itc, pairs, doc, rnd, stock_init, present, out
                 b = pair_b[p]
                 k = pair_k[p]
                 if busy[b] >= bat_channels[b] or ready[b, k] < itc_rps[k]:
+                    n_waiting[b] = _wait(p, b, waiting, n_waiting[b], is_waiting, bat_off)
                     continue
                 n = min(salvo_c[cls], ready[b, k] // itc_rps[k])
                 shot_cost = itc_cost[k] * itc_rps[k] * n
                 gain = th_value[j] * (1.0 - (1.0 - itc_pk[k, th_type[j]]) ** n) - cost_w * shot_cost
-                if cost_w > 0.0 and gain <= 0.0:
-                    continue  # a shot that costs more than it is expected to save is held
+                if cost_w > 0.0 and gain <= 0.0:  # a shot that costs more than it is expected to save is held
+                    n_waiting[b] = _wait(p, b, waiting, n_waiting[b], is_waiting, bat_off)
+                    continue
                 c_p[n_c] = p
                 c_key[0, n_c] = -gain
                 c_key[1, n_c] = impact[j]
@@ -372,9 +413,7 @@ def simulate_chunk(geo, thr, bat, itc, pairs, doc, rnd, stock_init, present, out
                 n_c += 1
             # 4. greedy maximum marginal return: best gain first; ties: sooner impact, cheaper, order
             if n_c > 0:
-                o = np.argsort(c_p[:n_c], kind="mergesort")
-                for key in (2, 1, 0):
-                    o = o[np.argsort(c_key[key, :n_c][o], kind="mergesort")]
+                o = _greedy_order(n_c, c_p, c_key, order)
                 if policy != 0 and n_c > 1:  # a WTA solver picks the set to fire instead
                     o = o[_solve_outside(policy, epoch_limit_s, o, c_p, c_key, pair_j, pair_b, pair_k, busy,
                                          bat_channels, ready, itc_rps, salvo_c, th_class)]
@@ -418,6 +457,10 @@ def simulate_chunk(geo, thr, bat, itc, pairs, doc, rnd, stock_init, present, out
                         n_fired += 1
                     if logging:
                         _log(log, EV_FIRE, t, j, b, k, n, position(j, t - launch[j], geo))
+            for c in range(n_c):  # not fired (resources taken, or not the policy's choice): wait
+                p = c_p[c]
+                if resolve[pair_j[p]] == inf:
+                    n_waiting[pair_b[p]] = _wait(p, pair_b[p], waiting, n_waiting[pair_b[p]], is_waiting, bat_off)
             # 5. the next epoch at which something can change
             e = next_reload
             if n_fired > 0:
