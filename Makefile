@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-stamp
 
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: demo test browser
+.PHONY: demo test browser bench
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,3 +31,11 @@ browser:
 
 test: $(STAMP) browser
 	$(BIN)/python -m pytest -q
+
+# Performance, side by side in one run each; each prints its table (raid_speed and wta_bench also
+# write theirs into benchmarks/RESULTS.md; campaign_speed --markdown prints the section to paste).
+bench: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e ".[bench]"
+	$(BIN)/python benchmarks/raid_speed.py
+	$(BIN)/python benchmarks/wta_bench.py
+	$(BIN)/python benchmarks/campaign_speed.py --markdown
