@@ -125,7 +125,7 @@ def test_every_intercept_point_is_inside_its_envelope(city_result) -> None:  # t
 
     r = city_result
     catalog = r.scenario.catalog.merged_over(builtin_catalog())
-    xy = r.compiled.extra["battery_xy"]
+    xy = np.column_stack(r.compiled.bat[:2])  # battery east, north
     events = r.events_frame()
     checked = 0
     for threat, group in events.groupby("threat"):

@@ -8,7 +8,6 @@ run started from the page finishes and its report opens. Screenshots land in tes
 
 from __future__ import annotations
 
-import shutil
 import socket
 import threading
 import time
@@ -152,7 +151,7 @@ def test_editor_shows_the_problem_of_a_broken_scenario_in_place(browser: object,
     problem.wait_for()
     assert "raids[0].count" in problem.inner_text()
     assert "twenty" in problem.inner_text()
-    assert page.locator(f"#gutter .sw-bad-line").inner_text() == str(line)
+    assert page.locator("#gutter .sw-bad-line").inner_text() == str(line)
     _shot(page, "editor-problem.png")
     problem.click()  # jumps to the line
     assert page.evaluate("() => document.activeElement.id") == "scenario-text"

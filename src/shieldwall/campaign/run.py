@@ -14,7 +14,7 @@ import math
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -23,6 +23,9 @@ from shieldwall.campaign.load import LoadedCampaign
 from shieldwall.engine.compile import Compiled, compile_scenario
 from shieldwall.engine.runner import simulate
 from shieldwall.scenario.model import Battery, Decoys, Raid, Scenario, TargetByKind
+
+if TYPE_CHECKING:  # pragma: no cover
+    from shieldwall.campaign.results import CampaignResult
 
 GENERATOR_STREAM = 1
 DAMAGE_STREAM = 3
@@ -178,7 +181,7 @@ def run_campaign(loaded: LoadedCampaign, *, replications: int = 200, seed: int |
             target[b, itc.index(kid)] = n
 
     threat_ids = _threat_ids(loaded)
-    T, A = len(threat_ids), len(loaded.theatre.assets)
+    A = len(loaded.theatre.assets)
     generated = _GeneratedRaid(loaded) if loaded.generator is not None else None
     variants = _Variants(loaded, seed, batteries)
 

@@ -4,7 +4,7 @@ engagement windows) is fixed here for a given scenario and seed."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -42,7 +42,6 @@ class Compiled:
     itc: tuple
     pairs: tuple
     doc: tuple
-    extra: dict = field(default_factory=dict)
 
     @property
     def threat_type(self) -> np.ndarray:
@@ -126,8 +125,6 @@ def compile_scenario(scenario: Scenario, seed: int) -> Compiled:
         n_threats=n_thr, shots_per_threat=int(np.max(salvo * max_eng)),
         stock=bat[4].copy(), geo=geo, thr=thr, bat=bat, itc=itc,
         pairs=_pair_index(pair_off, pb, pk_, po, pc, len(scenario.batteries)), doc=doc,
-        extra={"asset_xy": np.column_stack([ax, ay]), "track_rel": track_rel,
-               "battery_xy": np.column_stack([bat_arrays["x"], bat_arrays["y"]])},
     )
 
 

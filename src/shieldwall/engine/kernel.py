@@ -246,7 +246,7 @@ def simulate_chunk(geo, thr, bat, itc, pairs, doc, rnd, stock_init, present, out
     waiting = np.empty(n_pairs, np.int64)
     n_waiting = np.zeros(n_bat, np.int64)
     is_waiting = np.zeros(n_pairs, np.bool_)
-    c_key = np.empty((4, n_pairs))
+    c_key = np.empty((3, n_pairs))  # -gain, impact time, shot cost
     seen = np.full(n_pairs, -1, np.int64)  # epoch stamp: a window is examined once per epoch
     stamp = 0  # counts epochs across the whole chunk
     dirty = np.empty(n_thr, np.int64)

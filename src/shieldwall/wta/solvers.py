@@ -589,7 +589,6 @@ class _ColumnGeneration:
         arr = self.arr
         tol = 1e-9 * max(1.0, abs(ub))
         rc_tol = 1e-9 * max(1.0, float(arr.values.max()))
-        counts = arr.counts.astype(np.float64)
         # stability centre: the best of a few dual estimates read off the incumbent
         for d in self.start_duals:
             t = time.perf_counter()
