@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, objmode
 
-from shieldwall.engine.paths import position, position_of
+from shieldwall.engine.intercept import intercept_time
 from shieldwall.engine.policies import solve_epoch_by_code
 
 # threat end states
@@ -26,39 +26,11 @@ EVENT_NAMES = ("launch", "detect", "fire", "kill", "miss", "leak", "expire")
 EPS_S = 1e-6  # epochs land exactly on window edges; rounding must not miss them
 
 
-@njit(cache=True, inline="always")
-def intercept_time(j, tau_f, bx, by, speed, minr, maxr, minalt, maxalt, flight_j, step_j, vmax_j,
-                   is_ball, vert_off, vert_x, vert_y, vert_t, th_alt, th_apogee):  # type: ignore[no-untyped-def]
-    """Earliest tau_i >= tau_f (after launch) at which an interceptor (speed, envelope) fired from
-    (bx, by) at tau_f meets threat j inside its envelope; -1 if there is none before impact."""
-    x, y, z = position_of(j, tau_f, is_ball, vert_off, vert_x, vert_y, vert_t, th_alt, th_apogee)
-    d0 = np.sqrt((x - bx) ** 2 + (y - by) ** 2 + z * z)
-    tau = tau_f + d0 / (speed + vmax_j)  # no intercept can come sooner than a head-on one
-    prev = -1.0
-    while tau < flight_j:
-        x, y, z = position_of(j, tau, is_ball, vert_off, vert_x, vert_y, vert_t, th_alt, th_apogee)
-        d = np.sqrt((x - bx) ** 2 + (y - by) ** 2 + z * z)
-        if (tau - tau_f) * speed >= d and minr <= d <= maxr and minalt <= z <= maxalt:
-            if prev < 0.0:
-                return tau
-            lo, hi = prev, tau
-            for _ in range(30):  # "reachable and inside the envelope" turns true between the samples
-                mid = 0.5 * (lo + hi)
-                xm, ym, zm = position_of(j, mid, is_ball, vert_off, vert_x, vert_y, vert_t, th_alt, th_apogee)
-                dm = np.sqrt((xm - bx) ** 2 + (ym - by) ** 2 + zm * zm)
-                if (mid - tau_f) * speed >= dm and minr <= dm <= maxr and minalt <= zm <= maxalt:
-                    hi = mid
-                else:
-                    lo = mid
-            return hi  # always a point that is reachable and inside the envelope
-        prev = tau
-        tau += step_j
-    return -1.0
-
-
 @njit(cache=True)
-def _log(log, kind, t, j, b, k, n, xyz):  # type: ignore[no-untyped-def]
-    ev_t, ev_kind, ev_j, ev_b, ev_k, ev_n, ev_xyz, n_ev = log
+def _log(log, kind, t, j, b, k, n, tau):  # type: ignore[no-untyped-def]
+    """One row of the replay log. Positions are worked out afterwards from tau (time since the
+    threat's launch): passing the path arrays down here would slow every replication."""
+    ev_t, ev_kind, ev_j, ev_b, ev_k, ev_n, ev_tau, n_ev = log
     i = n_ev[0]
     ev_t[i] = t
     ev_kind[i] = kind
@@ -66,43 +38,41 @@ def _log(log, kind, t, j, b, k, n, xyz):  # type: ignore[no-untyped-def]
     ev_b[i] = b
     ev_k[i] = k
     ev_n[i] = n
-    ev_xyz[i, 0] = xyz[0]
-    ev_xyz[i, 1] = xyz[1]
-    ev_xyz[i, 2] = xyz[2]
+    ev_tau[i] = tau
     n_ev[0] = i + 1
 
 
 @njit(cache=True, inline="always")
-def _settle(j, t, r, st, thr, geo, out, log, logging, assess):  # type: ignore[no-untyped-def]
+def _settle(j, t, r, st, thr, out, log, logging, assess):  # type: ignore[no-untyped-def]
     """Close what happened to threat j up to time t: a pending intercept, a failure, an impact.
     Returns the battery whose fire channel was freed, or -1."""
     launch, impact, expire, status, resolve, res_kill, res_bat, next_ok = st
     th_type, th_target, th_damage, th_cost, flight = thr[0], thr[2], thr[4], thr[8], thr[9]
     killed, leaked, expired, rounds, kills_bat, hits, survive, cost_killed, leak_threat, remaining = out
     freed = -1
-    if resolve[j] < np.inf and resolve[j] <= t:  # a pending intercept has come due
+    if resolve[j] < np.inf and resolve[j] <= t + EPS_S:  # a pending intercept has come due (this epoch sees it)
         tr = resolve[j]
         resolve[j] = np.inf
         freed = res_bat[j]
         if expire[j] < tr:
             status[j] = EXPIRED
             if logging:
-                _log(log, EV_EXPIRE, expire[j], j, -1, -1, 0, position(j, expire[j] - launch[j], geo))
+                _log(log, EV_EXPIRE, expire[j], j, -1, -1, 0, expire[j] - launch[j])
         elif res_kill[j]:
             status[j] = KILLED
             kills_bat[r, freed] += 1
             cost_killed[r] += th_cost[j]
             if logging:
-                _log(log, EV_KILL, tr, j, freed, -1, 0, position(j, tr - launch[j], geo))
+                _log(log, EV_KILL, tr, j, freed, -1, 0, tr - launch[j])
         else:
             next_ok[j] = tr + assess  # kill assessment before it can be engaged again
             if logging:
-                _log(log, EV_MISS, tr, j, freed, -1, 0, position(j, tr - launch[j], geo))
+                _log(log, EV_MISS, tr, j, freed, -1, 0, tr - launch[j])
     if status[j] == ALIVE and resolve[j] == np.inf:
         if expire[j] <= t and expire[j] < impact[j]:
             status[j] = EXPIRED
             if logging:
-                _log(log, EV_EXPIRE, expire[j], j, -1, -1, 0, position(j, expire[j] - launch[j], geo))
+                _log(log, EV_EXPIRE, expire[j], j, -1, -1, 0, expire[j] - launch[j])
         elif impact[j] <= t:
             status[j] = LEAKED
             a = th_target[j]
@@ -111,7 +81,7 @@ def _settle(j, t, r, st, thr, geo, out, log, logging, assess):  # type: ignore[n
                 survive[r, a] *= 1.0 - th_damage[j]
             leak_threat[j] += 1.0
             if logging:
-                _log(log, EV_LEAK, impact[j], j, -1, -1, 0, position(j, flight[j], geo))
+                _log(log, EV_LEAK, impact[j], j, -1, -1, 0, flight[j])
     if status[j] != ALIVE:
         tp = th_type[j]
         if status[j] == KILLED:
@@ -181,44 +151,31 @@ def _greedy_order(n_c, c_p, c_key, order):  # type: ignore[no-untyped-def]
     return order[:n_c]
 
 
-# what a per-threat event on the clock means
+# what an event on the calendar means: a window opens (pair p), an intercept comes due or a kill
+# assessment ends (threat j); the event's code is 3 * (p or j) + kind
 OPEN, RESOLVE, ASSESSED = 0, 1, 2
 
 
 @njit(cache=True, inline="always")
-def _push(heap_t, heap_c, n, t, code):  # type: ignore[no-untyped-def]
-    """Binary min-heap on (time, code); equal times pop in code order, so ties are deterministic."""
-    i = n
-    heap_t[i] = t
-    heap_c[i] = code
-    while i > 0:
-        parent = (i - 1) >> 1
-        if heap_t[parent] < heap_t[i] or (heap_t[parent] == heap_t[i] and heap_c[parent] <= heap_c[i]):
-            break
-        heap_t[parent], heap_t[i] = heap_t[i], heap_t[parent]
-        heap_c[parent], heap_c[i] = heap_c[i], heap_c[parent]
-        i = parent
-    return n + 1
+def _epoch_of(time_s, dt):  # type: ignore[no-untyped-def]
+    """The first decision epoch k (at k * dt) that sees something happening at time_s."""
+    k = np.ceil((time_s - EPS_S) / dt)
+    if k * dt + EPS_S < time_s:
+        k += 1.0
+    elif (k - 1.0) * dt + EPS_S >= time_s:
+        k -= 1.0
+    return max(int(k), 0)
 
 
 @njit(cache=True, inline="always")
-def _pop(heap_t, heap_c, n):  # type: ignore[no-untyped-def]
-    """Remove the top; the caller has read heap_t[0], heap_c[0]. Returns the new size."""
-    n -= 1
-    heap_t[0] = heap_t[n]
-    heap_c[0] = heap_c[n]
-    i = 0
-    while True:
-        small = i
-        for child in (2 * i + 1, 2 * i + 2):
-            if child < n and (heap_t[child] < heap_t[small] or
-                              (heap_t[child] == heap_t[small] and heap_c[child] < heap_c[small])):
-                small = child
-        if small == i:
-            return n
-        heap_t[small], heap_t[i] = heap_t[i], heap_t[small]
-        heap_c[small], heap_c[i] = heap_c[i], heap_c[small]
-        i = small
+def _schedule(head, nxt, ev_code, free, k, code):  # type: ignore[no-untyped-def]
+    """File an event under epoch k, in the free slot ``free``; returns the next free slot."""
+    e = free
+    free = nxt[e]
+    nxt[e] = head[k]
+    ev_code[e] = code
+    head[k] = e
+    return free
 
 
 @njit(cache=True)
@@ -228,7 +185,7 @@ def simulate_chunk(geo, thr, bat, itc, pairs, doc, rnd, stock_init, present, out
     bat_x, bat_y, bat_channels, bat_reload, _, n_launch, cap = bat
     itc_speed, itc_minr, itc_maxr, itc_minalt, itc_maxalt, itc_pk, itc_cost, itc_rps = itc
     is_ball, vert_off, vert_x, vert_y, vert_t, th_alt, th_apogee = geo
-    pair_off, pair_b, pair_k, pair_open, pair_close, bat_off, bat_pairs, opens_sorted, pair_j = pairs
+    pair_off, pair_b, pair_k, pair_open, pair_close, bat_off, bat_pairs, pair_j = pairs
     salvo_c, maxeng_c, dt, assess, cost_w, policy, epoch_limit_s = doc
     u_launch, u_rel, u_kill = rnd
     rounds, survive, remaining = out[3], out[6], out[9]
@@ -253,11 +210,20 @@ def simulate_chunk(geo, thr, bat, itc, pairs, doc, rnd, stock_init, present, out
     is_dirty = np.zeros(n_thr, np.bool_)
     bat_dirty = np.zeros(n_bat, np.bool_)
     dirty_bats = np.empty(n_bat, np.int64)
-    op_ptr = np.empty(n_thr, np.int64)
     fired_bat = np.zeros(n_bat, np.bool_)
     fired_bats = np.empty(n_bat, np.int64)
-    heap_t = np.empty(4 * n_thr + 4)
-    heap_c = np.empty(4 * n_thr + 4, np.int64)
+    # the calendar: per decision epoch, a linked list of the events that epoch is the first to
+    # see. Events fall on an epoch grid anyway, so a bucket per epoch replaces a priority queue
+    # (O(1) per event, no ordering within an epoch: candidates are ordered by their keys). What
+    # can be pending at once: every window opening, one retry per window at an envelope edge,
+    # one intercept and one assessment per threat.
+    horizon_s = (th_launch0 + th_window + flight).max() + 2.0 * dt if n_thr > 0 else 0.0
+    head = np.full(_epoch_of(horizon_s, dt) + 2, -1, np.int64)
+    n_slots = 2 * n_pairs + 2 * n_thr + 1
+    nxt = np.arange(1, n_slots + 1).astype(np.int64)  # free slots are chained through nxt
+    nxt[n_slots - 1] = -1
+    ev_code = np.empty(n_slots, np.int64)
+    free = 0
 
     for r in range(n_rep):
         logging = log_first and r == 0
@@ -287,22 +253,27 @@ def simulate_chunk(geo, thr, bat, itc, pairs, doc, rnd, stock_init, present, out
         next_reload = inf
         for a in range(survive.shape[1]):
             survive[r, a] = 1.0
-        # the clock: each threat's window openings, pending intercepts and assessments
-        n_heap = 0
+        # every window opening goes on the calendar; intercepts and assessments join it later
+        n_pending = 0
+        k_epoch = head.shape[0]
         for j in range(n_thr):
-            op_ptr[j] = pair_off[j]
-            if status[j] == ALIVE and pair_off[j] < pair_off[j + 1]:
-                n_heap = _push(heap_t, heap_c, n_heap, launch[j] + opens_sorted[pair_off[j]], 3 * j + OPEN)
+            if status[j] != ALIVE:
+                continue
+            for p in range(pair_off[j], pair_off[j + 1]):
+                kk = _epoch_of(launch[j] + pair_open[p], dt)
+                free = _schedule(head, nxt, ev_code, free, kk, 3 * p + OPEN)
+                n_pending += 1
+                k_epoch = min(k_epoch, kk)
 
         n_fired = 0
         n_waiting[:] = 0
         is_waiting[:] = False
-        k_epoch = np.ceil(heap_t[0] / dt - EPS_S) if n_heap > 0 else inf
-        while k_epoch < inf:
+        while n_pending > 0 or next_reload < inf:
             t = k_epoch * dt
             stamp += 1
             n_dirty = 0
             n_dbat = 0
+            n_probe = 0
             for i in range(n_fired):  # batteries that fired last epoch, under a cost weight
                 b = fired_bats[i]
                 fired_bat[b] = False
@@ -311,21 +282,31 @@ def simulate_chunk(geo, thr, bat, itc, pairs, doc, rnd, stock_init, present, out
                 n_dbat += 1
             n_fired = 0
             # 1. what happened since the last epoch
-            while n_heap > 0 and heap_t[0] <= t + EPS_S:
-                code = heap_c[0]
-                n_heap = _pop(heap_t, heap_c, n_heap)
+            e = head[k_epoch] if k_epoch < head.shape[0] else -1
+            if e >= 0:
+                head[k_epoch] = -1
+            while e >= 0:
+                code = ev_code[e]
+                e_next = nxt[e]
+                nxt[e] = free  # the slot is free again
+                free = e
+                e = e_next
+                n_pending -= 1
                 j = code // 3
                 kind = code - 3 * j
                 wake = False
                 if kind == OPEN:
-                    rel = t - launch[j]
-                    while op_ptr[j] < pair_off[j + 1] and opens_sorted[op_ptr[j]] <= rel + EPS_S:
-                        op_ptr[j] += 1
-                    if op_ptr[j] < pair_off[j + 1]:
-                        n_heap = _push(heap_t, heap_c, n_heap, launch[j] + opens_sorted[op_ptr[j]], 3 * j + OPEN)
-                    wake = True
+                    p = j
+                    j = pair_j[p]
+                    if policy == 0:  # greedy: only the new window can change the assignment
+                        if seen[p] != stamp:
+                            seen[p] = stamp
+                            probe[n_probe] = p
+                            n_probe += 1
+                    else:  # a WTA solver sees the threat's other windows again alongside it
+                        wake = True
                 elif kind == RESOLVE:
-                    freed = _settle(j, t, r, st, thr, geo, out, log, logging, assess)
+                    freed = _settle(j, t, r, st, thr, out, log, logging, assess)
                     busy[freed] -= 1
                     if not bat_dirty[freed]:
                         bat_dirty[freed] = True
@@ -334,8 +315,10 @@ def simulate_chunk(geo, thr, bat, itc, pairs, doc, rnd, stock_init, present, out
                     if status[j] == ALIVE:
                         if next_ok[j] <= t + EPS_S:
                             wake = True
-                        else:
-                            n_heap = _push(heap_t, heap_c, n_heap, next_ok[j], 3 * j + ASSESSED)
+                        elif next_ok[j] < impact[j]:  # later, nothing can engage it any more
+                            kk = max(_epoch_of(next_ok[j], dt), k_epoch + 1)
+                            free = _schedule(head, nxt, ev_code, free, kk, 3 * j + ASSESSED)
+                            n_pending += 1
                 else:
                     wake = True
                 if wake and status[j] == ALIVE and resolve[j] == inf and not is_dirty[j] \
@@ -361,7 +344,6 @@ def simulate_chunk(geo, thr, bat, itc, pairs, doc, rnd, stock_init, present, out
                                 reload_done[b, k] = inf
                 next_reload = reload_done.min()
             # 3. candidates: every window of a changed threat, every open window of a changed battery
-            n_probe = 0
             for i in range(n_dirty):
                 j = dirty[i]
                 is_dirty[j] = False
@@ -429,7 +411,8 @@ def simulate_chunk(geo, thr, bat, itc, pairs, doc, rnd, stock_init, present, out
                                            is_ball, vert_off, vert_x, vert_y, vert_t, th_alt, th_apogee)
                     if tau_i < 0.0:  # an envelope edge: look at this threat again next epoch
                         next_ok[j] = t + dt
-                        n_heap = _push(heap_t, heap_c, n_heap, t + dt, 3 * j + ASSESSED)
+                        free = _schedule(head, nxt, ev_code, free, k_epoch + 1, 3 * j + ASSESSED)
+                        n_pending += 1
                         continue
                     n = min(salvo_c[th_class[j]], ready[b, k] // itc_rps[k])
                     pk = itc_pk[k, th_type[j]]
@@ -449,31 +432,34 @@ def simulate_chunk(geo, thr, bat, itc, pairs, doc, rnd, stock_init, present, out
                     resolve[j] = launch[j] + tau_i
                     res_kill[j] = kill
                     res_bat[j] = b
-                    n_heap = _push(heap_t, heap_c, n_heap, resolve[j], 3 * j + RESOLVE)
+                    kk = max(_epoch_of(resolve[j], dt), k_epoch + 1)
+                    free = _schedule(head, nxt, ev_code, free, kk, 3 * j + RESOLVE)
+                    n_pending += 1
                     if cost_w > 0.0 and not fired_bat[b]:
                         # fewer loaded rounds may turn a held salvo into a shot worth its cost
                         fired_bat[b] = True
                         fired_bats[n_fired] = b
                         n_fired += 1
                     if logging:
-                        _log(log, EV_FIRE, t, j, b, k, n, position(j, t - launch[j], geo))
+                        _log(log, EV_FIRE, t, j, b, k, n, t - launch[j])
             for c in range(n_c):  # not fired (resources taken, or not the policy's choice): wait
                 p = c_p[c]
                 if resolve[pair_j[p]] == inf:
                     n_waiting[pair_b[p]] = _wait(p, pair_b[p], waiting, n_waiting[pair_b[p]], is_waiting, bat_off)
             # 5. the next epoch at which something can change
-            e = next_reload
-            if n_fired > 0:
-                e = min(e, t + dt)
-            if n_heap > 0:
-                e = min(e, heap_t[0])
-            if e == inf:
-                break
-            k_epoch = max(k_epoch + 1.0, np.ceil(e / dt - EPS_S))
+            k_next = k_epoch + 1
+            if n_fired == 0:
+                k_reload = _epoch_of(next_reload, dt) if next_reload < inf else 1 << 62
+                if n_pending == 0:
+                    k_next = max(k_next, k_reload)
+                else:
+                    while k_next < k_reload and head[k_next] < 0:
+                        k_next += 1
+            k_epoch = k_next
         # whatever is still in flight ends now: intercepts, failures, impacts
         for j in range(n_thr):
             if status[j] == ALIVE:
-                _settle(j, inf, r, st, thr, geo, out, log, logging, assess)
+                _settle(j, inf, r, st, thr, out, log, logging, assess)
         for b in range(n_bat):
             for k in range(n_itc):
                 remaining[r, b, k] = ready[b, k] + reserve[b, k]
@@ -481,7 +467,7 @@ def simulate_chunk(geo, thr, bat, itc, pairs, doc, rnd, stock_init, present, out
             for j in range(n_thr):
                 if status[j] == ABSENT:
                     continue
-                _log(log, EV_LAUNCH, launch[j], j, -1, -1, 0, position(j, 0.0, geo))
+                _log(log, EV_LAUNCH, launch[j], j, -1, -1, 0, 0.0)
                 if track_any[j] < inf:
-                    _log(log, EV_DETECT, launch[j] + track_any[j], j, -1, -1, 0, position(j, track_any[j], geo))
+                    _log(log, EV_DETECT, launch[j] + track_any[j], j, -1, -1, 0, track_any[j])
     return stamp  # decision epochs visited: a cost diagnostic

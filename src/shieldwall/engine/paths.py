@@ -55,6 +55,15 @@ def position(j, tau, geo):  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True)
+def positions(threat, tau_s, geo):  # type: ignore[no-untyped-def]
+    """[n, 3] positions of threats ``threat[i]`` at ``tau_s[i]`` after their launches."""
+    out = np.empty((threat.shape[0], 3))
+    for i in range(threat.shape[0]):
+        out[i, 0], out[i, 1], out[i, 2] = position(threat[i], tau_s[i], geo)
+    return out
+
+
+@njit(cache=True)
 def _segment_distance(px, py, ax, ay, bx, by):  # type: ignore[no-untyped-def]
     dx = bx - ax
     dy = by - ay

@@ -19,6 +19,7 @@ import numpy as np
 
 from shieldwall.engine.compile import Compiled, compile_scenario
 from shieldwall.engine.kernel import simulate_chunk
+from shieldwall.engine.paths import positions
 from shieldwall.engine.results import ChunkResult, RaidResult
 from shieldwall.scenario.model import Scenario
 
@@ -51,7 +52,7 @@ def run_chunk(compiled: Compiled, start: int, n_rep: int, seed_seq: np.random.Se
            np.ones((n_rep, n_ast)), np.zeros(n_rep), np.zeros(n_thr), np.zeros((n_rep, n_bat, n_itc), np.int64))
     n_log = n_thr * (3 + 2 * int(compiled.doc[1].max())) if log_first else 1
     log = (np.zeros(n_log), np.zeros(n_log, np.int64), np.zeros(n_log, np.int64), np.zeros(n_log, np.int64),
-           np.zeros(n_log, np.int64), np.zeros(n_log, np.int64), np.zeros((n_log, 3)), np.zeros(1, np.int64))
+           np.zeros(n_log, np.int64), np.zeros(n_log, np.int64), np.zeros(n_log), np.zeros(1, np.int64))
     rnd = draw_uniforms(compiled, n_rep, seed_seq)
     if stock is None:
         stock = np.broadcast_to(compiled.stock, (n_rep, n_bat, n_itc))
@@ -60,8 +61,11 @@ def run_chunk(compiled: Compiled, start: int, n_rep: int, seed_seq: np.random.Se
         present = np.ones((n_rep, n_thr), np.bool_)
     simulate_chunk(compiled.geo, compiled.thr, compiled.bat, compiled.itc, compiled.pairs, compiled.doc,
                    rnd, stock, np.ascontiguousarray(present, np.bool_), out, log, log_first)
-    n_ev = int(log[7][0])
-    events = tuple(a[:n_ev] for a in log[:7]) if log_first else None
+    events = None
+    if log_first:
+        n_ev = int(log[7][0])
+        t, kind, j, b, k, n, tau = (a[:n_ev] for a in log[:7])
+        events = (t, kind, j, b, k, n, positions(j, tau, compiled.geo))
     return ChunkResult(start, *out, events=events)
 
 
