@@ -13,46 +13,46 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from shieldwall.engine.paths import position_of
+from shieldwall.engine.paths import arc_position
 
 
 @njit(cache=True, inline="always")
-def _feasible(j, tau, tau_f, bx, by, speed, minr, maxr, minalt, maxalt,
-              is_ball, vert_off, vert_x, vert_y, vert_t, th_alt, th_apogee):  # type: ignore[no-untyped-def]
-    """The rule itself, evaluated at one time: what every returned intercept time satisfies."""
-    x, y, z = position_of(j, tau, is_ball, vert_off, vert_x, vert_y, vert_t, th_alt, th_apogee)
+def _on_arc(tau, tau_f, bx, by, speed, minr, maxr, minalt, maxalt, x0, y0, x1, y1, flight_s, apogee_m):  # type: ignore[no-untyped-def]
+    """The rule at one time on a ballistic arc: (feasible, gap_m), gap_m > 0 while the
+    interceptor cannot be there yet. Scalars only (see arc_position)."""
+    x, y, z = arc_position(tau, x0, y0, x1, y1, flight_s, apogee_m)
     d = np.sqrt((x - bx) ** 2 + (y - by) ** 2 + z * z)
-    return (tau - tau_f) * speed >= d and minr <= d <= maxr and minalt <= z <= maxalt
+    gap_m = d - (tau - tau_f) * speed
+    return gap_m <= 0.0 and minr <= d <= maxr and minalt <= z <= maxalt, gap_m
 
 
 @njit(cache=True, inline="always")
-def _roots(qa, qb, qc, lo, hi, out, n):  # type: ignore[no-untyped-def]
-    """Append the real roots of qa u^2 + qb u + qc inside [lo, hi] to ``out``."""
+def _roots(qa, qb, qc):  # type: ignore[no-untyped-def]
+    """The real roots of qa u^2 + qb u + qc (inf where there is none). Scalars in and out:
+    helpers with array arguments pay reference counting on every call."""
+    inf = np.inf
     if qa == 0.0:
-        if qb != 0.0:
-            u = -qc / qb
-            if lo <= u <= hi:
-                out[n] = u
-                n += 1
-        return n
+        return (-qc / qb, inf) if qb != 0.0 else (inf, inf)
     disc = qb * qb - 4.0 * qa * qc
     if disc < 0.0:
-        return n
+        return inf, inf
     sq = np.sqrt(disc)
     q = -0.5 * (qb + sq) if qb >= 0.0 else -0.5 * (qb - sq)  # no cancellation
-    u1 = q / qa
-    u2 = qc / q if q != 0.0 else u1
-    if lo <= u1 <= hi:
-        out[n] = u1
-        n += 1
-    if lo <= u2 <= hi:
-        out[n] = u2
-        n += 1
-    return n
+    return q / qa, (qc / q if q != 0.0 else q / qa)
 
 
 @njit(cache=True, inline="always")
-def _earliest_on_leg(lo, hi, tau_f, px, py, h, vx, vy, speed, minr, maxr, flight_j, cand):  # type: ignore[no-untyped-def]
+def _after(u, r0, r1, r2, r3, r4, r5, end):  # type: ignore[no-untyped-def]
+    """The first of the roots after u, else end."""
+    best = end
+    for r in (r0, r1, r2, r3, r4, r5):
+        if u < r < best:
+            best = r
+    return best
+
+
+@njit(cache=True, inline="always")
+def _earliest_on_leg(lo, hi, tau_f, px, py, h, vx, vy, speed, minr, maxr, flight_j):  # type: ignore[no-untyped-def]
     """Earliest feasible time in [lo, hi] on a straight leg; -1 if none. (px, py): the threat
     at ``lo`` relative to the battery, (vx, vy): its velocity, h: its altitude.
 
@@ -67,47 +67,42 @@ def _earliest_on_leg(lo, hi, tau_f, px, py, h, vx, vy, speed, minr, maxr, flight
     r2max = maxr * maxr
     if s2 * w * w >= c and r2min <= c <= r2max:
         return lo
+    r0, r1 = _roots(s2 - a, 2.0 * (s2 * w - b), s2 * w * w - c)  # reach: s^2 (u + w)^2 = Q
+    r2, r3 = _roots(a, 2.0 * b, c - r2min)
+    r4, r5 = _roots(a, 2.0 * b, c - r2max)
     uhi = hi - lo
-    n = _roots(s2 - a, 2.0 * (s2 * w - b), s2 * w * w - c, 0.0, uhi, cand, 0)  # reach: s^2 (u + w)^2 = Q
-    n = _roots(a, 2.0 * b, c - r2min, 0.0, uhi, cand, n)
-    n = _roots(a, 2.0 * b, c - r2max, 0.0, uhi, cand, n)
-    for i in range(1, n):  # a handful: insertion sort
-        x = cand[i]
-        m = i
-        while m > 0 and cand[m - 1] > x:
-            cand[m] = cand[m - 1]
-            m -= 1
-        cand[m] = x
-    cand[n] = uhi
-    for i in range(n):
+    start = 0.0
+    while start < uhi:
+        end = _after(start, r0, r1, r2, r3, r4, r5, uhi)
         # between two consecutive roots every condition keeps its truth value: test the middle
-        u = 0.5 * (cand[i] + cand[i + 1])
-        q = (a * u + 2.0 * b) * u + c
-        if cand[i + 1] <= cand[i] or not (s2 * (u + w) * (u + w) >= q and r2min <= q <= r2max):
-            continue
-        # the feasible stretch starts at the root, exact up to rounding: step past it
-        u = cand[i]
-        step_s = 1e-12 * max(1.0, lo)
-        while u < 0.5 * (cand[i] + cand[i + 1]):
-            q = (a * u + 2.0 * b) * u + c
-            if s2 * (u + w) * (u + w) >= q and r2min <= q <= r2max:
-                break
-            u = cand[i] + step_s
-            step_s *= 10.0
-        return lo + u if lo + u < flight_j else -1.0
+        mid = 0.5 * (start + end)
+        q = (a * mid + 2.0 * b) * mid + c
+        if s2 * (mid + w) * (mid + w) >= q and r2min <= q <= r2max:
+            # the feasible stretch starts at the root, exact up to rounding: step past it
+            u = start
+            step_s = 1e-12 * max(1.0, lo)
+            while u < mid:
+                q = (a * u + 2.0 * b) * u + c
+                if s2 * (u + w) * (u + w) >= q and r2min <= q <= r2max:
+                    break
+                u = start + step_s
+                step_s *= 10.0
+            u = min(u, mid)
+            return lo + u if lo + u < flight_j else -1.0
+        start = end
     return -1.0
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def intercept_time(j, tau_f, bx, by, speed, minr, maxr, minalt, maxalt, flight_j, step_j, vmax_j,
                    is_ball, vert_off, vert_x, vert_y, vert_t, th_alt, th_apogee):  # type: ignore[no-untyped-def]
     """Earliest tau_i >= tau_f (after launch) at which an interceptor (speed, envelope) fired from
     (bx, by) at tau_f meets threat j inside its envelope; -1 if there is none before impact."""
+    o = vert_off[j]
     if not is_ball[j]:
         if not minalt <= th_alt[j] <= maxalt:
             return -1.0
-        cand = np.empty(8)
-        for v in range(vert_off[j], vert_off[j + 1] - 1):
+        for v in range(o, vert_off[j + 1] - 1):
             t0 = vert_t[v]
             t1 = vert_t[v + 1]
             if t1 <= tau_f or t1 <= t0:
@@ -119,27 +114,32 @@ def intercept_time(j, tau_f, bx, by, speed, minr, maxr, minalt, maxalt, flight_j
             vx = (vert_x[v + 1] - vert_x[v]) / (t1 - t0)
             vy = (vert_y[v + 1] - vert_y[v]) / (t1 - t0)
             tau = _earliest_on_leg(lo, hi, tau_f, vert_x[v] + vx * (lo - t0) - bx, vert_y[v] + vy * (lo - t0) - by,
-                                   th_alt[j], vx, vy, speed, minr, maxr, flight_j, cand)
+                                   th_alt[j], vx, vy, speed, minr, maxr, flight_j)
             if tau >= 0.0:
                 return tau
         return -1.0
-    x, y, z = position_of(j, tau_f, is_ball, vert_off, vert_x, vert_y, vert_t, th_alt, th_apogee)
+    return _earliest_on_arc(tau_f, bx, by, speed, minr, maxr, minalt, maxalt, flight_j, step_j, vmax_j,
+                            vert_x[o], vert_y[o], vert_x[o + 1], vert_y[o + 1], vert_t[o + 1], th_apogee[j])
+
+
+@njit(cache=True)
+def _earliest_on_arc(tau_f, bx, by, speed, minr, maxr, minalt, maxalt, flight_j, step_j, vmax_j,
+                     x0, y0, x1, y1, arc_s, apogee_m):  # type: ignore[no-untyped-def]
+    """A ballistic arc is no quadratic: step along it (never by less than the time the gap
+    needs to close) and bisect where the rule turns true."""
+    x, y, z = arc_position(tau_f, x0, y0, x1, y1, arc_s, apogee_m)
     d0 = np.sqrt((x - bx) ** 2 + (y - by) ** 2 + z * z)
-    start = tau_f + d0 / (speed + vmax_j)  # no intercept can come sooner than a head-on one
-    tau = start
+    tau = tau_f + d0 / (speed + vmax_j)  # no intercept can come sooner than a head-on one
     prev = -1.0
     while tau < flight_j:
-        x, y, z = position_of(j, tau, is_ball, vert_off, vert_x, vert_y, vert_t, th_alt, th_apogee)
-        d = np.sqrt((x - bx) ** 2 + (y - by) ** 2 + z * z)
-        gap_m = d - (tau - tau_f) * speed  # > 0: the interceptor cannot be there yet
-        if gap_m <= 0.0 and minr <= d <= maxr and minalt <= z <= maxalt:
+        ok, gap_m = _on_arc(tau, tau_f, bx, by, speed, minr, maxr, minalt, maxalt, x0, y0, x1, y1, arc_s, apogee_m)
+        if ok:
             if prev < 0.0:
                 return tau
             lo, hi = prev, tau
             while hi - lo > 1e-6:  # "reachable and inside the envelope" turns true in between
                 mid = 0.5 * (lo + hi)
-                if _feasible(j, mid, tau_f, bx, by, speed, minr, maxr, minalt, maxalt,
-                             is_ball, vert_off, vert_x, vert_y, vert_t, th_alt, th_apogee):
+                if _on_arc(mid, tau_f, bx, by, speed, minr, maxr, minalt, maxalt, x0, y0, x1, y1, arc_s, apogee_m)[0]:
                     hi = mid
                 else:
                     lo = mid

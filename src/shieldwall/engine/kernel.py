@@ -42,57 +42,6 @@ def _log(log, kind, t, j, b, k, n, tau):  # type: ignore[no-untyped-def]
     n_ev[0] = i + 1
 
 
-@njit(cache=True, inline="always")
-def _settle(j, t, r, st, thr, out, log, logging, assess):  # type: ignore[no-untyped-def]
-    """Close what happened to threat j up to time t: a pending intercept, a failure, an impact.
-    Returns the battery whose fire channel was freed, or -1."""
-    launch, impact, expire, status, resolve, res_kill, res_bat, next_ok = st
-    th_type, th_target, th_damage, th_cost, flight = thr[0], thr[2], thr[4], thr[8], thr[9]
-    killed, leaked, expired, rounds, kills_bat, hits, survive, cost_killed, leak_threat, remaining = out
-    freed = -1
-    if resolve[j] < np.inf and resolve[j] <= t + EPS_S:  # a pending intercept has come due (this epoch sees it)
-        tr = resolve[j]
-        resolve[j] = np.inf
-        freed = res_bat[j]
-        if expire[j] < tr:
-            status[j] = EXPIRED
-            if logging:
-                _log(log, EV_EXPIRE, expire[j], j, -1, -1, 0, expire[j] - launch[j])
-        elif res_kill[j]:
-            status[j] = KILLED
-            kills_bat[r, freed] += 1
-            cost_killed[r] += th_cost[j]
-            if logging:
-                _log(log, EV_KILL, tr, j, freed, -1, 0, tr - launch[j])
-        else:
-            next_ok[j] = tr + assess  # kill assessment before it can be engaged again
-            if logging:
-                _log(log, EV_MISS, tr, j, freed, -1, 0, tr - launch[j])
-    if status[j] == ALIVE and resolve[j] == np.inf:
-        if expire[j] <= t and expire[j] < impact[j]:
-            status[j] = EXPIRED
-            if logging:
-                _log(log, EV_EXPIRE, expire[j], j, -1, -1, 0, expire[j] - launch[j])
-        elif impact[j] <= t:
-            status[j] = LEAKED
-            a = th_target[j]
-            if th_damage[j] > 0.0:
-                hits[r, a] += 1
-                survive[r, a] *= 1.0 - th_damage[j]
-            leak_threat[j] += 1.0
-            if logging:
-                _log(log, EV_LEAK, impact[j], j, -1, -1, 0, flight[j])
-    if status[j] != ALIVE:
-        tp = th_type[j]
-        if status[j] == KILLED:
-            killed[r, tp] += 1
-        elif status[j] == LEAKED:
-            leaked[r, tp] += 1
-        else:
-            expired[r, tp] += 1
-    return freed
-
-
 @njit(cache=True)
 def _solve_outside(policy, limit_s, o, c_p, c_key, pair_j, pair_b, pair_k, busy, bat_channels, ready, itc_rps,
                    salvo_c, th_class):  # type: ignore[no-untyped-def]
@@ -188,7 +137,7 @@ def simulate_chunk(geo, thr, bat, itc, pairs, doc, rnd, stock_init, present, out
     pair_off, pair_b, pair_k, pair_open, pair_close, bat_off, bat_pairs, pair_j = pairs
     salvo_c, maxeng_c, dt, assess, cost_w, policy, epoch_limit_s = doc
     u_launch, u_rel, u_kill = rnd
-    rounds, survive, remaining = out[3], out[6], out[9]
+    killed, leaked, expired, rounds, kills_bat, hits, survive, cost_killed, leak_threat, remaining = out
 
     n_rep, n_thr = u_launch.shape
     n_bat, n_itc = n_launch.shape
@@ -243,7 +192,6 @@ def simulate_chunk(geo, thr, bat, itc, pairs, doc, rnd, stock_init, present, out
         next_ok = np.full(n_thr, -inf)
         n_eng = np.zeros(n_thr, np.int64)
         shots_used = np.zeros(n_thr, np.int64)
-        st = (launch, impact, expire, status, resolve, res_kill, res_bat, next_ok)
         busy = np.zeros(n_bat, np.int64)
         stock0 = stock_init[r]  # per replication: a campaign carries each one's stock over
         full = n_launch * cap
@@ -305,14 +253,29 @@ def simulate_chunk(geo, thr, bat, itc, pairs, doc, rnd, stock_init, present, out
                             n_probe += 1
                     else:  # a WTA solver sees the threat's other windows again alongside it
                         wake = True
-                elif kind == RESOLVE:
-                    freed = _settle(j, t, r, st, thr, out, log, logging, assess)
-                    busy[freed] -= 1
-                    if not bat_dirty[freed]:
-                        bat_dirty[freed] = True
-                        dirty_bats[n_dbat] = freed
+                elif kind == RESOLVE:  # the interceptor arrives: the channel is free again
+                    tr = resolve[j]
+                    resolve[j] = inf
+                    b = res_bat[j]
+                    busy[b] -= 1
+                    if not bat_dirty[b]:
+                        bat_dirty[b] = True
+                        dirty_bats[n_dbat] = b
                         n_dbat += 1
-                    if status[j] == ALIVE:
+                    if expire[j] < tr:  # the threat failed in flight before it got there
+                        status[j] = EXPIRED
+                        if logging:
+                            _log(log, EV_EXPIRE, expire[j], j, -1, -1, 0, expire[j] - launch[j])
+                    elif res_kill[j]:
+                        status[j] = KILLED
+                        kills_bat[r, b] += 1
+                        cost_killed[r] += th_cost[j]
+                        if logging:
+                            _log(log, EV_KILL, tr, j, b, -1, 0, tr - launch[j])
+                    else:
+                        next_ok[j] = tr + assess  # kill assessment before it can be engaged again
+                        if logging:
+                            _log(log, EV_MISS, tr, j, b, -1, 0, tr - launch[j])
                         if next_ok[j] <= t + EPS_S:
                             wake = True
                         elif next_ok[j] < impact[j]:  # later, nothing can engage it any more
@@ -456,10 +419,28 @@ def simulate_chunk(geo, thr, bat, itc, pairs, doc, rnd, stock_init, present, out
                     while k_next < k_reload and head[k_next] < 0:
                         k_next += 1
             k_epoch = k_next
-        # whatever is still in flight ends now: intercepts, failures, impacts
+        # every intercept has resolved; what is still flying fails or hits its target
         for j in range(n_thr):
             if status[j] == ALIVE:
-                _settle(j, inf, r, st, thr, out, log, logging, assess)
+                if expire[j] < impact[j]:
+                    status[j] = EXPIRED
+                    if logging:
+                        _log(log, EV_EXPIRE, expire[j], j, -1, -1, 0, expire[j] - launch[j])
+                else:
+                    status[j] = LEAKED
+                    a = th_target[j]
+                    if th_damage[j] > 0.0:
+                        hits[r, a] += 1
+                        survive[r, a] *= 1.0 - th_damage[j]
+                    leak_threat[j] += 1.0
+                    if logging:
+                        _log(log, EV_LEAK, impact[j], j, -1, -1, 0, flight[j])
+            if status[j] == KILLED:
+                killed[r, th_type[j]] += 1
+            elif status[j] == LEAKED:
+                leaked[r, th_type[j]] += 1
+            elif status[j] == EXPIRED:
+                expired[r, th_type[j]] += 1
         for b in range(n_bat):
             for k in range(n_itc):
                 remaining[r, b, k] = ready[b, k] + reserve[b, k]

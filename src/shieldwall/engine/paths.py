@@ -15,19 +15,24 @@ G_MPS2 = 9.80665
 
 
 @njit(cache=True, inline="always")
+def arc_position(tau, x0, y0, x1, y1, flight_s, apogee_m):  # type: ignore[no-untyped-def]
+    """(east_m, north_m, alt_m) on a ballistic arc, from scalars only: hot loops that step
+    along an arc pay no reference counting for array arguments."""
+    f = tau / flight_s
+    if f < 0.0:
+        f = 0.0
+    elif f > 1.0:
+        f = 1.0
+    return x0 + f * (x1 - x0), y0 + f * (y1 - y0), 4.0 * apogee_m * f * (1.0 - f)
+
+
+@njit(cache=True, inline="always")
 def position_of(j, tau, is_ball, vert_off, vert_x, vert_y, vert_t, th_alt, th_apogee):  # type: ignore[no-untyped-def]
     """(east_m, north_m, alt_m) of threat j at time tau_s after its launch."""
     o = vert_off[j]
     e = vert_off[j + 1]
     if is_ball[j]:
-        f = tau / vert_t[o + 1]
-        if f < 0.0:
-            f = 0.0
-        elif f > 1.0:
-            f = 1.0
-        x = vert_x[o] + f * (vert_x[o + 1] - vert_x[o])
-        y = vert_y[o] + f * (vert_y[o + 1] - vert_y[o])
-        return x, y, 4.0 * th_apogee[j] * f * (1.0 - f)
+        return arc_position(tau, vert_x[o], vert_y[o], vert_x[o + 1], vert_y[o + 1], vert_t[o + 1], th_apogee[j])
     if tau <= vert_t[o]:
         return vert_x[o], vert_y[o], th_alt[j]
     if tau >= vert_t[e - 1]:
