@@ -130,12 +130,15 @@ def compile_scenario(scenario: Scenario, seed: int) -> Compiled:
 
 def _pair_index(pair_off: np.ndarray, pair_b: np.ndarray, pair_k: np.ndarray, pair_open: np.ndarray,
                 pair_close: np.ndarray, n_bat: int) -> tuple:
-    """Engagement windows plus the two look-ups the event-driven kernel needs: the windows of
-    each battery (to re-examine when it frees a channel or reloads) and each window's threat."""
+    """Engagement windows plus the look-ups the event-driven kernel needs: the windows of each
+    battery (to re-examine when it frees a channel or reloads), each window's threat, and each
+    threat's windows in the order they open (the kernel follows them one opening at a time)."""
     by_battery = np.argsort(pair_b, kind="stable").astype(np.int64)
     bat_off = np.searchsorted(pair_b[by_battery], np.arange(n_bat + 1)).astype(np.int64)
     pair_j = np.repeat(np.arange(len(pair_off) - 1), np.diff(pair_off)).astype(np.int64)
-    return (pair_off, pair_b, pair_k, pair_open, pair_close, bat_off, by_battery, pair_j)
+    open_order = np.lexsort((np.arange(len(pair_j)), pair_open, pair_j)).astype(np.int64)
+    return (pair_off, pair_b, pair_k, pair_open, pair_close, bat_off, by_battery, pair_j, open_order,
+            pair_open[open_order])
 
 
 def _allocate(count: int, weights: np.ndarray) -> np.ndarray:

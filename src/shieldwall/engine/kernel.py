@@ -100,20 +100,21 @@ def _greedy_order(n_c, c_p, c_key, order):  # type: ignore[no-untyped-def]
     return order[:n_c]
 
 
-# what an event on the calendar means: a window opens (pair p), an intercept comes due or a kill
-# assessment ends (threat j); the event's code is 3 * (p or j) + kind
+# what an event on the calendar means for threat j: its next window opens, an intercept comes
+# due, a kill assessment ends; the event's code is 3 * j + kind
 OPEN, RESOLVE, ASSESSED = 0, 1, 2
 
 
 @njit(cache=True, inline="always")
-def _epoch_of(time_s, dt):  # type: ignore[no-untyped-def]
-    """The first decision epoch k (at k * dt) that sees something happening at time_s."""
-    k = np.ceil((time_s - EPS_S) / dt)
-    if k * dt + EPS_S < time_s:
-        k += 1.0
-    elif (k - 1.0) * dt + EPS_S >= time_s:
-        k -= 1.0
-    return max(int(k), 0)
+def _epoch_of(time_s, dt, per_dt):  # type: ignore[no-untyped-def]
+    """The first decision epoch k (at k * dt) that sees something happening at time_s.
+    per_dt = 1 / dt: a first guess by multiplication, made exact by the two comparisons."""
+    k = max(int((time_s - EPS_S) * per_dt), 0)
+    while k * dt + EPS_S < time_s:
+        k += 1
+    while k > 0 and (k - 1) * dt + EPS_S >= time_s:
+        k -= 1
+    return k
 
 
 @njit(cache=True, inline="always")
@@ -134,7 +135,7 @@ def simulate_chunk(geo, thr, bat, itc, pairs, doc, rnd, stock_init, present, out
     bat_x, bat_y, bat_channels, bat_reload, _, n_launch, cap = bat
     itc_speed, itc_minr, itc_maxr, itc_minalt, itc_maxalt, itc_pk, itc_cost, itc_rps = itc
     is_ball, vert_off, vert_x, vert_y, vert_t, th_alt, th_apogee = geo
-    pair_off, pair_b, pair_k, pair_open, pair_close, bat_off, bat_pairs, pair_j = pairs
+    pair_off, pair_b, pair_k, pair_open, pair_close, bat_off, bat_pairs, pair_j, open_order, opens_sorted = pairs
     salvo_c, maxeng_c, dt, assess, cost_w, policy, epoch_limit_s = doc
     u_launch, u_rel, u_kill = rnd
     killed, leaked, expired, rounds, kills_bat, hits, survive, cost_killed, leak_threat, remaining = out
@@ -142,11 +143,13 @@ def simulate_chunk(geo, thr, bat, itc, pairs, doc, rnd, stock_init, present, out
     n_rep, n_thr = u_launch.shape
     n_bat, n_itc = n_launch.shape
     n_pairs = pair_b.shape[0]
+    per_dt = 1.0 / dt
     inf = np.inf
     # buffers allocated once per chunk
     c_p = np.empty(n_pairs, np.int64)
     probe = np.empty(n_pairs, np.int64)
     order = np.empty(n_pairs, np.int64)
+    kill_u = np.empty(u_kill.shape[1:])
     # per battery, the windows that were blocked by its channels or rounds (or left out by a
     # policy): what to look at again when the battery gets resources back
     waiting = np.empty(n_pairs, np.int64)
@@ -164,10 +167,12 @@ def simulate_chunk(geo, thr, bat, itc, pairs, doc, rnd, stock_init, present, out
     # the calendar: per decision epoch, a linked list of the events that epoch is the first to
     # see. Events fall on an epoch grid anyway, so a bucket per epoch replaces a priority queue
     # (O(1) per event, no ordering within an epoch: candidates are ordered by their keys). What
-    # can be pending at once: every window opening, one retry per window at an envelope edge,
-    # one intercept and one assessment per threat.
+    # can be pending at once, per threat: its next opening, an intercept, an assessment, and a
+    # retry per window at an envelope edge.
+    op_ptr = np.empty(n_thr, np.int64)  # the threat's next window to open, in open_order
+    chained = np.zeros(n_thr, np.bool_)  # its next opening is on the calendar
     horizon_s = (th_launch0 + th_window + flight).max() + 2.0 * dt if n_thr > 0 else 0.0
-    head = np.full(_epoch_of(horizon_s, dt) + 2, -1, np.int64)
+    head = np.full(_epoch_of(horizon_s, dt, per_dt) + 2, -1, np.int64)
     n_slots = 2 * n_pairs + 2 * n_thr + 1
     nxt = np.arange(1, n_slots + 1).astype(np.int64)  # free slots are chained through nxt
     nxt[n_slots - 1] = -1
@@ -176,6 +181,9 @@ def simulate_chunk(geo, thr, bat, itc, pairs, doc, rnd, stock_init, present, out
 
     for r in range(n_rep):
         logging = log_first and r == 0
+        # this replication's kill draws, copied in one streaming pass into a buffer that stays
+        # in cache: read where they lie, in random order, each would be a cache miss
+        kill_u[:, :] = u_kill[r]
         launch = th_launch0 + u_launch[r] * th_window
         impact = launch + flight
         expire = np.full(n_thr, inf)
@@ -201,15 +209,17 @@ def simulate_chunk(geo, thr, bat, itc, pairs, doc, rnd, stock_init, present, out
         next_reload = inf
         for a in range(survive.shape[1]):
             survive[r, a] = 1.0
-        # every window opening goes on the calendar; intercepts and assessments join it later
+        # each threat's first window opening goes on the calendar: a threat follows its openings
+        # one at a time while it can be engaged (the wake after an intercept or an assessment
+        # looks at all its windows and picks the chain up again)
         n_pending = 0
         k_epoch = head.shape[0]
         for j in range(n_thr):
-            if status[j] != ALIVE:
-                continue
-            for p in range(pair_off[j], pair_off[j + 1]):
-                kk = _epoch_of(launch[j] + pair_open[p], dt)
-                free = _schedule(head, nxt, ev_code, free, kk, 3 * p + OPEN)
+            op_ptr[j] = pair_off[j]
+            chained[j] = status[j] == ALIVE and pair_off[j] < pair_off[j + 1]
+            if chained[j]:
+                kk = _epoch_of(launch[j] + opens_sorted[pair_off[j]], dt, per_dt)
+                free = _schedule(head, nxt, ev_code, free, kk, 3 * j + OPEN)
                 n_pending += 1
                 k_epoch = min(k_epoch, kk)
 
@@ -244,15 +254,22 @@ def simulate_chunk(geo, thr, bat, itc, pairs, doc, rnd, stock_init, present, out
                 kind = code - 3 * j
                 wake = False
                 if kind == OPEN:
-                    p = j
-                    j = pair_j[p]
-                    if policy == 0:  # greedy: only the new window can change the assignment
-                        if seen[p] != stamp:
+                    chained[j] = False
+                    rel = t - launch[j]
+                    while op_ptr[j] < pair_off[j + 1] and opens_sorted[op_ptr[j]] <= rel + EPS_S:
+                        p = open_order[op_ptr[j]]
+                        op_ptr[j] += 1
+                        if policy == 0 and seen[p] != stamp:  # greedy: only new windows can change it
                             seen[p] = stamp
                             probe[n_probe] = p
                             n_probe += 1
-                    else:  # a WTA solver sees the threat's other windows again alongside it
-                        wake = True
+                    wake = policy != 0  # a WTA solver sees the threat's other windows again too
+                    if op_ptr[j] < pair_off[j + 1] and status[j] == ALIVE and resolve[j] == inf \
+                            and next_ok[j] <= t + EPS_S and n_eng[j] < maxeng_c[th_class[j]]:
+                        kk = max(_epoch_of(launch[j] + opens_sorted[op_ptr[j]], dt, per_dt), k_epoch + 1)
+                        free = _schedule(head, nxt, ev_code, free, kk, 3 * j + OPEN)
+                        n_pending += 1
+                        chained[j] = True
                 elif kind == RESOLVE:  # the interceptor arrives: the channel is free again
                     tr = resolve[j]
                     resolve[j] = inf
@@ -279,7 +296,7 @@ def simulate_chunk(geo, thr, bat, itc, pairs, doc, rnd, stock_init, present, out
                         if next_ok[j] <= t + EPS_S:
                             wake = True
                         elif next_ok[j] < impact[j]:  # later, nothing can engage it any more
-                            kk = max(_epoch_of(next_ok[j], dt), k_epoch + 1)
+                            kk = max(_epoch_of(next_ok[j], dt, per_dt), k_epoch + 1)
                             free = _schedule(head, nxt, ev_code, free, kk, 3 * j + ASSESSED)
                             n_pending += 1
                 else:
@@ -315,6 +332,15 @@ def simulate_chunk(geo, thr, bat, itc, pairs, doc, rnd, stock_init, present, out
                         seen[p] = stamp
                         probe[n_probe] = p
                         n_probe += 1
+                if not chained[j]:  # back in play: follow its openings again from now on
+                    rel = t - launch[j]
+                    while op_ptr[j] < pair_off[j + 1] and opens_sorted[op_ptr[j]] <= rel + EPS_S:
+                        op_ptr[j] += 1
+                    if op_ptr[j] < pair_off[j + 1]:
+                        kk = max(_epoch_of(launch[j] + opens_sorted[op_ptr[j]], dt, per_dt), k_epoch + 1)
+                        free = _schedule(head, nxt, ev_code, free, kk, 3 * j + OPEN)
+                        n_pending += 1
+                        chained[j] = True
             for i in range(n_dbat):
                 b = dirty_bats[i]
                 bat_dirty[b] = False
@@ -381,7 +407,7 @@ def simulate_chunk(geo, thr, bat, itc, pairs, doc, rnd, stock_init, present, out
                     pk = itc_pk[k, th_type[j]]
                     kill = False
                     for s in range(n):
-                        if u_kill[r, j, shots_used[j] + s] < pk:
+                        if kill_u[j, shots_used[j] + s] < pk:
                             kill = True
                     shots_used[j] += n
                     n_eng[j] += 1
@@ -395,7 +421,7 @@ def simulate_chunk(geo, thr, bat, itc, pairs, doc, rnd, stock_init, present, out
                     resolve[j] = launch[j] + tau_i
                     res_kill[j] = kill
                     res_bat[j] = b
-                    kk = max(_epoch_of(resolve[j], dt), k_epoch + 1)
+                    kk = max(_epoch_of(resolve[j], dt, per_dt), k_epoch + 1)
                     free = _schedule(head, nxt, ev_code, free, kk, 3 * j + RESOLVE)
                     n_pending += 1
                     if cost_w > 0.0 and not fired_bat[b]:
@@ -412,7 +438,7 @@ def simulate_chunk(geo, thr, bat, itc, pairs, doc, rnd, stock_init, present, out
             # 5. the next epoch at which something can change
             k_next = k_epoch + 1
             if n_fired == 0:
-                k_reload = _epoch_of(next_reload, dt) if next_reload < inf else 1 << 62
+                k_reload = _epoch_of(next_reload, dt, per_dt) if next_reload < inf else 1 << 62
                 if n_pending == 0:
                     k_next = max(k_next, k_reload)
                 else:
