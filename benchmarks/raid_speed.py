@@ -54,12 +54,13 @@ def child_engine(scenario: str, replications: int, seed: int, workers: int, scal
     simulate(compiled, sc, replications=replications, seed=seed, workers=workers, out_dir=out or None)
     seconds = time.perf_counter() - t0
     return {"seconds": seconds, "threats": compiled.n_threats, "rss_mb": _rss_mb(),
-            "draw_s": _draw_floor(compiled, replications, seed) if workers == 1 else float("nan"),
+            "draw_s": min(_draw_floor(compiled, replications, seed) for _ in range(3)) if workers == 1 else float("nan"),
             "shots": int(np.asarray(compiled.shots_per_threat))}
 
 
 def _draw_floor(compiled, replications: int, seed: int) -> float:  # type: ignore[no-untyped-def]
-    """Seconds NumPy needs to draw the uniforms the model consumes for these replications."""
+    """Seconds NumPy needs to draw the uniforms the model consumes for these replications
+    (the caller takes the best of three: a noisy neighbour should not make the floor)."""
     import numpy as np
 
     from shieldwall.engine.runner import CHUNK_SIZE, draw_uniforms
@@ -141,9 +142,11 @@ def main() -> None:
                 f"leakers agree (99%) for {agree[0]}/{agree[1]} threat types")
         # best of two alternating runs each: one noisy neighbour should not decide the ratio
         eng1, eng2 = {"seconds": float("inf")}, {"seconds": float("inf")}
+        eng1_draws = float("inf")
         for _ in range(2):
-            eng1 = min(eng1, _child(["engine", str(MASSIVE), str(4 * n), str(seed), "1", "1.0", f"{tmp}/w1b"]),
-                       key=lambda r: r["seconds"])
+            r1 = _child(["engine", str(MASSIVE), str(4 * n), str(seed), "1", "1.0", f"{tmp}/w1b"])
+            eng1_draws = min(eng1_draws, r1["draw_s"])
+            eng1 = min(eng1, r1, key=lambda r: r["seconds"])
             eng2 = min(eng2, _child(["engine", str(MASSIVE), str(4 * n), str(seed), "2", "1.0", f"{tmp}/w2"]),
                        key=lambda r: r["seconds"])
         same = (Path(f"{tmp}/w2/summary.json").read_bytes() == Path(f"{tmp}/w1b/summary.json").read_bytes())
@@ -170,8 +173,12 @@ def main() -> None:
         lines.append(f"| {engine} | {reps} | {seconds:.2f} | {rate:,.0f} | {ratio:.3g} | {rss_s} | {note} |")
     speedup = [r for r in rows if r[0].startswith("SimPy")]
     floor = rows[1][2]
+    # the floor ratio at 4n replications: engine best of 2 runs, floor best of 3 draws in each
+    floor_4n = min(eng1["draw_s"], eng1_draws)
     summary = [f"- SimPy baseline / shieldwall: **{speedup[0][2] / ref:.0f}x**" if speedup else "- SimPy baseline: not run (simpy missing)",
-               f"- shieldwall / floor (NumPy draws): **{ref / floor:.0f}x** (goal <= 20x)",
+               f"- shieldwall / floor (NumPy draws), {4 * n} replications, engine best of 2, floor best of 6: "
+               f"**{eng1['seconds'] / floor_4n:.0f}x** (goal <= 20x); at {n} replications, single runs: "
+               f"{ref / floor:.0f}x",
                f"- 2 workers vs 1 at {4 * n} replications (best of 2 each): **{eng1['seconds'] / eng2['seconds']:.2f}x** (goal >= 1.8x)",
                f"- peak RSS at 10,000 replications: **{big['rss_mb']:.0f} MB** (goal < 2048 MB)",
                f"- `shieldwall --help`: **{help_s:.2f} s** (best of 5; goal < 0.5 s)"]

@@ -7,7 +7,8 @@ simulation with one process per threat, batteries as resources (fire channels ar
 ``simpy.Resource``, loaded rounds per interceptor type a ``simpy.Container`` refilled by a reload
 process), interceptors as processes, and a battle-manager process that decides on the grid of
 decision epochs. It follows docs/model.md rule for rule; where the engine fixes a detail the
-document leaves open (epoch grid, tie-breaks, the intercept-time search), it does the same.
+document leaves open (epoch grid, tie-breaks, the intercept-time search: exact leg by leg
+on a polyline, stepped and bisected on a ballistic arc), it does the same.
 
 Shared with the engine, and outside the timing: the scenario loader and
 ``compile_scenario`` (static geometry: paths, track times, engagement windows, parameters) and
@@ -121,6 +122,124 @@ def position(path: tuple, tau: float) -> tuple[float, float, float]:
     span = ts[i + 1] - ts[i]
     f = 0.0 if span <= 0.0 else (tau - ts[i]) / span
     return xs[i] + f * (xs[i + 1] - xs[i]), ys[i] + f * (ys[i + 1] - ys[i]), alt
+
+
+# --------------------------------------------------------------------------------------------
+# intercept times (docs/model.md, Engagement feasibility): the engine's search, in plain Python
+# --------------------------------------------------------------------------------------------
+def _roots(qa: float, qb: float, qc: float) -> tuple[float, float]:
+    """The real roots of qa u^2 + qb u + qc (inf where there is none), computed without
+    cancellation."""
+    if qa == 0.0:
+        return (-qc / qb, math.inf) if qb != 0.0 else (math.inf, math.inf)
+    disc = qb * qb - 4.0 * qa * qc
+    if disc < 0.0:
+        return math.inf, math.inf
+    sq = math.sqrt(disc)
+    q = -0.5 * (qb + sq) if qb >= 0.0 else -0.5 * (qb - sq)
+    return q / qa, (qc / q if q != 0.0 else q / qa)
+
+
+def _first_after(u: float, roots: tuple[float, ...], end: float) -> float:
+    """The first of the roots after u, else end."""
+    best = end
+    for r in roots:
+        if u < r < best:
+            best = r
+    return best
+
+
+def earliest_on_leg(lo: float, hi: float, tau_f: float, px: float, py: float, h: float, vx: float, vy: float,
+                    speed: float, minr: float, maxr: float, flight: float) -> float:
+    """Earliest feasible time in [lo, hi] on a straight leg; -1 if none. (px, py): the threat at
+    ``lo`` relative to the battery, (vx, vy): its velocity, h: its altitude.
+
+    The squared slant range is a quadratic in time and every condition of the rule a quadratic
+    inequality, so the answer is ``lo`` or a root. Time is counted from ``lo`` (u = tau - lo):
+    squares of times counted from launch would lose the answer to rounding."""
+    a = vx * vx + vy * vy  # squared slant range Q(u) = a u^2 + 2 b u + c
+    b = px * vx + py * vy
+    c = px * px + py * py + h * h
+    w = lo - tau_f  # >= 0: the interceptor has flown w seconds at u = 0
+    s2 = speed * speed
+    r2min, r2max = minr * minr, maxr * maxr
+
+    def holds(u: float, q_min: float = r2min, q_max: float = r2max) -> bool:
+        """Reachable (speed (u + w) >= range) and inside the range envelope."""
+        q = (a * u + 2.0 * b) * u + c
+        return s2 * (u + w) * (u + w) >= q and q_min <= q <= q_max
+
+    def past_root(u: float, until: float) -> float:
+        """A root is exact up to rounding: the first point a few ulps on where the rule holds
+        (or ``until``, where it is known to)."""
+        step_s = 1e-12 * max(1.0, lo)
+        x = u
+        while x < until and not holds(x):
+            x = u + step_s
+            step_s *= 10.0
+        return min(x, until)
+
+    if holds(0.0):
+        return lo
+    u_hi = hi - lo
+    reach = _roots(s2 - a, 2.0 * (s2 * w - b), s2 * w * w - c)  # s^2 (u + w)^2 = Q(u)
+    # usually the answer is where the threat first becomes reachable, well inside the range
+    # envelope: then the range roots are not needed
+    first = _first_after(0.0, reach, math.inf)
+    if first <= u_hi:
+        q = (a * first + 2.0 * b) * first + c
+        if r2min * (1.0 + 1e-9) < q < r2max * (1.0 - 1e-9) and not holds(0.5 * first, 0.0, math.inf):
+            u = past_root(first, 0.5 * (first + _first_after(first, reach, u_hi)))
+            if holds(u):
+                return lo + u if lo + u < flight else -1.0
+    roots = reach + _roots(a, 2.0 * b, c - r2min) + _roots(a, 2.0 * b, c - r2max)
+    start = 0.0
+    while start < u_hi:
+        end = _first_after(start, roots, u_hi)
+        mid = 0.5 * (start + end)  # between consecutive roots no condition changes: test the middle
+        if holds(mid):
+            u = past_root(start, mid)
+            return lo + u if lo + u < flight else -1.0
+        start = end
+    return -1.0
+
+
+def earliest_on_arc(path: tuple, tau_f: float, bx: float, by: float, speed: float,
+                    envelope: tuple[float, float, float, float], flight: float, step: float, vmax: float) -> float:
+    """Earliest feasible time on a ballistic arc, which is no quadratic: step along it from the
+    head-on bound (never by less than the time the gap needs to close) and bisect where the rule
+    turns true; -1 if none before impact."""
+    minr, maxr, minalt, maxalt = envelope
+    closing = speed + vmax  # the gap closes at most this fast
+
+    def slant(tau: float) -> tuple[float, float]:
+        x, y, z = position(path, tau)
+        return math.sqrt((x - bx) * (x - bx) + (y - by) * (y - by) + z * z), z
+
+    def rule(tau: float) -> tuple[bool, float]:
+        """(feasible, gap_m): gap_m > 0 while the interceptor cannot be there yet."""
+        d, z = slant(tau)
+        gap_m = d - (tau - tau_f) * speed
+        return gap_m <= 0.0 and minr <= d <= maxr and minalt <= z <= maxalt, gap_m
+
+    tau = tau_f + slant(tau_f)[0] / closing  # no intercept can come sooner than a head-on one
+    prev = -1.0
+    while tau < flight:
+        ok, gap_m = rule(tau)
+        if ok:
+            if prev < 0.0:
+                return tau
+            lo, hi = prev, tau
+            while hi - lo > 1e-6:  # the rule turns true in between
+                mid = 0.5 * (lo + hi)
+                if rule(mid)[0]:
+                    hi = mid
+                else:
+                    lo = mid
+            return hi
+        prev = tau
+        tau += max(step, gap_m / closing)
+    return -1.0
 
 
 def timeout_at(env: simpy.Environment, when: float, priority: int = NORMAL) -> Event:
@@ -345,36 +464,29 @@ class Raid:
     def intercept_time(self, j: int, tau_f: float, b: int, k: int) -> float:
         """Earliest time after launch at which interceptor k fired from battery b at tau_f meets
         threat j inside its envelope (docs/model.md, Engagement feasibility); -1 if none before
-        impact. Stepped along the path from the head-on bound, then refined by bisection."""
+        impact. Exact leg by leg on a polyline; stepped and bisected on a ballistic arc."""
         s = self.s
         path, (bx, by), speed = s.paths[j], s.bat_xy[b], s.itc_speed[k]
         minr, maxr, minalt, maxalt = s.itc_envelope[k]
-
-        def slant(tau: float) -> tuple[float, float]:
-            x, y, z = position(path, tau)
-            return math.sqrt((x - bx) * (x - bx) + (y - by) * (y - by) + z * z), z
-
-        d0, _ = slant(tau_f)
-        tau = tau_f + d0 / (speed + s.vmax[j])  # no intercept can come sooner than a head-on one
-        def feasible(tau: float) -> bool:
-            d, z = slant(tau)
-            return (tau - tau_f) * speed >= d and minr <= d <= maxr and minalt <= z <= maxalt
-
-        prev = -1.0
-        while tau < s.flight[j]:
-            if feasible(tau):
-                if prev < 0.0:
-                    return tau
-                lo, hi = prev, tau
-                for _ in range(30):  # feasibility turns true between the two samples
-                    mid = 0.5 * (lo + hi)
-                    if feasible(mid):
-                        hi = mid
-                    else:
-                        lo = mid
-                return hi
-            prev = tau
-            tau += s.step[j]
+        flight = s.flight[j]
+        ballistic, xs, ys, ts, alt, _ = path
+        if ballistic:
+            return earliest_on_arc(path, tau_f, bx, by, speed, s.itc_envelope[k], flight, s.step[j], s.vmax[j])
+        if not minalt <= alt <= maxalt:  # constant altitude: outside the envelope means never
+            return -1.0
+        for i in range(len(ts) - 1):
+            t0, t1 = ts[i], ts[i + 1]
+            if t1 <= tau_f or t1 <= t0:
+                continue
+            lo = max(tau_f, t0)
+            if lo >= flight:
+                break
+            vx = (xs[i + 1] - xs[i]) / (t1 - t0)
+            vy = (ys[i + 1] - ys[i]) / (t1 - t0)
+            tau = earliest_on_leg(lo, min(t1, flight), tau_f, xs[i] + vx * (lo - t0) - bx,
+                                  ys[i] + vy * (lo - t0) - by, alt, vx, vy, speed, minr, maxr, flight)
+            if tau >= 0.0:
+                return tau
         return -1.0
 
 

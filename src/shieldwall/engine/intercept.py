@@ -52,6 +52,25 @@ def _after(u, r0, r1, r2, r3, r4, r5, end):  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True, inline="always")
+def _holds(u, a, b, c, w, s2, r2min, r2max):  # type: ignore[no-untyped-def]
+    """The rule on a leg at u: reachable (s (u + w) >= range) and inside the range envelope."""
+    q = (a * u + 2.0 * b) * u + c
+    return s2 * (u + w) * (u + w) >= q and r2min <= q <= r2max
+
+
+@njit(cache=True, inline="always")
+def _past_root(u, until, lo, a, b, c, w, s2, r2min, r2max):  # type: ignore[no-untyped-def]
+    """A root is exact up to rounding: the first u' >= u, a few ulps on, where the rule holds
+    (or ``until``, where it is known to)."""
+    step_s = 1e-12 * max(1.0, lo)
+    x = u
+    while x < until and not _holds(x, a, b, c, w, s2, r2min, r2max):
+        x = u + step_s
+        step_s *= 10.0
+    return min(x, until)
+
+
+@njit(cache=True, inline="always")
 def _earliest_on_leg(lo, hi, tau_f, px, py, h, vx, vy, speed, minr, maxr, flight_j):  # type: ignore[no-untyped-def]
     """Earliest feasible time in [lo, hi] on a straight leg; -1 if none. (px, py): the threat
     at ``lo`` relative to the battery, (vx, vy): its velocity, h: its altitude.
@@ -65,29 +84,29 @@ def _earliest_on_leg(lo, hi, tau_f, px, py, h, vx, vy, speed, minr, maxr, flight
     s2 = speed * speed
     r2min = minr * minr
     r2max = maxr * maxr
-    if s2 * w * w >= c and r2min <= c <= r2max:
+    if _holds(0.0, a, b, c, w, s2, r2min, r2max):
         return lo
+    uhi = hi - lo
     r0, r1 = _roots(s2 - a, 2.0 * (s2 * w - b), s2 * w * w - c)  # reach: s^2 (u + w)^2 = Q
+    # usually the answer is where the threat first becomes reachable, well inside the range
+    # envelope: then the range roots are not needed
+    first = _after(0.0, r0, r1, np.inf, np.inf, np.inf, np.inf, np.inf)
+    if first <= uhi:
+        q = (a * first + 2.0 * b) * first + c
+        if r2min * (1.0 + 1e-9) < q < r2max * (1.0 - 1e-9) and not _holds(0.5 * first, a, b, c, w, s2, 0.0, np.inf):
+            end = _after(first, r0, r1, np.inf, np.inf, np.inf, np.inf, uhi)
+            u = _past_root(first, 0.5 * (first + end), lo, a, b, c, w, s2, r2min, r2max)
+            if _holds(u, a, b, c, w, s2, r2min, r2max):
+                return lo + u if lo + u < flight_j else -1.0
     r2, r3 = _roots(a, 2.0 * b, c - r2min)
     r4, r5 = _roots(a, 2.0 * b, c - r2max)
-    uhi = hi - lo
     start = 0.0
     while start < uhi:
         end = _after(start, r0, r1, r2, r3, r4, r5, uhi)
         # between two consecutive roots every condition keeps its truth value: test the middle
         mid = 0.5 * (start + end)
-        q = (a * mid + 2.0 * b) * mid + c
-        if s2 * (mid + w) * (mid + w) >= q and r2min <= q <= r2max:
-            # the feasible stretch starts at the root, exact up to rounding: step past it
-            u = start
-            step_s = 1e-12 * max(1.0, lo)
-            while u < mid:
-                q = (a * u + 2.0 * b) * u + c
-                if s2 * (u + w) * (u + w) >= q and r2min <= q <= r2max:
-                    break
-                u = start + step_s
-                step_s *= 10.0
-            u = min(u, mid)
+        if _holds(mid, a, b, c, w, s2, r2min, r2max):
+            u = _past_root(start, mid, lo, a, b, c, w, s2, r2min, r2max)
             return lo + u if lo + u < flight_j else -1.0
         start = end
     return -1.0

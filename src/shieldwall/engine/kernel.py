@@ -79,14 +79,22 @@ def _wait(p, b, waiting, n_b, is_waiting, bat_off):  # type: ignore[no-untyped-d
 
 
 @njit(cache=True)
+def _sorted_by_keys(n_c, c_p, c_key):  # type: ignore[no-untyped-def]
+    """Stable argsorts, key by key: for the rare epoch with many candidates."""
+    o = np.argsort(c_p[:n_c], kind="mergesort")
+    for key in (2, 1, 0):
+        o = o[np.argsort(c_key[key, :n_c][o], kind="mergesort")]
+    return o
+
+
+@njit(cache=True, inline="always")
 def _greedy_order(n_c, c_p, c_key, order):  # type: ignore[no-untyped-def]
-    """Candidates by decreasing gain, then sooner impact, cheaper shot, scenario order. Usually a
-    handful: an insertion sort beats four stable argsorts and their allocations."""
+    """Puts the candidates in ``order[:n_c]`` by decreasing gain, then sooner impact, cheaper
+    shot, scenario order. Usually a handful: an insertion sort in place beats four stable
+    argsorts and their allocations (and returns no array: a new array per epoch costs)."""
     if n_c > 48:
-        o = np.argsort(c_p[:n_c], kind="mergesort")
-        for key in (2, 1, 0):
-            o = o[np.argsort(c_key[key, :n_c][o], kind="mergesort")]
-        return o
+        order[:n_c] = _sorted_by_keys(n_c, c_p, c_key)
+        return
     for i in range(n_c):
         c = i
         m = i
@@ -97,7 +105,6 @@ def _greedy_order(n_c, c_p, c_key, order):  # type: ignore[no-untyped-def]
             order[m] = a
             m -= 1
         order[m] = c
-    return order[:n_c]
 
 
 # what an event on the calendar means for threat j: its next window opens, an intercept comes
@@ -384,11 +391,15 @@ def simulate_chunk(geo, thr, bat, itc, pairs, doc, rnd, stock_init, present, out
                 n_c += 1
             # 4. greedy maximum marginal return: best gain first; ties: sooner impact, cheaper, order
             if n_c > 0:
-                o = _greedy_order(n_c, c_p, c_key, order)
+                _greedy_order(n_c, c_p, c_key, order)
+                n_try = n_c
                 if policy != 0 and n_c > 1:  # a WTA solver picks the set to fire instead
-                    o = o[_solve_outside(policy, epoch_limit_s, o, c_p, c_key, pair_j, pair_b, pair_k, busy,
-                                         bat_channels, ready, itc_rps, salvo_c, th_class)]
-                for c in o:
+                    chosen = _solve_outside(policy, epoch_limit_s, order[:n_c], c_p, c_key, pair_j, pair_b, pair_k,
+                                            busy, bat_channels, ready, itc_rps, salvo_c, th_class)
+                    n_try = chosen.shape[0]
+                    order[:n_try] = order[:n_c][chosen]
+                for i in range(n_try):
+                    c = order[i]
                     p = c_p[c]
                     j = pair_j[p]
                     b = pair_b[p]
