@@ -59,6 +59,9 @@ def _count(x: float) -> int | float:
     return int(x) if float(x).is_integer() else float(x)
 
 
+SHARD_REPLICATIONS = 4096  # rows per Parquet shard: memory stays flat, and a shard per chunk
+# of 128 cost more to write than the engine took to simulate it
+
 _ARRAYS = ("killed", "leaked", "expired", "rounds", "kills_by_battery", "hits", "survive",
            "threat_cost_destroyed", "remaining")
 
@@ -74,6 +77,7 @@ class RaidResult:
         self.replications = replications
         self.out_dir = Path(out_dir) if out_dir is not None else None
         self._chunks: list[ChunkResult] = []
+        self._unwritten: list[ChunkResult] = []
         self.events: tuple | None = None
         if self.out_dir is not None:
             (self.out_dir / "replications").mkdir(parents=True, exist_ok=True)
@@ -85,14 +89,27 @@ class RaidResult:
         if chunk.events is not None:
             self.events = chunk.events
         if self.out_dir is not None:
-            import pyarrow as pa
-            import pyarrow.parquet as pq
-
-            table = pa.table(self._columns(chunk))
-            pq.write_table(table, self.out_dir / "replications" / f"part-{chunk.start // 1:08d}.parquet")
+            self._unwritten.append(chunk)
+            if sum(c.n_rep for c in self._unwritten) >= SHARD_REPLICATIONS:
+                self._write_shard()
         self._chunks.append(chunk)
 
+    def _write_shard(self) -> None:
+        """The chunks received since the last shard, as one Parquet file named by its first
+        replication."""
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        assert self.out_dir is not None
+        parts = [self._columns(c) for c in sorted(self._unwritten, key=lambda c: c.start)]
+        table = pa.table({name: np.concatenate([p[name] for p in parts]) for name in parts[0]})
+        start = int(table.column("replication")[0].as_py())
+        pq.write_table(table, self.out_dir / "replications" / f"part-{start:08d}.parquet")
+        self._unwritten = []
+
     def finish(self) -> None:
+        if self._unwritten:
+            self._write_shard()
         chunks = sorted(self._chunks, key=lambda c: c.start)
         for name in _ARRAYS:
             setattr(self, name, np.concatenate([getattr(c, name) for c in chunks]))
