@@ -49,7 +49,8 @@ def child_engine(scenario: str, replications: int, seed: int, workers: int, scal
                                       if r.decoys else None}) for r in sc.raids]
         sc = sc.model_copy(update={"raids": raids})
     compiled = compile_scenario(sc, seed)
-    simulate(compiled, sc, replications=2, seed=seed)  # load the compiled kernel from the cache
+    with tempfile.TemporaryDirectory() as warm:  # load the kernel from the cache, import the writers
+        simulate(compiled, sc, replications=2, seed=seed, out_dir=warm)
     t0 = time.perf_counter()
     simulate(compiled, sc, replications=replications, seed=seed, workers=workers, out_dir=out or None)
     seconds = time.perf_counter() - t0
