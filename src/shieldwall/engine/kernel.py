@@ -7,7 +7,9 @@ k * decision_interval_s; the engine visits only the epochs at which something ca
 (a threat becomes engageable, a channel frees, a launcher is reloaded, a kill assessment ends),
 and at each it re-examines only what changed: the threats that became engageable and the
 batteries that got resources back. Every other candidate was already blocked at the previous
-epoch and still is, so the greedy assignment is the same as re-examining everything.
+epoch and still is, so the greedy assignment is the same as re-examining everything. Events wait
+on a calendar with one bucket per epoch; docs/architecture.md says why the loop is written out
+the way it is (what made it fast, measured).
 """
 
 from __future__ import annotations
