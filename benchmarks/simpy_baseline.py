@@ -164,10 +164,10 @@ def earliest_on_leg(lo: float, hi: float, tau_f: float, px: float, py: float, h:
     s2 = speed * speed
     r2min, r2max = minr * minr, maxr * maxr
 
-    def holds(u: float, q_min: float = r2min, q_max: float = r2max) -> bool:
+    def holds(u: float) -> bool:
         """Reachable (speed (u + w) >= range) and inside the range envelope."""
         q = (a * u + 2.0 * b) * u + c
-        return s2 * (u + w) * (u + w) >= q and q_min <= q <= q_max
+        return s2 * (u + w) * (u + w) >= q and r2min <= q <= r2max
 
     def past_root(u: float, until: float) -> float:
         """A root is exact up to rounding: the first point a few ulps on where the rule holds
@@ -183,15 +183,6 @@ def earliest_on_leg(lo: float, hi: float, tau_f: float, px: float, py: float, h:
         return lo
     u_hi = hi - lo
     reach = _roots(s2 - a, 2.0 * (s2 * w - b), s2 * w * w - c)  # s^2 (u + w)^2 = Q(u)
-    # usually the answer is where the threat first becomes reachable, well inside the range
-    # envelope: then the range roots are not needed
-    first = _first_after(0.0, reach, math.inf)
-    if first <= u_hi:
-        q = (a * first + 2.0 * b) * first + c
-        if r2min * (1.0 + 1e-9) < q < r2max * (1.0 - 1e-9) and not holds(0.5 * first, 0.0, math.inf):
-            u = past_root(first, 0.5 * (first + _first_after(first, reach, u_hi)))
-            if holds(u):
-                return lo + u if lo + u < flight else -1.0
     roots = reach + _roots(a, 2.0 * b, c - r2min) + _roots(a, 2.0 * b, c - r2max)
     start = 0.0
     while start < u_hi:

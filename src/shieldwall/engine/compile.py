@@ -136,9 +136,8 @@ def _pair_index(pair_off: np.ndarray, pair_b: np.ndarray, pair_k: np.ndarray, pa
     by_battery = np.argsort(pair_b, kind="stable").astype(np.int64)
     bat_off = np.searchsorted(pair_b[by_battery], np.arange(n_bat + 1)).astype(np.int64)
     pair_j = np.repeat(np.arange(len(pair_off) - 1), np.diff(pair_off)).astype(np.int64)
-    open_order = np.lexsort((np.arange(len(pair_j)), pair_open, pair_j)).astype(np.int64)
-    return (pair_off, pair_b, pair_k, pair_open, pair_close, bat_off, by_battery, pair_j, open_order,
-            pair_open[open_order])
+    open_order = np.lexsort((pair_open, pair_j)).astype(np.int64)  # stable: ties keep scenario order
+    return (pair_off, pair_b, pair_k, pair_open, pair_close, bat_off, by_battery, pair_j, open_order)
 
 
 def _allocate(count: int, weights: np.ndarray) -> np.ndarray:

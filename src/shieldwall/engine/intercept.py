@@ -88,16 +88,6 @@ def _earliest_on_leg(lo, hi, tau_f, px, py, h, vx, vy, speed, minr, maxr, flight
         return lo
     uhi = hi - lo
     r0, r1 = _roots(s2 - a, 2.0 * (s2 * w - b), s2 * w * w - c)  # reach: s^2 (u + w)^2 = Q
-    # usually the answer is where the threat first becomes reachable, well inside the range
-    # envelope: then the range roots are not needed
-    first = _after(0.0, r0, r1, np.inf, np.inf, np.inf, np.inf, np.inf)
-    if first <= uhi:
-        q = (a * first + 2.0 * b) * first + c
-        if r2min * (1.0 + 1e-9) < q < r2max * (1.0 - 1e-9) and not _holds(0.5 * first, a, b, c, w, s2, 0.0, np.inf):
-            end = _after(first, r0, r1, np.inf, np.inf, np.inf, np.inf, uhi)
-            u = _past_root(first, 0.5 * (first + end), lo, a, b, c, w, s2, r2min, r2max)
-            if _holds(u, a, b, c, w, s2, r2min, r2max):
-                return lo + u if lo + u < flight_j else -1.0
     r2, r3 = _roots(a, 2.0 * b, c - r2min)
     r4, r5 = _roots(a, 2.0 * b, c - r2max)
     start = 0.0

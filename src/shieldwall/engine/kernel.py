@@ -144,7 +144,7 @@ def simulate_chunk(geo, thr, bat, itc, pairs, doc, rnd, stock_init, present, out
     bat_x, bat_y, bat_channels, bat_reload, _, n_launch, cap = bat
     itc_speed, itc_minr, itc_maxr, itc_minalt, itc_maxalt, itc_pk, itc_cost, itc_rps = itc
     is_ball, vert_off, vert_x, vert_y, vert_t, th_alt, th_apogee = geo
-    pair_off, pair_b, pair_k, pair_open, pair_close, bat_off, bat_pairs, pair_j, open_order, opens_sorted = pairs
+    pair_off, pair_b, pair_k, pair_open, pair_close, bat_off, bat_pairs, pair_j, open_order = pairs
     salvo_c, maxeng_c, dt, assess, cost_w, policy, epoch_limit_s = doc
     u_launch, u_rel, u_kill = rnd
     killed, leaked, expired, rounds, kills_bat, hits, survive, cost_killed, leak_threat, remaining = out
@@ -227,7 +227,7 @@ def simulate_chunk(geo, thr, bat, itc, pairs, doc, rnd, stock_init, present, out
             op_ptr[j] = pair_off[j]
             chained[j] = status[j] == ALIVE and pair_off[j] < pair_off[j + 1]
             if chained[j]:
-                kk = _epoch_of(launch[j] + opens_sorted[pair_off[j]], dt, per_dt)
+                kk = _epoch_of(launch[j] + pair_open[open_order[op_ptr[j]]], dt, per_dt)
                 free = _schedule(head, nxt, ev_code, free, kk, 3 * j + OPEN)
                 n_pending += 1
                 k_epoch = min(k_epoch, kk)
@@ -265,7 +265,7 @@ def simulate_chunk(geo, thr, bat, itc, pairs, doc, rnd, stock_init, present, out
                 if kind == OPEN:
                     chained[j] = False
                     rel = t - launch[j]
-                    while op_ptr[j] < pair_off[j + 1] and opens_sorted[op_ptr[j]] <= rel + EPS_S:
+                    while op_ptr[j] < pair_off[j + 1] and pair_open[open_order[op_ptr[j]]] <= rel + EPS_S:
                         p = open_order[op_ptr[j]]
                         op_ptr[j] += 1
                         if policy == 0 and seen[p] != stamp:  # greedy: only new windows can change it
@@ -275,7 +275,7 @@ def simulate_chunk(geo, thr, bat, itc, pairs, doc, rnd, stock_init, present, out
                     wake = policy != 0  # a WTA solver sees the threat's other windows again too
                     if op_ptr[j] < pair_off[j + 1] and status[j] == ALIVE and resolve[j] == inf \
                             and next_ok[j] <= t + EPS_S and n_eng[j] < maxeng_c[th_class[j]]:
-                        kk = max(_epoch_of(launch[j] + opens_sorted[op_ptr[j]], dt, per_dt), k_epoch + 1)
+                        kk = max(_epoch_of(launch[j] + pair_open[open_order[op_ptr[j]]], dt, per_dt), k_epoch + 1)
                         free = _schedule(head, nxt, ev_code, free, kk, 3 * j + OPEN)
                         n_pending += 1
                         chained[j] = True
@@ -343,10 +343,10 @@ def simulate_chunk(geo, thr, bat, itc, pairs, doc, rnd, stock_init, present, out
                         n_probe += 1
                 if not chained[j]:  # back in play: follow its openings again from now on
                     rel = t - launch[j]
-                    while op_ptr[j] < pair_off[j + 1] and opens_sorted[op_ptr[j]] <= rel + EPS_S:
+                    while op_ptr[j] < pair_off[j + 1] and pair_open[open_order[op_ptr[j]]] <= rel + EPS_S:
                         op_ptr[j] += 1
                     if op_ptr[j] < pair_off[j + 1]:
-                        kk = max(_epoch_of(launch[j] + opens_sorted[op_ptr[j]], dt, per_dt), k_epoch + 1)
+                        kk = max(_epoch_of(launch[j] + pair_open[open_order[op_ptr[j]]], dt, per_dt), k_epoch + 1)
                         free = _schedule(head, nxt, ev_code, free, kk, 3 * j + OPEN)
                         n_pending += 1
                         chained[j] = True

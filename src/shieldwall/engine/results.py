@@ -101,10 +101,10 @@ class RaidResult:
         import pyarrow.parquet as pq
 
         assert self.out_dir is not None
-        parts = [self._columns(c) for c in sorted(self._unwritten, key=lambda c: c.start)]
+        chunks = sorted(self._unwritten, key=lambda c: c.start)
+        parts = [self._columns(c) for c in chunks]
         table = pa.table({name: np.concatenate([p[name] for p in parts]) for name in parts[0]})
-        start = int(table.column("replication")[0].as_py())
-        pq.write_table(table, self.out_dir / "replications" / f"part-{start:08d}.parquet")
+        pq.write_table(table, self.out_dir / "replications" / f"part-{chunks[0].start:08d}.parquet")
         self._unwritten = []
 
     def finish(self) -> None:

@@ -229,6 +229,11 @@ class Solver:
     def solve(self, problem: Problem) -> Result:
         raise NotImplementedError
 
+    def _start(self, problem: Problem) -> tuple[float, float, "_Log", "_Arrays"]:
+        """Start time, deadline (a margin for the steps after the last check), log, arrays."""
+        t0 = time.perf_counter()
+        return t0, t0 + 0.97 * self.time_limit_s, _Log(self.settings["verbose"], t0), _Arrays(problem)
+
     def _result(self, problem: Problem, x: np.ndarray, lb: float, status: str, t0: float, **info: Any) -> Result:
         obj = evaluate(problem, x)
         lb = min(lb, obj)
@@ -366,11 +371,8 @@ class LocalSearchSolver(Solver):
     def solve(self, problem: Problem) -> Result:
         from shieldwall.wta._kernels import greedy_kernel
 
-        t0 = time.perf_counter()
-        deadline = t0 + 0.97 * self.time_limit_s  # margin for the steps after the last check
+        t0, deadline, log, arr = self._start(problem)
         st = self.settings
-        log = _Log(st["verbose"], t0)
-        arr = _Arrays(problem)
         if st["start"] is not None:
             x0 = np.asarray(st["start"], dtype=np.int64)
         else:
@@ -411,11 +413,8 @@ class ExactSolver(Solver):
     def solve(self, problem: Problem) -> Result:
         from shieldwall.wta._kernels import greedy_kernel
 
-        t0 = time.perf_counter()
-        deadline = t0 + 0.97 * self.time_limit_s  # margin for the steps after the last check
+        t0, deadline, log, arr = self._start(problem)
         st = self.settings
-        log = _Log(st["verbose"], t0)
-        arr = _Arrays(problem)
         m, n = problem.p.shape
         x0 = greedy_kernel(arr.values, arr.q, arr.allowed, arr.counts, arr.ucost)
         if m == 0 or n == 0 or arr.unit_type.size == 0:
