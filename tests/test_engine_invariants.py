@@ -142,3 +142,29 @@ def test_every_intercept_point_is_inside_its_envelope(city_result) -> None:  # t
                 assert ev.time_s > shot.time_s
                 checked += 1
     assert checked > 50
+
+
+def test_a_battery_that_ran_dry_costs_no_more_decision_epochs() -> None:
+    """Threats whose only battery has fired its last round leak without the engine visiting
+    an epoch for each of them (it used to look at every window opening on a dry battery)."""
+    import numpy as np
+
+    from shieldwall.engine.compile import compile_scenario
+    from shieldwall.engine.runner import run_chunk
+
+    def chunk(rounds: int):  # type: ignore[no-untyped-def]
+        scenario = make_scenario(
+            batteries=[{"id": "sam-1", "system": "test-sam", "lat": 50.45, "lon": 30.52,
+                        "interceptors": {"test-missile": rounds}}],
+            raids=[{"id": "w", "threat": "test-drone", "count": 60, "launch": {"lat": 51.0, "lon": 30.52},
+                    "target": "town", "window_s": 3600}],
+            doctrine={"salvo": 1, "max_engagements": 1})
+        return run_chunk(compile_scenario(scenario, 3), 0, 32, np.random.SeedSequence(3), False)
+
+    dry, stocked = chunk(1), chunk(8)
+    assert (dry.rounds.sum(axis=(1, 2)) == 1).all()  # one shot, then nothing left to fire
+    assert (dry.leaked.sum(axis=1) >= 59).all()
+    assert dry.epochs / 32 <= 4, dry.epochs / 32  # the shot, its intercept, and little else
+    # while the battery still has rounds, every arrival is an epoch of its own
+    assert (stocked.rounds.sum(axis=(1, 2)) == 8).all()
+    assert stocked.epochs / 32 >= 16

@@ -168,6 +168,8 @@ def simulate_chunk(geo, thr, bat, itc, pairs, doc, rnd, stock_init, present, out
     seen = np.full(n_pairs, -1, np.int64)  # epoch stamp: a window is examined once per epoch
     stamp = 0  # counts epochs across the whole chunk
     dirty = np.empty(n_thr, np.int64)
+    follow = np.empty(n_thr, np.int64)
+    is_follow = np.zeros(n_thr, np.bool_)
     is_dirty = np.zeros(n_thr, np.bool_)
     bat_dirty = np.zeros(n_bat, np.bool_)
     dirty_bats = np.empty(n_bat, np.int64)
@@ -214,6 +216,10 @@ def simulate_chunk(geo, thr, bat, itc, pairs, doc, rnd, stock_init, present, out
         full = n_launch * cap
         ready = np.minimum(stock0, full)
         reserve = stock0 - ready
+        # (battery, interceptor) pairs that can never fire again this replication: loaded plus
+        # reserve rounds only go down, so a spent pair stays spent and its windows are dropped
+        # (most probes of a big raid were windows of batteries that had run dry)
+        spent = ready + reserve < itc_rps.reshape(1, n_itc)
         reload_done = np.full((n_bat, n_itc), inf)
         next_reload = inf
         for a in range(survive.shape[1]):
@@ -241,6 +247,7 @@ def simulate_chunk(geo, thr, bat, itc, pairs, doc, rnd, stock_init, present, out
             n_dirty = 0
             n_dbat = 0
             n_probe = 0
+            n_follow = 0
             for i in range(n_fired):  # batteries that fired last epoch, under a cost weight
                 b = fired_bats[i]
                 fired_bat[b] = False
@@ -273,12 +280,10 @@ def simulate_chunk(geo, thr, bat, itc, pairs, doc, rnd, stock_init, present, out
                             probe[n_probe] = p
                             n_probe += 1
                     wake = policy != 0  # a WTA solver sees the threat's other windows again too
-                    if op_ptr[j] < pair_off[j + 1] and status[j] == ALIVE and resolve[j] == inf \
-                            and next_ok[j] <= t + EPS_S and n_eng[j] < maxeng_c[th_class[j]]:
-                        kk = max(_epoch_of(launch[j] + pair_open[open_order[op_ptr[j]]], dt, per_dt), k_epoch + 1)
-                        free = _schedule(head, nxt, ev_code, free, kk, 3 * j + OPEN)
-                        n_pending += 1
-                        chained[j] = True
+                    if not is_follow[j]:
+                        is_follow[j] = True
+                        follow[n_follow] = j
+                        n_follow += 1
                 elif kind == RESOLVE:  # the interceptor arrives: the channel is free again
                     tr = resolve[j]
                     resolve[j] = inf
@@ -341,15 +346,10 @@ def simulate_chunk(geo, thr, bat, itc, pairs, doc, rnd, stock_init, present, out
                         seen[p] = stamp
                         probe[n_probe] = p
                         n_probe += 1
-                if not chained[j]:  # back in play: follow its openings again from now on
-                    rel = t - launch[j]
-                    while op_ptr[j] < pair_off[j + 1] and pair_open[open_order[op_ptr[j]]] <= rel + EPS_S:
-                        op_ptr[j] += 1
-                    if op_ptr[j] < pair_off[j + 1]:
-                        kk = max(_epoch_of(launch[j] + pair_open[open_order[op_ptr[j]]], dt, per_dt), k_epoch + 1)
-                        free = _schedule(head, nxt, ev_code, free, kk, 3 * j + OPEN)
-                        n_pending += 1
-                        chained[j] = True
+                if not is_follow[j]:
+                    is_follow[j] = True
+                    follow[n_follow] = j
+                    n_follow += 1
             for i in range(n_dbat):
                 b = dirty_bats[i]
                 bat_dirty[b] = False
@@ -377,6 +377,8 @@ def simulate_chunk(geo, thr, bat, itc, pairs, doc, rnd, stock_init, present, out
                     continue
                 b = pair_b[p]
                 k = pair_k[p]
+                if spent[b, k]:
+                    continue
                 if busy[b] >= bat_channels[b] or ready[b, k] < itc_rps[k]:
                     n_waiting[b] = _wait(p, b, waiting, n_waiting[b], is_waiting, bat_off)
                     continue
@@ -426,6 +428,7 @@ def simulate_chunk(geo, thr, bat, itc, pairs, doc, rnd, stock_init, present, out
                     n_eng[j] += 1
                     used = n * itc_rps[k]
                     ready[b, k] -= used
+                    spent[b, k] = ready[b, k] + reserve[b, k] < itc_rps[k]
                     rounds[r, b, k] += used
                     busy[b] += 1
                     if reload_done[b, k] == inf and reserve[b, k] > 0:
@@ -448,15 +451,79 @@ def simulate_chunk(geo, thr, bat, itc, pairs, doc, rnd, stock_init, present, out
                 p = c_p[c]
                 if resolve[pair_j[p]] == inf:
                     n_waiting[pair_b[p]] = _wait(p, pair_b[p], waiting, n_waiting[pair_b[p]], is_waiting, bat_off)
-            # 5. the next epoch at which something can change
+            # 5. threats that may follow their openings again: those whose window opened or that
+            # came back in play, if no intercept is now pending (the chain waits for the next
+            # window that is still to open on a battery that has rounds to fire)
+            for i in range(n_follow):
+                j = follow[i]
+                is_follow[j] = False
+                if chained[j] or status[j] != ALIVE or resolve[j] != inf or next_ok[j] > t + EPS_S \
+                        or n_eng[j] >= maxeng_c[th_class[j]] or expire[j] <= t:
+                    continue
+                rel = t - launch[j]
+                while op_ptr[j] < pair_off[j + 1] and (pair_open[open_order[op_ptr[j]]] <= rel + EPS_S or spent[
+                        pair_b[open_order[op_ptr[j]]], pair_k[open_order[op_ptr[j]]]]):
+                    op_ptr[j] += 1
+                if op_ptr[j] < pair_off[j + 1]:
+                    kk = _epoch_of(launch[j] + pair_open[open_order[op_ptr[j]]], dt, per_dt)
+                    free = _schedule(head, nxt, ev_code, free, max(kk, k_epoch + 1), 3 * j + OPEN)
+                    n_pending += 1
+                    chained[j] = True
+            n_follow = 0
+            # 6. the next epoch at which something can change
             k_next = k_epoch + 1
             if n_fired == 0:
                 k_reload = _epoch_of(next_reload, dt, per_dt) if next_reload < inf else 1 << 62
+                while k_next < k_reload and n_pending > 0:
+                    e = head[k_next]
+                    if e >= 0 and policy == 0:
+                        # an opening that can change nothing is dropped here, before its epoch is
+                        # visited: its threat cannot be engaged then (the wake that ends that
+                        # state looks at all its windows), or every window it opens is on a
+                        # battery that has run dry (the threat then waits for its next window)
+                        t_next = k_next * dt
+                        prev = -1
+                        while e >= 0:
+                            e_next = nxt[e]
+                            j = ev_code[e] // 3
+                            drop = False
+                            if ev_code[e] - 3 * j == OPEN:
+                                if status[j] != ALIVE or resolve[j] != inf or next_ok[j] > t_next + EPS_S \
+                                        or n_eng[j] >= maxeng_c[th_class[j]] or expire[j] <= t_next:
+                                    drop = True
+                                else:
+                                    rel = t_next - launch[j]
+                                    q = op_ptr[j]
+                                    while q < pair_off[j + 1] and spent[pair_b[open_order[q]], pair_k[open_order[q]]]:
+                                        q += 1
+                                    if q == pair_off[j + 1] or pair_open[open_order[q]] > rel + EPS_S:
+                                        drop = True
+                                        op_ptr[j] = q
+                            if drop:
+                                if prev < 0:
+                                    head[k_next] = e_next
+                                else:
+                                    nxt[prev] = e_next
+                                nxt[e] = free
+                                free = e
+                                n_pending -= 1
+                                chained[j] = False
+                                if status[j] == ALIVE and op_ptr[j] < pair_off[j + 1] and resolve[j] == inf \
+                                        and next_ok[j] <= t_next + EPS_S and n_eng[j] < maxeng_c[th_class[j]] \
+                                        and expire[j] > t_next:  # wait for the next window instead
+                                    kk = _epoch_of(launch[j] + pair_open[open_order[op_ptr[j]]], dt, per_dt)
+                                    free = _schedule(head, nxt, ev_code, free, max(kk, k_next + 1), 3 * j + OPEN)
+                                    n_pending += 1
+                                    chained[j] = True
+                            else:
+                                prev = e
+                            e = e_next
+                        e = head[k_next]
+                    if e >= 0:
+                        break
+                    k_next += 1
                 if n_pending == 0:
                     k_next = max(k_next, k_reload)
-                else:
-                    while k_next < k_reload and head[k_next] < 0:
-                        k_next += 1
             k_epoch = k_next
         # every intercept has resolved; what is still flying fails or hits its target
         for j in range(n_thr):

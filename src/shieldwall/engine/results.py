@@ -32,6 +32,7 @@ class ChunkResult:
     leak_count_by_threat: np.ndarray  # [threat], summed over the chunk
     remaining: np.ndarray  # [rep, battery, interceptor]
     events: tuple | None = None
+    epochs: int = 0  # decision epochs the engine visited: what a replication cost it
 
     @property
     def n_rep(self) -> int:

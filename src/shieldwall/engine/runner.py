@@ -59,14 +59,14 @@ def run_chunk(compiled: Compiled, start: int, n_rep: int, seed_seq: np.random.Se
     stock = np.ascontiguousarray(stock, dtype=np.int64)
     if present is None:
         present = np.ones((n_rep, n_thr), np.bool_)
-    simulate_chunk(compiled.geo, compiled.thr, compiled.bat, compiled.itc, compiled.pairs, compiled.doc,
-                   rnd, stock, np.ascontiguousarray(present, np.bool_), out, log, log_first)
+    epochs = simulate_chunk(compiled.geo, compiled.thr, compiled.bat, compiled.itc, compiled.pairs, compiled.doc,
+                            rnd, stock, np.ascontiguousarray(present, np.bool_), out, log, log_first)
     events = None
     if log_first:
         n_ev = int(log[7][0])
         t, kind, j, b, k, n, tau = (a[:n_ev] for a in log[:7])
         events = (t, kind, j, b, k, n, positions(j, tau, compiled.geo))
-    return ChunkResult(start, *out, events=events)
+    return ChunkResult(start, *out, events=events, epochs=int(epochs))
 
 
 def _worker_context() -> BaseContext:
