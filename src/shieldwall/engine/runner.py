@@ -153,11 +153,14 @@ def simulate(compiled: Compiled, scenario: Scenario, *, replications: int, seed:
             if progress:
                 progress(job[2])
     else:
-        with ProcessPoolExecutor(max_workers=workers, mp_context=_worker_context(),
-                                 initializer=_init_worker, initargs=(compiled,)) as pool:
+        pool = ProcessPoolExecutor(max_workers=workers, mp_context=_worker_context(),
+                                   initializer=_init_worker, initargs=(compiled,))
+        try:
             for chunk in pool.map(_worker_job, [job[1:] for job in jobs]):
                 result.add(chunk)
                 if progress:
                     progress(chunk.n_rep)
+        finally:  # the workers exit on their own while the results are written
+            pool.shutdown(wait=False, cancel_futures=True)
     result.finish()
     return result
