@@ -154,6 +154,10 @@ def simulate_chunk(geo, thr, bat, itc, pairs, doc, rnd, stock_init, present, out
     n_pairs = pair_b.shape[0]
     per_dt = 1.0 / dt
     inf = np.inf
+    # each threat's windows in the order they open: their opening times and (battery,
+    # interceptor) index side by side, for the chain that follows them
+    ord_open = pair_open[open_order]
+    ord_bk = pair_b[open_order] * n_itc + pair_k[open_order]
     # buffers allocated once per chunk
     c_p = np.empty(n_pairs, np.int64)
     probe = np.empty(n_pairs, np.int64)
@@ -219,7 +223,7 @@ def simulate_chunk(geo, thr, bat, itc, pairs, doc, rnd, stock_init, present, out
         # (battery, interceptor) pairs that can never fire again this replication: loaded plus
         # reserve rounds only go down, so a spent pair stays spent and its windows are dropped
         # (most probes of a big raid were windows of batteries that had run dry)
-        spent = ready + reserve < itc_rps.reshape(1, n_itc)
+        spent = (ready + reserve < itc_rps.reshape(1, n_itc)).reshape(n_bat * n_itc)
         reload_done = np.full((n_bat, n_itc), inf)
         next_reload = inf
         for a in range(survive.shape[1]):
@@ -233,7 +237,7 @@ def simulate_chunk(geo, thr, bat, itc, pairs, doc, rnd, stock_init, present, out
             op_ptr[j] = pair_off[j]
             chained[j] = status[j] == ALIVE and pair_off[j] < pair_off[j + 1]
             if chained[j]:
-                kk = _epoch_of(launch[j] + pair_open[open_order[op_ptr[j]]], dt, per_dt)
+                kk = _epoch_of(launch[j] + ord_open[op_ptr[j]], dt, per_dt)
                 free = _schedule(head, nxt, ev_code, free, kk, 3 * j + OPEN)
                 n_pending += 1
                 k_epoch = min(k_epoch, kk)
@@ -272,7 +276,7 @@ def simulate_chunk(geo, thr, bat, itc, pairs, doc, rnd, stock_init, present, out
                 if kind == OPEN:
                     chained[j] = False
                     rel = t - launch[j]
-                    while op_ptr[j] < pair_off[j + 1] and pair_open[open_order[op_ptr[j]]] <= rel + EPS_S:
+                    while op_ptr[j] < pair_off[j + 1] and ord_open[op_ptr[j]] <= rel + EPS_S:
                         p = open_order[op_ptr[j]]
                         op_ptr[j] += 1
                         if policy == 0 and seen[p] != stamp:  # greedy: only new windows can change it
@@ -377,7 +381,7 @@ def simulate_chunk(geo, thr, bat, itc, pairs, doc, rnd, stock_init, present, out
                     continue
                 b = pair_b[p]
                 k = pair_k[p]
-                if spent[b, k]:
+                if spent[b * n_itc + k]:
                     continue
                 if busy[b] >= bat_channels[b] or ready[b, k] < itc_rps[k]:
                     n_waiting[b] = _wait(p, b, waiting, n_waiting[b], is_waiting, bat_off)
@@ -428,7 +432,7 @@ def simulate_chunk(geo, thr, bat, itc, pairs, doc, rnd, stock_init, present, out
                     n_eng[j] += 1
                     used = n * itc_rps[k]
                     ready[b, k] -= used
-                    spent[b, k] = ready[b, k] + reserve[b, k] < itc_rps[k]
+                    spent[b * n_itc + k] = ready[b, k] + reserve[b, k] < itc_rps[k]
                     rounds[r, b, k] += used
                     busy[b] += 1
                     if reload_done[b, k] == inf and reserve[b, k] > 0:
@@ -461,11 +465,10 @@ def simulate_chunk(geo, thr, bat, itc, pairs, doc, rnd, stock_init, present, out
                         or n_eng[j] >= maxeng_c[th_class[j]] or expire[j] <= t:
                     continue
                 rel = t - launch[j]
-                while op_ptr[j] < pair_off[j + 1] and (pair_open[open_order[op_ptr[j]]] <= rel + EPS_S or spent[
-                        pair_b[open_order[op_ptr[j]]], pair_k[open_order[op_ptr[j]]]]):
+                while op_ptr[j] < pair_off[j + 1] and (ord_open[op_ptr[j]] <= rel + EPS_S or spent[ord_bk[op_ptr[j]]]):
                     op_ptr[j] += 1
                 if op_ptr[j] < pair_off[j + 1]:
-                    kk = _epoch_of(launch[j] + pair_open[open_order[op_ptr[j]]], dt, per_dt)
+                    kk = _epoch_of(launch[j] + ord_open[op_ptr[j]], dt, per_dt)
                     free = _schedule(head, nxt, ev_code, free, max(kk, k_epoch + 1), 3 * j + OPEN)
                     n_pending += 1
                     chained[j] = True
@@ -494,9 +497,9 @@ def simulate_chunk(geo, thr, bat, itc, pairs, doc, rnd, stock_init, present, out
                                 else:
                                     rel = t_next - launch[j]
                                     q = op_ptr[j]
-                                    while q < pair_off[j + 1] and spent[pair_b[open_order[q]], pair_k[open_order[q]]]:
+                                    while q < pair_off[j + 1] and spent[ord_bk[q]]:
                                         q += 1
-                                    if q == pair_off[j + 1] or pair_open[open_order[q]] > rel + EPS_S:
+                                    if q == pair_off[j + 1] or ord_open[q] > rel + EPS_S:
                                         drop = True
                                         op_ptr[j] = q
                             if drop:
@@ -511,7 +514,7 @@ def simulate_chunk(geo, thr, bat, itc, pairs, doc, rnd, stock_init, present, out
                                 if status[j] == ALIVE and op_ptr[j] < pair_off[j + 1] and resolve[j] == inf \
                                         and next_ok[j] <= t_next + EPS_S and n_eng[j] < maxeng_c[th_class[j]] \
                                         and expire[j] > t_next:  # wait for the next window instead
-                                    kk = _epoch_of(launch[j] + pair_open[open_order[op_ptr[j]]], dt, per_dt)
+                                    kk = _epoch_of(launch[j] + ord_open[op_ptr[j]], dt, per_dt)
                                     free = _schedule(head, nxt, ev_code, free, max(kk, k_next + 1), 3 * j + OPEN)
                                     n_pending += 1
                                     chained[j] = True
