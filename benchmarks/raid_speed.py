@@ -156,6 +156,18 @@ def main() -> None:
             f"summary.json identical to 1 worker: {same}")
         big = _child(["engine", str(MASSIVE), "10000", str(seed), "1", "1.0", f"{tmp}/big"])
         row("shieldwall (1 worker)", 10000, big["seconds"], threats, big["rss_mb"], "peak RSS, results streamed")
+        # workers again on a longer run, where a run's fixed cost (pool start, the last chunk, the
+        # last shard and summary) weighs less: 1 and 2 workers alternate, best of 2 each
+        big1, big2 = big, {"seconds": float("inf")}
+        for i in range(2):
+            if i:
+                big1 = min(big1, _child(["engine", str(MASSIVE), "10000", str(seed), "1", "1.0", f"{tmp}/big"]),
+                           key=lambda r: r["seconds"])
+            big2 = min(big2, _child(["engine", str(MASSIVE), "10000", str(seed), "2", "1.0", f"{tmp}/big2"]),
+                       key=lambda r: r["seconds"])
+        same_big = (Path(f"{tmp}/big2/summary.json").read_bytes() == Path(f"{tmp}/big/summary.json").read_bytes())
+        row("shieldwall (2 workers)", 10000, big2["seconds"], threats, big2["rss_mb"],
+            f"summary.json identical to 1 worker: {same_big}")
         for reps in (n // 4, n // 2, 2 * n):
             r = _child(["engine", str(MASSIVE), str(reps), str(seed), "1", "1.0", ""])
             row("shieldwall (1 worker)", reps, r["seconds"], threats, r["rss_mb"], "replication scaling")
@@ -180,7 +192,8 @@ def main() -> None:
                f"- shieldwall / floor (NumPy draws), {4 * n} replications, engine best of 2, floor best of 6: "
                f"**{eng1['seconds'] / floor_4n:.0f}x** (goal <= 20x); at {n} replications, single runs: "
                f"{ref / floor:.0f}x",
-               f"- 2 workers vs 1 at {4 * n} replications (best of 2 each): **{eng1['seconds'] / eng2['seconds']:.2f}x** (goal >= 1.8x)",
+               f"- 2 workers vs 1 (goal >= 1.8x), best of 2 each: **{eng1['seconds'] / eng2['seconds']:.2f}x** at {4 * n} "
+               f"replications, **{big1['seconds'] / big2['seconds']:.2f}x** at 10,000",
                f"- peak RSS at 10,000 replications: **{big['rss_mb']:.0f} MB** (goal < 2048 MB)",
                f"- `shieldwall --help`: **{help_s:.2f} s** (best of 5; goal < 0.5 s)"]
     table = "\n".join(lines + [""] + summary)
