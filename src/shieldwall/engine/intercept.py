@@ -88,8 +88,14 @@ def _earliest_on_leg(lo, hi, tau_f, px, py, h, vx, vy, speed, minr, maxr, flight
         return lo
     uhi = hi - lo
     r0, r1 = _roots(s2 - a, 2.0 * (s2 * w - b), s2 * w * w - c)  # reach: s^2 (u + w)^2 = Q
-    r2, r3 = _roots(a, 2.0 * b, c - r2min)
-    r4, r5 = _roots(a, 2.0 * b, c - r2max)
+    # Q is convex: on [0, uhi] its maximum is at an end and its minimum at an end or the vertex.
+    # An envelope bound that holds on the whole leg has no root to look for (most shots)
+    q_hi = (a * uhi + 2.0 * b) * uhi + c
+    q_min = min(c, q_hi)
+    if a > 0.0 and 0.0 < -b < a * uhi:
+        q_min = min(q_min, c - b * b / a)
+    r2, r3 = _roots(a, 2.0 * b, c - r2min) if q_min < r2min else (np.inf, np.inf)
+    r4, r5 = _roots(a, 2.0 * b, c - r2max) if max(c, q_hi) > r2max else (np.inf, np.inf)
     start = 0.0
     while start < uhi:
         end = _after(start, r0, r1, r2, r3, r4, r5, uhi)
