@@ -10,7 +10,8 @@ import pandas as pd
 import pytest
 
 from conftest import EXAMPLES, TEST_CATALOG, make_scenario
-from shieldwall.engine.runner import CHUNK_SIZE, run
+from shieldwall.engine.compile import compile_scenario
+from shieldwall.engine.runner import CHUNK_SIZE, run, run_chunk
 from shieldwall.scenario.load import load_scenario
 
 
@@ -147,11 +148,6 @@ def test_every_intercept_point_is_inside_its_envelope(city_result) -> None:  # t
 def test_a_battery_that_ran_dry_costs_no_more_decision_epochs() -> None:
     """Threats whose only battery has fired its last round leak without the engine visiting
     an epoch for each of them (it used to look at every window opening on a dry battery)."""
-    import numpy as np
-
-    from shieldwall.engine.compile import compile_scenario
-    from shieldwall.engine.runner import run_chunk
-
     def chunk(rounds: int):  # type: ignore[no-untyped-def]
         scenario = make_scenario(
             batteries=[{"id": "sam-1", "system": "test-sam", "lat": 50.45, "lon": 30.52,

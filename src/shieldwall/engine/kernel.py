@@ -490,6 +490,7 @@ def simulate_chunk(geo, thr, bat, itc, pairs, doc, rnd, stock_init, present, out
                             e_next = nxt[e]
                             j = ev_code[e] // 3
                             drop = False
+                            rechain = False  # dropped for dry batteries: wait for the next window
                             if ev_code[e] - 3 * j == OPEN:
                                 if status[j] != ALIVE or resolve[j] != inf or next_ok[j] > t_next + EPS_S \
                                         or n_eng[j] >= maxeng_c[th_class[j]] or expire[j] <= t_next:
@@ -501,6 +502,7 @@ def simulate_chunk(geo, thr, bat, itc, pairs, doc, rnd, stock_init, present, out
                                         q += 1
                                     if q == pair_off[j + 1] or ord_open[q] > rel + EPS_S:
                                         drop = True
+                                        rechain = q < pair_off[j + 1]
                                         op_ptr[j] = q
                             if drop:
                                 if prev < 0:
@@ -511,9 +513,7 @@ def simulate_chunk(geo, thr, bat, itc, pairs, doc, rnd, stock_init, present, out
                                 free = e
                                 n_pending -= 1
                                 chained[j] = False
-                                if status[j] == ALIVE and op_ptr[j] < pair_off[j + 1] and resolve[j] == inf \
-                                        and next_ok[j] <= t_next + EPS_S and n_eng[j] < maxeng_c[th_class[j]] \
-                                        and expire[j] > t_next:  # wait for the next window instead
+                                if rechain:
                                     kk = _epoch_of(launch[j] + ord_open[op_ptr[j]], dt, per_dt)
                                     free = _schedule(head, nxt, ev_code, free, max(kk, k_next + 1), 3 * j + OPEN)
                                     n_pending += 1

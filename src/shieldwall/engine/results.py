@@ -78,6 +78,11 @@ def _sum_batteries(x: np.ndarray) -> np.ndarray:
     return np.einsum("rbk->rk", x)
 
 
+def _sum_interceptors(x: np.ndarray) -> np.ndarray:
+    """[rep, battery, interceptor] -> [rep, battery], for the same reason."""
+    return np.einsum("rbk->rb", x)
+
+
 SHARD_REPLICATIONS = 4096  # rows per Parquet shard: memory stays flat, and a shard per chunk
 # of 128 cost more to write than the engine took to simulate it
 
@@ -202,7 +207,7 @@ class RaidResult:
             cols[f"expired/{tid}"] = chunk.expired[:, t]
         for k, iid in enumerate(c.interceptor_ids):
             cols[f"fired/{iid}"] = fired[:, k]
-        by_battery = np.einsum("rbk->rb", chunk.rounds)
+        by_battery = _sum_interceptors(chunk.rounds)
         for b, bid in enumerate(c.battery_ids):
             cols[f"battery_fired/{bid}"] = by_battery[:, b]
             cols[f"battery_kills/{bid}"] = chunk.kills_by_battery[:, b]
@@ -270,7 +275,7 @@ class RaidResult:
                 zip(c.asset_ids, _ci_pairs(self.hits), _ci_pairs(value_lost))):
             assets[aid] = {"value": float(c.asset_value[a]), "hits_mean": hits, "hits_ci95": hits_ci,
                            "value_lost_mean": lost, "value_lost_ci95": lost_ci, "p_hit": float(p_hit[a])}
-        bat_fired = np.einsum("rbk->rb", self.rounds).mean(axis=0)
+        bat_fired = _sum_interceptors(self.rounds).mean(axis=0)
         bat_kills = self.kills_by_battery.mean(axis=0)
         batteries = {bid: {"fired_mean": float(bat_fired[b]), "kills_mean": float(bat_kills[b])}
                      for b, bid in enumerate(c.battery_ids)}
