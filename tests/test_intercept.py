@@ -10,16 +10,15 @@ import numpy as np
 import pytest
 from numba import njit
 
-from shieldwall.engine.intercept import intercept_time
+from shieldwall.engine.intercept import intercept_time, leg_table
 from shieldwall.engine.kernel import EPS_S, _epoch_of
 
 
 @njit(cache=True)
 def _solve(tau_f, bx, by, speed, minr, maxr, minalt, maxalt, vmax, is_ball, vert_x, vert_y, vert_t, alt, apogee):  # type: ignore[no-untyped-def]
     """intercept_time for one threat (index 0) described by plain arrays."""
-    vert_off = np.array([0, vert_x.shape[0]])
-    return intercept_time(0, tau_f, bx, by, speed, minr, maxr, minalt, maxalt, vert_t[-1], 0.5, vmax,
-                          np.array([is_ball]), vert_off, vert_x, vert_y, vert_t, np.array([alt]), np.array([apogee]))
+    return intercept_time(tau_f, bx, by, speed, minr, maxr, minalt, maxalt, vert_t[-1], 0.5, vmax,
+                          is_ball, 0, vert_x.shape[0], alt, apogee, leg_table(vert_x, vert_y, vert_t))
 
 
 def _leg(x0: float, y0: float, x1: float, y1: float, speed_mps: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -119,3 +118,16 @@ def test_epoch_index_is_the_first_epoch_that_sees_the_time() -> None:
             k = _epoch_of(float(t), dt, 1.0 / dt)
             assert k * dt + EPS_S >= t
             assert k == 0 or (k - 1) * dt + EPS_S < t
+
+
+def test_leg_table_holds_each_legs_velocity_and_none_where_a_leg_takes_no_time() -> None:
+    """The solver reads a leg's velocity from the table: it must be the leg's displacement over
+    its duration, and 0 (never a division by zero) for a leg of no duration or the last vertex."""
+    xs = np.array([0.0, 100.0, 100.0, 400.0])
+    ys = np.array([0.0, 0.0, 50.0, 50.0])
+    ts = np.array([0.0, 10.0, 10.0, 40.0])
+    legs = leg_table(xs, ys, ts)
+    assert legs.shape == (4, 5)
+    assert np.array_equal(legs[:, :3], np.column_stack([xs, ys, ts]))
+    assert np.array_equal(legs[:, 3], [10.0, 0.0, 10.0, 0.0])
+    assert np.array_equal(legs[:, 4], [0.0, 0.0, 0.0, 0.0])

@@ -108,33 +108,52 @@ def _earliest_on_leg(lo, hi, tau_f, px, py, h, vx, vy, speed, minr, maxr, flight
     return -1.0
 
 
+@njit(cache=True)
+def leg_table(vert_x, vert_y, vert_t):  # type: ignore[no-untyped-def]
+    """The path vertices as one table, row v = (x, y, t, vx, vy): the position and time of
+    vertex v and the velocity on the leg that starts there (0 where none does). One array for
+    the hot loop to pass instead of three: numba counts a reference on every array a helper
+    takes, an atomic operation each, and that cost as much as the solve itself."""
+    n = vert_x.shape[0]
+    legs = np.zeros((n, 5))
+    for v in range(n):
+        legs[v, 0] = vert_x[v]
+        legs[v, 1] = vert_y[v]
+        legs[v, 2] = vert_t[v]
+        if v + 1 < n and vert_t[v + 1] > vert_t[v]:
+            legs[v, 3] = (vert_x[v + 1] - vert_x[v]) / (vert_t[v + 1] - vert_t[v])
+            legs[v, 4] = (vert_y[v + 1] - vert_y[v]) / (vert_t[v + 1] - vert_t[v])
+    return legs
+
+
 @njit(cache=True, inline="always")
-def intercept_time(j, tau_f, bx, by, speed, minr, maxr, minalt, maxalt, flight_j, step_j, vmax_j,
-                   is_ball, vert_off, vert_x, vert_y, vert_t, th_alt, th_apogee):  # type: ignore[no-untyped-def]
+def intercept_time(tau_f, bx, by, speed, minr, maxr, minalt, maxalt, flight_j, step_j, vmax_j,
+                   ballistic, v_first, v_end, alt_m, apogee_m, legs):  # type: ignore[no-untyped-def]
     """Earliest tau_i >= tau_f (after launch) at which an interceptor (speed, envelope) fired from
-    (bx, by) at tau_f meets threat j inside its envelope; -1 if there is none before impact."""
-    o = vert_off[j]
-    if not is_ball[j]:
-        if not minalt <= th_alt[j] <= maxalt:
+    (bx, by) at tau_f meets a threat inside its envelope; -1 if there is none before impact. The
+    threat's path is rows [v_first, v_end) of ``legs`` (see leg_table); scalars otherwise."""
+    if not ballistic:
+        if not minalt <= alt_m <= maxalt:
             return -1.0
-        for v in range(o, vert_off[j + 1] - 1):
-            t0 = vert_t[v]
-            t1 = vert_t[v + 1]
+        for v in range(v_first, v_end - 1):
+            t0 = legs[v, 2]
+            t1 = legs[v + 1, 2]
             if t1 <= tau_f or t1 <= t0:
                 continue
             lo = max(tau_f, t0)
             hi = min(t1, flight_j)
             if lo >= flight_j:
                 break
-            vx = (vert_x[v + 1] - vert_x[v]) / (t1 - t0)
-            vy = (vert_y[v + 1] - vert_y[v]) / (t1 - t0)
-            tau = _earliest_on_leg(lo, hi, tau_f, vert_x[v] + vx * (lo - t0) - bx, vert_y[v] + vy * (lo - t0) - by,
-                                   th_alt[j], vx, vy, speed, minr, maxr, flight_j)
+            vx = legs[v, 3]
+            vy = legs[v, 4]
+            tau = _earliest_on_leg(lo, hi, tau_f, legs[v, 0] + vx * (lo - t0) - bx, legs[v, 1] + vy * (lo - t0) - by,
+                                   alt_m, vx, vy, speed, minr, maxr, flight_j)
             if tau >= 0.0:
                 return tau
         return -1.0
     return _earliest_on_arc(tau_f, bx, by, speed, minr, maxr, minalt, maxalt, flight_j, step_j, vmax_j,
-                            vert_x[o], vert_y[o], vert_x[o + 1], vert_y[o + 1], vert_t[o + 1], th_apogee[j])
+                            legs[v_first, 0], legs[v_first, 1], legs[v_first + 1, 0], legs[v_first + 1, 1],
+                            legs[v_first + 1, 2], apogee_m)
 
 
 @njit(cache=True)

@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, objmode
 
-from shieldwall.engine.intercept import intercept_time
+from shieldwall.engine.intercept import intercept_time, leg_table
 from shieldwall.engine.policies import solve_epoch_by_code
 
 # threat end states
@@ -89,28 +89,9 @@ def _sorted_by_keys(n_c, c_p, c_key):  # type: ignore[no-untyped-def]
     return o
 
 
-@njit(cache=True, inline="always")
-def _greedy_order(n_c, c_p, c_key, order):  # type: ignore[no-untyped-def]
-    """Puts the candidates in ``order[:n_c]`` by decreasing gain, then sooner impact, cheaper
-    shot, scenario order. Usually a handful: an insertion sort in place beats four stable
-    argsorts and their allocations (and returns no array: a new array per epoch costs)."""
-    if n_c > 48:
-        order[:n_c] = _sorted_by_keys(n_c, c_p, c_key)
-        return
-    for i in range(n_c):
-        c = i
-        m = i
-        while m > 0:
-            a = order[m - 1]
-            if (c_key[0, a], c_key[1, a], c_key[2, a], c_p[a]) <= (c_key[0, c], c_key[1, c], c_key[2, c], c_p[c]):
-                break
-            order[m] = a
-            m -= 1
-        order[m] = c
-
-
 # what an event on the calendar means for threat j: its next window opens, an intercept comes
-# due, a kill assessment ends; the event's code is 3 * j + kind
+# due, a kill assessment ends; the event's code is 4 * j + kind (a shift and a mask to decode:
+# dividing by 3 showed in the profile)
 OPEN, RESOLVE, ASSESSED = 0, 1, 2
 
 
@@ -158,6 +139,7 @@ def simulate_chunk(geo, thr, bat, itc, pairs, doc, rnd, stock_init, present, out
     # interceptor) index side by side, for the chain that follows them
     ord_open = pair_open[open_order]
     ord_bk = pair_b[open_order] * n_itc + pair_k[open_order]
+    legs = leg_table(vert_x, vert_y, vert_t)
     # buffers allocated once per chunk
     c_p = np.empty(n_pairs, np.int64)
     probe = np.empty(n_pairs, np.int64)
@@ -238,7 +220,7 @@ def simulate_chunk(geo, thr, bat, itc, pairs, doc, rnd, stock_init, present, out
             chained[j] = status[j] == ALIVE and pair_off[j] < pair_off[j + 1]
             if chained[j]:
                 kk = _epoch_of(launch[j] + ord_open[op_ptr[j]], dt, per_dt)
-                free = _schedule(head, nxt, ev_code, free, kk, 3 * j + OPEN)
+                free = _schedule(head, nxt, ev_code, free, kk, 4 * j + OPEN)
                 n_pending += 1
                 k_epoch = min(k_epoch, kk)
 
@@ -270,8 +252,8 @@ def simulate_chunk(geo, thr, bat, itc, pairs, doc, rnd, stock_init, present, out
                 free = e
                 e = e_next
                 n_pending -= 1
-                j = code // 3
-                kind = code - 3 * j
+                j = code >> 2
+                kind = code & 3
                 wake = False
                 if kind == OPEN:
                     chained[j] = False
@@ -315,7 +297,7 @@ def simulate_chunk(geo, thr, bat, itc, pairs, doc, rnd, stock_init, present, out
                             wake = True
                         elif next_ok[j] < impact[j]:  # later, nothing can engage it any more
                             kk = max(_epoch_of(next_ok[j], dt, per_dt), k_epoch + 1)
-                            free = _schedule(head, nxt, ev_code, free, kk, 3 * j + ASSESSED)
+                            free = _schedule(head, nxt, ev_code, free, kk, 4 * j + ASSESSED)
                             n_pending += 1
                 else:
                     wake = True
@@ -399,7 +381,20 @@ def simulate_chunk(geo, thr, bat, itc, pairs, doc, rnd, stock_init, present, out
                 n_c += 1
             # 4. greedy maximum marginal return: best gain first; ties: sooner impact, cheaper, order
             if n_c > 0:
-                _greedy_order(n_c, c_p, c_key, order)
+                # usually a handful: an insertion sort in place, written out here (a helper that
+                # takes arrays pays an atomic reference count per array per call, numba's rule,
+                # and that cost more than the sort); four stable argsorts for the rare crowd
+                if n_c > 48:
+                    order[:n_c] = _sorted_by_keys(n_c, c_p, c_key)
+                for i in range(n_c if n_c <= 48 else 0):
+                    m = i
+                    while m > 0:
+                        a = order[m - 1]
+                        if (c_key[0, a], c_key[1, a], c_key[2, a], c_p[a]) <= (c_key[0, i], c_key[1, i], c_key[2, i], c_p[i]):
+                            break
+                        order[m] = a
+                        m -= 1
+                    order[m] = i
                 n_try = n_c
                 if policy != 0 and n_c > 1:  # a WTA solver picks the set to fire instead
                     chosen = _solve_outside(policy, epoch_limit_s, order[:n_c], c_p, c_key, pair_j, pair_b, pair_k,
@@ -414,12 +409,12 @@ def simulate_chunk(geo, thr, bat, itc, pairs, doc, rnd, stock_init, present, out
                     k = pair_k[p]
                     if resolve[j] != inf or busy[b] >= bat_channels[b] or ready[b, k] < itc_rps[k]:
                         continue
-                    tau_i = intercept_time(j, t - launch[j], bat_x[b], bat_y[b], itc_speed[k], itc_minr[k],
+                    tau_i = intercept_time(t - launch[j], bat_x[b], bat_y[b], itc_speed[k], itc_minr[k],
                                            itc_maxr[k], itc_minalt[k], itc_maxalt[k], flight[j], step[j], vmax[j],
-                                           is_ball, vert_off, vert_x, vert_y, vert_t, th_alt, th_apogee)
+                                           is_ball[j], vert_off[j], vert_off[j + 1], th_alt[j], th_apogee[j], legs)
                     if tau_i < 0.0:  # an envelope edge: look at this threat again next epoch
                         next_ok[j] = t + dt
-                        free = _schedule(head, nxt, ev_code, free, k_epoch + 1, 3 * j + ASSESSED)
+                        free = _schedule(head, nxt, ev_code, free, k_epoch + 1, 4 * j + ASSESSED)
                         n_pending += 1
                         continue
                     n = min(salvo_c[th_class[j]], ready[b, k] // itc_rps[k])
@@ -442,7 +437,7 @@ def simulate_chunk(geo, thr, bat, itc, pairs, doc, rnd, stock_init, present, out
                     res_kill[j] = kill
                     res_bat[j] = b
                     kk = max(_epoch_of(resolve[j], dt, per_dt), k_epoch + 1)
-                    free = _schedule(head, nxt, ev_code, free, kk, 3 * j + RESOLVE)
+                    free = _schedule(head, nxt, ev_code, free, kk, 4 * j + RESOLVE)
                     n_pending += 1
                     if cost_w > 0.0 and not fired_bat[b]:
                         # fewer loaded rounds may turn a held salvo into a shot worth its cost
@@ -469,7 +464,7 @@ def simulate_chunk(geo, thr, bat, itc, pairs, doc, rnd, stock_init, present, out
                     op_ptr[j] += 1
                 if op_ptr[j] < pair_off[j + 1]:
                     kk = _epoch_of(launch[j] + ord_open[op_ptr[j]], dt, per_dt)
-                    free = _schedule(head, nxt, ev_code, free, max(kk, k_epoch + 1), 3 * j + OPEN)
+                    free = _schedule(head, nxt, ev_code, free, max(kk, k_epoch + 1), 4 * j + OPEN)
                     n_pending += 1
                     chained[j] = True
             n_follow = 0
@@ -488,10 +483,10 @@ def simulate_chunk(geo, thr, bat, itc, pairs, doc, rnd, stock_init, present, out
                         prev = -1
                         while e >= 0:
                             e_next = nxt[e]
-                            j = ev_code[e] // 3
+                            j = ev_code[e] >> 2
                             drop = False
                             rechain = False  # dropped for dry batteries: wait for the next window
-                            if ev_code[e] - 3 * j == OPEN:
+                            if ev_code[e] & 3 == OPEN:
                                 if status[j] != ALIVE or resolve[j] != inf or next_ok[j] > t_next + EPS_S \
                                         or n_eng[j] >= maxeng_c[th_class[j]] or expire[j] <= t_next:
                                     drop = True
@@ -515,7 +510,7 @@ def simulate_chunk(geo, thr, bat, itc, pairs, doc, rnd, stock_init, present, out
                                 chained[j] = False
                                 if rechain:
                                     kk = _epoch_of(launch[j] + ord_open[op_ptr[j]], dt, per_dt)
-                                    free = _schedule(head, nxt, ev_code, free, max(kk, k_next + 1), 3 * j + OPEN)
+                                    free = _schedule(head, nxt, ev_code, free, max(kk, k_next + 1), 4 * j + OPEN)
                                     n_pending += 1
                                     chained[j] = True
                             else:
