@@ -176,42 +176,57 @@ def simulate_chunk(geo, thr, bat, itc, pairs, doc, rnd, stock_init, present, out
     ev_code = np.empty(n_slots, np.int64)
     free = 0
 
+    launch = np.empty(n_thr)
+    impact = np.empty(n_thr)
+    expire = np.empty(n_thr)
+    status = np.empty(n_thr, np.int8)
+    gate = np.empty(n_thr)
+    resolve = np.empty(n_thr)
+    res_kill = np.empty(n_thr, np.bool_)
+    res_bat = np.empty(n_thr, np.int64)
+    n_eng = np.empty(n_thr, np.int64)
+    shots_used = np.empty(n_thr, np.int64)
+    busy = np.empty(n_bat, np.int64)
+    full = n_launch * cap
+    ready = np.empty((n_bat, n_itc), np.int64)
+    reserve = np.empty((n_bat, n_itc), np.int64)
+    spent = np.empty(n_bat * n_itc, np.bool_)
+    reload_done = np.empty((n_bat, n_itc))
+
     for r in range(n_rep):
         logging = log_first and r == 0
         # this replication's kill draws, copied in one streaming pass into a buffer that stays
         # in cache: read where they lie, in random order, each would be a cache miss
         kill_u[:, :] = u_kill[r]
-        launch = th_launch0 + u_launch[r] * th_window
-        impact = launch + flight
-        expire = np.full(n_thr, inf)
+        # per-threat state, set in one pass into arrays allocated once per chunk
         for j in range(n_thr):
+            launch[j] = th_launch0[j] + u_launch[r, j] * th_window[j]
+            impact[j] = launch[j] + flight[j]
+            expire[j] = inf
             if u_rel[r, j] >= th_rel[j]:  # fails in flight, at a uniform fraction of it
                 expire[j] = launch[j] + flight[j] * (u_rel[r, j] - th_rel[j]) / (1.0 - th_rel[j])
-        status = np.zeros(n_thr, np.int8)
-        # gate: the time from which the threat may be engaged, inf while it cannot be (gone, an
-        # intercept pending, no engagements left). One number answers what five arrays did, so
-        # the loop reads one cache line per threat where it read five
-        gate = np.full(n_thr, -inf)
-        for j in range(n_thr):  # a campaign's generator may leave some of tonight's threats out
-            if not present[r, j]:
-                status[j] = ABSENT
-            if status[j] != ALIVE or maxeng_c[th_class[j]] <= 0:
-                gate[j] = inf
-        resolve = np.full(n_thr, inf)  # pending engagement's intercept time
-        res_kill = np.zeros(n_thr, np.bool_)
-        res_bat = np.zeros(n_thr, np.int64)
-        n_eng = np.zeros(n_thr, np.int64)
-        shots_used = np.zeros(n_thr, np.int64)
-        busy = np.zeros(n_bat, np.int64)
-        stock0 = stock_init[r]  # per replication: a campaign carries each one's stock over
-        full = n_launch * cap
-        ready = np.minimum(stock0, full)
-        reserve = stock0 - ready
-        # (battery, interceptor) pairs that can never fire again this replication: loaded plus
-        # reserve rounds only go down, so a spent pair stays spent and its windows are dropped
-        # (most probes of a big raid were windows of batteries that had run dry)
-        spent = (ready + reserve < itc_rps.reshape(1, n_itc)).reshape(n_bat * n_itc)
-        reload_done = np.full((n_bat, n_itc), inf)
+            # a campaign's generator may leave some of tonight's threats out
+            status[j] = ALIVE if present[r, j] else ABSENT
+            # gate: the time from which the threat may be engaged, inf while it cannot be (gone,
+            # an intercept pending, no engagements left). One number answers what five arrays
+            # did, so the loop reads one cache line per threat where it read five
+            gate[j] = -inf if status[j] == ALIVE and maxeng_c[th_class[j]] > 0 else inf
+            resolve[j] = inf  # pending engagement's intercept time
+            res_kill[j] = False
+            res_bat[j] = 0
+            n_eng[j] = 0
+            shots_used[j] = 0
+        for b in range(n_bat):
+            busy[b] = 0
+            for k in range(n_itc):
+                # per replication: a campaign carries each one's stock over
+                ready[b, k] = min(stock_init[r, b, k], full[b, k])
+                reserve[b, k] = stock_init[r, b, k] - ready[b, k]
+                # (battery, interceptor) pairs that can never fire again this replication: loaded
+                # plus reserve rounds only go down, so a spent pair stays spent and its windows
+                # are dropped (most probes of a big raid were windows of batteries that had run dry)
+                spent[b * n_itc + k] = ready[b, k] + reserve[b, k] < itc_rps[k]
+                reload_done[b, k] = inf
         next_reload = inf
         for a in range(survive.shape[1]):
             survive[r, a] = 1.0
