@@ -170,10 +170,10 @@ def main() -> None:
             row("SimPy baseline (scaled)", n, scaled, threats, "",
                 f"timed at {args.baseline_replications} replications, x{n / args.baseline_replications:g}; "
                 f"leakers agree (99%) for {agree[0]}/{agree[1]} threat types")
-        # best of two alternating runs each: one noisy neighbour should not decide the ratio
+        # best of three alternating runs each: one noisy neighbour should not decide the ratio
         eng1, eng2 = {"seconds": float("inf")}, {"seconds": float("inf")}
         eng1_draws = float("inf")
-        for _ in range(2):
+        for _ in range(3):
             r1 = _child(["engine", str(MASSIVE), str(4 * n), str(seed), "1", "1.0", f"{tmp}/w1b"])
             eng1_draws = min(eng1_draws, r1["draw_s"])
             eng1 = min(eng1, r1, key=lambda r: r["seconds"])
@@ -218,14 +218,14 @@ def main() -> None:
         lines.append(f"| {engine} | {reps} | {seconds:.2f} | {rate:,.0f} | {ratio:.3g} | {rss_s} | {note} |")
     speedup = [r for r in rows if r[0].startswith("SimPy")]
     floor = rows[1][2]
-    # the floor ratio at 4n replications: engine best of 2 runs, floor best of 3 draws in each
+    # the floor ratio at 4n replications: engine best of 3 runs, floor best of 3 draws in each
     floor_4n = min(eng1["draw_s"], eng1_draws)
     summary = [f"- SimPy baseline / shieldwall: **{speedup[0][2] / ref:.0f}x**" if speedup else "- SimPy baseline: not run (simpy missing)",
-               f"- shieldwall / floor (NumPy draws), {4 * n} replications, engine best of 2, floor best of 6: "
+               f"- shieldwall / floor (NumPy draws), {4 * n} replications, engine best of 3, floor best of 9: "
                f"**{eng1['seconds'] / floor_4n:.0f}x** (goal <= 20x); at {n} replications, single runs: "
                f"{ref / floor:.0f}x",
                f"- 2 workers vs 1 (goal >= 1.8x): **{eng1['seconds'] / eng2['seconds']:.2f}x** at {4 * n} "
-               f"replications (best of 2 each), **{big1['seconds'] / big2['seconds']:.2f}x** at 10,000 (best of 3 each); "
+               f"replications (best of 3 each), **{big1['seconds'] / big2['seconds']:.2f}x** at 10,000 (best of 3 each); "
                f"in the same minutes two processes of pure arithmetic got {min(capacity):.2f}-{max(capacity):.2f}x "
                f"over one (what this machine's two vCPUs gave any program)",
                f"- peak RSS at 10,000 replications: **{big['rss_mb']:.0f} MB** (goal < 2048 MB)",
