@@ -164,3 +164,18 @@ def test_a_battery_that_ran_dry_costs_no_more_decision_epochs() -> None:
     # while the battery still has rounds, every arrival is an epoch of its own
     assert (stocked.rounds.sum(axis=(1, 2)) == 8).all()
     assert stocked.epochs / 32 >= 16
+
+
+def test_the_sort_for_a_crowded_epoch_orders_candidates_as_the_greedy_rule_says() -> None:
+    """An epoch with more than 48 candidates is ordered by stable argsorts instead of the
+    in-loop insertion sort: best gain first (key 0 is -gain), then sooner impact, cheaper shot,
+    scenario order. Ties on every key are the case that would show a wrong tie-break."""
+    from shieldwall.engine.kernel import _sorted_by_keys
+
+    rng = np.random.default_rng(4)
+    n = 200
+    c_key = np.stack([rng.integers(0, 4, n).astype(float), rng.integers(0, 3, n).astype(float),
+                      rng.integers(0, 2, n).astype(float)])
+    c_p = rng.permutation(n).astype(np.int64)
+    expected = sorted(range(n), key=lambda c: (c_key[0, c], c_key[1, c], c_key[2, c], c_p[c]))
+    assert _sorted_by_keys(n, c_p, c_key).tolist() == expected

@@ -407,15 +407,16 @@ def simulate_chunk(geo, thr, bat, itc, pairs, doc, rnd, stock_init, present, out
                 # and that cost more than the sort); four stable argsorts for the rare crowd
                 if n_c > 48:
                     order[:n_c] = _sorted_by_keys(n_c, c_p, c_key)
-                for i in range(n_c if n_c <= 48 else 0):
-                    m = i
-                    while m > 0:
-                        a = order[m - 1]
-                        if (c_key[0, a], c_key[1, a], c_key[2, a], c_p[a]) <= (c_key[0, i], c_key[1, i], c_key[2, i], c_p[i]):
-                            break
-                        order[m] = a
-                        m -= 1
-                    order[m] = i
+                else:
+                    for i in range(n_c):
+                        m = i
+                        while m > 0:
+                            a = order[m - 1]
+                            if (c_key[0, a], c_key[1, a], c_key[2, a], c_p[a]) <= (c_key[0, i], c_key[1, i], c_key[2, i], c_p[i]):
+                                break
+                            order[m] = a
+                            m -= 1
+                        order[m] = i
                 n_try = n_c
                 if policy != 0 and n_c > 1:  # a WTA solver picks the set to fire instead
                     chosen = _solve_outside(policy, epoch_limit_s, order[:n_c], c_p, c_key, pair_j, pair_b, pair_k,
