@@ -81,7 +81,11 @@ def test_results_do_not_depend_on_worker_count(tmp_path) -> None:  # type: ignor
     n = 2 * CHUNK_SIZE + 7
     one = run(scenario, replications=n, seed=5, workers=1, out_dir=tmp_path / "w1")
     two = run(scenario, replications=n, seed=5, workers=2, out_dir=tmp_path / "w2")
-    assert (tmp_path / "w1" / "summary.json").read_bytes() == (tmp_path / "w2" / "summary.json").read_bytes()
+    # 5 workers on 3 chunks: every chunk is cut into pieces that different workers simulate
+    run(scenario, replications=n, seed=5, workers=5, out_dir=tmp_path / "w5")
+    for name in ("summary.json", "events.parquet", "replications/part-00000000.parquet"):
+        assert (tmp_path / "w1" / name).read_bytes() == (tmp_path / "w2" / name).read_bytes(), name
+        assert (tmp_path / "w1" / name).read_bytes() == (tmp_path / "w5" / name).read_bytes(), name
     pd.testing.assert_frame_equal(one.to_frame(), two.to_frame())
     shards = pd.read_parquet(tmp_path / "w2" / "replications")
     assert sorted(shards.replication) == list(range(n))
@@ -179,3 +183,30 @@ def test_the_sort_for_a_crowded_epoch_orders_candidates_as_the_greedy_rule_says(
     c_p = rng.permutation(n).astype(np.int64)
     expected = sorted(range(n), key=lambda c: (c_key[0, c], c_key[1, c], c_key[2, c], c_p[c]))
     assert _sorted_by_keys(n, c_p, c_key).tolist() == expected
+
+
+@pytest.mark.parametrize("rows", [(0, CHUNK_SIZE), (0, 1), (5, 77), (CHUNK_SIZE - 1, CHUNK_SIZE)])
+def test_a_piece_of_a_chunk_draws_the_same_numbers_as_those_rows_of_the_whole(rows) -> None:  # type: ignore[no-untyped-def]
+    """Workers may simulate pieces of a chunk: a piece's random numbers must be the whole
+    chunk's rows, or results would depend on the number of workers."""
+    from shieldwall.engine.runner import draw_uniforms
+
+    compiled = compile_scenario(load_scenario(EXAMPLES / "small.yaml"), 1)
+    seed = np.random.SeedSequence(9)
+    lo, hi = rows
+    whole = draw_uniforms(compiled, CHUNK_SIZE, seed)
+    piece = draw_uniforms(compiled, CHUNK_SIZE, seed, rows)
+    for w, p in zip(whole, piece):
+        np.testing.assert_array_equal(w[lo:hi], p)
+
+
+def test_pieces_cover_a_chunks_rows_once() -> None:
+    from shieldwall.engine.runner import _n_pieces, _pieces
+
+    for n, k in [(128, 4), (16, 8), (3, 8), (1, 2)]:
+        pieces = _pieces(n, k)
+        assert len(pieces) == min(n, k) and all(lo < hi for lo, hi in pieces)
+        assert [r for lo, hi in pieces for r in range(lo, hi)] == list(range(n))
+    assert [_n_pieces(i, 10, 1) for i in range(10)] == [1] * 10
+    assert [_n_pieces(i, 10, 2) for i in range(10)] == [1] * 8 + [4, 4]  # the last chunks, in quarters
+    assert _n_pieces(0, 1, 4) == 8  # one chunk, four workers

@@ -26,23 +26,41 @@ from shieldwall.scenario.model import Scenario
 CHUNK_SIZE = 128  # replications per seed chunk; part of the reproducibility contract
 
 
-def draw_uniforms(compiled: Compiled, n_rep: int, seed_seq: np.random.SeedSequence) -> tuple:
+def draw_uniforms(compiled: Compiled, n_rep: int, seed_seq: np.random.SeedSequence,
+                  rows: tuple[int, int] | None = None) -> tuple:
     """Every random number one chunk consumes, drawn up front: launch times, reliability, and
-    one uniform per possible shot at each threat (common random numbers across options)."""
+    one uniform per possible shot at each threat (common random numbers across options).
+    ``rows`` = (lo, hi): only those replications' numbers, the same as the whole chunk's rows
+    lo..hi (each double is one step of the generator, so the others are stepped over)."""
     rng = np.random.Generator(np.random.PCG64(seed_seq))
+    lo, hi = rows if rows is not None else (0, n_rep)
     n_thr = compiled.n_threats
-    u_launch = rng.random((n_rep, n_thr))
-    u_rel = rng.random((n_rep, n_thr))
-    u_kill = rng.random((n_rep, n_thr, compiled.shots_per_threat))
-    return u_launch, u_rel, u_kill
+
+    def block(*per_rep: int) -> np.ndarray:
+        width = int(np.prod(per_rep))
+        rng.bit_generator.advance(lo * width)
+        u = rng.random((hi - lo, *per_rep))
+        rng.bit_generator.advance((n_rep - hi) * width)
+        return u
+
+    return block(n_thr), block(n_thr), block(n_thr, compiled.shots_per_threat)
 
 
 def run_chunk(compiled: Compiled, start: int, n_rep: int, seed_seq: np.random.SeedSequence,
               log_first: bool, stock: np.ndarray | None = None,
-              present: np.ndarray | None = None) -> ChunkResult:
+              present: np.ndarray | None = None, rows: tuple[int, int] | None = None) -> ChunkResult:
     """Replications [start, start + n_rep); ``stock`` [n_rep, battery, interceptor] overrides
     the scenario's initial stocks (a campaign's night starts with the last night's leftovers);
-    ``present`` [n_rep, threat] leaves threats out of single replications."""
+    ``present`` [n_rep, threat] leaves threats out of single replications.
+
+    ``rows`` = (lo, hi) simulates only the chunk's replications start + lo .. start + hi - 1
+    (``stock`` and ``present`` then cover those rows only). A replication depends on nothing but
+    its own random numbers, so a chunk split across workers gives the same results as a whole
+    one: its numbers come from the chunk's own seed, at their place in the chunk's stream."""
+    rnd = draw_uniforms(compiled, n_rep, seed_seq, rows)
+    if rows is not None:
+        lo, hi = rows
+        start, n_rep, log_first = start + lo, hi - lo, log_first and lo == 0
     n_thr, n_types = compiled.n_threats, len(compiled.threat_type_ids)
     n_bat, n_itc = compiled.stock.shape
     n_ast = len(compiled.asset_ids)
@@ -53,7 +71,6 @@ def run_chunk(compiled: Compiled, start: int, n_rep: int, seed_seq: np.random.Se
     n_log = n_thr * (3 + 2 * int(compiled.doc[1].max())) if log_first else 1
     log = (np.zeros(n_log), np.zeros(n_log, np.int64), np.zeros(n_log, np.int64), np.zeros(n_log, np.int64),
            np.zeros(n_log, np.int64), np.zeros(n_log, np.int64), np.zeros(n_log), np.zeros(1, np.int64))
-    rnd = draw_uniforms(compiled, n_rep, seed_seq)
     if stock is None:
         stock = np.broadcast_to(compiled.stock, (n_rep, n_bat, n_itc))
     stock = np.ascontiguousarray(stock, dtype=np.int64)
@@ -67,6 +84,24 @@ def run_chunk(compiled: Compiled, start: int, n_rep: int, seed_seq: np.random.Se
         t, kind, j, b, k, n, tau = (a[:n_ev] for a in log[:7])
         events = (t, kind, j, b, k, n, positions(j, tau, compiled.geo))
     return ChunkResult(start, *out, events=events, epochs=int(epochs))
+
+
+def _n_pieces(i: int, n_chunks: int, workers: int) -> int:
+    """Into how many pieces chunk i is cut for ``workers`` processes. Whole chunks would leave
+    workers idle at the end of a run (one finishes while another is still on its last chunk) and
+    idle throughout a run of fewer chunks than workers; so a short run is cut into about two
+    pieces per worker, and a long run's last chunks into quarters."""
+    if workers <= 1:
+        return 1
+    if n_chunks < 2 * workers:
+        return min(8, -(-2 * workers // n_chunks))
+    return 4 if i >= n_chunks - workers else 1
+
+
+def _pieces(n: int, k: int) -> list[tuple[int, int]]:
+    """Rows [0, n) in k nearly equal, non-empty pieces."""
+    bounds = np.linspace(0, n, min(k, n) + 1).round().astype(int)
+    return [(int(lo), int(hi)) for lo, hi in zip(bounds[:-1], bounds[1:])]
 
 
 def _worker_context() -> BaseContext:
@@ -142,16 +177,19 @@ def simulate(compiled: Compiled, scenario: Scenario, *, replications: int, seed:
     for i in range(n_chunks):
         start = i * CHUNK_SIZE
         n = min(CHUNK_SIZE, replications - start)
-        jobs.append((compiled, start, n, children[i], i == 0, None if stock is None else stock[start:start + n],
-                     None if present is None else present[start:start + n]))
+        for lo, hi in _pieces(n, _n_pieces(i, n_chunks, workers)):
+            a, b = start + lo, start + hi
+            jobs.append((compiled, start, n, children[i], i == 0, None if stock is None else stock[a:b],
+                         None if present is None else present[a:b], None if (lo, hi) == (0, n) else (lo, hi)))
     result = RaidResult(compiled, scenario, seed, replications, out_dir=out_dir)
     result.initial_stock = (np.broadcast_to(compiled.stock, (replications, *compiled.stock.shape))
                             if stock is None else stock)
-    if workers <= 1 or n_chunks == 1:
+    if workers <= 1 or len(jobs) == 1:
         for job in jobs:
-            result.add(_chunk_job(job))
+            chunk = _chunk_job(job)
+            result.add(chunk)
             if progress:
-                progress(job[2])
+                progress(chunk.n_rep)
     else:
         pool = ProcessPoolExecutor(max_workers=workers, mp_context=_worker_context(),
                                    initializer=_init_worker, initargs=(compiled,))
