@@ -97,9 +97,10 @@ def child_capacity(n: int = 4_000_000) -> dict:
     one after the other, then in two processes at once. A shared virtual machine's two vCPUs
     are not always two free cores; this says how much of 2x any program could have had."""
     from concurrent.futures import ProcessPoolExecutor
-    from multiprocessing import get_context
+    from multiprocessing import get_all_start_methods, get_context
 
-    with ProcessPoolExecutor(2, mp_context=get_context("fork")) as pool:
+    context = get_context("fork") if "fork" in get_all_start_methods() else None
+    with ProcessPoolExecutor(2, mp_context=context) as pool:
         list(pool.map(_spin, [1000, 1000]))  # workers up before the clock starts
         t0 = time.perf_counter()
         _spin(n)
