@@ -30,17 +30,17 @@ MASSIVE = ROOT / "examples" / "massive-raid.yaml"
 PY = sys.executable
 
 
-PAIRED: list[float] = []  # engine / floor within one process, for every 1-worker massive raid run
+PAIRED: list[tuple[int, float]] = []  # (replications, engine / floor) of each 1-worker massive raid run
 
 
 def _child(argv: list[str]) -> dict:
     """Run one measurement in a fresh process; it prints a JSON line with its numbers."""
     out = subprocess.run([PY, __file__, "--child", *argv], capture_output=True, text=True, check=True)
     result = json.loads(out.stdout.strip().splitlines()[-1])
-    if argv[0] == "engine" and argv[4] == "1" and argv[5] == "1.0" and int(argv[2]) >= 1000:
+    if argv[0] == "engine" and argv[4] == "1" and argv[5] == "1.0":
         # the floor is drawn right after the run in the same process: the same minute of a
         # machine whose speed drifts by a third from one minute to the next
-        PAIRED.append(result["seconds"] / result["draw_s"])
+        PAIRED.append((int(argv[2]), result["seconds"] / result["draw_s"]))
     return result
 
 
@@ -229,12 +229,13 @@ def main() -> None:
     floor = rows[1][2]
     # the floor ratio at 4n replications: engine best of 3 runs, floor best of 3 draws in each
     floor_4n = min(eng1["draw_s"], eng1_draws)
+    paired = sorted(ratio for reps, ratio in PAIRED if reps >= n)  # runs long enough to weigh little start-up
     summary = [f"- SimPy baseline / shieldwall: **{speedup[0][2] / ref:.0f}x**" if speedup else "- SimPy baseline: not run (simpy missing)",
                f"- shieldwall / floor (NumPy draws), {4 * n} replications, engine best of 3, floor best of 9: "
                f"**{eng1['seconds'] / floor_4n:.0f}x** (goal <= 20x); at {n} replications, single runs: "
                f"{ref / floor:.0f}x; each run against the floor drawn in its own process right after it, over "
-               f"{len(PAIRED)} runs of 1,000-10,000 replications: median {sorted(PAIRED)[len(PAIRED) // 2]:.0f}x "
-               f"(range {min(PAIRED):.0f}-{max(PAIRED):.0f}x)",
+               f"{len(paired)} runs of {n:,}-10,000 replications: median {paired[len(paired) // 2]:.0f}x "
+               f"(range {paired[0]:.0f}-{paired[-1]:.0f}x)",
                f"- 2 workers vs 1 (goal >= 1.8x): **{eng1['seconds'] / eng2['seconds']:.2f}x** at {4 * n} "
                f"replications (best of 3 each), **{big1['seconds'] / big2['seconds']:.2f}x** at 10,000 (best of 3 each); "
                f"in the same minutes two processes of pure arithmetic got {min(capacity):.2f}-{max(capacity):.2f}x "
