@@ -150,8 +150,9 @@ def test_every_intercept_point_is_inside_its_envelope(city_result) -> None:  # t
 
 
 def test_a_battery_that_ran_dry_costs_no_more_decision_epochs() -> None:
-    """Threats whose only battery has fired its last round leak without the engine visiting
-    an epoch for each of them (it used to look at every window opening on a dry battery)."""
+    """Threats whose only battery has fired its last round leak without the battle manager
+    running for each of them (it used to look at every window opening on a dry battery), and
+    an intercept that lands with nothing waiting for its channel needs no decision either."""
     def chunk(rounds: int):  # type: ignore[no-untyped-def]
         scenario = make_scenario(
             batteries=[{"id": "sam-1", "system": "test-sam", "lat": 50.45, "lon": 30.52,
@@ -164,10 +165,33 @@ def test_a_battery_that_ran_dry_costs_no_more_decision_epochs() -> None:
     dry, stocked = chunk(1), chunk(8)
     assert (dry.rounds.sum(axis=(1, 2)) == 1).all()  # one shot, then nothing left to fire
     assert (dry.leaked.sum(axis=1) >= 59).all()
-    assert dry.epochs / 32 <= 4, dry.epochs / 32  # the shot, its intercept, and little else
-    # while the battery still has rounds, every arrival is an epoch of its own
+    assert dry.epochs / 32 <= 2, dry.epochs / 32  # the shot, and little else
+    # while the battery still has rounds, every shot is a decision (two arrivals may share one)
     assert (stocked.rounds.sum(axis=(1, 2)) == 8).all()
-    assert stocked.epochs / 32 >= 16
+    assert stocked.epochs / 32 >= 7
+
+
+def test_a_channel_freed_by_a_landing_fires_at_the_window_waiting_for_it() -> None:
+    """One fire channel, two drones on the same track at the same time: the second waits for
+    the channel, and the first intercept's landing is a decision epoch that fires at it (an
+    engine that skipped that landing as "quiet" would let the second drone through)."""
+    catalog = copy.deepcopy(TEST_CATALOG)
+    catalog["systems"]["test-sam"].update(fire_channels=1)
+    catalog["interceptors"]["test-missile"]["pk"] = {"drone": 1.0}
+    scenario = make_scenario(
+        catalog=catalog,
+        raids=[{"id": "w", "threat": "test-drone", "count": 2, "launch": {"lat": 51.0, "lon": 30.52},
+                "target": "town", "window_s": 0}],
+        doctrine={"salvo": 1, "max_engagements": 1})
+    result = run(scenario, replications=5, seed=2)
+    assert (result.killed[:, 0] == 2).all(), result.killed
+    events = result.events_frame()
+    fires = events[events.event == "fire"].sort_values("time_s")
+    kills = events[events.event == "kill"].sort_values("time_s")
+    assert len(fires) == 2 and fires.time_s.iloc[1] > fires.time_s.iloc[0]
+    # the second shot goes at the first decision epoch that sees the first one land
+    dt = scenario.doctrine.decision_interval_s
+    assert kills.time_s.iloc[0] <= fires.time_s.iloc[1] < kills.time_s.iloc[0] + dt + 1e-6
 
 
 def test_the_sort_for_a_crowded_epoch_orders_candidates_as_the_greedy_rule_says() -> None:

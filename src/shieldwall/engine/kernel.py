@@ -3,13 +3,14 @@
 Read ``simulate_chunk`` top-down. Per replication it draws nothing: all uniforms come in
 pre-drawn, indexed by threat and shot number, which makes runs reproducible and gives common
 random numbers across options. The battle manager decides on a grid of epochs
-k * decision_interval_s; the engine visits only the epochs at which something can have changed
-(a threat becomes engageable, a channel frees, a launcher is reloaded, a kill assessment ends),
-and at each it re-examines only what changed: the threats that became engageable and the
-batteries that got resources back. Every other candidate was already blocked at the previous
-epoch and still is, so the greedy assignment is the same as re-examining everything. Events wait
-on a calendar with one bucket per epoch; docs/architecture.md says why the loop is written out
-the way it is (what made it fast, measured).
+k * decision_interval_s; the engine takes only the epochs at which something happens (a window
+opens, an intercept lands, a launcher is reloaded, a kill assessment ends), runs the battle
+manager only where that changed something it looks at, and there re-examines only what changed:
+the threats that became engageable and the batteries that got resources back. Every other
+candidate was already blocked at the previous epoch and still is, so the greedy assignment is
+the same as re-examining everything. Events wait on a calendar with one bucket per epoch;
+docs/architecture.md says why the loop is written out the way it is (what made it fast,
+measured).
 """
 
 from __future__ import annotations
@@ -153,6 +154,7 @@ def simulate_chunk(geo, thr, bat, itc, pairs, doc, rnd, stock_init, present, out
     c_key = np.empty((3, n_pairs))  # -gain, impact time, shot cost
     seen = np.full(n_pairs, -1, np.int64)  # epoch stamp: a window is examined once per epoch
     stamp = 0  # counts epochs across the whole chunk
+    n_decided = 0  # epochs at which the battle manager ran
     dirty = np.empty(n_thr, np.int64)
     follow = np.empty(n_thr, np.int64)
     is_follow = np.zeros(n_thr, np.bool_)
@@ -278,6 +280,24 @@ def simulate_chunk(geo, thr, bat, itc, pairs, doc, rnd, stock_init, present, out
                 if kind == OPEN:
                     chained[j] = False
                     rel = t - launch[j]
+                    if policy == 0:
+                        # an opening that can change nothing is dropped: its threat cannot be
+                        # engaged now (the wake that ends that state looks at all its windows), or
+                        # every window it opens is on a battery that has run dry (the threat then
+                        # waits for its next window on a battery that has not)
+                        if gate[j] > t + EPS_S or expire[j] <= t:
+                            continue
+                        q = op_ptr[j]
+                        while q < pair_off[j + 1] and spent[ord_bk[q]]:
+                            q += 1
+                        if q == pair_off[j + 1] or ord_open[q] > rel + EPS_S:
+                            op_ptr[j] = q
+                            if q < pair_off[j + 1]:
+                                kk = max(_epoch_of(launch[j] + ord_open[q], dt, per_dt), k_epoch + 1)
+                                free = _schedule(head, nxt, ev_code, free, kk, 4 * j + OPEN)
+                                n_pending += 1
+                                chained[j] = True
+                            continue
                     while op_ptr[j] < pair_off[j + 1] and ord_open[op_ptr[j]] <= rel + EPS_S:
                         p = open_order[op_ptr[j]]
                         op_ptr[j] += 1
@@ -295,7 +315,7 @@ def simulate_chunk(geo, thr, bat, itc, pairs, doc, rnd, stock_init, present, out
                     resolve[j] = inf
                     b = res_bat[j]
                     busy[b] -= 1
-                    if not bat_dirty[b]:
+                    if n_waiting[b] > 0 and not bat_dirty[b]:  # windows wait for this channel
                         bat_dirty[b] = True
                         dirty_bats[n_dbat] = b
                         n_dbat += 1
@@ -327,219 +347,180 @@ def simulate_chunk(geo, thr, bat, itc, pairs, doc, rnd, stock_init, present, out
                     is_dirty[j] = True
                     dirty[n_dirty] = j
                     n_dirty += 1
-            # 2. reloads: one at a time per (battery, type), each adds one launcher's worth
-            if next_reload <= t + EPS_S:
-                for b in range(n_bat):
-                    for k in range(n_itc):
-                        while reload_done[b, k] <= t + EPS_S:
-                            add = min(cap[b, k], reserve[b, k], full[b, k] - ready[b, k])
-                            ready[b, k] += add
-                            reserve[b, k] -= add
-                            if not bat_dirty[b]:
-                                bat_dirty[b] = True
-                                dirty_bats[n_dbat] = b
-                                n_dbat += 1
-                            if ready[b, k] < full[b, k] and reserve[b, k] > 0:
-                                reload_done[b, k] += bat_reload[b]
-                            else:
-                                reload_done[b, k] = inf
-                next_reload = reload_done.min()
-            # 3. candidates: every window of a changed threat, every open window of a changed battery
-            for i in range(n_dirty):
-                j = dirty[i]
-                is_dirty[j] = False
-                for p in range(pair_off[j], pair_off[j + 1]):
-                    if seen[p] != stamp:
-                        seen[p] = stamp
-                        probe[n_probe] = p
-                        n_probe += 1
-                if not is_follow[j]:
-                    is_follow[j] = True
-                    follow[n_follow] = j
-                    n_follow += 1
-            for i in range(n_dbat):
-                b = dirty_bats[i]
-                bat_dirty[b] = False
-                if busy[b] >= bat_channels[b]:
-                    continue
-                for q in range(bat_off[b], bat_off[b] + n_waiting[b]):
-                    p = waiting[q]
-                    is_waiting[p] = False
-                    if seen[p] != stamp:
-                        seen[p] = stamp
-                        probe[n_probe] = p
-                        n_probe += 1
-                n_waiting[b] = 0
-            # a window is a candidate if its threat and battery can fire now (written out here, not
-            # in a helper: this is the hottest loop and a call would cost more than the checks)
-            n_c = 0
-            for i in range(n_probe):
-                p = probe[i]
-                j = pair_j[p]
-                if t < gate[j] - EPS_S or expire[j] <= t:
-                    continue
-                cls = th_class[j]
-                rel = t - launch[j]
-                if rel < pair_open[p] - EPS_S or rel > pair_close[p] + EPS_S:
-                    continue
-                b = pair_b[p]
-                k = pair_k[p]
-                if spent[b * n_itc + k]:
-                    continue
-                if busy[b] >= bat_channels[b] or ready[b, k] < itc_rps[k]:
-                    n_waiting[b] = _wait(p, b, waiting, n_waiting[b], is_waiting, bat_off)
-                    continue
-                n = min(salvo_c[cls], ready[b, k] // itc_rps[k])
-                shot_cost = itc_cost[k] * itc_rps[k] * n
-                gain = th_value[j] * (1.0 - (1.0 - itc_pk[k, th_type[j]]) ** n) - cost_w * shot_cost
-                if cost_w > 0.0 and gain <= 0.0:  # a shot that costs more than it is expected to save is held
-                    n_waiting[b] = _wait(p, b, waiting, n_waiting[b], is_waiting, bat_off)
-                    continue
-                c_p[n_c] = p
-                c_key[0, n_c] = -gain
-                c_key[1, n_c] = impact[j]
-                c_key[2, n_c] = shot_cost
-                n_c += 1
-            # 4. greedy maximum marginal return: best gain first; ties: sooner impact, cheaper, order
-            if n_c > 0:
-                # usually a handful: an insertion sort in place, written out here (a helper that
-                # takes arrays pays an atomic reference count per array per call, numba's rule,
-                # and that cost more than the sort); four stable argsorts for the rare crowd
-                if n_c > 48:
-                    order[:n_c] = _sorted_by_keys(n_c, c_p, c_key)
-                else:
-                    for i in range(n_c):
-                        m = i
-                        while m > 0:
-                            a = order[m - 1]
-                            if (c_key[0, a], c_key[1, a], c_key[2, a], c_p[a]) <= (c_key[0, i], c_key[1, i], c_key[2, i], c_p[i]):
-                                break
-                            order[m] = a
-                            m -= 1
-                        order[m] = i
-                n_try = n_c
-                if policy != 0 and n_c > 1:  # a WTA solver picks the set to fire instead
-                    chosen = _solve_outside(policy, epoch_limit_s, order[:n_c], c_p, c_key, pair_j, pair_b, pair_k,
-                                            busy, bat_channels, ready, itc_rps, salvo_c, th_class)
-                    n_try = chosen.shape[0]
-                    order[:n_try] = order[:n_c][chosen]
-                for i in range(n_try):
-                    c = order[i]
-                    p = c_p[c]
+            # an epoch at which nothing the battle manager looks at changed (every intercept
+            # that landed was a kill, a failure or a miss still under assessment, every
+            # opening was dropped) is not a decision epoch: steps 2-5 would change nothing
+            # (skipping them is 5% faster than running them empty)
+            if n_probe > 0 or n_dirty > 0 or n_dbat > 0 or n_follow > 0 or next_reload <= t + EPS_S:
+                n_decided += 1
+                # 2. reloads: one at a time per (battery, type), each adds one launcher's worth
+                if next_reload <= t + EPS_S:
+                    for b in range(n_bat):
+                        for k in range(n_itc):
+                            while reload_done[b, k] <= t + EPS_S:
+                                add = min(cap[b, k], reserve[b, k], full[b, k] - ready[b, k])
+                                ready[b, k] += add
+                                reserve[b, k] -= add
+                                if not bat_dirty[b]:
+                                    bat_dirty[b] = True
+                                    dirty_bats[n_dbat] = b
+                                    n_dbat += 1
+                                if ready[b, k] < full[b, k] and reserve[b, k] > 0:
+                                    reload_done[b, k] += bat_reload[b]
+                                else:
+                                    reload_done[b, k] = inf
+                    next_reload = reload_done.min()
+                # 3. candidates: every window of a changed threat, every open window of a changed battery
+                for i in range(n_dirty):
+                    j = dirty[i]
+                    is_dirty[j] = False
+                    for p in range(pair_off[j], pair_off[j + 1]):
+                        if seen[p] != stamp:
+                            seen[p] = stamp
+                            probe[n_probe] = p
+                            n_probe += 1
+                    if not is_follow[j]:
+                        is_follow[j] = True
+                        follow[n_follow] = j
+                        n_follow += 1
+                for i in range(n_dbat):
+                    b = dirty_bats[i]
+                    bat_dirty[b] = False
+                    if busy[b] >= bat_channels[b]:
+                        continue
+                    for q in range(bat_off[b], bat_off[b] + n_waiting[b]):
+                        p = waiting[q]
+                        is_waiting[p] = False
+                        if seen[p] != stamp:
+                            seen[p] = stamp
+                            probe[n_probe] = p
+                            n_probe += 1
+                    n_waiting[b] = 0
+                # a window is a candidate if its threat and battery can fire now (written out here, not
+                # in a helper: this is the hottest loop and a call would cost more than the checks)
+                n_c = 0
+                for i in range(n_probe):
+                    p = probe[i]
                     j = pair_j[p]
+                    if t < gate[j] - EPS_S or expire[j] <= t:
+                        continue
+                    cls = th_class[j]
+                    rel = t - launch[j]
+                    if rel < pair_open[p] - EPS_S or rel > pair_close[p] + EPS_S:
+                        continue
                     b = pair_b[p]
                     k = pair_k[p]
-                    if resolve[j] != inf or busy[b] >= bat_channels[b] or ready[b, k] < itc_rps[k]:
+                    if spent[b * n_itc + k]:
                         continue
-                    tau_i = intercept_time(t - launch[j], bat_x[b], bat_y[b], itc_speed[k], itc_minr[k],
-                                           itc_maxr[k], itc_minalt[k], itc_maxalt[k], flight[j], step[j], vmax[j],
-                                           is_ball[j], vert_off[j], vert_off[j + 1], th_alt[j], th_apogee[j], legs)
-                    if tau_i < 0.0:  # an envelope edge: look at this threat again next epoch
-                        gate[j] = t + dt
-                        free = _schedule(head, nxt, ev_code, free, k_epoch + 1, 4 * j + ASSESSED)
+                    if busy[b] >= bat_channels[b] or ready[b, k] < itc_rps[k]:
+                        n_waiting[b] = _wait(p, b, waiting, n_waiting[b], is_waiting, bat_off)
+                        continue
+                    n = min(salvo_c[cls], ready[b, k] // itc_rps[k])
+                    shot_cost = itc_cost[k] * itc_rps[k] * n
+                    gain = th_value[j] * (1.0 - (1.0 - itc_pk[k, th_type[j]]) ** n) - cost_w * shot_cost
+                    if cost_w > 0.0 and gain <= 0.0:  # a shot that costs more than it is expected to save is held
+                        n_waiting[b] = _wait(p, b, waiting, n_waiting[b], is_waiting, bat_off)
+                        continue
+                    c_p[n_c] = p
+                    c_key[0, n_c] = -gain
+                    c_key[1, n_c] = impact[j]
+                    c_key[2, n_c] = shot_cost
+                    n_c += 1
+                # 4. greedy maximum marginal return: best gain first; ties: sooner impact, cheaper, order
+                if n_c > 0:
+                    # usually a handful: an insertion sort in place, written out here (a helper that
+                    # takes arrays pays an atomic reference count per array per call, numba's rule,
+                    # and that cost more than the sort); four stable argsorts for the rare crowd
+                    if n_c > 48:
+                        order[:n_c] = _sorted_by_keys(n_c, c_p, c_key)
+                    else:
+                        for i in range(n_c):
+                            m = i
+                            while m > 0:
+                                a = order[m - 1]
+                                if (c_key[0, a], c_key[1, a], c_key[2, a], c_p[a]) <= (c_key[0, i], c_key[1, i], c_key[2, i], c_p[i]):
+                                    break
+                                order[m] = a
+                                m -= 1
+                            order[m] = i
+                    n_try = n_c
+                    if policy != 0 and n_c > 1:  # a WTA solver picks the set to fire instead
+                        chosen = _solve_outside(policy, epoch_limit_s, order[:n_c], c_p, c_key, pair_j, pair_b, pair_k,
+                                                busy, bat_channels, ready, itc_rps, salvo_c, th_class)
+                        n_try = chosen.shape[0]
+                        order[:n_try] = order[:n_c][chosen]
+                    for i in range(n_try):
+                        c = order[i]
+                        p = c_p[c]
+                        j = pair_j[p]
+                        b = pair_b[p]
+                        k = pair_k[p]
+                        if resolve[j] != inf or busy[b] >= bat_channels[b] or ready[b, k] < itc_rps[k]:
+                            continue
+                        tau_i = intercept_time(t - launch[j], bat_x[b], bat_y[b], itc_speed[k], itc_minr[k],
+                                               itc_maxr[k], itc_minalt[k], itc_maxalt[k], flight[j], step[j], vmax[j],
+                                               is_ball[j], vert_off[j], vert_off[j + 1], th_alt[j], th_apogee[j], legs)
+                        if tau_i < 0.0:  # an envelope edge: look at this threat again next epoch
+                            gate[j] = t + dt
+                            free = _schedule(head, nxt, ev_code, free, k_epoch + 1, 4 * j + ASSESSED)
+                            n_pending += 1
+                            continue
+                        n = min(salvo_c[th_class[j]], ready[b, k] // itc_rps[k])
+                        pk = itc_pk[k, th_type[j]]
+                        kill = False
+                        for s in range(n):
+                            if kill_u[j, shots_used[j] + s] < pk:
+                                kill = True
+                        shots_used[j] += n
+                        n_eng[j] += 1
+                        used = n * itc_rps[k]
+                        ready[b, k] -= used
+                        spent[b * n_itc + k] = ready[b, k] + reserve[b, k] < itc_rps[k]
+                        rounds[r, b, k] += used
+                        busy[b] += 1
+                        if reload_done[b, k] == inf and reserve[b, k] > 0:
+                            reload_done[b, k] = t + bat_reload[b]
+                            next_reload = min(next_reload, reload_done[b, k])
+                        resolve[j] = launch[j] + tau_i
+                        gate[j] = inf
+                        res_kill[j] = kill
+                        res_bat[j] = b
+                        kk = max(_epoch_of(resolve[j], dt, per_dt), k_epoch + 1)
+                        free = _schedule(head, nxt, ev_code, free, kk, 4 * j + RESOLVE)
                         n_pending += 1
+                        if cost_w > 0.0 and not fired_bat[b]:
+                            # fewer loaded rounds may turn a held salvo into a shot worth its cost
+                            fired_bat[b] = True
+                            fired_bats[n_fired] = b
+                            n_fired += 1
+                        if logging:
+                            _log(log, EV_FIRE, t, j, b, k, n, t - launch[j])
+                for c in range(n_c):  # not fired (resources taken, or not the policy's choice): wait
+                    p = c_p[c]
+                    if resolve[pair_j[p]] == inf:
+                        n_waiting[pair_b[p]] = _wait(p, pair_b[p], waiting, n_waiting[pair_b[p]], is_waiting, bat_off)
+                # 5. threats that may follow their openings again: those whose window opened or that
+                # came back in play, if no intercept is now pending (the chain waits for the next
+                # window that is still to open on a battery that has rounds to fire)
+                for i in range(n_follow):
+                    j = follow[i]
+                    is_follow[j] = False
+                    if chained[j] or gate[j] > t + EPS_S or expire[j] <= t:
                         continue
-                    n = min(salvo_c[th_class[j]], ready[b, k] // itc_rps[k])
-                    pk = itc_pk[k, th_type[j]]
-                    kill = False
-                    for s in range(n):
-                        if kill_u[j, shots_used[j] + s] < pk:
-                            kill = True
-                    shots_used[j] += n
-                    n_eng[j] += 1
-                    used = n * itc_rps[k]
-                    ready[b, k] -= used
-                    spent[b * n_itc + k] = ready[b, k] + reserve[b, k] < itc_rps[k]
-                    rounds[r, b, k] += used
-                    busy[b] += 1
-                    if reload_done[b, k] == inf and reserve[b, k] > 0:
-                        reload_done[b, k] = t + bat_reload[b]
-                        next_reload = min(next_reload, reload_done[b, k])
-                    resolve[j] = launch[j] + tau_i
-                    gate[j] = inf
-                    res_kill[j] = kill
-                    res_bat[j] = b
-                    kk = max(_epoch_of(resolve[j], dt, per_dt), k_epoch + 1)
-                    free = _schedule(head, nxt, ev_code, free, kk, 4 * j + RESOLVE)
-                    n_pending += 1
-                    if cost_w > 0.0 and not fired_bat[b]:
-                        # fewer loaded rounds may turn a held salvo into a shot worth its cost
-                        fired_bat[b] = True
-                        fired_bats[n_fired] = b
-                        n_fired += 1
-                    if logging:
-                        _log(log, EV_FIRE, t, j, b, k, n, t - launch[j])
-            for c in range(n_c):  # not fired (resources taken, or not the policy's choice): wait
-                p = c_p[c]
-                if resolve[pair_j[p]] == inf:
-                    n_waiting[pair_b[p]] = _wait(p, pair_b[p], waiting, n_waiting[pair_b[p]], is_waiting, bat_off)
-            # 5. threats that may follow their openings again: those whose window opened or that
-            # came back in play, if no intercept is now pending (the chain waits for the next
-            # window that is still to open on a battery that has rounds to fire)
-            for i in range(n_follow):
-                j = follow[i]
-                is_follow[j] = False
-                if chained[j] or gate[j] > t + EPS_S or expire[j] <= t:
-                    continue
-                rel = t - launch[j]
-                while op_ptr[j] < pair_off[j + 1] and (ord_open[op_ptr[j]] <= rel + EPS_S or spent[ord_bk[op_ptr[j]]]):
-                    op_ptr[j] += 1
-                if op_ptr[j] < pair_off[j + 1]:
-                    kk = _epoch_of(launch[j] + ord_open[op_ptr[j]], dt, per_dt)
-                    free = _schedule(head, nxt, ev_code, free, max(kk, k_epoch + 1), 4 * j + OPEN)
-                    n_pending += 1
-                    chained[j] = True
-            n_follow = 0
-            # 6. the next epoch at which something can change
+                    rel = t - launch[j]
+                    while op_ptr[j] < pair_off[j + 1] and (ord_open[op_ptr[j]] <= rel + EPS_S or spent[ord_bk[op_ptr[j]]]):
+                        op_ptr[j] += 1
+                    if op_ptr[j] < pair_off[j + 1]:
+                        kk = _epoch_of(launch[j] + ord_open[op_ptr[j]], dt, per_dt)
+                        free = _schedule(head, nxt, ev_code, free, max(kk, k_epoch + 1), 4 * j + OPEN)
+                        n_pending += 1
+                        chained[j] = True
+                n_follow = 0
+            # 6. the next epoch with something on the calendar (or a reload)
             k_next = k_epoch + 1
             if n_fired == 0:
                 k_reload = _epoch_of(next_reload, dt, per_dt) if next_reload < inf else 1 << 62
-                while k_next < k_reload and n_pending > 0:
-                    e = head[k_next]
-                    if e >= 0 and policy == 0:
-                        # an opening that can change nothing is dropped here, before its epoch is
-                        # visited: its threat cannot be engaged then (the wake that ends that
-                        # state looks at all its windows), or every window it opens is on a
-                        # battery that has run dry (the threat then waits for its next window)
-                        t_next = k_next * dt
-                        prev = -1
-                        while e >= 0:
-                            e_next = nxt[e]
-                            j = ev_code[e] >> 2
-                            drop = False
-                            rechain = False  # dropped for dry batteries: wait for the next window
-                            if ev_code[e] & 3 == OPEN:
-                                if gate[j] > t_next + EPS_S or expire[j] <= t_next:
-                                    drop = True
-                                else:
-                                    rel = t_next - launch[j]
-                                    q = op_ptr[j]
-                                    while q < pair_off[j + 1] and spent[ord_bk[q]]:
-                                        q += 1
-                                    if q == pair_off[j + 1] or ord_open[q] > rel + EPS_S:
-                                        drop = True
-                                        rechain = q < pair_off[j + 1]
-                                        op_ptr[j] = q
-                            if drop:
-                                if prev < 0:
-                                    head[k_next] = e_next
-                                else:
-                                    nxt[prev] = e_next
-                                nxt[e] = free
-                                free = e
-                                n_pending -= 1
-                                chained[j] = False
-                                if rechain:
-                                    kk = _epoch_of(launch[j] + ord_open[op_ptr[j]], dt, per_dt)
-                                    free = _schedule(head, nxt, ev_code, free, max(kk, k_next + 1), 4 * j + OPEN)
-                                    n_pending += 1
-                                    chained[j] = True
-                            else:
-                                prev = e
-                            e = e_next
-                        e = head[k_next]
-                    if e >= 0:
-                        break
+                while k_next < k_reload and n_pending > 0 and head[k_next] < 0:
                     k_next += 1
                 if n_pending == 0:
                     k_next = max(k_next, k_reload)
@@ -576,4 +557,4 @@ def simulate_chunk(geo, thr, bat, itc, pairs, doc, rnd, stock_init, present, out
                 _log(log, EV_LAUNCH, launch[j], j, -1, -1, 0, 0.0)
                 if track_any[j] < inf:
                     _log(log, EV_DETECT, launch[j] + track_any[j], j, -1, -1, 0, track_any[j])
-    return stamp  # decision epochs visited: a cost diagnostic
+    return n_decided  # decision epochs: a cost diagnostic
