@@ -91,9 +91,13 @@ def _sorted_by_keys(n_c, c_p, c_key):  # type: ignore[no-untyped-def]
 
 
 # what an event on the calendar means for threat j: its next window opens, an intercept comes
-# due, a kill assessment ends; the event's code is 4 * j + kind (a shift and a mask to decode:
-# dividing by 3 showed in the profile)
+# due, a kill assessment ends. The event's code is j << J_SHIFT | bk << 2 | kind, where bk is
+# the (battery, interceptor) of the window an opening is filed for: whether that battery has run
+# dry since is read without looking the window up. Shifts and masks to decode (dividing by 3
+# showed in the profile)
 OPEN, RESOLVE, ASSESSED = 0, 1, 2
+J_SHIFT = 18
+BK_MASK = (1 << (J_SHIFT - 2)) - 1  # at most 65,536 (battery, interceptor) pairs
 
 
 @njit(cache=True, inline="always")
@@ -140,6 +144,8 @@ def simulate_chunk(geo, thr, bat, itc, pairs, doc, rnd, stock_init, present, out
     # interceptor) index side by side, for the chain that follows them
     ord_open = pair_open[open_order]
     ord_bk = pair_b[open_order] * n_itc + pair_k[open_order]
+    if n_bat * n_itc > BK_MASK + 1:
+        raise ValueError("more (battery, interceptor) pairs than an event code holds (65,536)")
     legs = leg_table(vert_x, vert_y, vert_t)
     # buffers allocated once per chunk
     c_p = np.empty(n_pairs, np.int64)
@@ -152,6 +158,13 @@ def simulate_chunk(geo, thr, bat, itc, pairs, doc, rnd, stock_init, present, out
     n_waiting = np.zeros(n_bat, np.int64)
     is_waiting = np.zeros(n_pairs, np.bool_)
     c_key = np.empty((3, n_pairs))  # -gain, impact time, shot cost
+    # the chance that a salvo of n kills, per (interceptor, threat type, n): a power per
+    # candidate showed in the profile
+    p_kill = np.zeros((n_itc, itc_pk.shape[1], salvo_c.max() + 1))
+    for k in range(n_itc):
+        for ty in range(itc_pk.shape[1]):
+            for n in range(p_kill.shape[2]):
+                p_kill[k, ty, n] = 1.0 - (1.0 - itc_pk[k, ty]) ** n
     seen = np.full(n_pairs, -1, np.int64)  # epoch stamp: a window is examined once per epoch
     stamp = 0  # counts epochs across the whole chunk
     n_decided = 0  # epochs at which the battle manager ran
@@ -230,6 +243,8 @@ def simulate_chunk(geo, thr, bat, itc, pairs, doc, rnd, stock_init, present, out
                 spent[b * n_itc + k] = ready[b, k] + reserve[b, k] < itc_rps[k]
                 reload_done[b, k] = inf
         next_reload = inf
+        reload_at = inf  # the next reload's time when k_reload, its epoch, was worked out
+        k_reload = 1 << 62
         for a in range(survive.shape[1]):
             survive[r, a] = 1.0
         # each threat's first window opening goes on the calendar: a threat follows its openings
@@ -242,7 +257,7 @@ def simulate_chunk(geo, thr, bat, itc, pairs, doc, rnd, stock_init, present, out
             chained[j] = status[j] == ALIVE and pair_off[j] < pair_off[j + 1]
             if chained[j]:
                 kk = _epoch_of(launch[j] + ord_open[op_ptr[j]], dt, per_dt)
-                free = _schedule(head, nxt, ev_code, free, kk, 4 * j + OPEN)
+                free = _schedule(head, nxt, ev_code, free, kk, j << J_SHIFT | ord_bk[op_ptr[j]] << 2 | OPEN)
                 n_pending += 1
                 k_epoch = min(k_epoch, kk)
 
@@ -274,7 +289,7 @@ def simulate_chunk(geo, thr, bat, itc, pairs, doc, rnd, stock_init, present, out
                 free = e
                 e = e_next
                 n_pending -= 1
-                j = code >> 2
+                j = code >> J_SHIFT
                 kind = code & 3
                 wake = False
                 if kind == OPEN:
@@ -288,16 +303,17 @@ def simulate_chunk(geo, thr, bat, itc, pairs, doc, rnd, stock_init, present, out
                         if gate[j] > t + EPS_S or expire[j] <= t:
                             continue
                         q = op_ptr[j]
-                        while q < pair_off[j + 1] and spent[ord_bk[q]]:
-                            q += 1
-                        if q == pair_off[j + 1] or ord_open[q] > rel + EPS_S:
-                            op_ptr[j] = q
-                            if q < pair_off[j + 1]:
-                                kk = max(_epoch_of(launch[j] + ord_open[q], dt, per_dt), k_epoch + 1)
-                                free = _schedule(head, nxt, ev_code, free, kk, 4 * j + OPEN)
-                                n_pending += 1
-                                chained[j] = True
-                            continue
+                        if spent[code >> 2 & BK_MASK] or ord_open[q] > rel + EPS_S:
+                            while q < pair_off[j + 1] and spent[ord_bk[q]]:
+                                q += 1
+                            if q == pair_off[j + 1] or ord_open[q] > rel + EPS_S:
+                                op_ptr[j] = q
+                                if q < pair_off[j + 1]:
+                                    kk = max(_epoch_of(launch[j] + ord_open[q], dt, per_dt), k_epoch + 1)
+                                    free = _schedule(head, nxt, ev_code, free, kk, j << J_SHIFT | ord_bk[q] << 2 | OPEN)
+                                    n_pending += 1
+                                    chained[j] = True
+                                continue
                     while op_ptr[j] < pair_off[j + 1] and ord_open[op_ptr[j]] <= rel + EPS_S:
                         p = open_order[op_ptr[j]]
                         op_ptr[j] += 1
@@ -339,7 +355,7 @@ def simulate_chunk(geo, thr, bat, itc, pairs, doc, rnd, stock_init, present, out
                             wake = True
                         elif next_ok < impact[j]:  # later, nothing can engage it any more
                             kk = max(_epoch_of(next_ok, dt, per_dt), k_epoch + 1)
-                            free = _schedule(head, nxt, ev_code, free, kk, 4 * j + ASSESSED)
+                            free = _schedule(head, nxt, ev_code, free, kk, j << J_SHIFT | ASSESSED)
                             n_pending += 1
                 else:
                     wake = True
@@ -417,7 +433,7 @@ def simulate_chunk(geo, thr, bat, itc, pairs, doc, rnd, stock_init, present, out
                         continue
                     n = min(salvo_c[cls], ready[b, k] // itc_rps[k])
                     shot_cost = itc_cost[k] * itc_rps[k] * n
-                    gain = th_value[j] * (1.0 - (1.0 - itc_pk[k, th_type[j]]) ** n) - cost_w * shot_cost
+                    gain = th_value[j] * p_kill[k, th_type[j], n] - cost_w * shot_cost
                     if cost_w > 0.0 and gain <= 0.0:  # a shot that costs more than it is expected to save is held
                         n_waiting[b] = _wait(p, b, waiting, n_waiting[b], is_waiting, bat_off)
                         continue
@@ -462,7 +478,7 @@ def simulate_chunk(geo, thr, bat, itc, pairs, doc, rnd, stock_init, present, out
                                                is_ball[j], vert_off[j], vert_off[j + 1], th_alt[j], th_apogee[j], legs)
                         if tau_i < 0.0:  # an envelope edge: look at this threat again next epoch
                             gate[j] = t + dt
-                            free = _schedule(head, nxt, ev_code, free, k_epoch + 1, 4 * j + ASSESSED)
+                            free = _schedule(head, nxt, ev_code, free, k_epoch + 1, j << J_SHIFT | ASSESSED)
                             n_pending += 1
                             continue
                         n = min(salvo_c[th_class[j]], ready[b, k] // itc_rps[k])
@@ -486,7 +502,7 @@ def simulate_chunk(geo, thr, bat, itc, pairs, doc, rnd, stock_init, present, out
                         res_kill[j] = kill
                         res_bat[j] = b
                         kk = max(_epoch_of(resolve[j], dt, per_dt), k_epoch + 1)
-                        free = _schedule(head, nxt, ev_code, free, kk, 4 * j + RESOLVE)
+                        free = _schedule(head, nxt, ev_code, free, kk, j << J_SHIFT | RESOLVE)
                         n_pending += 1
                         if cost_w > 0.0 and not fired_bat[b]:
                             # fewer loaded rounds may turn a held salvo into a shot worth its cost
@@ -512,14 +528,17 @@ def simulate_chunk(geo, thr, bat, itc, pairs, doc, rnd, stock_init, present, out
                         op_ptr[j] += 1
                     if op_ptr[j] < pair_off[j + 1]:
                         kk = _epoch_of(launch[j] + ord_open[op_ptr[j]], dt, per_dt)
-                        free = _schedule(head, nxt, ev_code, free, max(kk, k_epoch + 1), 4 * j + OPEN)
+                        free = _schedule(head, nxt, ev_code, free, max(kk, k_epoch + 1),
+                                         j << J_SHIFT | ord_bk[op_ptr[j]] << 2 | OPEN)
                         n_pending += 1
                         chained[j] = True
                 n_follow = 0
             # 6. the next epoch with something on the calendar (or a reload)
             k_next = k_epoch + 1
             if n_fired == 0:
-                k_reload = _epoch_of(next_reload, dt, per_dt) if next_reload < inf else 1 << 62
+                if next_reload != reload_at:  # worked out again only when the next reload moved
+                    reload_at = next_reload
+                    k_reload = _epoch_of(next_reload, dt, per_dt) if next_reload < inf else 1 << 62
                 while k_next < k_reload and n_pending > 0 and head[k_next] < 0:
                     k_next += 1
                 if n_pending == 0:
