@@ -90,6 +90,14 @@ _ARRAYS = ("killed", "leaked", "expired", "rounds", "kills_by_battery", "hits", 
            "threat_cost_destroyed", "remaining")
 
 
+def _joined(chunks: list[ChunkResult]) -> ChunkResult:
+    """Chunks in the order given as one, their per-replication arrays end to end."""
+    if len(chunks) == 1:
+        return chunks[0]
+    arrays = {name: np.concatenate([getattr(c, name) for c in chunks]) for name in _ARRAYS}
+    return ChunkResult(chunks[0].start, leak_count_by_threat=np.zeros(0), **arrays)
+
+
 class RaidResult:
     """Per-replication outcomes of one run; ``summary()`` is what summary.json holds."""
 
@@ -101,7 +109,7 @@ class RaidResult:
         self.replications = replications
         self.out_dir = Path(out_dir) if out_dir is not None else None
         self._chunks: list[ChunkResult] = []
-        self._unwritten: list[ChunkResult] = []
+        self._unwritten: list[ChunkResult] = []  # chunks not in a shard yet
         self.events: tuple | None = None
         if self.out_dir is not None:
             (self.out_dir / "replications").mkdir(parents=True, exist_ok=True)
@@ -120,27 +128,28 @@ class RaidResult:
             if self.out_dir is not None:
                 self._write_events(self.out_dir)
         if self.out_dir is not None:
-            self._unwritten.append((chunk.start, chunk.n_rep, self._columns(chunk)))
-            if sum(u[1] for u in self._unwritten) >= SHARD_REPLICATIONS:
+            self._unwritten.append(chunk)
+            if sum(c.n_rep for c in self._unwritten) >= SHARD_REPLICATIONS:
                 self._write_shard()
         self._chunks.append(chunk)
 
     def _write_shard(self) -> None:
         """The chunks received since the last shard, as one Parquet file named by its first
-        replication."""
+        replication. Their arrays are joined first and the columns taken once per shard: a
+        hundred-odd columns per chunk of 128 cost 4 us per replication."""
         import pyarrow as pa
         import pyarrow.parquet as pq
 
         assert self.out_dir is not None
-        parts = [u[2] for u in sorted(self._unwritten, key=lambda u: u[0])]
-        table = pa.table({name: np.concatenate([p[name] for p in parts]) for name in parts[0]})
-        first = min(u[0] for u in self._unwritten)
-        pq.write_table(table, self.out_dir / "replications" / f"part-{first:08d}.parquet")
+        parts = sorted(self._unwritten, key=lambda c: c.start)
+        replication = np.concatenate([np.arange(c.start, c.start + c.n_rep) for c in parts])
+        table = pa.table(self._columns(_joined(parts), replication))
+        pq.write_table(table, self.out_dir / "replications" / f"part-{parts[0].start:08d}.parquet")
         self._unwritten = []
 
     def _write_scenario(self, out: Path) -> None:
-        (out / "scenario.json").write_text(
-            json.dumps(self.scenario.model_dump(mode="json", by_alias=True), indent=2) + "\n", encoding="utf-8")
+        (out / "scenario.json").write_text(self.scenario.model_dump_json(by_alias=True, indent=2) + "\n",
+                                           encoding="utf-8")
 
     def _write_events(self, out: Path) -> None:
         """events.parquet and events.csv (the same table, for spreadsheets)."""
@@ -157,10 +166,10 @@ class RaidResult:
     def finish(self) -> None:
         if self._unwritten:
             self._write_shard()
-        chunks = sorted(self._chunks, key=lambda c: c.start)
+        whole = _joined(sorted(self._chunks, key=lambda c: c.start))
         for name in _ARRAYS:
-            setattr(self, name, np.concatenate([getattr(c, name) for c in chunks]))
-        self.leak_probability_by_threat = sum(c.leak_count_by_threat for c in chunks) / self.replications
+            setattr(self, name, getattr(whole, name))
+        self.leak_probability_by_threat = sum(c.leak_count_by_threat for c in self._chunks) / self.replications
         self._chunks = []
         if self.out_dir is not None:
             self.write(self.out_dir)
@@ -189,9 +198,13 @@ class RaidResult:
     def launched_by_type(self) -> np.ndarray:
         return np.bincount(self.compiled.threat_type, minlength=len(self.compiled.threat_type_ids))
 
-    def _columns(self, chunk: ChunkResult) -> dict[str, np.ndarray]:
+    def _columns(self, chunk: ChunkResult, replication: np.ndarray | None = None) -> dict[str, np.ndarray]:
+        """One column per quantity, a row per replication (``replication``: their numbers,
+        where they are not chunk.start onwards)."""
         c = self.compiled
-        cols: dict[str, np.ndarray] = {"replication": np.arange(chunk.start, chunk.start + chunk.n_rep)}
+        if replication is None:
+            replication = np.arange(chunk.start, chunk.start + chunk.n_rep)
+        cols: dict[str, np.ndarray] = {"replication": replication}
         cols["launched"] = (chunk.killed + chunk.leaked + chunk.expired).sum(axis=1)
         cols["intercepted"] = chunk.killed.sum(axis=1)
         cols["leaked"] = chunk.leaked.sum(axis=1)
@@ -221,8 +234,7 @@ class RaidResult:
         """One row per replication, wide columns (``leaked/<threat>``, ``fired/<interceptor>``...)."""
         import pandas as pd
 
-        whole = ChunkResult(0, *(getattr(self, n) for n in _ARRAYS[:7]), self.threat_cost_destroyed,
-                            np.zeros(0), self.remaining)
+        whole = ChunkResult(0, *(getattr(self, n) for n in _ARRAYS[:8]), np.zeros(0), self.remaining)
         return pd.DataFrame(self._columns(whole))
 
     def events_frame(self) -> "pd.DataFrame":
