@@ -234,3 +234,16 @@ def test_pieces_cover_a_chunks_rows_once() -> None:
     assert [_n_pieces(i, 10, 1) for i in range(10)] == [1] * 10
     assert [_n_pieces(i, 10, 2) for i in range(10)] == [1] * 8 + [4, 4]  # the last chunks, in quarters
     assert _n_pieces(0, 1, 4) == 8  # one chunk, four workers
+
+
+def test_more_battery_interceptor_pairs_than_the_engine_holds_is_a_clear_error(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The event code has room for 65,536 (battery, interceptor) pairs: a scenario beyond that
+    is told so when it is compiled, not failed inside the kernel."""
+    import shieldwall.engine.compile as compile_module
+    from shieldwall.errors import UsageError
+
+    scenario = make_scenario()
+    compile_scenario(scenario, 1)  # within the limit
+    monkeypatch.setattr(compile_module, "MAX_BATTERY_INTERCEPTOR_PAIRS", 0)
+    with pytest.raises(UsageError, match=r"1 batteries x 1 interceptor types is more than the engine's 0"):
+        compile_scenario(scenario, 1)

@@ -11,6 +11,7 @@ import numpy as np
 from shieldwall.catalog.builtin import builtin_catalog
 from shieldwall.catalog.model import THREAT_CLASSES, Catalog, ThreatType
 from shieldwall.engine.geometry import LocalFrame
+from shieldwall.engine.kernel import MAX_BATTERY_INTERCEPTOR_PAIRS
 from shieldwall.engine.paths import G_MPS2, engagement_windows, track_times
 from shieldwall.engine.policies import POLICY_CODES
 from shieldwall.scenario.model import Battery, Raid, Scenario, TargetByKind
@@ -73,6 +74,11 @@ def compile_scenario(scenario: Scenario, seed: int) -> Compiled:
         for iid in battery.interceptors:
             if iid not in itc_ids:
                 itc_ids.append(iid)
+    if len(scenario.batteries) * len(itc_ids) > MAX_BATTERY_INTERCEPTOR_PAIRS:
+        from shieldwall.errors import UsageError
+
+        raise UsageError(f"{len(scenario.batteries)} batteries x {len(itc_ids)} interceptor types is more than the "
+                         f"engine's {MAX_BATTERY_INTERCEPTOR_PAIRS:,} (battery, interceptor) pairs")
 
     threats = _expand_raids(scenario, catalog, frame, type_ids, ax, ay, geometry_rng)
     geo, flight, step, vmax = _paths(threats, types)

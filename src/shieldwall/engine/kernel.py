@@ -97,7 +97,14 @@ def _sorted_by_keys(n_c, c_p, c_key):  # type: ignore[no-untyped-def]
 # showed in the profile)
 OPEN, RESOLVE, ASSESSED = 0, 1, 2
 J_SHIFT = 18
-BK_MASK = (1 << (J_SHIFT - 2)) - 1  # at most 65,536 (battery, interceptor) pairs
+BK_MASK = (1 << (J_SHIFT - 2)) - 1
+MAX_BATTERY_INTERCEPTOR_PAIRS = BK_MASK + 1  # what the code holds (compile_scenario checks it)
+
+
+@njit(cache=True, inline="always")
+def _opening(j, bk):  # type: ignore[no-untyped-def]
+    """The event code of threat j's next window opening, on (battery, interceptor) bk."""
+    return j << J_SHIFT | bk << 2 | OPEN
 
 
 @njit(cache=True, inline="always")
@@ -144,8 +151,6 @@ def simulate_chunk(geo, thr, bat, itc, pairs, doc, rnd, stock_init, present, out
     # interceptor) index side by side, for the chain that follows them
     ord_open = pair_open[open_order]
     ord_bk = pair_b[open_order] * n_itc + pair_k[open_order]
-    if n_bat * n_itc > BK_MASK + 1:
-        raise ValueError("more (battery, interceptor) pairs than an event code holds (65,536)")
     legs = leg_table(vert_x, vert_y, vert_t)
     # buffers allocated once per chunk
     c_p = np.empty(n_pairs, np.int64)
@@ -257,7 +262,7 @@ def simulate_chunk(geo, thr, bat, itc, pairs, doc, rnd, stock_init, present, out
             chained[j] = status[j] == ALIVE and pair_off[j] < pair_off[j + 1]
             if chained[j]:
                 kk = _epoch_of(launch[j] + ord_open[op_ptr[j]], dt, per_dt)
-                free = _schedule(head, nxt, ev_code, free, kk, j << J_SHIFT | ord_bk[op_ptr[j]] << 2 | OPEN)
+                free = _schedule(head, nxt, ev_code, free, kk, _opening(j, ord_bk[op_ptr[j]]))
                 n_pending += 1
                 k_epoch = min(k_epoch, kk)
 
@@ -310,7 +315,7 @@ def simulate_chunk(geo, thr, bat, itc, pairs, doc, rnd, stock_init, present, out
                                 op_ptr[j] = q
                                 if q < pair_off[j + 1]:
                                     kk = max(_epoch_of(launch[j] + ord_open[q], dt, per_dt), k_epoch + 1)
-                                    free = _schedule(head, nxt, ev_code, free, kk, j << J_SHIFT | ord_bk[q] << 2 | OPEN)
+                                    free = _schedule(head, nxt, ev_code, free, kk, _opening(j, ord_bk[q]))
                                     n_pending += 1
                                     chained[j] = True
                                 continue
@@ -528,8 +533,7 @@ def simulate_chunk(geo, thr, bat, itc, pairs, doc, rnd, stock_init, present, out
                         op_ptr[j] += 1
                     if op_ptr[j] < pair_off[j + 1]:
                         kk = _epoch_of(launch[j] + ord_open[op_ptr[j]], dt, per_dt)
-                        free = _schedule(head, nxt, ev_code, free, max(kk, k_epoch + 1),
-                                         j << J_SHIFT | ord_bk[op_ptr[j]] << 2 | OPEN)
+                        free = _schedule(head, nxt, ev_code, free, max(kk, k_epoch + 1), _opening(j, ord_bk[op_ptr[j]]))
                         n_pending += 1
                         chained[j] = True
                 n_follow = 0
