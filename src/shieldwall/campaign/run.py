@@ -308,7 +308,7 @@ def _simulate(compiled: Compiled, scenario: Scenario, *, replications: int, seed
     for i, child in enumerate(children):
         lo, hi = i * CHUNK_SIZE, min((i + 1) * CHUNK_SIZE, replications)
         result.add(run_chunk(compiled, lo, hi - lo, child, False, stock[lo:hi],
-                             None if present is None else present[lo:hi]))
+                             None if present is None else present[lo:hi], out=result.outcome_rows(lo, hi)))
     result.finish()
     return result
 

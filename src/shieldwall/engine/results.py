@@ -90,12 +90,21 @@ _ARRAYS = ("killed", "leaked", "expired", "rounds", "kills_by_battery", "hits", 
            "threat_cost_destroyed", "remaining")
 
 
-def _joined(chunks: list[ChunkResult]) -> ChunkResult:
-    """Chunks in the order given as one, their per-replication arrays end to end."""
-    if len(chunks) == 1:
-        return chunks[0]
-    arrays = {name: np.concatenate([getattr(c, name) for c in chunks]) for name in _ARRAYS}
-    return ChunkResult(chunks[0].start, leak_count_by_threat=np.zeros(0), **arrays)
+def empty_outcomes(compiled: Compiled, n_rep: int) -> tuple:
+    """What the kernel fills for n_rep replications, in ChunkResult's order after ``start``:
+    counts at zero, the fraction of each asset's value left at one."""
+    n_thr, n_types = compiled.n_threats, len(compiled.threat_type_ids)
+    n_bat, n_itc = compiled.stock.shape
+    n_ast = len(compiled.asset_ids)
+    return (np.zeros((n_rep, n_types), np.int64), np.zeros((n_rep, n_types), np.int64),
+            np.zeros((n_rep, n_types), np.int64), np.zeros((n_rep, n_bat, n_itc), np.int64),
+            np.zeros((n_rep, n_bat), np.int64), np.zeros((n_rep, n_ast), np.int64),
+            np.ones((n_rep, n_ast)), np.zeros(n_rep), np.zeros(n_thr), np.zeros((n_rep, n_bat, n_itc), np.int64))
+
+
+def _rows(whole: ChunkResult, a: int, b: int) -> ChunkResult:
+    """Replications [a, b) of ``whole``, as views."""
+    return ChunkResult(a, leak_count_by_threat=np.zeros(0), **{name: getattr(whole, name)[a:b] for name in _ARRAYS})
 
 
 class RaidResult:
@@ -108,8 +117,13 @@ class RaidResult:
         self.seed = seed
         self.replications = replications
         self.out_dir = Path(out_dir) if out_dir is not None else None
-        self._chunks: list[ChunkResult] = []
-        self._unwritten: list[ChunkResult] = []  # chunks not in a shard yet
+        # the whole run's per-replication arrays, allocated once: chunks simulated in this
+        # process are written straight into them (see ``outcome_rows``), a worker's are copied
+        # in; shards and the summary read slices, nothing is joined
+        self._whole = ChunkResult(0, *empty_outcomes(compiled, replications))
+        self._leak_count = np.zeros(compiled.n_threats)
+        self._received: list[tuple[int, int]] = []  # (first, end) of each chunk taken
+        self._unwritten: list[tuple[int, int]] = []  # those not in a shard yet
         self.events: tuple | None = None
         if self.out_dir is not None:
             (self.out_dir / "replications").mkdir(parents=True, exist_ok=True)
@@ -117,35 +131,48 @@ class RaidResult:
                 old.unlink()
 
     # -- accumulation -------------------------------------------------------------------
+    def outcome_rows(self, first: int, end: int) -> tuple:
+        """The arrays for the kernel to fill for replications [first, end): views into this
+        run's own, so that a chunk simulated in this process is never copied (its leak counts
+        per threat get a buffer of their own, added in ``add``)."""
+        w = self._whole
+        return (*(getattr(w, name)[first:end] for name in _ARRAYS[:8]), np.zeros(self.compiled.n_threats),
+                w.remaining[first:end])
+
     def add(self, chunk: ChunkResult) -> None:
-        """Takes a chunk as it lands. What can be written already is: the event log, and a
-        shard's columns (in a parallel run the parent does this while the workers compute,
-        instead of at the end)."""
-        if self.out_dir is not None and not self._chunks:
+        """Takes a chunk as it lands (chunks land in order of their replications). What can be
+        written already is: the event log, and a shard's columns (in a parallel run the parent
+        does this while the workers compute, instead of at the end)."""
+        first, end = chunk.start, chunk.start + chunk.n_rep
+        if self.out_dir is not None and not self._received:
             self._write_scenario(self.out_dir)
+        for name in _ARRAYS:  # a worker's chunk is copied in; one filled in place is there already
+            part, whole = getattr(chunk, name), getattr(self._whole, name)[first:end]
+            if not np.may_share_memory(part, whole):
+                whole[...] = part
+        self._leak_count += chunk.leak_count_by_threat
+        self._received.append((first, end))
         if chunk.events is not None:
             self.events = chunk.events
             if self.out_dir is not None:
                 self._write_events(self.out_dir)
         if self.out_dir is not None:
-            self._unwritten.append(chunk)
-            if sum(c.n_rep for c in self._unwritten) >= SHARD_REPLICATIONS:
+            self._unwritten.append((first, end))
+            if sum(e - f for f, e in self._unwritten) >= SHARD_REPLICATIONS:
                 self._write_shard()
-        self._chunks.append(chunk)
 
-    def _write_shard(self, joined: ChunkResult | None = None) -> None:
-        """The chunks received since the last shard, as one Parquet file named by its first
-        replication. Their arrays are joined first and the columns taken once per shard: a
-        hundred-odd columns per chunk of 128 cost 4 us per replication. ``joined``: those
-        chunks already joined, in order."""
+    def _write_shard(self) -> None:
+        """The replications received since the last shard, as one Parquet file named by its
+        first replication, its columns taken from slices of the run's arrays (per chunk of 128,
+        a hundred-odd columns cost 4 us per replication)."""
         import pyarrow as pa
         import pyarrow.parquet as pq
 
         assert self.out_dir is not None
-        parts = sorted(self._unwritten, key=lambda c: c.start)
-        replication = np.concatenate([np.arange(c.start, c.start + c.n_rep) for c in parts])
-        table = pa.table(self._columns(joined if joined is not None else _joined(parts), replication))
-        pq.write_table(table, self.out_dir / "replications" / f"part-{parts[0].start:08d}.parquet")
+        first, end = min(f for f, _ in self._unwritten), max(e for _, e in self._unwritten)
+        assert end - first == sum(e - f for f, e in self._unwritten), "chunks must land in order"
+        table = pa.table(self._columns(_rows(self._whole, first, end)))
+        pq.write_table(table, self.out_dir / "replications" / f"part-{first:08d}.parquet")
         self._unwritten = []
 
     def _write_scenario(self, out: Path) -> None:
@@ -165,13 +192,12 @@ class RaidResult:
             pa_csv.write_csv(table, out / "events.csv")
 
     def finish(self) -> None:
-        whole = _joined(sorted(self._chunks, key=lambda c: c.start))
-        if self._unwritten:  # a run of one shard writes it from the arrays joined here
-            self._write_shard(whole if len(self._unwritten) == len(self._chunks) else None)
+        assert sum(e - f for f, e in self._received) == self.replications, "a chunk is missing"
+        if self._unwritten:
+            self._write_shard()
         for name in _ARRAYS:
-            setattr(self, name, getattr(whole, name))
-        self.leak_probability_by_threat = sum(c.leak_count_by_threat for c in self._chunks) / self.replications
-        self._chunks = []
+            setattr(self, name, getattr(self._whole, name))
+        self.leak_probability_by_threat = self._leak_count / self.replications
         if self.out_dir is not None:
             self.write(self.out_dir)
 

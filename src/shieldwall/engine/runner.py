@@ -20,7 +20,7 @@ import numpy as np
 from shieldwall.engine.compile import Compiled, compile_scenario
 from shieldwall.engine.kernel import simulate_chunk
 from shieldwall.engine.paths import positions
-from shieldwall.engine.results import ChunkResult, RaidResult
+from shieldwall.engine.results import ChunkResult, RaidResult, empty_outcomes
 from shieldwall.scenario.model import Scenario
 
 CHUNK_SIZE = 128  # replications per seed chunk; part of the reproducibility contract
@@ -48,7 +48,8 @@ def draw_uniforms(compiled: Compiled, n_rep: int, seed_seq: np.random.SeedSequen
 
 def run_chunk(compiled: Compiled, start: int, n_rep: int, seed_seq: np.random.SeedSequence,
               log_first: bool, stock: np.ndarray | None = None,
-              present: np.ndarray | None = None, rows: tuple[int, int] | None = None) -> ChunkResult:
+              present: np.ndarray | None = None, rows: tuple[int, int] | None = None,
+              out: tuple | None = None) -> ChunkResult:
     """Replications [start, start + n_rep); ``stock`` [n_rep, battery, interceptor] overrides
     the scenario's initial stocks (a campaign's night starts with the last night's leftovers);
     ``present`` [n_rep, threat] leaves threats out of single replications.
@@ -56,18 +57,18 @@ def run_chunk(compiled: Compiled, start: int, n_rep: int, seed_seq: np.random.Se
     ``rows`` = (lo, hi) simulates only the chunk's replications start + lo .. start + hi - 1
     (``stock`` and ``present`` then cover those rows only). A replication depends on nothing but
     its own random numbers, so a chunk split across workers gives the same results as a whole
-    one: its numbers come from the chunk's own seed, at their place in the chunk's stream."""
+    one: its numbers come from the chunk's own seed, at their place in the chunk's stream.
+
+    ``out``: the arrays to fill (``RaidResult.outcome_rows`` of those replications), new ones
+    if None."""
     rnd = draw_uniforms(compiled, n_rep, seed_seq, rows)
     if rows is not None:
         lo, hi = rows
         start, n_rep, log_first = start + lo, hi - lo, log_first and lo == 0
-    n_thr, n_types = compiled.n_threats, len(compiled.threat_type_ids)
+    n_thr = compiled.n_threats
     n_bat, n_itc = compiled.stock.shape
-    n_ast = len(compiled.asset_ids)
-    out = (np.zeros((n_rep, n_types), np.int64), np.zeros((n_rep, n_types), np.int64),
-           np.zeros((n_rep, n_types), np.int64), np.zeros((n_rep, n_bat, n_itc), np.int64),
-           np.zeros((n_rep, n_bat), np.int64), np.zeros((n_rep, n_ast), np.int64),
-           np.ones((n_rep, n_ast)), np.zeros(n_rep), np.zeros(n_thr), np.zeros((n_rep, n_bat, n_itc), np.int64))
+    if out is None:
+        out = empty_outcomes(compiled, n_rep)
     n_log = n_thr * (3 + 2 * int(compiled.doc[1].max())) if log_first else 1
     log = (np.zeros(n_log), np.zeros(n_log, np.int64), np.zeros(n_log, np.int64), np.zeros(n_log, np.int64),
            np.zeros(n_log, np.int64), np.zeros(n_log, np.int64), np.zeros(n_log), np.zeros(1, np.int64))
@@ -122,10 +123,6 @@ def _init_worker(compiled: Compiled) -> None:
     _WORKER_COMPILED = compiled
 
 
-def _chunk_job(args: tuple) -> ChunkResult:
-    return run_chunk(*args)
-
-
 def _worker_job(args: tuple) -> ChunkResult:
     assert _WORKER_COMPILED is not None
     return run_chunk(_WORKER_COMPILED, *args)
@@ -173,7 +170,7 @@ def simulate(compiled: Compiled, scenario: Scenario, *, replications: int, seed:
         present = np.asarray(present, np.bool_)
         if present.shape != (replications, compiled.n_threats):
             raise ValueError(f"present must have shape {(replications, compiled.n_threats)}, got {present.shape}")
-    jobs = []
+    jobs, spans = [], []  # spans: the replications [first, end) each job simulates
     for i in range(n_chunks):
         start = i * CHUNK_SIZE
         n = min(CHUNK_SIZE, replications - start)
@@ -181,12 +178,13 @@ def simulate(compiled: Compiled, scenario: Scenario, *, replications: int, seed:
             a, b = start + lo, start + hi
             jobs.append((compiled, start, n, children[i], i == 0, None if stock is None else stock[a:b],
                          None if present is None else present[a:b], None if (lo, hi) == (0, n) else (lo, hi)))
+            spans.append((a, b))
     result = RaidResult(compiled, scenario, seed, replications, out_dir=out_dir)
     result.initial_stock = (np.broadcast_to(compiled.stock, (replications, *compiled.stock.shape))
                             if stock is None else stock)
     if workers <= 1 or len(jobs) == 1:
-        for job in jobs:
-            chunk = _chunk_job(job)
+        for job, (first, end) in zip(jobs, spans):
+            chunk = run_chunk(*job, out=result.outcome_rows(first, end))
             result.add(chunk)
             if progress:
                 progress(chunk.n_rep)
