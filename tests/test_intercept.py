@@ -106,6 +106,40 @@ def test_ballistic_intercept_is_the_earliest_on_the_arc() -> None:
         assert not any(rule(t) for t in np.linspace(tau_f, tau - 1e-3, 3000))
 
 
+def test_ballistic_intercept_is_refined_to_a_microsecond_whichever_condition_turns_true() -> None:
+    """The step along the arc brackets the moment the rule turns true; the refinement must
+    close that bracket to a microsecond whether the reach gap closes there (aimed at by the
+    secant) or the envelope is entered (halved): the answer holds, 2 us earlier it does not,
+    and a grid finds nothing earlier. Both cases must occur below, or the test proves less."""
+    g = 9.80665
+    h, ground = 60_000.0, 250_000.0
+    flight = 2.0 * math.sqrt(2.0 * h / g)
+    xs, ys, ts = np.array([ground, 0.0]), np.array([0.0, 0.0]), np.array([0.0, flight])
+    vmax = math.hypot(ground / flight, math.sqrt(2.0 * g * h))
+    s, minr, maxr = 1200.0, 3000.0, 90_000.0
+    closed_by = set()
+    for maxalt in (15_000.0, 40_000.0):
+        for by in (0.0, 20_000.0):
+            for tau_f in np.linspace(40.0, 200.0, 9):
+                tau = _solve(float(tau_f), 0.0, by, s, minr, maxr, 0.0, maxalt, vmax, True, xs, ys, ts, 0.0, h)
+                if tau < 0.0:
+                    continue
+
+                def parts(t: float, tau_f: float = float(tau_f), by: float = by, maxalt: float = maxalt) -> tuple[bool, bool]:
+                    f = min(max(t / flight, 0.0), 1.0)
+                    x, z = ground * (1.0 - f), 4.0 * h * f * (1.0 - f)
+                    d = math.sqrt(x * x + by * by + z * z)
+                    return (t - tau_f) * s >= d - 1e-6, minr <= d <= maxr + 1e-6 and 0.0 <= z <= maxalt + 1e-6
+
+                assert all(parts(tau))
+                before = parts(tau - 2e-6)
+                assert not all(before), (maxalt, by, tau_f)
+                if tau - 2e-6 > tau_f + 1e-3:  # not the first instant it could be fired
+                    closed_by.add("reach" if not before[0] else "envelope")
+                    assert not any(all(parts(t)) for t in np.linspace(tau_f, tau - 2e-6, 2000))
+    assert closed_by == {"reach", "envelope"}
+
+
 def test_epoch_index_is_the_first_epoch_that_sees_the_time() -> None:
     """Events are filed under the first epoch k with k * dt + EPS_S >= t, exactly, including
     times on and a rounding step around the grid."""

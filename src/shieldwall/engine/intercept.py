@@ -165,20 +165,51 @@ def _earliest_on_arc(tau_f, bx, by, speed, minr, maxr, minalt, maxalt, flight_j,
     d0 = np.sqrt((x - bx) ** 2 + (y - by) ** 2 + z * z)
     tau = tau_f + d0 / (speed + vmax_j)  # no intercept can come sooner than a head-on one
     prev = -1.0
+    prev_gap = 0.0
     while tau < flight_j:
         ok, gap_m = _on_arc(tau, tau_f, bx, by, speed, minr, maxr, minalt, maxalt, x0, y0, x1, y1, arc_s, apogee_m)
         if ok:
             if prev < 0.0:
                 return tau
-            lo, hi = prev, tau
-            while hi - lo > 1e-6:  # "reachable and inside the envelope" turns true in between
-                mid = 0.5 * (lo + hi)
-                if _on_arc(mid, tau_f, bx, by, speed, minr, maxr, minalt, maxalt, x0, y0, x1, y1, arc_s, apogee_m)[0]:
-                    hi = mid
-                else:
-                    lo = mid
-            return hi  # always a point that is reachable and inside the envelope
+            return _refine_on_arc(prev, prev_gap, tau, gap_m, tau_f, bx, by, speed, minr, maxr, minalt, maxalt,
+                                  x0, y0, x1, y1, arc_s, apogee_m)
         prev = tau
+        prev_gap = gap_m
         # the gap closes at most at speed + vmax: nothing before that can be feasible
         tau += max(step_j, gap_m / (speed + vmax_j))
     return -1.0
+
+
+@njit(cache=True, inline="always")
+def _refine_on_arc(lo, g_lo, hi, g_hi, tau_f, bx, by, speed, minr, maxr, minalt, maxalt, x0, y0, x1, y1, arc_s,
+                   apogee_m):  # type: ignore[no-untyped-def]
+    """The rule is false at lo and true at hi: narrow that to a microsecond, keeping hi a time
+    where it is true. Where the reach gap (g_lo > 0 >= g_hi) is what closes, its zero is aimed
+    at by the secant, then a step just past the estimate closes the bracket from the other side
+    (two or three evaluations where halving took seventeen); otherwise, or if that stalls, halve."""
+    tol = 1e-6
+    nudge = 0.0  # after a secant step: which end it moved (+1 lo, -1 hi), to step past it
+    for i in range(64):
+        if hi - lo <= tol:
+            break
+        mid = 0.5 * (lo + hi)
+        if nudge > 0.0:
+            mid = lo + 0.5 * tol
+        elif nudge < 0.0:
+            mid = hi - 0.5 * tol
+        elif g_lo > 0.0 >= g_hi and i < 8:
+            est = lo + g_lo * (hi - lo) / (g_lo - g_hi)
+            if lo < est < hi:
+                mid = est
+        ok, g = _on_arc(mid, tau_f, bx, by, speed, minr, maxr, minalt, maxalt, x0, y0, x1, y1, arc_s, apogee_m)
+        secant = nudge == 0.0 and mid != 0.5 * (lo + hi)
+        nudge = 0.0
+        if ok:
+            hi, g_hi = mid, g
+            if secant:
+                nudge = -1.0
+        else:
+            lo, g_lo = mid, g
+            if secant:
+                nudge = 1.0
+    return hi
