@@ -94,6 +94,36 @@ def test_results_do_not_depend_on_worker_count(tmp_path) -> None:  # type: ignor
     np.testing.assert_array_equal(fewer.leaked, one.leaked[:CHUNK_SIZE])
 
 
+def test_the_runs_own_process_simulates_beside_its_workers(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """With 2 workers the run's own process claims chunks the pool has not started and
+    simulates them itself (it would otherwise only wait), and the results are the same as with
+    one; also under a WTA policy, whose epochs leave the compiled kernel for Python while the
+    kernel has released the GIL."""
+    from shieldwall.engine import runner
+
+    ran_here: list[int] = []  # the pieces this process simulated (forked workers fill their own copy)
+    real = runner.run_chunk
+
+    def recording(compiled, start, *args, **kwargs):  # type: ignore[no-untyped-def]
+        ran_here.append(start)
+        return real(compiled, start, *args, **kwargs)
+
+    monkeypatch.setattr(runner, "run_chunk", recording)
+    for doctrine in ({}, {"policy": "local-search"}):
+        scenario = load_scenario(EXAMPLES / "small.yaml")
+        if doctrine:
+            scenario = scenario.model_copy(update={"doctrine": scenario.doctrine.model_copy(update=doctrine)})
+        n = 3 * CHUNK_SIZE
+        jobs = sum(len(runner._pieces(CHUNK_SIZE, runner._n_pieces(i, 3, 2))) for i in range(3))
+        ran_here.clear()
+        two = run(scenario, replications=n, seed=8, workers=2)
+        assert 1 <= len(ran_here) < jobs, (len(ran_here), jobs)  # some pieces ran here, not all
+        one = run(scenario, replications=n, seed=8, workers=1)
+        for name in ("leaked", "killed", "rounds", "survive", "remaining"):
+            np.testing.assert_array_equal(getattr(one, name), getattr(two, name), name)
+        np.testing.assert_array_equal(one.leak_probability_by_threat, two.leak_probability_by_threat)
+
+
 def test_per_replication_stock_overrides_the_scenario() -> None:
     """A campaign hands each replication its own leftover stock."""
     scenario = make_scenario(raids=[{"id": "w", "threat": "test-drone", "count": 3,

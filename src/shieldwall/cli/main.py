@@ -38,7 +38,8 @@ def run(
     replications: int = typer.Option(1000, "--replications", "-n", min=1, help="Monte Carlo replications."),
     seed: Optional[int] = typer.Option(None, "--seed", "-s", min=0, help="Random seed (default: the scenario's, else 0)."),
     out: Path = typer.Option(Path("out"), "--out", "-o", help="Folder for summary.json, Parquet and events."),
-    workers: int = typer.Option(1, "--workers", "-w", min=1, help="Worker processes."),
+    workers: int = typer.Option(1, "--workers", "-w", min=1,
+                                help="Processes that simulate (this one and N - 1 workers)."),
     no_report: bool = typer.Option(False, "--no-report", help="Skip the HTML report (report.html)."),
 ) -> None:
     """Simulate a raid many times and report leakers, interceptors used and value lost."""
@@ -105,7 +106,8 @@ def campaign(
     replications: int = typer.Option(200, "--replications", "-n", min=1, help="Monte Carlo replications."),
     seed: Optional[int] = typer.Option(None, "--seed", "-s", min=0, help="Random seed (default: the file's, else 0)."),
     out: Path = typer.Option(Path("out/campaign"), "--out", "-o", help="Folder for campaign.json and nights.parquet."),
-    workers: int = typer.Option(1, "--workers", "-w", min=1, help="Worker processes per night."),
+    workers: int = typer.Option(1, "--workers", "-w", min=1,
+                                help="Processes that simulate each night (this one and N - 1 workers)."),
 ) -> None:
     """Simulate many nights of raids: stocks over time, when they run out, what leaks, what it costs."""
     from shieldwall.cli.campaign_cmd import campaign_command

@@ -130,7 +130,8 @@ def _schedule(head, nxt, ev_code, free, k, code):  # type: ignore[no-untyped-def
     return free
 
 
-@njit(cache=True)
+# nogil: in a parallel run the run's own process simulates too, while its pool's threads feed the workers
+@njit(cache=True, nogil=True)
 def simulate_chunk(geo, thr, bat, itc, pairs, doc, rnd, stock_init, present, out, log, log_first):  # type: ignore[no-untyped-def]
     (th_type, th_class, th_target, th_value, th_damage, th_rel, th_launch0, th_window, th_cost,
      flight, step, vmax, first_open, last_close, track_any) = thr

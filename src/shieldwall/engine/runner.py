@@ -189,14 +189,35 @@ def simulate(compiled: Compiled, scenario: Scenario, *, replications: int, seed:
             if progress:
                 progress(chunk.n_rep)
     else:
-        pool = ProcessPoolExecutor(max_workers=workers, mp_context=_worker_context(),
-                                   initializer=_init_worker, initargs=(compiled,))
-        try:
-            for chunk in pool.map(_worker_job, [job[1:] for job in jobs]):
-                result.add(chunk)
-                if progress:
-                    progress(chunk.n_rep)
-        finally:  # the workers exit on their own while the results are written
-            pool.shutdown(wait=False, cancel_futures=True)
+        _run_parallel(compiled, jobs, spans, result, workers, progress)
     result.finish()
     return result
+
+
+def _run_parallel(compiled: Compiled, jobs: list[tuple], spans: list[tuple[int, int]], result: RaidResult,
+                  workers: int, progress: Callable[[int], Any] | None) -> None:
+    """``workers`` processes: this one and workers - 1 in a pool. Every job is submitted to
+    the pool in order; while the result this process needs next is still being computed, it
+    claims the next job the pool has not started (a pending future can be cancelled) and runs it
+    itself, into the run's arrays. So it computes instead of waiting, while the pool starts and
+    between results, and a 2-core machine runs two busy processes, not three (2 workers went
+    from 1.67x to 1.77x over 1 at 4,000 replications, medians of 6 paired runs). The kernel
+    releases the GIL, so the pool's threads here feed the workers meanwhile. Results are taken
+    in order of their replications, whoever computed them."""
+    pool = ProcessPoolExecutor(max_workers=workers - 1, mp_context=_worker_context(),
+                               initializer=_init_worker, initargs=(compiled,))
+    try:
+        futures = [pool.submit(_worker_job, job[1:]) for job in jobs]
+        mine: dict[int, ChunkResult] = {}
+        cursor = 0  # the next job this process may claim
+        for i in range(len(jobs)):
+            while i not in mine and not futures[i].done() and cursor < len(jobs):
+                if futures[cursor].cancel():  # not started in the pool: this process runs it
+                    mine[cursor] = run_chunk(*jobs[cursor], out=result.outcome_rows(*spans[cursor]))
+                cursor += 1
+            chunk = mine.pop(i) if i in mine else futures[i].result()
+            result.add(chunk)
+            if progress:
+                progress(chunk.n_rep)
+    finally:  # the workers exit on their own while the results are written
+        pool.shutdown(wait=False, cancel_futures=True)
