@@ -188,28 +188,26 @@ def _refine_on_arc(lo, g_lo, hi, g_hi, tau_f, bx, by, speed, minr, maxr, minalt,
     at by the secant, then a step just past the estimate closes the bracket from the other side
     (two or three evaluations where halving took seventeen); otherwise, or if that stalls, halve."""
     tol = 1e-6
-    nudge = 0.0  # after a secant step: which end it moved (+1 lo, -1 hi), to step past it
+    step_past = 0  # after a secant step: which end it moved (+1 lo, -1 hi), to step past it
     for i in range(64):
         if hi - lo <= tol:
             break
-        mid = 0.5 * (lo + hi)
-        if nudge > 0.0:
+        secant = False
+        if step_past > 0:
             mid = lo + 0.5 * tol
-        elif nudge < 0.0:
+        elif step_past < 0:
             mid = hi - 0.5 * tol
-        elif g_lo > 0.0 >= g_hi and i < 8:
-            est = lo + g_lo * (hi - lo) / (g_lo - g_hi)
-            if lo < est < hi:
-                mid = est
+        else:
+            mid = 0.5 * (lo + hi)
+            if g_lo > 0.0 >= g_hi and i < 8:
+                est = lo + g_lo * (hi - lo) / (g_lo - g_hi)
+                if lo < est < hi:
+                    mid = est
+                    secant = True
         ok, g = _on_arc(mid, tau_f, bx, by, speed, minr, maxr, minalt, maxalt, x0, y0, x1, y1, arc_s, apogee_m)
-        secant = nudge == 0.0 and mid != 0.5 * (lo + hi)
-        nudge = 0.0
         if ok:
             hi, g_hi = mid, g
-            if secant:
-                nudge = -1.0
         else:
             lo, g_lo = mid, g
-            if secant:
-                nudge = 1.0
+        step_past = (-1 if ok else 1) if secant else 0
     return hi

@@ -225,13 +225,10 @@ class RaidResult:
     def launched_by_type(self) -> np.ndarray:
         return np.bincount(self.compiled.threat_type, minlength=len(self.compiled.threat_type_ids))
 
-    def _columns(self, chunk: ChunkResult, replication: np.ndarray | None = None) -> dict[str, np.ndarray]:
-        """One column per quantity, a row per replication (``replication``: their numbers,
-        where they are not chunk.start onwards)."""
+    def _columns(self, chunk: ChunkResult) -> dict[str, np.ndarray]:
+        """One column per quantity, a row per replication."""
         c = self.compiled
-        if replication is None:
-            replication = np.arange(chunk.start, chunk.start + chunk.n_rep)
-        cols: dict[str, np.ndarray] = {"replication": replication}
+        cols: dict[str, np.ndarray] = {"replication": np.arange(chunk.start, chunk.start + chunk.n_rep)}
         cols["launched"] = (chunk.killed + chunk.leaked + chunk.expired).sum(axis=1)
         cols["intercepted"] = chunk.killed.sum(axis=1)
         cols["leaked"] = chunk.leaked.sum(axis=1)
@@ -261,8 +258,7 @@ class RaidResult:
         """One row per replication, wide columns (``leaked/<threat>``, ``fired/<interceptor>``...)."""
         import pandas as pd
 
-        whole = ChunkResult(0, *(getattr(self, n) for n in _ARRAYS[:8]), np.zeros(0), self.remaining)
-        return pd.DataFrame(self._columns(whole))
+        return pd.DataFrame(self._columns(self._whole))
 
     def events_frame(self) -> "pd.DataFrame":
         """The event log of replication 0, in time order, with positions in lat/lon."""
