@@ -277,3 +277,39 @@ def test_more_battery_interceptor_pairs_than_the_engine_holds_is_a_clear_error(m
     monkeypatch.setattr(compile_module, "MAX_BATTERY_INTERCEPTOR_PAIRS", 0)
     with pytest.raises(UsageError, match=r"1 batteries x 1 interceptor types is more than the engine's 0"):
         compile_scenario(scenario, 1)
+
+
+def test_a_threat_waiting_on_a_battery_that_runs_dry_moves_on_to_its_next_window() -> None:
+    """Two drones on one track, 30 s apart; a forward battery with one round sees them first,
+    a battery at the town later. The second drone's next window is on the forward battery when
+    that battery fires its only round at the first drone: the engine moves it on to the town's
+    battery at once (an engine that lost it would let it through, one that kept it waiting on
+    the dry battery would fire late). It is fired at in the first epoch of its next window."""
+    catalog = copy.deepcopy(TEST_CATALOG)
+    catalog["interceptors"]["test-missile"]["pk"] = {"drone": 1.0}
+    scenario = make_scenario(
+        catalog=catalog,
+        batteries=[{"id": "forward", "system": "test-sam", "lat": 50.60, "lon": 30.52,
+                    "interceptors": {"test-missile": 1}},
+                   {"id": "town-sam", "system": "test-sam", "lat": 50.45, "lon": 30.52,
+                    "interceptors": {"test-missile": 8}}],
+        raids=[{"id": "first", "threat": "test-drone", "count": 1, "launch": {"lat": 51.0, "lon": 30.52},
+                "target": "town", "time_s": 0},
+               {"id": "second", "threat": "test-drone", "count": 1, "launch": {"lat": 51.0, "lon": 30.52},
+                "target": "town", "time_s": 30}],
+        doctrine={"salvo": 1, "max_engagements": 1})
+    result = run(scenario, replications=3, seed=5)
+    assert (result.killed[:, 0] == 2).all(), result.killed
+    fires = result.events_frame().query("event == 'fire'").set_index("threat")
+    assert fires.battery.to_dict() == {0: "forward", 1: "town-sam"}
+    # the forward battery's window opens first for both, and it ran dry before the second's
+    c = result.compiled
+    pair_off, pair_b, _, pair_open = c.pairs[:4]
+    forward, town = (c.battery_ids.index(b) for b in ("forward", "town-sam"))
+    opens = {b: min(float(pair_open[p]) for p in range(pair_off[1], pair_off[2]) if pair_b[p] == b)
+             for b in (forward, town)}  # (the forward one has a second window past its minimum range)
+    launch_s = 30.0
+    assert opens[forward] < opens[town]
+    assert fires.time_s[0] < launch_s + opens[forward]
+    dt = scenario.doctrine.decision_interval_s
+    assert launch_s + opens[town] - 1e-6 <= fires.time_s[1] < launch_s + opens[town] + dt
