@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import re
 from pathlib import Path
 from typing import Any
 
@@ -14,26 +13,6 @@ from shieldwall.scenario.model import Scenario
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
 
-
-def _drop_stale_numba_caches() -> None:
-    """numba checks only a cached function's own file: the kernel, which inlines the intercept
-    solver from another module, would go on running the solver's old code after an edit, and
-    the tests would pass on code that is no longer there. So if any module with cached numba
-    functions changed after the oldest cache index was written, every cached function is
-    compiled again (about a minute; a fresh clone has no caches)."""
-    folders = (ROOT / "src" / "shieldwall", ROOT / "tests")
-    indexes = [p for d in folders for p in d.rglob("*.nbi")]
-    if not indexes:
-        return
-    cached = re.compile(r"cache\s*=\s*True")  # a pattern that does not match this file
-    sources = [p for d in folders for p in d.rglob("*.py") if cached.search(p.read_text(encoding="utf-8"))]
-    if max(p.stat().st_mtime for p in sources) > min(p.stat().st_mtime for p in indexes):
-        for d in folders:
-            for p in [*d.rglob("*.nbi"), *d.rglob("*.nbc")]:
-                p.unlink(missing_ok=True)
-
-
-_drop_stale_numba_caches()
 
 TEST_CATALOG: dict[str, Any] = {
     "interceptors": {

@@ -198,7 +198,7 @@ def test_generated_nights_keep_the_engines_target_split(tmp_path: Path) -> None:
     assert cut == 0
     compiled = compile_scenario(loaded.theatre.model_copy(update={"raids": gen.raids}), 0)
     assert compiled.n_threats == mask.shape[1]
-    target = compiled.thr[2]
+    target = compiled.threats.target
     for n in range(13):
         per_asset = np.bincount(target[mask[n]], minlength=3)
         np.testing.assert_array_equal(per_asset, _allocate(n, np.array([10.0, 5.0, 1.0])))

@@ -160,7 +160,7 @@ def test_every_intercept_point_is_inside_its_envelope(city_result) -> None:  # t
 
     r = city_result
     catalog = r.scenario.catalog.merged_over(builtin_catalog())
-    xy = np.column_stack(r.compiled.bat[:2])  # battery east, north
+    xy = np.column_stack([r.compiled.batteries.x_m, r.compiled.batteries.y_m])
     events = r.events_frame()
     checked = 0
     for threat, group in events.groupby("threat"):
@@ -193,11 +193,11 @@ def test_a_battery_that_ran_dry_costs_no_more_decision_epochs() -> None:
         return run_chunk(compile_scenario(scenario, 3), 0, 32, np.random.SeedSequence(3), False)
 
     dry, stocked = chunk(1), chunk(8)
-    assert (dry.rounds.sum(axis=(1, 2)) == 1).all()  # one shot, then nothing left to fire
-    assert (dry.leaked.sum(axis=1) >= 59).all()
+    assert (dry.outcomes.rounds.sum(axis=(1, 2)) == 1).all()  # one shot, then nothing left to fire
+    assert (dry.outcomes.leaked.sum(axis=1) >= 59).all()
     assert dry.epochs / 32 <= 2, dry.epochs / 32  # the shot, and little else
     # while the battery still has rounds, every shot is a decision (two arrivals may share one)
-    assert (stocked.rounds.sum(axis=(1, 2)) == 8).all()
+    assert (stocked.outcomes.rounds.sum(axis=(1, 2)) == 8).all()
     assert stocked.epochs / 32 >= 7
 
 
@@ -304,7 +304,7 @@ def test_a_threat_waiting_on_a_battery_that_runs_dry_moves_on_to_its_next_window
     assert fires.battery.to_dict() == {0: "forward", 1: "town-sam"}
     # the forward battery's window opens first for both, and it ran dry before the second's
     c = result.compiled
-    pair_off, pair_b, _, pair_open = c.pairs[:4]
+    pair_off, pair_b, pair_open = c.windows.threat_offset, c.windows.battery, c.windows.open_s
     forward, town = (c.battery_ids.index(b) for b in ("forward", "town-sam"))
     opens = {b: min(float(pair_open[p]) for p in range(pair_off[1], pair_off[2]) if pair_b[p] == b)
              for b in (forward, town)}  # (the forward one has a second window past its minimum range)

@@ -46,15 +46,15 @@ def test_ballistic_and_cruise_kinematics_follow_the_model() -> None:
         {"id": "c", "threat": "cm", "count": 1, "launch": launch, "target": "town",
          "waypoints": [{"lat": 52.0, "lon": 31.5}]}])
     c = compile_scenario(scenario, 1)
-    flight = c.thr[9]
-    x0, y0, _ = position(0, 0.0, c.geo)
-    x1, y1, z1 = position(0, flight[0], c.geo)
+    flight = c.threats.flight_s
+    x0, y0, _ = position(0, 0.0, c.paths)
+    x1, y1, z1 = position(0, flight[0], c.paths)
     ground = np.hypot(x1 - x0, y1 - y0)
     assert abs(flight[0] - 2 * np.sqrt(2 * 50_000 / G_MPS2)) < 1e-9
-    assert abs(position(0, flight[0] / 2, c.geo)[2] - 50_000) < 1e-6 and z1 == 0.0
+    assert abs(position(0, flight[0] / 2, c.paths)[2] - 50_000) < 1e-6 and z1 == 0.0
     assert abs(flight[1] - 2 * np.sqrt(2 * (ground / 4) / G_MPS2)) < 1e-6  # default apogee R/4
     # the cruise missile: constant altitude, path length / speed
-    xs = np.array([position(2, t, c.geo) for t in np.linspace(0, flight[2], 200)])
+    xs = np.array([position(2, t, c.paths) for t in np.linspace(0, flight[2], 200)])
     assert np.allclose(xs[:, 2], 60.0)
     length = np.hypot(*np.diff(xs[:, :2], axis=0).T).sum()
     assert abs(length / 250.0 - flight[2]) / flight[2] < 1e-3

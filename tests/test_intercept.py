@@ -8,13 +8,13 @@ import math
 
 import numpy as np
 import pytest
-from numba import njit
+from shieldwall.jit import cached_njit
 
 from shieldwall.engine.intercept import intercept_time, leg_table
 from shieldwall.engine.kernel import EPS_S, _epoch_of
 
 
-@njit(cache=True)
+@cached_njit()
 def _solve(tau_f, bx, by, speed, minr, maxr, minalt, maxalt, vmax, is_ball, vert_x, vert_y, vert_t, alt, apogee):  # type: ignore[no-untyped-def]
     """intercept_time for one threat (index 0) described by plain arrays."""
     return intercept_time(tau_f, bx, by, speed, minr, maxr, minalt, maxalt, vert_t[-1], 0.5, vmax,

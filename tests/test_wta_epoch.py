@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from shieldwall.wta import WTAError
-from shieldwall.wta.epoch import EPOCH_POLICIES, solve_epoch
+from shieldwall.wta.epoch import EPOCH_ALGORITHMS, solve_epoch
 
 
 def random_epoch(rng: np.random.Generator, c: int = 9):
@@ -51,29 +51,29 @@ def test_greedy_is_myopic_and_exact_is_not():
     e = dict(gain=np.array([0.9, 0.8, 0.7]), threat=np.array([1, 1, 2]), battery=np.array([0, 1, 0]),
              pool=np.array([0, 1, 0]), rounds=np.array([1, 1, 1]), channels_free=np.array([1, 1]),
              rounds_free=np.array([4, 4]))
-    assert solve_epoch("greedy", **e).tolist() == [0]  # (1, A): threat 2 is left unengaged
-    assert solve_epoch("exact", **e).tolist() == [1, 2]  # (1, B) and (2, A)
-    assert solve_epoch("local-search", **e).tolist() == [1, 2]
+    assert solve_epoch("epoch-greedy", **e).tolist() == [0]  # (1, A): threat 2 is left unengaged
+    assert solve_epoch("epoch-milp", **e).tolist() == [1, 2]  # (1, B) and (2, A)
+    assert solve_epoch("epoch-exchange", **e).tolist() == [1, 2]
 
 
 @pytest.mark.parametrize("seed", range(30))
 def test_policies_on_random_epochs(seed):
     e = random_epoch(np.random.default_rng(seed))
     vals = {}
-    for pol in EPOCH_POLICIES:
+    for pol in EPOCH_ALGORITHMS:
         sel = solve_epoch(pol, **e, time_limit_s=1.0)
         assert sel.dtype == np.int64 and np.all(np.diff(sel) > 0)
         assert feasible(sel, e), pol
         vals[pol] = float(e["gain"][sel].sum())
         assert np.array_equal(sel, solve_epoch(pol, **e, time_limit_s=1.0))  # deterministic
-    assert vals["exact"] >= vals["local-search"] - 1e-12 >= vals["greedy"] - 2e-12
-    assert vals["exact"] == pytest.approx(brute(e), abs=1e-12)
+    assert vals["epoch-milp"] >= vals["epoch-exchange"] - 1e-12 >= vals["epoch-greedy"] - 2e-12
+    assert vals["epoch-milp"] == pytest.approx(brute(e), abs=1e-12)
 
 
 def test_greedy_ties_by_index_and_never_negative():
     e = dict(gain=np.array([-1.0, 0.5, 0.5, 0.0]), threat=np.array([0, 1, 1, 2]), battery=np.zeros(4, int),
              pool=np.zeros(4, int), rounds=np.ones(4, int), channels_free=np.array([5]), rounds_free=np.array([5]))
-    for pol in EPOCH_POLICIES:
+    for pol in EPOCH_ALGORITHMS:
         assert solve_epoch(pol, **e).tolist() == [1]
 
 
@@ -82,14 +82,14 @@ def test_pool_rounds_bind():
     e = dict(gain=np.array([0.9, 0.5, 0.5]), threat=np.array([0, 0, 1]), battery=np.zeros(3, int),
              pool=np.zeros(3, int), rounds=np.array([2, 1, 1]), channels_free=np.array([2]),
              rounds_free=np.array([2]))
-    assert solve_epoch("greedy", **e).tolist() == [0]
-    assert solve_epoch("exact", **e).tolist() == [1, 2]
+    assert solve_epoch("epoch-greedy", **e).tolist() == [0]
+    assert solve_epoch("epoch-milp", **e).tolist() == [1, 2]
 
 
 def test_empty_and_bad_input():
     z = np.zeros(0)
-    assert solve_epoch("exact", z, z, z, z, z, np.array([1]), np.array([1])).size == 0
-    with pytest.raises(WTAError, match="policy"):
+    assert solve_epoch("epoch-milp", z, z, z, z, z, np.array([1]), np.array([1])).size == 0
+    with pytest.raises(WTAError, match="epoch algorithm"):
         solve_epoch("best", np.ones(1), [0], [0], [0], [1], [1], [1])
     with pytest.raises(WTAError, match="out of range"):
-        solve_epoch("greedy", np.ones(1), [0], [3], [0], [1], [1], [1])
+        solve_epoch("epoch-greedy", np.ones(1), [0], [3], [0], [1], [1], [1])

@@ -278,39 +278,14 @@ def _night(out: Any, t: int, rows: np.ndarray, compiled: Compiled, scenario: Sce
     bidx = np.array([battery_index[b] for b in compiled.battery_ids], np.int64)
     kidx = np.array([itc.index(k) for k in compiled.interceptor_ids], np.int64)
     stock = (ledger.battery * usable[:, :, None])[rows][:, bidx][:, :, kidx]
-    result = _simulate(compiled, scenario, replications=len(rows), seed=run_seed, workers=workers,
-                       stock=stock, present=present)
+    result = simulate(compiled, scenario, replications=len(rows), seed=run_seed, workers=workers,
+                      stock=stock, present=present, log_events=False)
     if len(bidx) and len(kidx):
         fired[rows[:, None, None], bidx[None, :, None], kidx[None, None, :]] = result.rounds
     out.record_raid(t, rows, result, [threat_ids.index(x) for x in compiled.threat_type_ids],
                     None if condition is None else condition[rows])
     if condition is not None:
         condition[rows] *= result.survive
-
-
-def _simulate(compiled: Compiled, scenario: Scenario, *, replications: int, seed: int, workers: int,
-              stock: np.ndarray, present: np.ndarray | None) -> Any:
-    """``engine.runner.simulate`` without the replay event log, which a campaign never reads.
-
-    Same seeds, chunks and kernel, so the same numbers as ``simulate``. A workaround: the
-    runner sizes the log at ``n_threats * (3 + 2 * max_engagements)`` events, which one
-    threat can exceed (launch, detect, fire, miss, expire, ...), and the kernel then writes
-    past the buffer. Use ``simulate`` again once it can run without the log (or sizes it right)."""
-    if workers > 1:
-        return simulate(compiled, scenario, replications=replications, seed=seed, workers=workers,
-                        stock=stock, present=present)
-    from shieldwall.engine.results import RaidResult
-    from shieldwall.engine.runner import CHUNK_SIZE, run_chunk
-
-    children = np.random.SeedSequence(seed).spawn(-(-replications // CHUNK_SIZE))
-    result = RaidResult(compiled, scenario, seed, replications)
-    result.initial_stock = stock
-    for i, child in enumerate(children):
-        lo, hi = i * CHUNK_SIZE, min((i + 1) * CHUNK_SIZE, replications)
-        result.add(run_chunk(compiled, lo, hi - lo, child, False, stock[lo:hi],
-                             None if present is None else present[lo:hi], out=result.outcome_rows(lo, hi)))
-    result.finish()
-    return result
 
 
 def _produced_on(p: Any, date: Any, campaign_start: Any) -> int:

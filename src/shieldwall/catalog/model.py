@@ -10,8 +10,9 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-ThreatClass = Literal["drone", "cruise", "ballistic"]
-THREAT_CLASSES: tuple[str, ...] = ("drone", "cruise", "ballistic")
+from shieldwall.catalog.classes import CLASS_INFO, THREAT_CLASSES, ThreatClass
+
+__all__ = ["THREAT_CLASSES", "ThreatClass", "Catalog", "InterceptorType", "SystemType", "RadarType", "ThreatType"]
 
 Id = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$", max_length=64)]
 Probability = Annotated[float, Field(ge=0.0, le=1.0)]
@@ -19,10 +20,6 @@ PositiveFloat = Annotated[float, Field(gt=0.0, allow_inf_nan=False)]
 NonNegativeFloat = Annotated[float, Field(ge=0.0, allow_inf_nan=False)]
 PositiveInt = Annotated[int, Field(gt=0)]
 NonNegativeInt = Annotated[int, Field(ge=0)]
-
-# Fraction of a target's value destroyed by one hit, when a threat type does not say (assumption,
-# see docs/model.md: a one-way drone carries ~50 kg, a cruise or ballistic missile ~450-500 kg).
-DEFAULT_DAMAGE: dict[str, float] = {"drone": 0.25, "cruise": 0.5, "ballistic": 0.5}
 
 
 class Strict(BaseModel):
@@ -99,7 +96,7 @@ class ThreatType(Sourced):
 
     @property
     def damage_fraction(self) -> float:
-        return DEFAULT_DAMAGE[self.threat_class] if self.damage is None else self.damage
+        return CLASS_INFO[self.threat_class].default_damage if self.damage is None else self.damage
 
 
 class Catalog(Strict):

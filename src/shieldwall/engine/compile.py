@@ -9,11 +9,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from shieldwall.catalog.builtin import builtin_catalog
-from shieldwall.catalog.model import THREAT_CLASSES, Catalog, ThreatType
+from shieldwall.catalog.classes import CLASS_INFO, THREAT_CLASSES, class_index
+from shieldwall.catalog.model import Catalog, ThreatType
 from shieldwall.engine.geometry import LocalFrame
 from shieldwall.engine.kernel import MAX_BATTERY_INTERCEPTOR_PAIRS
 from shieldwall.engine.paths import G_MPS2, engagement_windows, track_times
-from shieldwall.engine.policies import POLICY_CODES
+from shieldwall.engine.records import Batteries, Doctrine, Interceptors, Paths, Threats, Windows
+from shieldwall.policies import POLICY_BY_NAME
 from shieldwall.scenario.model import Battery, Raid, Scenario, TargetByKind
 
 MAX_STEP_S = 5.0
@@ -22,7 +24,8 @@ STEP_M = 250.0  # path sampling: one sample every ~250 m of flight
 
 @dataclass
 class Compiled:
-    """Everything the kernel needs, plus the ids to label its output."""
+    """Everything the kernel needs (named records, engine/records.py), plus the ids that label
+    its output."""
 
     name: str
     frame: LocalFrame
@@ -30,23 +33,50 @@ class Compiled:
     asset_value: np.ndarray
     battery_ids: list[str]
     interceptor_ids: list[str]
-    interceptor_cost_usd: np.ndarray
     threat_type_ids: list[str]
     threat_type_class: list[str]
     threat_raid: list[str]
-    n_threats: int
-    shots_per_threat: int
-    stock: np.ndarray  # [battery, interceptor] rounds
-    geo: tuple
-    thr: tuple
-    bat: tuple
-    itc: tuple
-    pairs: tuple
-    doc: tuple
+    paths: Paths
+    threats: Threats
+    batteries: Batteries
+    interceptors: Interceptors
+    windows: Windows
+    doctrine: Doctrine
+
+    @property
+    def n_threats(self) -> int:
+        return int(self.threats.type.shape[0])
 
     @property
     def threat_type(self) -> np.ndarray:
-        return self.thr[0]
+        """[threat] index into threat_type_ids."""
+        return self.threats.type
+
+    @property
+    def stock(self) -> np.ndarray:
+        """[battery, interceptor] rounds at the start."""
+        return self.batteries.stock
+
+    @property
+    def interceptor_cost_usd(self) -> np.ndarray:
+        return self.interceptors.cost_usd
+
+    @property
+    def shots_per_threat(self) -> int:
+        """The most shots one threat can draw: a kill uniform each (Uniforms.kill's last axis)."""
+        return int(np.max(self.doctrine.salvo * self.doctrine.max_engagements))
+
+    @property
+    def max_events_per_threat(self) -> int:
+        """The replay log's bound per threat: launch, detection, then per engagement a shot and its
+        end (kill, miss, or a failure in flight before the intercept), then at most one leak or
+        failure in flight. The kernel's debug build asserts it."""
+        return 3 + 2 * int(self.doctrine.max_engagements.max())
+
+    def sizes(self) -> dict[str, int]:
+        """The length of every axis an outcome array has (engine/records.py OUTCOMES)."""
+        return {"threat_type": len(self.threat_type_ids), "battery": len(self.battery_ids),
+                "interceptor": len(self.interceptor_ids), "asset": len(self.asset_ids), "threat": self.n_threats}
 
 
 def compile_scenario(scenario: Scenario, seed: int) -> Compiled:
@@ -80,28 +110,30 @@ def compile_scenario(scenario: Scenario, seed: int) -> Compiled:
         raise UsageError(f"{len(scenario.batteries)} batteries x {len(itc_ids)} interceptor types is more than the "
                          f"engine's {MAX_BATTERY_INTERCEPTOR_PAIRS:,} (battery, interceptor) pairs")
 
-    threats = _expand_raids(scenario, catalog, frame, type_ids, ax, ay, geometry_rng)
-    geo, flight, step, vmax = _paths(threats, types)
-    n_thr = len(threats["type"])
-    th_type = np.asarray(threats["type"], np.int64)
-    th_class = np.array([THREAT_CLASSES.index(types[t].threat_class) for t in th_type], np.int64)
-    th_target = np.asarray(threats["target"], np.int64)
+    raid_threats = _expand_raids(scenario, catalog, frame, type_ids, ax, ay, geometry_rng)
+    paths, flight, step, vmax = _paths(raid_threats, types)
+    n_thr = len(raid_threats["type"])
+    th_type = np.asarray(raid_threats["type"], np.int64)
+    th_class = np.array([class_index(types[t].threat_class) for t in th_type], np.int64)
+    th_target = np.asarray(raid_threats["target"], np.int64)
     damage = np.array([types[t].damage_fraction for t in th_type])
-    looks_like = np.asarray(threats["looks_like"], np.int64)
+    looks_like = np.asarray(raid_threats["looks_like"], np.int64)
     decoy = np.array([types[t].decoy for t in th_type], bool)
 
     networks = _networks(scenario)
     sensors = _sensors(scenario, catalog, frame, networks)
     rcs = np.array([types[t].rcs_m2 for t in th_type])
-    track_rel = track_times(geo, flight, step, rcs, *sensors, len(networks))
+    track_rel = track_times(paths, flight, step, rcs, *sensors, len(networks))
     track_any = track_rel.min(axis=1) if track_rel.shape[1] else np.full(n_thr, np.inf)
 
-    bat, bat_arrays = _batteries(scenario, catalog, frame, itc_ids, networks)
-    itc = _interceptors(catalog, itc_ids, type_ids)
+    batteries, engage = _batteries(scenario, catalog, frame, itc_ids, networks)
+    interceptors = _interceptors(catalog, itc_ids, type_ids)
+    has = (batteries.stock > 0) & (batteries.launchers > 0)
     pj, pb, pk_, po, pc = engagement_windows(
-        geo, flight, step, th_type, th_class, track_rel,
-        bat_arrays["x"], bat_arrays["y"], bat_arrays["net"], bat_arrays["has"], bat_arrays["engage"],
-        *itc[:6])
+        paths, flight, step, th_type, th_class, track_rel,
+        batteries.x_m, batteries.y_m, np.array([networks.index(b.network) for b in scenario.batteries], np.int64),
+        has, engage, interceptors.speed_mps, interceptors.min_range_m, interceptors.max_range_m,
+        interceptors.min_altitude_m, interceptors.max_altitude_m, interceptors.pk)
     order = np.lexsort((po, pk_, pb, pj))
     pj, pb, pk_, po, pc = pj[order], pb[order], pk_[order], po[order], pc[order]
     pair_off = np.searchsorted(pj, np.arange(n_thr + 1)).astype(np.int64)
@@ -109,41 +141,54 @@ def compile_scenario(scenario: Scenario, seed: int) -> Compiled:
     last_close = np.full(n_thr, -np.inf)
     np.minimum.at(first_open, pj, po)
     np.maximum.at(last_close, pj, pc)
+    window_pk = window_kill_probability(interceptors.pk[pk_, th_type[pj]], pb, scenario)
 
     doctrine = scenario.doctrine
     salvo = np.array([doctrine.per_class("salvo", c) for c in THREAT_CLASSES], np.int64)
     max_eng = np.array([doctrine.per_class("max_engagements", c) for c in THREAT_CLASSES], np.int64)
-    doc = (salvo, max_eng, float(doctrine.decision_interval_s), float(doctrine.assess_s),
-           float(doctrine.cost_weight), POLICY_CODES[doctrine.policy], float(doctrine.epoch_time_limit_s))
+    doc = Doctrine(salvo, max_eng, float(doctrine.decision_interval_s), float(doctrine.assess_s),
+                   float(doctrine.cost_weight), POLICY_BY_NAME[doctrine.policy].code,
+                   float(doctrine.epoch_time_limit_s))
 
-    thr = (th_type, th_class, th_target,
-           asset_value[th_target] * damage[looks_like],  # what the battle manager believes is at stake
-           np.where(decoy, 0.0, damage),  # what a leak really destroys
-           np.array([types[t].reliability for t in th_type]),
-           np.asarray(threats["launch_s"], float), np.asarray(threats["window_s"], float),
-           np.array([types[t].cost_usd for t in th_type]),
-           flight, step, vmax, first_open, last_close, track_any)
+    threats = Threats(
+        type=th_type, cls=th_class, target=th_target,
+        value_at_stake=asset_value[th_target] * damage[looks_like],  # decoys pass for what they mimic
+        damage=np.where(decoy, 0.0, damage),
+        reliability=np.array([types[t].reliability for t in th_type]),
+        launch_s=np.asarray(raid_threats["launch_s"], float), window_s=np.asarray(raid_threats["window_s"], float),
+        cost_usd=np.array([types[t].cost_usd for t in th_type]),
+        flight_s=flight, step_s=step, vmax_mps=vmax, first_open_s=first_open, last_close_s=last_close,
+        track_s=track_any)
     return Compiled(
         name=scenario.name, frame=frame, asset_ids=asset_ids, asset_value=asset_value,
-        battery_ids=[b.id for b in scenario.batteries], interceptor_ids=itc_ids,
-        interceptor_cost_usd=itc[6].copy(), threat_type_ids=type_ids,
-        threat_type_class=[t.threat_class for t in types], threat_raid=threats["raid"],
-        n_threats=n_thr, shots_per_threat=int(np.max(salvo * max_eng)),
-        stock=bat[4].copy(), geo=geo, thr=thr, bat=bat, itc=itc,
-        pairs=_pair_index(pair_off, pb, pk_, po, pc, len(scenario.batteries)), doc=doc,
+        battery_ids=[b.id for b in scenario.batteries], interceptor_ids=itc_ids, threat_type_ids=type_ids,
+        threat_type_class=[t.threat_class for t in types], threat_raid=raid_threats["raid"],
+        paths=paths, threats=threats, batteries=batteries, interceptors=interceptors,
+        windows=_window_index(pair_off, pb, pk_, po, pc, window_pk, len(scenario.batteries)), doctrine=doc,
     )
 
 
-def _pair_index(pair_off: np.ndarray, pair_b: np.ndarray, pair_k: np.ndarray, pair_open: np.ndarray,
-                pair_close: np.ndarray, n_bat: int) -> tuple:
+def window_kill_probability(base_pk: np.ndarray, battery: np.ndarray, scenario: Scenario) -> np.ndarray:
+    """Each engagement window's single-shot kill probability: the catalog's Pk of the window's
+    interceptor against its threat type, times each Pk modifier. A new modifier multiplies its
+    per-window factor in here (docs/architecture.md, "How to add a mechanism")."""
+    return base_pk
+
+
+def _window_index(pair_off: np.ndarray, pair_b: np.ndarray, pair_k: np.ndarray, pair_open: np.ndarray,
+                  pair_close: np.ndarray, pk: np.ndarray, n_bat: int) -> Windows:
     """Engagement windows plus the look-ups the event-driven kernel needs: the windows of each
-    battery (to re-examine when it frees a channel or reloads), each window's threat, and each
-    threat's windows in the order they open (the kernel follows them one opening at a time)."""
+    battery (to re-examine when it frees a channel or reloads), each window's threat, each
+    threat's windows in the order they open (the kernel follows them one opening at a time), and
+    the windows' kill probabilities as levels of a short table."""
     by_battery = np.argsort(pair_b, kind="stable").astype(np.int64)
     bat_off = np.searchsorted(pair_b[by_battery], np.arange(n_bat + 1)).astype(np.int64)
     pair_j = np.repeat(np.arange(len(pair_off) - 1), np.diff(pair_off)).astype(np.int64)
     open_order = np.lexsort((pair_open, pair_j)).astype(np.int64)  # stable: ties keep scenario order
-    return (pair_off, pair_b, pair_k, pair_open, pair_close, bat_off, by_battery, pair_j, open_order)
+    levels, level = np.unique(np.asarray(pk, float), return_inverse=True)
+    return Windows(threat_offset=pair_off, battery=pair_b, interceptor=pair_k, open_s=pair_open, close_s=pair_close,
+                   pk_level=level.astype(np.int64).reshape(-1), pk_levels=levels.astype(float),
+                   battery_offset=bat_off, by_battery=by_battery, threat=pair_j, open_order=open_order)
 
 
 def _allocate(count: int, weights: np.ndarray) -> np.ndarray:
@@ -174,7 +219,7 @@ def _expand_raids(scenario: Scenario, catalog: Catalog, frame: LocalFrame, type_
         wx, wy = frame.to_local([w.lat for w in raid.waypoints], [w.lon for w in raid.waypoints])
         groups = [(raid.threat, raid.count)] + ([(raid.decoys.threat, raid.decoys.count)] if raid.decoys else [])
         for tid, count in groups:
-            ballistic = catalog.threats[tid].threat_class == "ballistic"
+            ballistic = CLASS_INFO[catalog.threats[tid].threat_class].kinematics == "ballistic"
             radius = 1000.0 * raid.launch.spread_km * np.sqrt(rng.random(count))
             angle = 2 * np.pi * rng.random(count)
             for i, target in enumerate(_raid_targets(raid, count, scenario)):
@@ -190,7 +235,7 @@ def _expand_raids(scenario: Scenario, catalog: Catalog, frame: LocalFrame, type_
     return out
 
 
-def _paths(threats: dict, types: list[ThreatType]) -> tuple[tuple, np.ndarray, np.ndarray, np.ndarray]:
+def _paths(threats: dict, types: list[ThreatType]) -> tuple[Paths, np.ndarray, np.ndarray, np.ndarray]:
     n = len(threats["type"])
     off = np.zeros(n + 1, np.int64)
     xs: list[float] = []
@@ -206,7 +251,7 @@ def _paths(threats: dict, types: list[ThreatType]) -> tuple[tuple, np.ndarray, n
         kind = types[tp]
         v = np.asarray(verts, float)
         seg = np.hypot(*np.diff(v, axis=0).T)
-        if kind.threat_class == "ballistic":
+        if CLASS_INFO[kind.threat_class].kinematics == "ballistic":
             ground = float(seg.sum())
             h = 1000.0 * kind.apogee_km if kind.apogee_km else max(ground / 4.0, 1.0)
             t_flight = 2.0 * np.sqrt(2.0 * h / G_MPS2)
@@ -226,8 +271,9 @@ def _paths(threats: dict, types: list[ThreatType]) -> tuple[tuple, np.ndarray, n
         ys.extend(v[:, 1])
         ts.extend(times)
         off[j + 1] = len(xs)
-    geo = (is_ball, off, np.array(xs), np.array(ys), np.array(ts), alt, apogee)
-    return geo, flight, step, vmax
+    paths = Paths(ballistic=is_ball, vertex_offset=off, vertex_x_m=np.array(xs), vertex_y_m=np.array(ys),
+                  vertex_t_s=np.array(ts), altitude_m=alt, apogee_m=apogee)
+    return paths, flight, step, vmax
 
 
 def _networks(scenario: Scenario) -> list[str]:
@@ -269,7 +315,8 @@ def _launcher_split(battery: Battery, launchers: int, caps: dict[str, int]) -> d
 
 
 def _batteries(scenario: Scenario, catalog: Catalog, frame: LocalFrame, itc_ids: list[str],
-               networks: list[str]) -> tuple[tuple, dict]:
+               networks: list[str]) -> tuple[Batteries, np.ndarray]:
+    """The batteries' record, and which threat classes each may engage [battery, class]."""
     n_b, n_k = len(scenario.batteries), len(itc_ids)
     stock = np.zeros((n_b, n_k), np.int64)
     n_launch = np.zeros((n_b, n_k), np.int64)
@@ -293,23 +340,21 @@ def _batteries(scenario: Scenario, catalog: Catalog, frame: LocalFrame, itc_ids:
             engage[b] = [c in battery.engage for c in THREAT_CLASSES]
     x, y = frame.to_local([b.lat for b in scenario.batteries], [b.lon for b in scenario.batteries])
     x, y = np.atleast_1d(x).astype(float), np.atleast_1d(y).astype(float)
-    arrays = {"x": x, "y": y, "net": np.array([networks.index(b.network) for b in scenario.batteries], np.int64),
-              "has": (stock > 0) & (n_launch > 0), "engage": engage}
-    return (x, y, channels, reload_s, stock, n_launch, cap), arrays
+    return Batteries(x_m=x, y_m=y, channels=channels, reload_s=reload_s, stock=stock, launchers=n_launch,
+                     rounds_per_launcher=cap), engage
 
 
-def _interceptors(catalog: Catalog, itc_ids: list[str], type_ids: list[str]) -> tuple:
+def _interceptors(catalog: Catalog, itc_ids: list[str], type_ids: list[str]) -> Interceptors:
     kinds = [catalog.interceptors[k] for k in itc_ids]
     pk = np.zeros((len(kinds), len(type_ids)))
     for k, kind in enumerate(kinds):
         for t, tid in enumerate(type_ids):
             cls = catalog.threats[tid].threat_class
             pk[k, t] = kind.pk.get(tid, kind.pk.get(cls, 0.0))
-    return (np.array([k.speed_mps for k in kinds], float),
-            np.array([1000.0 * k.min_range_km for k in kinds], float),
-            np.array([1000.0 * k.max_range_km for k in kinds], float),
-            np.array([k.min_altitude_m for k in kinds], float),
-            np.array([k.max_altitude_m for k in kinds], float),
-            pk,
-            np.array([k.cost_usd for k in kinds], float),
-            np.array([k.rounds_per_shot for k in kinds], np.int64))
+    return Interceptors(speed_mps=np.array([k.speed_mps for k in kinds], float),
+                        min_range_m=np.array([1000.0 * k.min_range_km for k in kinds], float),
+                        max_range_m=np.array([1000.0 * k.max_range_km for k in kinds], float),
+                        min_altitude_m=np.array([k.min_altitude_m for k in kinds], float),
+                        max_altitude_m=np.array([k.max_altitude_m for k in kinds], float),
+                        pk=pk, cost_usd=np.array([k.cost_usd for k in kinds], float),
+                        rounds_per_shot=np.array([k.rounds_per_shot for k in kinds], np.int64))

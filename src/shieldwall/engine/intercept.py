@@ -11,12 +11,12 @@ leg, in closed form. A ballistic arc is not a quadratic; it is stepped along and
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from shieldwall.jit import cached_njit
 
 from shieldwall.engine.paths import arc_position
 
 
-@njit(cache=True, inline="always")
+@cached_njit(inline="always")
 def _on_arc(tau, tau_f, bx, by, speed, minr, maxr, minalt, maxalt, x0, y0, x1, y1, flight_s, apogee_m):  # type: ignore[no-untyped-def]
     """The rule at one time on a ballistic arc: (feasible, gap_m), gap_m > 0 while the
     interceptor cannot be there yet. Scalars only (see arc_position)."""
@@ -26,7 +26,7 @@ def _on_arc(tau, tau_f, bx, by, speed, minr, maxr, minalt, maxalt, x0, y0, x1, y
     return gap_m <= 0.0 and minr <= d <= maxr and minalt <= z <= maxalt, gap_m
 
 
-@njit(cache=True, inline="always")
+@cached_njit(inline="always")
 def _roots(qa, qb, qc):  # type: ignore[no-untyped-def]
     """The real roots of qa u^2 + qb u + qc (inf where there is none). Scalars in and out:
     helpers with array arguments pay reference counting on every call."""
@@ -41,7 +41,7 @@ def _roots(qa, qb, qc):  # type: ignore[no-untyped-def]
     return q / qa, (qc / q if q != 0.0 else q / qa)
 
 
-@njit(cache=True, inline="always")
+@cached_njit(inline="always")
 def _after(u, r0, r1, r2, r3, r4, r5, end):  # type: ignore[no-untyped-def]
     """The first of the roots after u, else end."""
     best = end
@@ -51,14 +51,14 @@ def _after(u, r0, r1, r2, r3, r4, r5, end):  # type: ignore[no-untyped-def]
     return best
 
 
-@njit(cache=True, inline="always")
+@cached_njit(inline="always")
 def _holds(u, a, b, c, w, s2, r2min, r2max):  # type: ignore[no-untyped-def]
     """The rule on a leg at u: reachable (s (u + w) >= range) and inside the range envelope."""
     q = (a * u + 2.0 * b) * u + c
     return s2 * (u + w) * (u + w) >= q and r2min <= q <= r2max
 
 
-@njit(cache=True, inline="always")
+@cached_njit(inline="always")
 def _past_root(u, until, lo, a, b, c, w, s2, r2min, r2max):  # type: ignore[no-untyped-def]
     """A root is exact up to rounding: the first u' >= u, a few ulps on, where the rule holds
     (or ``until``, where it is known to)."""
@@ -70,7 +70,7 @@ def _past_root(u, until, lo, a, b, c, w, s2, r2min, r2max):  # type: ignore[no-u
     return min(x, until)
 
 
-@njit(cache=True, inline="always")
+@cached_njit(inline="always")
 def _earliest_on_leg(lo, hi, tau_f, px, py, h, vx, vy, speed, minr, maxr, flight_j):  # type: ignore[no-untyped-def]
     """Earliest feasible time in [lo, hi] on a straight leg; -1 if none. (px, py): the threat
     at ``lo`` relative to the battery, (vx, vy): its velocity, h: its altitude.
@@ -108,7 +108,7 @@ def _earliest_on_leg(lo, hi, tau_f, px, py, h, vx, vy, speed, minr, maxr, flight
     return -1.0
 
 
-@njit(cache=True)
+@cached_njit()
 def leg_table(vert_x, vert_y, vert_t):  # type: ignore[no-untyped-def]
     """The path vertices as one table, row v = (x, y, t, vx, vy): the position and time of
     vertex v and the velocity on the leg that starts there (0 where none does). One array for
@@ -126,7 +126,7 @@ def leg_table(vert_x, vert_y, vert_t):  # type: ignore[no-untyped-def]
     return legs
 
 
-@njit(cache=True, inline="always")
+@cached_njit(inline="always")
 def intercept_time(tau_f, bx, by, speed, minr, maxr, minalt, maxalt, flight_j, step_j, vmax_j,
                    ballistic, v_first, v_end, alt_m, apogee_m, legs):  # type: ignore[no-untyped-def]
     """Earliest tau_i >= tau_f (after launch) at which an interceptor (speed, envelope) fired from
@@ -156,7 +156,7 @@ def intercept_time(tau_f, bx, by, speed, minr, maxr, minalt, maxalt, flight_j, s
                             legs[v_first + 1, 2], apogee_m)
 
 
-@njit(cache=True)
+@cached_njit()
 def _earliest_on_arc(tau_f, bx, by, speed, minr, maxr, minalt, maxalt, flight_j, step_j, vmax_j,
                      x0, y0, x1, y1, arc_s, apogee_m):  # type: ignore[no-untyped-def]
     """A ballistic arc is no quadratic: step along it (never by less than the time the gap
@@ -180,7 +180,7 @@ def _earliest_on_arc(tau_f, bx, by, speed, minr, maxr, minalt, maxalt, flight_j,
     return -1.0
 
 
-@njit(cache=True, inline="always")
+@cached_njit(inline="always")
 def _refine_on_arc(lo, g_lo, hi, g_hi, tau_f, bx, by, speed, minr, maxr, minalt, maxalt, x0, y0, x1, y1, arc_s,
                    apogee_m):  # type: ignore[no-untyped-def]
     """The rule is false at lo and true at hi: narrow that to a microsecond, keeping hi a time

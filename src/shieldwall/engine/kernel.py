@@ -16,10 +16,12 @@ measured).
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, objmode
+from numba import objmode
 
 from shieldwall.engine.intercept import intercept_time, leg_table
 from shieldwall.engine.policies import solve_epoch_by_code
+from shieldwall.jit import KERNEL_CHECKS, cached_njit
+from shieldwall.policies import GREEDY_CODE
 
 # threat end states
 ALIVE, KILLED, LEAKED, EXPIRED, ABSENT = 0, 1, 2, 3, 4
@@ -27,25 +29,29 @@ ALIVE, KILLED, LEAKED, EXPIRED, ABSENT = 0, 1, 2, 3, 4
 EV_LAUNCH, EV_DETECT, EV_FIRE, EV_KILL, EV_MISS, EV_LEAK, EV_EXPIRE = 0, 1, 2, 3, 4, 5, 6
 EVENT_NAMES = ("launch", "detect", "fire", "kill", "miss", "leak", "expire")
 EPS_S = 1e-6  # epochs land exactly on window edges; rounding must not miss them
+INSERTION_SORT_MAX = 48  # candidates of an epoch sorted in place up to this many, else by stable argsorts
+NEVER = 1 << 62  # the epoch of a reload that is not coming
 
 
-@njit(cache=True)
+@cached_njit()
 def _log(log, kind, t, j, b, k, n, tau):  # type: ignore[no-untyped-def]
-    """One row of the replay log. Positions are worked out afterwards from tau (time since the
-    threat's launch): passing the path arrays down here would slow every replication."""
-    ev_t, ev_kind, ev_j, ev_b, ev_k, ev_n, ev_tau, n_ev = log
-    i = n_ev[0]
-    ev_t[i] = t
-    ev_kind[i] = kind
-    ev_j[i] = j
-    ev_b[i] = b
-    ev_k[i] = k
-    ev_n[i] = n
-    ev_tau[i] = tau
-    n_ev[0] = i + 1
+    """One row of the replay log (engine/records.py EventLog). Positions are worked out afterwards
+    from tau (time since the threat's launch): passing the path arrays down here would slow every
+    replication. The log has Compiled.max_events_per_threat rows per threat."""
+    i = log.count[0]
+    if KERNEL_CHECKS:
+        assert i < log.time_s.shape[0], "replay log overflow: more events than max_events_per_threat allows"
+    log.time_s[i] = t
+    log.kind[i] = kind
+    log.threat[i] = j
+    log.battery[i] = b
+    log.interceptor[i] = k
+    log.shots[i] = n
+    log.tau_s[i] = tau
+    log.count[0] = i + 1
 
 
-@njit(cache=True)
+@cached_njit()
 def _solve_outside(policy, limit_s, o, c_p, c_key, pair_j, pair_b, pair_k, busy, bat_channels, ready, itc_rps,
                    salvo_c, th_class):  # type: ignore[no-untyped-def]
     """Positions in ``o`` (candidates in greedy order) of the set a WTA policy chooses."""
@@ -71,7 +77,7 @@ def _solve_outside(policy, limit_s, o, c_p, c_key, pair_j, pair_b, pair_k, busy,
     return chosen
 
 
-@njit(cache=True, inline="always")
+@cached_njit(inline="always")
 def _wait(p, b, waiting, n_b, is_waiting, bat_off):  # type: ignore[no-untyped-def]
     """Put window p on battery b's waiting list (once); returns the list's new length."""
     if is_waiting[p]:
@@ -81,7 +87,7 @@ def _wait(p, b, waiting, n_b, is_waiting, bat_off):  # type: ignore[no-untyped-d
     return n_b + 1
 
 
-@njit(cache=True)
+@cached_njit()
 def _sorted_by_keys(n_c, c_p, c_key):  # type: ignore[no-untyped-def]
     """Stable argsorts, key by key: for the rare epoch with many candidates."""
     o = np.argsort(c_p[:n_c], kind="mergesort")
@@ -101,13 +107,13 @@ BK_MASK = (1 << (J_SHIFT - 2)) - 1
 MAX_BATTERY_INTERCEPTOR_PAIRS = BK_MASK + 1  # what the code holds (compile_scenario checks it)
 
 
-@njit(cache=True, inline="always")
+@cached_njit(inline="always")
 def _opening(j, bk):  # type: ignore[no-untyped-def]
     """The event code of threat j's next window opening, on (battery, interceptor) bk."""
     return j << J_SHIFT | bk << 2 | OPEN
 
 
-@njit(cache=True, inline="always")
+@cached_njit(inline="always")
 def _join(j, hd, lnk):  # type: ignore[no-untyped-def]
     """Put node j on the circular list whose head node is hd (lnk[:, 0] next, lnk[:, 1]
     previous). Written without branches: numba then drops the reference counts of the arrays
@@ -119,7 +125,7 @@ def _join(j, hd, lnk):  # type: ignore[no-untyped-def]
     lnk[hd, 0] = j
 
 
-@njit(cache=True, inline="always")
+@cached_njit(inline="always")
 def _leave(j, lnk):  # type: ignore[no-untyped-def]
     """Take node j off its list."""
     p = lnk[j, 1]
@@ -128,7 +134,7 @@ def _leave(j, lnk):  # type: ignore[no-untyped-def]
     lnk[n, 1] = p
 
 
-@njit(cache=True, inline="always")
+@cached_njit(inline="always")
 def _epoch_of(time_s, dt, per_dt):  # type: ignore[no-untyped-def]
     """The first decision epoch k (at k * dt) that sees something happening at time_s.
     per_dt = 1 / dt: a first guess by multiplication, made exact by the two comparisons."""
@@ -140,7 +146,7 @@ def _epoch_of(time_s, dt, per_dt):  # type: ignore[no-untyped-def]
     return k
 
 
-@njit(cache=True, inline="always")
+@cached_njit(inline="always")
 def _schedule(head, nxt, ev_code, free, k, code):  # type: ignore[no-untyped-def]
     """File an event under epoch k, in the free slot ``free``; returns the next free slot."""
     e = free
@@ -151,18 +157,51 @@ def _schedule(head, nxt, ev_code, free, k, code):  # type: ignore[no-untyped-def
     return free
 
 
+@cached_njit(inline="always")
+def _file_opening(j, q, k_min, launch_j, dt, per_dt, free, head, nxt, ev_code, open_at, lnk, chained,
+                  ord_open, ord_bk, n_thr):  # type: ignore[no-untyped-def]
+    """Put threat j's next window opening (its window q in open order) on the calendar, no
+    earlier than epoch k_min, and on the list of its (battery, interceptor); returns the next
+    free calendar slot. Branch-free, so numba drops the reference counts of the arrays it takes
+    (with a branch it kept them, and a helper cost more than its work: see _join)."""
+    bk = ord_bk[q]
+    kk = max(_epoch_of(launch_j + ord_open[q], dt, per_dt), k_min)
+    free = _schedule(head, nxt, ev_code, free, kk, _opening(j, bk))
+    open_at[j] = kk
+    _join(j, n_thr + bk, lnk)
+    chained[j] = True
+    return free
+
+
 # nogil: in a parallel run the run's own process simulates too, while its pool's threads feed the workers
-@njit(cache=True, nogil=True)
-def simulate_chunk(geo, thr, bat, itc, pairs, doc, rnd, stock_init, present, out, log, log_first):  # type: ignore[no-untyped-def]
-    (th_type, th_class, th_target, th_value, th_damage, th_rel, th_launch0, th_window, th_cost,
-     flight, step, vmax, first_open, last_close, track_any) = thr
-    bat_x, bat_y, bat_channels, bat_reload, _, n_launch, cap = bat
-    itc_speed, itc_minr, itc_maxr, itc_minalt, itc_maxalt, itc_pk, itc_cost, itc_rps = itc
-    is_ball, vert_off, vert_x, vert_y, vert_t, th_alt, th_apogee = geo
-    pair_off, pair_b, pair_k, pair_open, pair_close, bat_off, bat_pairs, pair_j, open_order = pairs
-    salvo_c, maxeng_c, dt, assess, cost_w, policy, epoch_limit_s = doc
-    u_launch, u_rel, u_kill = rnd
-    killed, leaked, expired, rounds, kills_bat, hits, survive, cost_killed, leak_threat, remaining = out
+@cached_njit(nogil=True)
+def simulate_chunk(paths, threats, batteries, interceptors, windows, doctrine, uniforms, stock_init, present, out,
+                   log, log_first):  # type: ignore[no-untyped-def]
+    """Simulate the chunk's replications (uniforms' first axis) into ``out`` (engine/records.py:
+    every argument is one of its records; stock_init [rep, battery, interceptor] and present
+    [rep, threat] are per replication). Returns the decision epochs visited, a cost diagnostic."""
+    # the records' arrays as local names, once: the hot loops below read plain arrays
+    th_type, th_class, th_target = threats.type, threats.cls, threats.target
+    th_value, th_damage, th_rel, th_cost = threats.value_at_stake, threats.damage, threats.reliability, threats.cost_usd
+    th_launch0, th_window, flight, step, vmax = (threats.launch_s, threats.window_s, threats.flight_s, threats.step_s,
+                                                  threats.vmax_mps)
+    track_any = threats.track_s
+    bat_x, bat_y, bat_channels, bat_reload = batteries.x_m, batteries.y_m, batteries.channels, batteries.reload_s
+    n_launch, cap = batteries.launchers, batteries.rounds_per_launcher
+    itc_speed, itc_minr, itc_maxr = interceptors.speed_mps, interceptors.min_range_m, interceptors.max_range_m
+    itc_minalt, itc_maxalt = interceptors.min_altitude_m, interceptors.max_altitude_m
+    itc_cost, itc_rps = interceptors.cost_usd, interceptors.rounds_per_shot
+    is_ball, vert_off, th_alt, th_apogee = paths.ballistic, paths.vertex_offset, paths.altitude_m, paths.apogee_m
+    pair_off, pair_b, pair_k, pair_j = windows.threat_offset, windows.battery, windows.interceptor, windows.threat
+    pair_open, pair_close, pair_level, pk_levels = windows.open_s, windows.close_s, windows.pk_level, windows.pk_levels
+    bat_off, open_order = windows.battery_offset, windows.open_order
+    salvo_c, maxeng_c, policy = doctrine.salvo, doctrine.max_engagements, doctrine.policy
+    dt, assess, cost_w, epoch_limit_s = (doctrine.decision_interval_s, doctrine.assess_s, doctrine.cost_weight,
+                                         doctrine.epoch_time_limit_s)
+    u_launch, u_rel, u_kill = uniforms.launch, uniforms.reliability, uniforms.kill
+    killed, leaked, expired, rounds, kills_bat = out.killed, out.leaked, out.expired, out.rounds, out.kills_by_battery
+    hits, survive, cost_killed = out.hits, out.survive, out.threat_cost_destroyed
+    leak_threat, remaining = out.leak_count_by_threat, out.remaining
 
     n_rep, n_thr = u_launch.shape
     n_bat, n_itc = n_launch.shape
@@ -173,7 +212,7 @@ def simulate_chunk(geo, thr, bat, itc, pairs, doc, rnd, stock_init, present, out
     # interceptor) index side by side, for the chain that follows them
     ord_open = pair_open[open_order]
     ord_bk = pair_b[open_order] * n_itc + pair_k[open_order]
-    legs = leg_table(vert_x, vert_y, vert_t)
+    legs = leg_table(paths.vertex_x_m, paths.vertex_y_m, paths.vertex_t_s)
     # buffers allocated once per chunk
     c_p = np.empty(n_pairs, np.int64)
     probe = np.empty(n_pairs, np.int64)
@@ -185,13 +224,12 @@ def simulate_chunk(geo, thr, bat, itc, pairs, doc, rnd, stock_init, present, out
     n_waiting = np.zeros(n_bat, np.int64)
     is_waiting = np.zeros(n_pairs, np.bool_)
     c_key = np.empty((3, n_pairs))  # -gain, impact time, shot cost
-    # the chance that a salvo of n kills, per (interceptor, threat type, n): a power per
+    # the chance that a salvo of n kills, per Pk level of the windows and n: a power per
     # candidate showed in the profile
-    p_kill = np.zeros((n_itc, itc_pk.shape[1], salvo_c.max() + 1))
-    for k in range(n_itc):
-        for ty in range(itc_pk.shape[1]):
-            for n in range(p_kill.shape[2]):
-                p_kill[k, ty, n] = 1.0 - (1.0 - itc_pk[k, ty]) ** n
+    p_kill = np.zeros((pk_levels.shape[0], salvo_c.max() + 1))
+    for lv in range(pk_levels.shape[0]):
+        for n in range(p_kill.shape[1]):
+            p_kill[lv, n] = 1.0 - (1.0 - pk_levels[lv]) ** n
     seen = np.full(n_pairs, -1, np.int64)  # epoch stamp: a window is examined once per epoch
     stamp = 0  # counts epochs across the whole chunk
     n_decided = 0  # epochs at which the battle manager ran
@@ -277,7 +315,7 @@ def simulate_chunk(geo, thr, bat, itc, pairs, doc, rnd, stock_init, present, out
                 reload_done[b, k] = inf
         next_reload = inf
         reload_at = inf  # the next reload's time when k_reload, its epoch, was worked out
-        k_reload = 1 << 62
+        k_reload = NEVER
         for a in range(survive.shape[1]):
             survive[r, a] = 1.0
         # each threat's first window opening goes on the calendar: a threat follows its openings
@@ -290,14 +328,12 @@ def simulate_chunk(geo, thr, bat, itc, pairs, doc, rnd, stock_init, present, out
             lnk[hd, 1] = hd
         for j in range(n_thr):
             op_ptr[j] = pair_off[j]
-            chained[j] = status[j] == ALIVE and pair_off[j] < pair_off[j + 1]
-            if chained[j]:
-                kk = _epoch_of(launch[j] + ord_open[op_ptr[j]], dt, per_dt)
-                free = _schedule(head, nxt, ev_code, free, kk, _opening(j, ord_bk[op_ptr[j]]))
-                open_at[j] = kk
-                _join(j, n_thr + ord_bk[op_ptr[j]], lnk)
+            chained[j] = False
+            if status[j] == ALIVE and pair_off[j] < pair_off[j + 1]:
+                free = _file_opening(j, op_ptr[j], 0, launch[j], dt, per_dt, free, head, nxt, ev_code, open_at, lnk,
+                                     chained, ord_open, ord_bk, n_thr)
                 n_pending += 1
-                k_epoch = min(k_epoch, kk)
+                k_epoch = min(k_epoch, open_at[j])
 
         n_fired = 0
         n_waiting[:] = 0
@@ -334,7 +370,7 @@ def simulate_chunk(geo, thr, bat, itc, pairs, doc, rnd, stock_init, present, out
                     chained[j] = False
                     _leave(j, lnk)
                     rel = t - launch[j]
-                    if policy == 0:
+                    if policy == GREEDY_CODE:
                         # an opening that can change nothing is dropped: its threat cannot be
                         # engaged now (the wake that ends that state looks at all its windows), or
                         # every window it opens is on a battery that has no rounds (the threat then
@@ -350,21 +386,18 @@ def simulate_chunk(geo, thr, bat, itc, pairs, doc, rnd, stock_init, present, out
                             if q == pair_off[j + 1] or ord_open[q] > rel + EPS_S:
                                 op_ptr[j] = q
                                 if q < pair_off[j + 1]:
-                                    kk = max(_epoch_of(launch[j] + ord_open[q], dt, per_dt), k_epoch + 1)
-                                    free = _schedule(head, nxt, ev_code, free, kk, _opening(j, ord_bk[q]))
-                                    open_at[j] = kk
-                                    _join(j, n_thr + ord_bk[q], lnk)
+                                    free = _file_opening(j, q, k_epoch + 1, launch[j], dt, per_dt, free, head, nxt,
+                                                         ev_code, open_at, lnk, chained, ord_open, ord_bk, n_thr)
                                     n_pending += 1
-                                    chained[j] = True
                                 continue
                     while op_ptr[j] < pair_off[j + 1] and ord_open[op_ptr[j]] <= rel + EPS_S:
                         p = open_order[op_ptr[j]]
                         op_ptr[j] += 1
-                        if policy == 0 and seen[p] != stamp:  # greedy: only new windows can change it
+                        if policy == GREEDY_CODE and seen[p] != stamp:  # greedy: only new windows can change it
                             seen[p] = stamp
                             probe[n_probe] = p
                             n_probe += 1
-                    wake = policy != 0  # a WTA solver sees the threat's other windows again too
+                    wake = policy != GREEDY_CODE  # a WTA solver sees the threat's other windows again too
                     if not is_follow[j]:
                         is_follow[j] = True
                         follow[n_follow] = j
@@ -476,7 +509,7 @@ def simulate_chunk(geo, thr, bat, itc, pairs, doc, rnd, stock_init, present, out
                         continue
                     n = min(salvo_c[cls], ready[b, k] // itc_rps[k])
                     shot_cost = itc_cost[k] * itc_rps[k] * n
-                    gain = th_value[j] * p_kill[k, th_type[j], n] - cost_w * shot_cost
+                    gain = th_value[j] * p_kill[pair_level[p], n] - cost_w * shot_cost
                     if cost_w > 0.0 and gain <= 0.0:  # a shot that costs more than it is expected to save is held
                         n_waiting[b] = _wait(p, b, waiting, n_waiting[b], is_waiting, bat_off)
                         continue
@@ -490,7 +523,7 @@ def simulate_chunk(geo, thr, bat, itc, pairs, doc, rnd, stock_init, present, out
                     # usually a handful: an insertion sort in place, written out here (a helper that
                     # takes arrays pays an atomic reference count per array per call, numba's rule,
                     # and that cost more than the sort); four stable argsorts for the rare crowd
-                    if n_c > 48:
+                    if n_c > INSERTION_SORT_MAX:
                         order[:n_c] = _sorted_by_keys(n_c, c_p, c_key)
                     else:
                         for i in range(n_c):
@@ -503,7 +536,7 @@ def simulate_chunk(geo, thr, bat, itc, pairs, doc, rnd, stock_init, present, out
                                 m -= 1
                             order[m] = i
                     n_try = n_c
-                    if policy != 0 and n_c > 1:  # a WTA solver picks the set to fire instead
+                    if policy != GREEDY_CODE and n_c > 1:  # a WTA solver picks the set to fire instead
                         chosen = _solve_outside(policy, epoch_limit_s, order[:n_c], c_p, c_key, pair_j, pair_b, pair_k,
                                                 busy, bat_channels, ready, itc_rps, salvo_c, th_class)
                         n_try = chosen.shape[0]
@@ -525,7 +558,7 @@ def simulate_chunk(geo, thr, bat, itc, pairs, doc, rnd, stock_init, present, out
                             n_pending += 1
                             continue
                         n = min(salvo_c[th_class[j]], ready[b, k] // itc_rps[k])
-                        pk = itc_pk[k, th_type[j]]
+                        pk = pk_levels[pair_level[p]]
                         kill = False
                         for s in range(n):
                             if kill_u[j, shots_used[j] + s] < pk:
@@ -537,7 +570,7 @@ def simulate_chunk(geo, thr, bat, itc, pairs, doc, rnd, stock_init, present, out
                         bk = b * n_itc + k
                         if ready[b, k] + reserve[b, k] < itc_rps[k] and not spent[bk]:
                             spent[bk] = True
-                            if policy == 0:
+                            if policy == GREEDY_CODE:
                                 # the threats whose next opening is on it move on now to their next
                                 # window on a battery that has rounds: what the opening would have
                                 # done when it came due (a WTA solver is shown every opening)
@@ -567,15 +600,18 @@ def simulate_chunk(geo, thr, bat, itc, pairs, doc, rnd, stock_init, present, out
                                     while q < pair_off[j2 + 1] and spent[ord_bk[q]]:
                                         q += 1
                                     op_ptr[j2] = q
-                                    chained[j2] = q < pair_off[j2 + 1]
-                                    if chained[j2]:
-                                        open_at[j2] = max(_epoch_of(launch[j2] + ord_open[q], dt, per_dt), k_epoch + 1)
-                                        free = _schedule(head, nxt, ev_code, free, open_at[j2], _opening(j2, ord_bk[q]))
-                                        _join(j2, n_thr + ord_bk[q], lnk)
+                                    chained[j2] = False
+                                    if q < pair_off[j2 + 1]:
+                                        free = _file_opening(j2, q, k_epoch + 1, launch[j2], dt, per_dt, free, head,
+                                                             nxt, ev_code, open_at, lnk, chained, ord_open, ord_bk,
+                                                             n_thr)
                                         n_pending += 1
                                     j2 = j_next
                         rounds[r, b, k] += used
                         busy[b] += 1
+                        if KERNEL_CHECKS:
+                            assert busy[b] <= bat_channels[b] and ready[b, k] >= 0, "fired past a battery's means"
+                            assert shots_used[j] <= kill_u.shape[1], "more shots than kill draws"
                         if reload_done[b, k] == inf and reserve[b, k] > 0:
                             reload_done[b, k] = t + bat_reload[b]
                             next_reload = min(next_reload, reload_done[b, k])
@@ -609,19 +645,16 @@ def simulate_chunk(geo, thr, bat, itc, pairs, doc, rnd, stock_init, present, out
                     while op_ptr[j] < pair_off[j + 1] and (ord_open[op_ptr[j]] <= rel + EPS_S or spent[ord_bk[op_ptr[j]]]):
                         op_ptr[j] += 1
                     if op_ptr[j] < pair_off[j + 1]:
-                        kk = _epoch_of(launch[j] + ord_open[op_ptr[j]], dt, per_dt)
-                        open_at[j] = max(kk, k_epoch + 1)
-                        free = _schedule(head, nxt, ev_code, free, open_at[j], _opening(j, ord_bk[op_ptr[j]]))
-                        _join(j, n_thr + ord_bk[op_ptr[j]], lnk)
+                        free = _file_opening(j, op_ptr[j], k_epoch + 1, launch[j], dt, per_dt, free, head, nxt,
+                                             ev_code, open_at, lnk, chained, ord_open, ord_bk, n_thr)
                         n_pending += 1
-                        chained[j] = True
                 n_follow = 0
             # 6. the next epoch with something on the calendar (or a reload)
             k_next = k_epoch + 1
             if n_fired == 0:
                 if next_reload != reload_at:  # worked out again only when the next reload moved
                     reload_at = next_reload
-                    k_reload = _epoch_of(next_reload, dt, per_dt) if next_reload < inf else 1 << 62
+                    k_reload = _epoch_of(next_reload, dt, per_dt) if next_reload < inf else NEVER
                 while k_next < k_reload and n_pending > 0 and head[k_next] < 0:
                     k_next += 1
                 if n_pending == 0:
@@ -659,4 +692,26 @@ def simulate_chunk(geo, thr, bat, itc, pairs, doc, rnd, stock_init, present, out
                 _log(log, EV_LAUNCH, launch[j], j, -1, -1, 0, 0.0)
                 if track_any[j] < inf:
                     _log(log, EV_DETECT, launch[j] + track_any[j], j, -1, -1, 0, track_any[j])
+        if KERNEL_CHECKS:  # the debug build's conservation identities (jit.py); folded away otherwise
+            n_present = 0
+            for j in range(n_thr):
+                assert status[j] != ALIVE, "a threat ended the replication without an end state"
+                assert n_eng[j] <= maxeng_c[th_class[j]], "more engagements than the doctrine allows"
+                n_present += present[r, j]
+            ended = 0
+            for ty in range(killed.shape[1]):
+                ended += killed[r, ty] + leaked[r, ty] + expired[r, ty]
+            assert ended == n_present, "every threat present ends exactly once"
+            assert n_pending == 0, "events left on the calendar"
+            n_free = 0
+            e = free
+            while e >= 0:
+                n_free += 1
+                e = nxt[e]
+            assert n_free == n_slots, "a calendar slot was lost"
+            for b in range(n_bat):
+                assert busy[b] == 0, "a fire channel is still held"
+                for k in range(n_itc):
+                    assert 0 <= ready[b, k] <= full[b, k] and reserve[b, k] >= 0, "loaded rounds out of bounds"
+                    assert rounds[r, b, k] + remaining[r, b, k] == stock_init[r, b, k], "rounds not conserved"
     return n_decided  # decision epochs: a cost diagnostic

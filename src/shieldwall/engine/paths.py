@@ -8,13 +8,16 @@ parabolic altitude profile z(f) = 4 h f (1 - f) over the fraction f of ground ra
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
-from numba import njit
+
+from shieldwall.jit import cached_njit
 
 G_MPS2 = 9.80665
 
 
-@njit(cache=True, inline="always")
+@cached_njit(inline="always")
 def arc_position(tau, x0, y0, x1, y1, flight_s, apogee_m):  # type: ignore[no-untyped-def]
     """(east_m, north_m, alt_m) on a ballistic arc, from scalars only: hot loops that step
     along an arc pay no reference counting for array arguments."""
@@ -26,7 +29,7 @@ def arc_position(tau, x0, y0, x1, y1, flight_s, apogee_m):  # type: ignore[no-un
     return x0 + f * (x1 - x0), y0 + f * (y1 - y0), 4.0 * apogee_m * f * (1.0 - f)
 
 
-@njit(cache=True, inline="always")
+@cached_njit(inline="always")
 def position_of(j, tau, is_ball, vert_off, vert_x, vert_y, vert_t, th_alt, th_apogee):  # type: ignore[no-untyped-def]
     """(east_m, north_m, alt_m) of threat j at time tau_s after its launch."""
     o = vert_off[j]
@@ -52,23 +55,43 @@ def position_of(j, tau, is_ball, vert_off, vert_x, vert_y, vert_t, th_alt, th_ap
     return x, y, th_alt[j]
 
 
-@njit(cache=True)
-def position(j, tau, geo):  # type: ignore[no-untyped-def]
-    """``position_of`` with the path arrays in their tuple (for code off the hot path)."""
-    is_ball, vert_off, vert_x, vert_y, vert_t, th_alt, th_apogee = geo
-    return position_of(j, tau, is_ball, vert_off, vert_x, vert_y, vert_t, th_alt, th_apogee)
+@cached_njit()
+def position(j, tau, paths):  # type: ignore[no-untyped-def]
+    """``position_of`` with the path arrays in their record (engine/records.py Paths), for code
+    off the hot path."""
+    return position_of(j, tau, paths.ballistic, paths.vertex_offset, paths.vertex_x_m, paths.vertex_y_m,
+                       paths.vertex_t_s, paths.altitude_m, paths.apogee_m)
 
 
-@njit(cache=True)
-def positions(threat, tau_s, geo):  # type: ignore[no-untyped-def]
+@cached_njit()
+def positions(threat, tau_s, paths):  # type: ignore[no-untyped-def]
     """[n, 3] positions of threats ``threat[i]`` at ``tau_s[i]`` after their launches."""
     out = np.empty((threat.shape[0], 3))
     for i in range(threat.shape[0]):
-        out[i, 0], out[i, 1], out[i, 2] = position(threat[i], tau_s[i], geo)
+        out[i, 0], out[i, 1], out[i, 2] = position(threat[i], tau_s[i], paths)
     return out
 
 
-@njit(cache=True)
+TRACK_SAMPLE_M = 20_000.0  # replay tracks: a point every ~20 km between the path's vertices
+
+
+def track_points(paths: Any, j: int, sample_m: float = TRACK_SAMPLE_M) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Threat j's path for drawing: its vertices and points every ``sample_m`` between them (east
+    m, north m, seconds after launch). Straight in the engine's frame, so a map draws it as the
+    engine flew it."""
+    o, e = int(paths.vertex_offset[j]), int(paths.vertex_offset[j + 1])
+    x, y, t = paths.vertex_x_m[o:e], paths.vertex_y_m[o:e], paths.vertex_t_s[o:e]
+    px, py, pt = [x[:1]], [y[:1]], [t[:1]]
+    for i in range(len(x) - 1):
+        n = max(1, int(np.ceil(np.hypot(x[i + 1] - x[i], y[i + 1] - y[i]) / sample_m)))
+        f = np.arange(1, n + 1) / n
+        px.append(x[i] + f * (x[i + 1] - x[i]))
+        py.append(y[i] + f * (y[i + 1] - y[i]))
+        pt.append(t[i] + f * (t[i + 1] - t[i]))
+    return np.concatenate(px), np.concatenate(py), np.concatenate(pt)
+
+
+@cached_njit()
 def _segment_distance(px, py, ax, ay, bx, by):  # type: ignore[no-untyped-def]
     dx = bx - ax
     dy = by - ay
@@ -80,10 +103,10 @@ def _segment_distance(px, py, ax, ay, bx, by):  # type: ignore[no-untyped-def]
     return np.sqrt(qx * qx + qy * qy)
 
 
-@njit(cache=True)
-def min_ground_distance(j, px, py, geo):  # type: ignore[no-untyped-def]
+@cached_njit()
+def min_ground_distance(j, px, py, paths):  # type: ignore[no-untyped-def]
     """Closest ground distance from a point to threat j's ground track: a cheap pre-filter."""
-    vert_off, vert_x, vert_y = geo[1], geo[2], geo[3]
+    vert_off, vert_x, vert_y = paths.vertex_offset, paths.vertex_x_m, paths.vertex_y_m
     best = np.inf
     for v in range(vert_off[j], vert_off[j + 1] - 1):
         d = _segment_distance(px, py, vert_x[v], vert_y[v], vert_x[v + 1], vert_y[v + 1])
@@ -94,8 +117,8 @@ def min_ground_distance(j, px, py, geo):  # type: ignore[no-untyped-def]
     return best
 
 
-@njit(cache=True)
-def track_times(geo, flight_s, step_s, rcs_m2, sen_x, sen_y, sen_h, sen_range_m, sen_net, n_net):  # type: ignore[no-untyped-def]
+@cached_njit()
+def track_times(paths, flight_s, step_s, rcs_m2, sen_x, sen_y, sen_h, sen_range_m, sen_net, n_net):  # type: ignore[no-untyped-def]
     """First time after launch at which each network holds a track on each threat (inf: never).
 
     A sensor detects when the slant range is inside its range scaled by rcs^(1/4) and the
@@ -108,7 +131,7 @@ def track_times(geo, flight_s, step_s, rcs_m2, sen_x, sen_y, sen_h, sen_range_m,
         n_steps = int(np.ceil(flight_s[j] / step_s[j])) + 1
         for i in range(n_steps):
             tau = min(i * step_s[j], flight_s[j])
-            x, y, z = position(j, tau, geo)
+            x, y, z = position(j, tau, paths)
             for s in range(sen_x.shape[0]):
                 net = sen_net[s]
                 if out[j, net] < np.inf:
@@ -128,8 +151,8 @@ def track_times(geo, flight_s, step_s, rcs_m2, sen_x, sen_y, sen_h, sen_range_m,
     return out
 
 
-@njit(cache=True)
-def engagement_windows(geo, flight_s, step_s, th_type, th_class, track_rel,  # type: ignore[no-untyped-def]
+@cached_njit()
+def engagement_windows(paths, flight_s, step_s, th_type, th_class, track_rel,  # type: ignore[no-untyped-def]
                        bat_x, bat_y, bat_net, bat_has, bat_engage,
                        itc_speed, itc_minr, itc_maxr, itc_minalt, itc_maxalt, itc_pk):
     """Fire-time windows (relative to launch) per (threat, battery, interceptor type).
@@ -155,14 +178,14 @@ def engagement_windows(geo, flight_s, step_s, th_type, th_class, track_rel,  # t
         for i in range(n_steps):
             tau = min(i * step_s[j], flight_s[j])
             taus[i] = tau
-            xs[i], ys[i], zs[i] = position(j, tau, geo)
+            xs[i], ys[i], zs[i] = position(j, tau, paths)
         for b in range(n_bat):
             if not bat_engage[b, th_class[j]]:
                 continue
             t_track = track_rel[j, bat_net[b]]
             if t_track == np.inf:
                 continue
-            near = min_ground_distance(j, bat_x[b], bat_y[b], geo)
+            near = min_ground_distance(j, bat_x[b], bat_y[b], paths)
             for k in range(n_itc):
                 if not bat_has[b, k] or itc_pk[k, th_type[j]] <= 0.0 or near > itc_maxr[k]:
                     continue
@@ -197,7 +220,7 @@ def engagement_windows(geo, flight_s, step_s, th_type, th_class, track_rel,  # t
     return out_j[:n].copy(), out_b[:n].copy(), out_k[:n].copy(), out_open[:n].copy(), out_close[:n].copy()
 
 
-@njit(cache=True)
+@cached_njit()
 def _grow(a, cap):  # type: ignore[no-untyped-def]
     out = np.empty(cap, a.dtype)
     out[: a.shape[0]] = a

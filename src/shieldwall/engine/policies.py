@@ -1,26 +1,20 @@
-"""Registered weapon-target assignment policies of the battle manager.
-
-``greedy`` runs inside the compiled kernel; the others hand each decision epoch's candidates to
-``shieldwall.wta.epoch.solve_epoch`` (a Python call from the kernel, within a time budget).
-"""
+"""The compiled kernel's way into the per-epoch WTA algorithms (``numba.objmode`` can only pass
+numbers): a policy's code, from the registry in ``shieldwall.policies``, names the algorithm."""
 
 from __future__ import annotations
 
 import numpy as np
 
-POLICY_CODES: dict[str, int] = {"greedy": 0, "local-search": 1, "exact": 2}
-
-
-def policy_ids() -> list[str]:
-    return sorted(POLICY_CODES)
+from shieldwall.policies import POLICY_BY_CODE
 
 
 def solve_epoch_by_code(code: int, gain: np.ndarray, threat: np.ndarray, battery: np.ndarray, pool: np.ndarray,
                         rounds: np.ndarray, channels_free: np.ndarray, rounds_free: np.ndarray,
                         time_limit_s: float) -> np.ndarray:
-    """The kernel's way into the WTA solvers (it can only pass numbers)."""
+    """The set of candidates policy ``code``'s epoch algorithm chooses (indices, ascending)."""
     from shieldwall.wta.epoch import solve_epoch
 
-    name = next(n for n, c in POLICY_CODES.items() if c == code)
-    return np.asarray(solve_epoch(name, gain, threat, battery, pool, rounds, channels_free, rounds_free,
+    algorithm = POLICY_BY_CODE[code].epoch_algorithm
+    assert algorithm is not None, "the greedy policy runs inside the kernel"
+    return np.asarray(solve_epoch(algorithm, gain, threat, battery, pool, rounds, channels_free, rounds_free,
                                   time_limit_s=time_limit_s), dtype=np.int64)

@@ -12,6 +12,15 @@ import numpy as np
 
 from shieldwall.engine.compile import Compiled
 from shieldwall.engine.kernel import EVENT_NAMES
+from shieldwall.engine.paths import track_points
+from shieldwall.engine.records import (
+    OUTCOMES,
+    LoggedEvents,
+    Outcomes,
+    add_outcomes,
+    allocate_outcomes,
+    outcome_rows,
+)
 from shieldwall.scenario.model import Scenario
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -20,23 +29,17 @@ if TYPE_CHECKING:  # pragma: no cover
 
 @dataclass
 class ChunkResult:
+    """What one chunk (or piece of a chunk) of replications gave: its outcomes (engine/records.py
+    OUTCOMES) for replications start .. start + n_rep - 1."""
+
     start: int
-    killed: np.ndarray  # [rep, threat type]
-    leaked: np.ndarray
-    expired: np.ndarray
-    rounds: np.ndarray  # [rep, battery, interceptor]
-    kills_by_battery: np.ndarray  # [rep, battery]
-    hits: np.ndarray  # [rep, asset]
-    survive: np.ndarray  # [rep, asset] fraction of value left
-    threat_cost_destroyed: np.ndarray  # [rep]
-    leak_count_by_threat: np.ndarray  # [threat], summed over the chunk
-    remaining: np.ndarray  # [rep, battery, interceptor]
-    events: tuple | None = None
+    outcomes: Outcomes
+    events: LoggedEvents | None = None  # the replay log, for the run's first replication only
     epochs: int = 0  # decision epochs the engine visited: what a replication cost it
 
     @property
     def n_rep(self) -> int:
-        return int(self.killed.shape[0])
+        return int(self.outcomes.killed.shape[0])
 
 
 def mean_ci95_columns(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -86,27 +89,6 @@ def _sum_interceptors(x: np.ndarray) -> np.ndarray:
 SHARD_REPLICATIONS = 4096  # rows per Parquet shard: memory stays flat, and a shard per chunk
 # of 128 cost more to write than the engine took to simulate it
 
-_ARRAYS = ("killed", "leaked", "expired", "rounds", "kills_by_battery", "hits", "survive",
-           "threat_cost_destroyed", "remaining")
-
-
-def empty_outcomes(compiled: Compiled, n_rep: int) -> tuple:
-    """What the kernel fills for n_rep replications, in ChunkResult's order after ``start``:
-    counts at zero, the fraction of each asset's value left at one."""
-    n_thr, n_types = compiled.n_threats, len(compiled.threat_type_ids)
-    n_bat, n_itc = compiled.stock.shape
-    n_ast = len(compiled.asset_ids)
-    return (np.zeros((n_rep, n_types), np.int64), np.zeros((n_rep, n_types), np.int64),
-            np.zeros((n_rep, n_types), np.int64), np.zeros((n_rep, n_bat, n_itc), np.int64),
-            np.zeros((n_rep, n_bat), np.int64), np.zeros((n_rep, n_ast), np.int64),
-            np.ones((n_rep, n_ast)), np.zeros(n_rep), np.zeros(n_thr), np.zeros((n_rep, n_bat, n_itc), np.int64))
-
-
-def _rows(whole: ChunkResult, a: int, b: int) -> ChunkResult:
-    """Replications [a, b) of ``whole``, as views."""
-    return ChunkResult(a, leak_count_by_threat=np.zeros(0), **{name: getattr(whole, name)[a:b] for name in _ARRAYS})
-
-
 class RaidResult:
     """Per-replication outcomes of one run; ``summary()`` is what summary.json holds."""
 
@@ -120,24 +102,21 @@ class RaidResult:
         # the whole run's per-replication arrays, allocated once: chunks simulated in this
         # process are written straight into them (see ``outcome_rows``), a worker's are copied
         # in; shards and the summary read slices, nothing is joined
-        self._whole = ChunkResult(0, *empty_outcomes(compiled, replications))
-        self._leak_count = np.zeros(compiled.n_threats)
+        self._whole = allocate_outcomes(compiled.sizes(), replications)
         self._received: list[tuple[int, int]] = []  # (first, end) of each chunk taken
         self._unwritten: list[tuple[int, int]] = []  # those not in a shard yet
-        self.events: tuple | None = None
+        self.events: LoggedEvents | None = None
         if self.out_dir is not None:
             (self.out_dir / "replications").mkdir(parents=True, exist_ok=True)
             for old in (self.out_dir / "replications").glob("part-*.parquet"):
                 old.unlink()
 
     # -- accumulation -------------------------------------------------------------------
-    def outcome_rows(self, first: int, end: int) -> tuple:
+    def outcome_rows(self, first: int, end: int) -> Outcomes:
         """The arrays for the kernel to fill for replications [first, end): views into this
-        run's own, so that a chunk simulated in this process is never copied (its leak counts
-        per threat get a buffer of their own, added in ``add``)."""
-        w = self._whole
-        return (*(getattr(w, name)[first:end] for name in _ARRAYS[:8]), np.zeros(self.compiled.n_threats),
-                w.remaining[first:end])
+        run's own, so that a chunk simulated in this process is never copied (totals over
+        replications get buffers of their own, added in ``add``)."""
+        return outcome_rows(self._whole, first, end)
 
     def add(self, chunk: ChunkResult) -> None:
         """Takes a chunk as it lands (chunks land in order of their replications). What can be
@@ -146,11 +125,7 @@ class RaidResult:
         first, end = chunk.start, chunk.start + chunk.n_rep
         if self.out_dir is not None and not self._received:
             self._write_scenario(self.out_dir)
-        for name in _ARRAYS:  # a worker's chunk is copied in; one filled in place is there already
-            part, whole = getattr(chunk, name), getattr(self._whole, name)[first:end]
-            if not np.may_share_memory(part, whole):
-                whole[...] = part
-        self._leak_count += chunk.leak_count_by_threat
+        add_outcomes(self._whole, chunk.outcomes, first)  # a worker's chunk is copied in
         self._received.append((first, end))
         if chunk.events is not None:
             self.events = chunk.events
@@ -171,7 +146,7 @@ class RaidResult:
         assert self.out_dir is not None
         first, end = min(f for f, _ in self._unwritten), max(e for _, e in self._unwritten)
         assert end - first == sum(e - f for f, e in self._unwritten), "chunks must land in order"
-        table = pa.table(self._columns(_rows(self._whole, first, end)))
+        table = pa.table(self._columns(outcome_rows(self._whole, first, end), first))
         pq.write_table(table, self.out_dir / "replications" / f"part-{first:08d}.parquet")
         self._unwritten = []
 
@@ -180,7 +155,9 @@ class RaidResult:
                                            encoding="utf-8")
 
     def _write_events(self, out: Path) -> None:
-        """events.parquet and events.csv (the same table, for spreadsheets)."""
+        """events.parquet and events.csv (the same table, for spreadsheets), and tracks.parquet:
+        the paths of replication 0's threats, so that a replay of this run draws this run's
+        geometry whatever the code or the scenario file says later."""
         import pyarrow as pa
         import pyarrow.csv as pa_csv
         import pyarrow.parquet as pq
@@ -190,14 +167,17 @@ class RaidResult:
             table = pa.Table.from_pandas(events, preserve_index=False)
             pq.write_table(table, out / "events.parquet")
             pa_csv.write_csv(table, out / "events.csv")
+            launched = np.unique(events.threat[events.event == "launch"].to_numpy(np.int64))
+            pq.write_table(pa.Table.from_pandas(self.tracks_frame(launched), preserve_index=False),
+                           out / "tracks.parquet")
 
     def finish(self) -> None:
         assert sum(e - f for f, e in self._received) == self.replications, "a chunk is missing"
         if self._unwritten:
             self._write_shard()
-        for name in _ARRAYS:
-            setattr(self, name, getattr(self._whole, name))
-        self.leak_probability_by_threat = self._leak_count / self.replications
+        for spec in OUTCOMES:  # killed, leaked, ...: the run's arrays by name
+            setattr(self, spec.name, getattr(self._whole, spec.name))
+        self.leak_probability_by_threat = self._whole.leak_count_by_threat / self.replications
         if self.out_dir is not None:
             self.write(self.out_dir)
 
@@ -225,10 +205,10 @@ class RaidResult:
     def launched_by_type(self) -> np.ndarray:
         return np.bincount(self.compiled.threat_type, minlength=len(self.compiled.threat_type_ids))
 
-    def _columns(self, chunk: ChunkResult) -> dict[str, np.ndarray]:
-        """One column per quantity, a row per replication."""
+    def _columns(self, chunk: Outcomes, first: int) -> dict[str, np.ndarray]:
+        """One column per quantity, a row per replication (``chunk`` holds replications first ..)."""
         c = self.compiled
-        cols: dict[str, np.ndarray] = {"replication": np.arange(chunk.start, chunk.start + chunk.n_rep)}
+        cols: dict[str, np.ndarray] = {"replication": np.arange(first, first + chunk.killed.shape[0])}
         cols["launched"] = (chunk.killed + chunk.leaked + chunk.expired).sum(axis=1)
         cols["intercepted"] = chunk.killed.sum(axis=1)
         cols["leaked"] = chunk.leaked.sum(axis=1)
@@ -258,7 +238,7 @@ class RaidResult:
         """One row per replication, wide columns (``leaked/<threat>``, ``fired/<interceptor>``...)."""
         import pandas as pd
 
-        return pd.DataFrame(self._columns(self._whole))
+        return pd.DataFrame(self._columns(self._whole, 0))
 
     def events_frame(self) -> "pd.DataFrame":
         """The event log of replication 0, in time order, with positions in lat/lon."""
@@ -267,9 +247,8 @@ class RaidResult:
         c = self.compiled
         if self.events is None:
             return pd.DataFrame()
-        t, kind, j, b, k, n, xyz = self.events
-        order = np.lexsort((j, kind, t))
-        t, kind, j, b, k, n, xyz = t[order], kind[order], j[order], b[order], k[order], n[order], xyz[order]
+        ev = self.events.take(np.lexsort((self.events.threat, self.events.kind, self.events.time_s)))
+        t, kind, j, b, k, n, xyz = ev.time_s, ev.kind, ev.threat, ev.battery, ev.interceptor, ev.shots, ev.position_m
         lat, lon = c.frame.to_latlon(xyz[:, 0], xyz[:, 1])
         types = np.asarray(c.threat_type_ids, object)[c.threat_type[j]]
         return pd.DataFrame({
@@ -279,6 +258,27 @@ class RaidResult:
             "interceptor": [c.interceptor_ids[i] if i >= 0 else None for i in k],
             "shots": n, "lat": np.round(lat, 6), "lon": np.round(lon, 6), "alt_m": np.round(xyz[:, 2], 1),
             "east_m": np.round(xyz[:, 0], 1), "north_m": np.round(xyz[:, 1], 1),
+        })
+
+    def tracks_frame(self, threats: np.ndarray | None = None) -> "pd.DataFrame":
+        """The paths of ``threats`` (default all), a row per point: the engine's own vertices,
+        with points every ~20 km between them (straight in the engine's frame, curved on a map),
+        as time after launch and lat/lon; with each threat's type, class, raid and target."""
+        import pandas as pd
+
+        c = self.compiled
+        threats = np.arange(c.n_threats) if threats is None else np.asarray(threats, np.int64)
+        rows = [track_points(c.paths, int(j)) for j in threats]
+        count = np.array([len(t) for _, _, t in rows], np.int64)
+        j = np.repeat(threats, count)
+        x, y, t = (np.concatenate([r[i] for r in rows]) if rows else np.zeros(0) for i in range(3))
+        lat, lon = c.frame.to_latlon(x, y)
+        types = np.asarray(c.threat_type_ids, object)[c.threat_type[j]]
+        return pd.DataFrame({
+            "threat": j, "threat_type": types,
+            "class": np.asarray(c.threat_type_class, object)[c.threat_type[j]],
+            "raid": np.asarray(c.threat_raid, object)[j], "target": np.asarray(c.asset_ids, object)[c.threats.target[j]],
+            "tau_s": t, "lat": np.round(np.atleast_1d(lat), 6), "lon": np.round(np.atleast_1d(lon), 6),
         })
 
     def summary(self) -> dict[str, Any]:

@@ -20,14 +20,15 @@ import numpy as np
 from shieldwall.engine.compile import Compiled, compile_scenario
 from shieldwall.engine.kernel import simulate_chunk
 from shieldwall.engine.paths import positions
-from shieldwall.engine.results import ChunkResult, RaidResult, empty_outcomes
+from shieldwall.engine.records import LoggedEvents, Outcomes, Uniforms, allocate_outcomes, event_log
+from shieldwall.engine.results import ChunkResult, RaidResult
 from shieldwall.scenario.model import Scenario
 
 CHUNK_SIZE = 128  # replications per seed chunk; part of the reproducibility contract
 
 
 def draw_uniforms(compiled: Compiled, n_rep: int, seed_seq: np.random.SeedSequence,
-                  rows: tuple[int, int] | None = None) -> tuple:
+                  rows: tuple[int, int] | None = None) -> Uniforms:
     """Every random number one chunk consumes, drawn up front: launch times, reliability, and
     one uniform per possible shot at each threat (common random numbers across options).
     ``rows`` = (lo, hi): only those replications' numbers, the same as the whole chunk's rows
@@ -43,13 +44,20 @@ def draw_uniforms(compiled: Compiled, n_rep: int, seed_seq: np.random.SeedSequen
         rng.bit_generator.advance((n_rep - hi) * width)
         return u
 
-    return block(n_thr), block(n_thr), block(n_thr, compiled.shots_per_threat)
+    return Uniforms(launch=block(n_thr), reliability=block(n_thr), kill=block(n_thr, compiled.shots_per_threat))
+
+
+def kernel_array(a: Any, dtype: Any) -> np.ndarray:
+    """An array as the kernel takes it: C-contiguous, writable, of its one dtype. numba compiles
+    the kernel again for every other layout (a read-only view from ``broadcast_to`` made a second
+    signature and ~25 s of compiling), so every array crosses the boundary through here."""
+    return np.require(a, dtype, ("C_CONTIGUOUS", "WRITEABLE", "ALIGNED"))
 
 
 def run_chunk(compiled: Compiled, start: int, n_rep: int, seed_seq: np.random.SeedSequence,
               log_first: bool, stock: np.ndarray | None = None,
               present: np.ndarray | None = None, rows: tuple[int, int] | None = None,
-              out: tuple | None = None) -> ChunkResult:
+              out: Outcomes | None = None, log_events: bool = True) -> ChunkResult:
     """Replications [start, start + n_rep); ``stock`` [n_rep, battery, interceptor] overrides
     the scenario's initial stocks (a campaign's night starts with the last night's leftovers);
     ``present`` [n_rep, threat] leaves threats out of single replications.
@@ -60,31 +68,33 @@ def run_chunk(compiled: Compiled, start: int, n_rep: int, seed_seq: np.random.Se
     one: its numbers come from the chunk's own seed, at their place in the chunk's stream.
 
     ``out``: the arrays to fill (``RaidResult.outcome_rows`` of those replications), new ones
-    if None."""
+    if None. ``log_events``: keep the replay log of the run's first replication (a campaign,
+    which never reads it, says False)."""
     rnd = draw_uniforms(compiled, n_rep, seed_seq, rows)
     if rows is not None:
         lo, hi = rows
         start, n_rep, log_first = start + lo, hi - lo, log_first and lo == 0
+    log_first = log_first and log_events
     n_thr = compiled.n_threats
     n_bat, n_itc = compiled.stock.shape
     if out is None:
-        out = empty_outcomes(compiled, n_rep)
-    n_log = n_thr * (3 + 2 * int(compiled.doc[1].max())) if log_first else 1
-    log = (np.zeros(n_log), np.zeros(n_log, np.int64), np.zeros(n_log, np.int64), np.zeros(n_log, np.int64),
-           np.zeros(n_log, np.int64), np.zeros(n_log, np.int64), np.zeros(n_log), np.zeros(1, np.int64))
+        out = allocate_outcomes(compiled.sizes(), n_rep)
+    log = event_log(n_thr * compiled.max_events_per_threat if log_first else 1)
     if stock is None:
         stock = np.broadcast_to(compiled.stock, (n_rep, n_bat, n_itc))
-    stock = np.ascontiguousarray(stock, dtype=np.int64)
     if present is None:
         present = np.ones((n_rep, n_thr), np.bool_)
-    epochs = simulate_chunk(compiled.geo, compiled.thr, compiled.bat, compiled.itc, compiled.pairs, compiled.doc,
-                            rnd, stock, np.ascontiguousarray(present, np.bool_), out, log, log_first)
+    epochs = simulate_chunk(compiled.paths, compiled.threats, compiled.batteries, compiled.interceptors,
+                            compiled.windows, compiled.doctrine, rnd, kernel_array(stock, np.int64),
+                            kernel_array(present, np.bool_), out, log, log_first)
     events = None
     if log_first:
-        n_ev = int(log[7][0])
-        t, kind, j, b, k, n, tau = (a[:n_ev] for a in log[:7])
-        events = (t, kind, j, b, k, n, positions(j, tau, compiled.geo))
-    return ChunkResult(start, *out, events=events, epochs=int(epochs))
+        n_ev = int(log.count[0])
+        threat = log.threat[:n_ev]
+        events = LoggedEvents(time_s=log.time_s[:n_ev], kind=log.kind[:n_ev], threat=threat,
+                              battery=log.battery[:n_ev], interceptor=log.interceptor[:n_ev], shots=log.shots[:n_ev],
+                              position_m=positions(threat, log.tau_s[:n_ev], compiled.paths))
+    return ChunkResult(start, out, events=events, epochs=int(epochs))
 
 
 def _n_pieces(i: int, n_chunks: int, workers: int) -> int:
@@ -153,9 +163,10 @@ def run(scenario: Scenario | str | Path, *, replications: int = 1000, seed: int 
 
 def simulate(compiled: Compiled, scenario: Scenario, *, replications: int, seed: int, workers: int = 1,
              out_dir: str | Path | None = None, progress: Callable[[int], Any] | None = None,
-             stock: np.ndarray | None = None, present: np.ndarray | None = None) -> RaidResult:
+             stock: np.ndarray | None = None, present: np.ndarray | None = None,
+             log_events: bool = True) -> RaidResult:
     """The Monte Carlo over an already compiled scenario (a campaign reuses one compile for
-    many nights). Arguments as in ``run``."""
+    many nights). Arguments as in ``run``; ``log_events=False`` keeps no replay log."""
     if replications < 1:
         from shieldwall.errors import UsageError
 
@@ -176,7 +187,7 @@ def simulate(compiled: Compiled, scenario: Scenario, *, replications: int, seed:
         n = min(CHUNK_SIZE, replications - start)
         for lo, hi in _pieces(n, _n_pieces(i, n_chunks, workers)):
             a, b = start + lo, start + hi
-            jobs.append((compiled, start, n, children[i], i == 0, None if stock is None else stock[a:b],
+            jobs.append((compiled, start, n, children[i], i == 0 and log_events, None if stock is None else stock[a:b],
                          None if present is None else present[a:b], None if (lo, hi) == (0, n) else (lo, hi)))
             spans.append((a, b))
     result = RaidResult(compiled, scenario, seed, replications, out_dir=out_dir)

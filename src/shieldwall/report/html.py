@@ -161,12 +161,14 @@ def replay_section(run: RunFolder) -> tuple[str, str]:
         return (f'<h2 id=map>Map replay</h2><p class="sw-note">No map: {escape(run.scenario_note or "")}</p>', "")
     from shieldwall.report.replay import replay_data
 
-    data = replay_data(run.scenario, run.events, run.seed)
+    from shieldwall.catalog.classes import THREAT_CLASS_TABLE
+
+    data = replay_data(run.scenario, run.events, run.tracks)
+    classes = "".join(f'<span style="--c:{c.colour}">{escape(c.label)}</span>' for c in THREAT_CLASS_TABLE)
     legend = ('<div class="sw-legend"><span style="--c:#1d4ed8">defended asset</span>'
               '<span style="--c:#15803d">battery (green ring: engagement range)</span>'
               '<span style="--c:#2563eb">radar coverage (dashed)</span>'
-              '<span style="--c:#d97706">drone</span><span style="--c:#7c3aed">cruise missile</span>'
-              '<span style="--c:#dc2626">ballistic missile / leaker</span>'
+              f'{classes}<span style="--c:#dc2626">leaker</span>'
               '<span style="--c:#16a34a">intercept point</span><span style="--c:#0891b2">shot</span></div>')
     note = f'<p class="sw-note">{escape(data["note"])}</p>' if data.get("note") else ""
     html = (f"<h2 id=map>Map replay <span class=sw-muted>(replication 0)</span></h2>{note}{legend}"

@@ -12,7 +12,8 @@ if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
     from matplotlib.figure import Figure
 
-CLASS_COLOURS = {"drone": "#d97706", "cruise": "#7c3aed", "ballistic": "#dc2626"}
+from shieldwall.catalog.classes import CLASS_INFO
+
 EVENT_COLOURS = {"launch": "#9ca3af", "detect": "#2563eb", "fire": "#0891b2", "kill": "#16a34a",
                  "miss": "#f59e0b", "leak": "#dc2626", "expire": "#6b7280"}
 BAND = "#93c5fd"
@@ -57,7 +58,7 @@ def leakers_plot(summary: dict[str, Any]) -> str | None:
     fig = _figure(7.5, 0.45 * len(ids) + 1.2)
     ax = fig.add_subplot()
     mean = [rows[t]["leaked_mean"] for t in ids]
-    colours = [CLASS_COLOURS.get(rows[t]["class"], "#6b7280") for t in ids]
+    colours = [CLASS_INFO[rows[t]["class"]].colour if rows[t]["class"] in CLASS_INFO else "#6b7280" for t in ids]
     ax.barh(ids, mean, xerr=_errors(mean, [rows[t]["leaked_ci95"] for t in ids]), color=colours,
             error_kw={"ecolor": "#111827", "capsize": 3, "linewidth": 1})
     for y, t in enumerate(ids):

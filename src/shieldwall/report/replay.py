@@ -1,9 +1,11 @@
 """The data of a map replay of replication 0: the scenario's laydown (assets, batteries with
 their engagement and radar rings, radars) and every threat's track with its end.
 
-Tracks come from the compiled scenario (the engine's own paths, so they pass exactly through
-the event positions) and the launch times of the event log; one JSON-able dict feeds the
-Leaflet replay in the report and in the web app (``web/static/replay.js``)."""
+Tracks are the run's own (tracks.parquet, written by the engine beside the event log: its paths,
+so they pass exactly through the event positions, and the geometry of that run even if the code
+or the scenario changed since); launch times come from the event log. One JSON-able dict feeds
+the Leaflet replay in the report and in the web app (``replay.js``), with the threat classes'
+colours and labels from the one table in ``catalog/classes.py``."""
 
 from __future__ import annotations
 
@@ -15,8 +17,6 @@ if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
     from shieldwall.scenario.model import Scenario
-
-SAMPLE_M = 20_000.0  # one track point every ~20 km: straight in the engine's frame, curved on the map
 
 
 def laydown(scenario: "Scenario") -> dict[str, Any]:
@@ -42,62 +42,49 @@ def laydown(scenario: "Scenario") -> dict[str, Any]:
     }
 
 
-def _track(compiled: Any, j: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Threat j's path in the local frame, densified: east, north, seconds after launch."""
-    _, off, xs, ys, ts, _, _ = compiled.geo
-    x, y, t = xs[off[j]:off[j + 1]], ys[off[j]:off[j + 1]], ts[off[j]:off[j + 1]]
-    px, py, pt = [x[:1]], [y[:1]], [t[:1]]
-    for i in range(len(x) - 1):
-        n = max(1, int(np.ceil(np.hypot(x[i + 1] - x[i], y[i + 1] - y[i]) / SAMPLE_M)))
-        f = np.arange(1, n + 1) / n
-        px.append(x[i] + f * (x[i + 1] - x[i]))
-        py.append(y[i] + f * (y[i + 1] - y[i]))
-        pt.append(t[i] + f * (t[i + 1] - t[i]))
-    return np.concatenate(px), np.concatenate(py), np.concatenate(pt)
-
-
 def _text(value: Any) -> str | None:
     """A label from the event log: None (not NaN) where the column is empty."""
     return None if value is None or (isinstance(value, float) and np.isnan(value)) else str(value)
 
 
-def replay_data(scenario: "Scenario", events: "pd.DataFrame | None", seed: int) -> dict[str, Any]:
-    """Everything the replay draws. Without events it is the laydown alone."""
+def replay_data(scenario: "Scenario", events: "pd.DataFrame | None", tracks: "pd.DataFrame | None") -> dict[str, Any]:
+    """Everything the replay draws. Without events it is the laydown alone; without tracks (a
+    run folder from before tracks.parquet) the shots, kills and leaks without the flight paths."""
+    from shieldwall.catalog.classes import replay_classes
+
     data = laydown(scenario)
-    data.update({"threats": [], "kills": [], "leaks": [], "shots": [], "t_end": 0.0})
+    data.update({"classes": replay_classes(), "threats": [], "kills": [], "leaks": [], "shots": [], "t_end": 0.0})
     if events is None or not len(events):
         return data
-    from shieldwall.engine.compile import compile_scenario
-
-    compiled = compile_scenario(scenario, seed)
     launch = events[events.event == "launch"].set_index("threat")
     ends = (events[events.event.isin(["kill", "leak", "expire"])]
             .drop_duplicates("threat", keep="first").set_index("threat"))
-    assets = [a.id for a in scenario.assets]
-    target = compiled.thr[2]
-    _, off, xs, ys, _, _, _ = compiled.geo
-    for j, row in launch.iterrows():
-        j = int(j)
-        if j >= compiled.n_threats or (  # events of another scenario or seed: keep the laydown only
-                "east_m" in row and np.hypot(row.east_m - xs[off[j]], row.north_m - ys[off[j]]) > 100.0):
-            return {**laydown(scenario), "threats": [], "kills": [], "leaks": [], "shots": [], "t_end": 0.0,
-                    "note": "the event log does not match this scenario and seed: no replay"}
-        x, y, t = _track(compiled, j)
-        lat, lon = compiled.frame.to_latlon(x, y)
-        end = ends.loc[j] if j in ends.index else None
-        t0 = float(row.time_s)
-        data["threats"].append({
-            "i": j, "type": row.threat_type, "cls": compiled.threat_type_class[int(compiled.threat_type[j])],
-            "raid": row.raid, "target": assets[int(target[j])], "t0": round(t0, 1),
-            "t1": round(float(end.time_s), 1) if end is not None else round(t0 + float(t[-1]), 1),
-            "outcome": str(end.event) if end is not None else "none",
-            "path": [[round(float(a), 4), round(float(b), 4), round(float(c), 1)] for a, b, c in zip(lat, lon, t)],
-        })
+    target: dict[int, str] = {}
+    if tracks is None or not len(tracks):
+        data["note"] = "this run folder has no tracks.parquet (older runs): shots, kills and leaks without paths"
+    else:
+        for j, path in tracks.groupby("threat", sort=True):
+            j = int(j)
+            target[j] = str(path.target.iloc[0])
+            if j not in launch.index:
+                continue
+            row = launch.loc[j]
+            end = ends.loc[j] if j in ends.index else None
+            t0 = float(row.time_s)
+            tau = path.tau_s.to_numpy(float)
+            data["threats"].append({
+                "i": j, "type": str(path.threat_type.iloc[0]), "cls": str(path["class"].iloc[0]),
+                "raid": str(path.raid.iloc[0]), "target": target[j], "t0": round(t0, 1),
+                "t1": round(float(end.time_s), 1) if end is not None else round(t0 + float(tau[-1]), 1),
+                "outcome": str(end.event) if end is not None else "none",
+                "path": [[round(float(a), 4), round(float(b), 4), round(float(c), 1)]
+                         for a, b, c in zip(path.lat, path.lon, tau)],
+            })
     for kind, key in (("kill", "kills"), ("leak", "leaks")):
         rows = events[events.event == kind]
         data[key] = [{"t": round(float(r.time_s), 1), "lat": float(r.lat), "lon": float(r.lon),
                       "threat": int(r.threat), "type": r.threat_type, "battery": _text(r.battery),
-                      "target": assets[int(target[int(r.threat)])]} for r in rows.itertuples()]
+                      "target": target.get(int(r.threat))} for r in rows.itertuples()]
     fires = events[events.event == "fire"]
     data["shots"] = [{"t": round(float(r.time_s), 1), "threat": int(r.threat), "battery": _text(r.battery),
                       "interceptor": _text(r.interceptor), "n": int(r.shots),

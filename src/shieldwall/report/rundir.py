@@ -26,6 +26,7 @@ class RunFolder:
     scenario: "Scenario | None"
     scenario_note: str | None  # why there is no scenario (no map), when there is none
     events: "pd.DataFrame | None"
+    tracks: "pd.DataFrame | None" = None  # replication 0's threat paths (tracks.parquet)
 
     @property
     def name(self) -> str:
@@ -94,4 +95,9 @@ def load_run(path: str | Path, scenario_file: str | Path | None = None) -> RunFo
         # an event without a finite time (a shot still in flight when its target leaked) has no
         # place on a timeline or a slider
         events = events[np.isfinite(events.time_s.to_numpy(float))].reset_index(drop=True)
-    return RunFolder(folder, summary, campaign, scenario, note, events)
+    tracks = None
+    if (folder / "tracks.parquet").is_file():
+        import pandas as pd
+
+        tracks = pd.read_parquet(folder / "tracks.parquet")
+    return RunFolder(folder, summary, campaign, scenario, note, events, tracks)

@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from shieldwall.catalog.builtin import builtin_catalog
-from shieldwall.catalog.model import THREAT_CLASSES, Catalog
-from shieldwall.engine.policies import policy_ids
+from shieldwall.catalog.classes import CLASS_INFO, THREAT_CLASSES
+from shieldwall.catalog.model import Catalog
 from shieldwall.errors import Problem, ScenarioError
 from shieldwall.scenario.model import Scenario
 from shieldwall.scenario.yaml_source import FieldPath, SourceMap, format_path, sort_problems
@@ -212,7 +212,7 @@ def _raid_waypoints(ctx: _Context) -> Iterator[Problem]:
     """Ballistic missiles fly a parabola from launch to target; they cannot turn at waypoints."""
     for index, raid in enumerate(ctx.scenario.raids):
         threat = ctx.catalog.threats.get(raid.threat)
-        if raid.waypoints and threat is not None and threat.threat_class == "ballistic":
+        if raid.waypoints and threat is not None and CLASS_INFO[threat.threat_class].kinematics == "ballistic":
             yield ctx.problem(
                 ("raids", index, "waypoints"),
                 "waypoints are not allowed for ballistic threats",
@@ -234,9 +234,10 @@ def _entries(ctx: _Context, section: str) -> Iterator[tuple[str, Any, FieldPath,
 
 
 def _threat_flight(ctx: _Context) -> Iterator[Problem]:
-    """Drones and cruise missiles fly at a set speed and altitude, so both must be given."""
+    """Drones and cruise missiles (polyline kinematics) fly at a set speed and altitude, so both
+    must be given."""
     for _, threat, path, note in _entries(ctx, "threats"):
-        if threat.threat_class == "ballistic":
+        if CLASS_INFO[threat.threat_class].kinematics != "polyline":
             continue
         for name, words in (("speed_mps", "a number > 0"), ("altitude_m", "a number >= 0")):
             if getattr(threat, name) is None:
@@ -290,12 +291,6 @@ def _system_interceptors(ctx: _Context) -> Iterator[Problem]:
                 yield problem
 
 
-def _doctrine_policy(ctx: _Context) -> Iterator[Problem]:
-    policy = ctx.scenario.doctrine.policy
-    if policy not in policy_ids():
-        yield unknown_id(ctx, ("doctrine", "policy"), "policy", policy, policy_ids())
-
-
 CHECKS: tuple[Check, ...] = (
     _unique_ids,
     _radar_battery_clash,
@@ -310,5 +305,4 @@ CHECKS: tuple[Check, ...] = (
     _interceptor_pk,
     _interceptor_envelopes,
     _system_interceptors,
-    _doctrine_policy,
 )

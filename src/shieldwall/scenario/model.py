@@ -16,6 +16,7 @@ from shieldwall.catalog.model import (
     Strict,
     ThreatClass,
 )
+from shieldwall.policies import POLICY_NAMES, PolicyName
 
 Lat = Annotated[float, Field(ge=-90.0, le=90.0)]
 Lon = Annotated[float, Field(ge=-180.0, le=180.0)]
@@ -99,9 +100,9 @@ class Doctrine(Strict):
     max_engagements: PerClassInt = Field(
         1, description="Engagements per threat; more than 1 is shoot-look-shoot."
     )
-    policy: str = Field("greedy", description="Weapon-target assignment policy: greedy, local-search or exact.")
+    policy: PolicyName = Field("greedy", description="Weapon-target assignment policy: " + ", ".join(POLICY_NAMES) + ".")
     epoch_time_limit_s: PositiveFloat = Field(
-        0.05, description="Time budget of the local-search and exact policies at each decision epoch."
+        0.05, description="Time budget of the exact policy at each decision epoch (local-search does bounded work)."
     )
     cost_weight: NonNegativeFloat = Field(
         0.0, description="Value units per US dollar of interceptors fired (0: ignore cost)."

@@ -172,7 +172,7 @@ def create_app(runs_dir: str | Path, *, max_replications: int = 20000, examples_
         run = load_run(run_folder(name))
         if run.scenario is None:
             raise HTTPException(404, f"run {name!r} has no scenario.json: {run.scenario_note}")
-        return replay_data(run.scenario, run.events, run.seed)
+        return replay_data(run.scenario, run.events, run.tracks)
 
     @app.get("/api/examples")
     def api_examples() -> list[str]:

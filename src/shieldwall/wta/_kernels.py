@@ -8,7 +8,7 @@ and ``tgt[u]`` (a target, or -1 when unused).
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from shieldwall.jit import cached_njit
 
 QMIN = 1e-12
 
@@ -16,7 +16,7 @@ QMIN = 1e-12
 # ------------------------------------------------------------------------------------------------ greedy
 
 
-@njit(cache=True)
+@cached_njit()
 def _best_for_target(j, s, q, allowed, rem, ucost, bt, bg):
     m = q.shape[0]
     best = -np.inf
@@ -31,7 +31,7 @@ def _best_for_target(j, s, q, allowed, rem, ucost, bt, bg):
     bg[j] = best
 
 
-@njit(cache=True)
+@cached_njit()
 def greedy_kernel(values, q, allowed, counts, ucost):
     """Maximum marginal return: repeatedly fire the unit with the largest decrease of the objective."""
     m, n = q.shape
@@ -67,7 +67,7 @@ def greedy_kernel(values, q, allowed, counts, ucost):
 # ------------------------------------------------------------------------------------------------ local search
 
 
-@njit(cache=True)
+@cached_njit()
 def _survival(values, q, unit_type, tgt):
     s = values.copy()
     for u in range(unit_type.shape[0]):
@@ -76,7 +76,7 @@ def _survival(values, q, unit_type, tgt):
     return s
 
 
-@njit(cache=True)
+@cached_njit()
 def _objective(s, ucost, unit_type, tgt):
     obj = s.sum()
     for u in range(unit_type.shape[0]):
@@ -85,7 +85,7 @@ def _objective(s, ucost, unit_type, tgt):
     return obj
 
 
-@njit(cache=True)
+@cached_njit()
 def _recompute_target(j, values, q, unit_type, tgt, s):
     v = values[j]
     for u in range(unit_type.shape[0]):
@@ -94,7 +94,7 @@ def _recompute_target(j, values, q, unit_type, tgt, s):
     s[j] = v
 
 
-@njit(cache=True)
+@cached_njit()
 def descend(values, q, allowed, ucost, unit_type, tgt, s, max_passes):
     """Best-improvement per unit over two neighbourhoods (move one unit; swap two units of different types)
     until no move improves. Modifies ``tgt`` and ``s``. Returns the number of passes."""
@@ -172,7 +172,7 @@ def descend(values, q, allowed, ucost, unit_type, tgt, s, max_passes):
     return passes
 
 
-@njit(cache=True)
+@cached_njit()
 def _reinsert(values, q, allowed, ucost, unit_type, tgt, s, freed, nfreed):
     """Greedy (maximum marginal return) re-insertion of the freed units."""
     n = q.shape[1]
@@ -202,7 +202,7 @@ def _reinsert(values, q, allowed, ucost, unit_type, tgt, s, freed, nfreed):
         s[bj] *= q[unit_type[u], bj]
 
 
-@njit(cache=True)
+@cached_njit()
 def ils_kernel(values, q, allowed, ucost, unit_type, tgt, it0, iters, ruin, seed, max_passes):
     """Iterated local search: ruin ``ruin`` random targets (free their units plus a few random units), re-insert
     greedily, descend; keep the new solution when it is no worse. ``tgt`` holds the start and returns the best.
@@ -261,7 +261,7 @@ def ils_kernel(values, q, allowed, ucost, unit_type, tgt, it0, iters, ruin, seed
 # ------------------------------------------------------------------------------------------------ patterns
 
 
-@njit(cache=True)
+@cached_njit()
 def _suffix_bound(s, U, k, K, ratio, seglen, mult_cost):
     """Lower bound on s * exp(-t) + U + F_k(t) over t >= 0, where F_k is the fractional-knapsack cost of
     reaching log-kill weight t with the items k..K-1 (sorted by cost per unit weight)."""
@@ -281,7 +281,7 @@ def _suffix_bound(s, U, k, K, ratio, seglen, mult_cost):
     return U + F + e
 
 
-@njit(cache=True)
+@cached_njit()
 def _target_items(j, values, q, w, allowed, counts, cu, slack):
     """Items usable on target j, sorted by cost per unit of log-kill weight. theta = (cu - slack) / p: by
     diminishing returns an item can be part of a pattern of value within ``slack`` of the least only when added
@@ -316,7 +316,7 @@ def _target_items(j, values, q, w, allowed, counts, cu, slack):
     return idx, theta, ratio, seglen, mult_cost, qk, mult
 
 
-@njit(cache=True)
+@cached_njit()
 def _dfs(j, values, ucost, cu, idx, theta, ratio, seglen, mult_cost, qk, mult, thr, enum,
          out_cost, out_val, out_start, out_type, out_cnt, ncol, nnz, cap_col, cap_nnz, best_pat):
     """Depth-first search over the multisets of items on target j (items added in non-decreasing order).
@@ -406,7 +406,7 @@ def _dfs(j, values, ucost, cu, idx, theta, ratio, seglen, mult_cost, qk, mult, t
     return best_val, best_len, ncol, nnz, overflow
 
 
-@njit(cache=True)
+@cached_njit()
 def price_kernel(values, q, w, allowed, counts, ucost, duals):
     """For every target j: the least value of V_j prod q^a + sum_i a_i (ucost_i + duals_i) over patterns a, and
     that pattern (types with repetition, -1 padded). Exact (branch and bound with a fractional-knapsack bound)."""
@@ -430,7 +430,7 @@ def price_kernel(values, q, w, allowed, counts, ucost, duals):
     return best_val, pats
 
 
-@njit(cache=True)
+@cached_njit()
 def enumerate_kernel(values, q, w, allowed, counts, ucost, duals, sigma, thr, cap_col, cap_nnz):
     """Every pattern of every target j with value (as in price_kernel) <= thr[j]; sigma[j] is the least value. Returns CSR-like buffers
     (target, true cost, start, type, count) and an overflow flag."""
@@ -467,7 +467,7 @@ def enumerate_kernel(values, q, w, allowed, counts, ucost, duals, sigma, thr, ca
 # ------------------------------------------------------------------------------------------------ epoch
 
 
-@njit(cache=True)
+@cached_njit()
 def _epoch_fill(g, th, bt, pl, rd, order, chosen, thr_used, ch_left, r_left):
     for c in order:
         if chosen[c] or thr_used[th[c]]:
@@ -479,7 +479,7 @@ def _epoch_fill(g, th, bt, pl, rd, order, chosen, thr_used, ch_left, r_left):
             r_left[pl[c]] -= rd[c]
 
 
-@njit(cache=True)
+@cached_njit()
 def _epoch_state(th, bt, pl, rd, ch, rf, chosen, n_thr):
     thr_used = np.zeros(n_thr, np.bool_)
     ch_left = ch.copy()
@@ -492,7 +492,7 @@ def _epoch_state(th, bt, pl, rd, ch, rf, chosen, n_thr):
     return thr_used, ch_left, r_left
 
 
-@njit(cache=True)
+@cached_njit()
 def epoch_greedy(g, th, bt, pl, rd, ch, rf, order, n_thr):
     chosen = np.zeros(g.shape[0], np.bool_)
     thr_used, ch_left, r_left = _epoch_state(th, bt, pl, rd, ch, rf, chosen, n_thr)
@@ -500,7 +500,7 @@ def epoch_greedy(g, th, bt, pl, rd, ch, rf, order, n_thr):
     return chosen
 
 
-@njit(cache=True)
+@cached_njit()
 def epoch_improve(g, th, bt, pl, rd, ch, rf, order, n_thr, chosen, max_passes):
     """Insert-with-ejection: force one unchosen candidate in, drop its threat's shot and the least-gain shots
     of its battery and pool as needed, refill in order; keep the result if the total gain rises."""

@@ -13,12 +13,14 @@ import numpy as np
 
 from shieldwall.wta.problem import WTAError
 
-__all__ = ["solve_epoch", "EPOCH_POLICIES"]
+__all__ = ["solve_epoch", "EPOCH_ALGORITHMS"]
 
-EPOCH_POLICIES = ("greedy", "local-search", "exact")
+# the per-epoch algorithms, named for what they do (the doctrine's policies map onto them in
+# shieldwall.policies; the static WTA solvers of this package are other algorithms)
+EPOCH_ALGORITHMS = ("epoch-greedy", "epoch-exchange", "epoch-milp")
 
 
-def solve_epoch(policy: str, gain: np.ndarray, threat: np.ndarray, battery: np.ndarray, pool: np.ndarray,
+def solve_epoch(algorithm: str, gain: np.ndarray, threat: np.ndarray, battery: np.ndarray, pool: np.ndarray,
                 rounds: np.ndarray, channels_free: np.ndarray, rounds_free: np.ndarray,
                 time_limit_s: float = 0.05) -> np.ndarray:
     """Choose candidates to fire this decision epoch.
@@ -29,10 +31,11 @@ def solve_epoch(policy: str, gain: np.ndarray, threat: np.ndarray, battery: np.n
     Constraints: at most one candidate per threat; per battery b at most channels_free[b] candidates;
     per pool g, sum of rounds[c] over chosen c <= rounds_free[g].
     Maximise the sum of gains. Returns the chosen candidate indices (int64, sorted ascending).
-    policy: 'greedy' (take candidates by decreasing gain, ties by index), 'local-search'
-    (improve on greedy), 'exact' (HiGHS MILP; fall back to the best found if the time limit hits).
-    Deterministic for the same input: greedy and local-search do a bounded amount of work and never look at
-    the clock; exact is deterministic whenever the MILP finishes within ``time_limit_s``.
+    algorithm: 'epoch-greedy' (take candidates by decreasing gain, ties by index), 'epoch-exchange'
+    (improve on greedy by insert-with-ejection exchanges), 'epoch-milp' (HiGHS MILP; fall back to the best
+    found if the time limit hits). Deterministic for the same input: epoch-greedy and epoch-exchange do a
+    bounded amount of work and never look at the clock; epoch-milp is deterministic whenever the MILP
+    finishes within ``time_limit_s`` (the only one that reads it).
     """
     t0 = time.perf_counter()
     g = np.asarray(gain, dtype=np.float64).reshape(-1)
@@ -43,8 +46,8 @@ def solve_epoch(policy: str, gain: np.ndarray, threat: np.ndarray, battery: np.n
     rd = _ints(rounds, c_n, "rounds")
     ch = np.asarray(channels_free, dtype=np.int64).reshape(-1)
     rf = np.asarray(rounds_free, dtype=np.int64).reshape(-1)
-    if policy not in EPOCH_POLICIES:
-        raise WTAError(f"unknown epoch policy {policy!r}; expected one of {', '.join(EPOCH_POLICIES)}")
+    if algorithm not in EPOCH_ALGORITHMS:
+        raise WTAError(f"unknown epoch algorithm {algorithm!r}; expected one of {', '.join(EPOCH_ALGORITHMS)}")
     if c_n and (bt.min() < 0 or bt.max() >= ch.size or pl.min() < 0 or pl.max() >= rf.size):
         raise WTAError("battery or pool index out of range")
     if np.any(~np.isfinite(g)):
@@ -58,9 +61,9 @@ def solve_epoch(policy: str, gain: np.ndarray, threat: np.ndarray, battery: np.n
         return np.zeros(0, np.int64)
     inst = _Epoch(g, th, bt, pl, rd, ch, rf, cand)
     chosen = inst.greedy()
-    if policy != "greedy":
+    if algorithm != "epoch-greedy":
         chosen = inst.improve(chosen)
-    if policy == "exact":
+    if algorithm == "epoch-milp":
         mip = inst.milp(max(1e-3, t0 + time_limit_s - time.perf_counter()))
         if mip is not None and inst.feasible(mip) and g[mip].sum() > g[chosen].sum() + 1e-12:
             chosen = mip

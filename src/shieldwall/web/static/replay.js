@@ -3,12 +3,12 @@
  * ShieldwallReplay.mount(element, data, outline) draws the laydown (assets, batteries with their
  * engagement and radar rings, radars), then moves the threats along their tracks as the time
  * slider moves: shots, intercept points (kills) and leakers at their targets appear at their
- * times. `data` is what shieldwall.report.replay.replay_data returns; `outline` a GeoJSON
+ * times. `data` is what shieldwall.report.replay.replay_data returns (its `classes` carry each
+ * threat class's colour and kinematics from shieldwall's one table of classes); `outline` a GeoJSON
  * FeatureCollection (or null). Used by the HTML report and by the web app. */
 (function (global) {
   "use strict";
 
-  var CLASS_COLOURS = {drone: "#d97706", cruise: "#7c3aed", ballistic: "#dc2626"};
   var SPEEDS = [1, 10, 60, 300, 1200];
   var SHOT_VISIBLE_S = 90;
 
@@ -115,12 +115,15 @@
     radarRings.addTo(map);
     engageRings.addTo(map);
 
+    var classOf = {};
+    (data.classes || []).forEach(function (c) { classOf[c.id] = c; });
     var tracks = (data.threats || []).map(function (th) {
-      var colour = CLASS_COLOURS[th.cls] || "#6b7280";
+      var cls = classOf[th.cls] || {colour: "#6b7280", kinematics: "polyline"};
+      var colour = cls.colour;
       L.polyline(th.path.map(function (p) { return [p[0], p[1]]; }),
                  {renderer: canvas, color: colour, weight: 1, opacity: 0.25, interactive: false}).addTo(routes);
       var dot = L.circleMarker([th.path[0][0], th.path[0][1]],
-                               {renderer: canvas, radius: th.cls === "ballistic" ? 4 : 3, color: colour,
+                               {renderer: canvas, radius: cls.kinematics === "ballistic" ? 4 : 3, color: colour,
                                 weight: 1, fillColor: colour, fillOpacity: 0.9, interactive: false});
       return {th: th, dot: dot, shown: false};
     });

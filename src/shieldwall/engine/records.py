@@ -1,0 +1,210 @@
+"""The engine's interfaces: named records of plain NumPy arrays, one per group the kernel takes
+or returns, and the one list of outcome arrays.
+
+``compile_scenario`` builds the input records, ``simulate_chunk`` reads them by name (numba
+compiles a ``NamedTuple`` of arrays like a tuple: attribute access costs nothing at run time), and
+everything after the kernel (runner, results, campaigns, the SimPy oracle in tests/) reads the
+outcomes by name. Inserting a field anywhere is therefore safe: nothing reads by position.
+
+Units are in the names where they are physical; ``[threat]`` and the like give each array's axes.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+
+class Paths(NamedTuple):
+    """Threat trajectories (engine/paths.py): a polyline flown at constant speed and altitude, or a
+    ballistic arc (two vertices, parabolic altitude)."""
+
+    ballistic: np.ndarray  # [threat] bool
+    vertex_offset: np.ndarray  # [threat + 1] int64: threat j's vertices are rows off[j] .. off[j + 1] - 1
+    vertex_x_m: np.ndarray  # [vertex] east of the frame's origin
+    vertex_y_m: np.ndarray  # [vertex] north
+    vertex_t_s: np.ndarray  # [vertex] flight time at the vertex, from launch
+    altitude_m: np.ndarray  # [threat] polyline altitude
+    apogee_m: np.ndarray  # [threat] ballistic apogee
+
+
+class Threats(NamedTuple):
+    """One row per threat of the raid (decoys included), fixed for the run."""
+
+    type: np.ndarray  # [threat] int64: index into Compiled.threat_type_ids
+    cls: np.ndarray  # [threat] int64: index into catalog.classes.THREAT_CLASSES
+    target: np.ndarray  # [threat] int64: index into Compiled.asset_ids
+    value_at_stake: np.ndarray  # [threat] what the battle manager believes a leak destroys (decoys look real)
+    damage: np.ndarray  # [threat] fraction of the target's value a leak really destroys (decoys: 0)
+    reliability: np.ndarray  # [threat] probability it does not fail in flight
+    launch_s: np.ndarray  # [threat] start of its launch window
+    window_s: np.ndarray  # [threat] launches spread uniformly over it
+    cost_usd: np.ndarray  # [threat]
+    flight_s: np.ndarray  # [threat] launch to impact
+    step_s: np.ndarray  # [threat] path sampling step
+    vmax_mps: np.ndarray  # [threat] fastest speed along the path
+    first_open_s: np.ndarray  # [threat] earliest window opening after launch (inf: none)
+    last_close_s: np.ndarray  # [threat] latest window closing after launch (-inf: none)
+    track_s: np.ndarray  # [threat] first time after launch any network holds a track (inf: never)
+
+
+class Batteries(NamedTuple):
+    x_m: np.ndarray  # [battery]
+    y_m: np.ndarray  # [battery]
+    channels: np.ndarray  # [battery] int64: threats it can engage at once
+    reload_s: np.ndarray  # [battery] time to reload one launcher
+    stock: np.ndarray  # [battery, interceptor] int64: rounds at the start (loaded and in reserve)
+    launchers: np.ndarray  # [battery, interceptor] int64
+    rounds_per_launcher: np.ndarray  # [battery, interceptor] int64
+
+
+class Interceptors(NamedTuple):
+    speed_mps: np.ndarray  # [interceptor] average fly-out speed
+    min_range_m: np.ndarray  # [interceptor]
+    max_range_m: np.ndarray  # [interceptor]
+    min_altitude_m: np.ndarray  # [interceptor]
+    max_altitude_m: np.ndarray  # [interceptor]
+    pk: np.ndarray  # [interceptor, threat type] the catalog's kill probability of one shot
+    cost_usd: np.ndarray  # [interceptor] one round
+    rounds_per_shot: np.ndarray  # [interceptor] int64 (a gun burst is many rounds)
+
+
+class Windows(NamedTuple):
+    """Engagement windows: the fire times (after launch) at which a battery's interceptor type can
+    reach a threat inside its envelope, one row per unbroken stretch, grouped by threat.
+
+    ``pk_level``/``pk_levels`` give each window's kill probability of one shot: the catalog's Pk
+    times every modifier compile applies (a battery's ``pk_factor``, ...). A new Pk modifier is a
+    compile step that multiplies a per-window factor in; the kernel only reads the levels (a short
+    table that stays in cache)."""
+
+    threat_offset: np.ndarray  # [threat + 1] int64: threat j's windows are off[j] .. off[j + 1] - 1
+    battery: np.ndarray  # [window] int64
+    interceptor: np.ndarray  # [window] int64
+    open_s: np.ndarray  # [window] first fire time after the threat's launch
+    close_s: np.ndarray  # [window] last fire time
+    pk_level: np.ndarray  # [window] int64: index into pk_levels
+    pk_levels: np.ndarray  # [level] distinct single-shot kill probabilities
+    battery_offset: np.ndarray  # [battery + 1] int64: battery b's windows are by_battery[off[b] .. off[b + 1] - 1]
+    by_battery: np.ndarray  # [window] int64: windows ordered by battery
+    threat: np.ndarray  # [window] int64: the window's threat
+    open_order: np.ndarray  # [window] int64: each threat's windows in the order they open
+
+    @property
+    def pk(self) -> np.ndarray:
+        """[window] single-shot kill probability."""
+        return self.pk_levels[self.pk_level]
+
+
+class Doctrine(NamedTuple):
+    salvo: np.ndarray  # [class] int64: shots per engagement
+    max_engagements: np.ndarray  # [class] int64
+    decision_interval_s: float
+    assess_s: float  # kill assessment before a surviving threat can be engaged again
+    cost_weight: float  # value units per US dollar fired
+    policy: int  # shieldwall.policies code
+    epoch_time_limit_s: float
+
+
+class Uniforms(NamedTuple):
+    """Every random number a chunk consumes, drawn up front (engine/runner.py draw_uniforms)."""
+
+    launch: np.ndarray  # [replication, threat] where in its launch window
+    reliability: np.ndarray  # [replication, threat] fails in flight if >= its reliability
+    kill: np.ndarray  # [replication, threat, shot] shot m at threat j kills if < the window's Pk
+
+
+class EventLog(NamedTuple):
+    """The replay log of one replication: one row per event, positions worked out afterwards."""
+
+    time_s: np.ndarray  # [row]
+    kind: np.ndarray  # [row] int64: kernel.EVENT_NAMES
+    threat: np.ndarray  # [row] int64
+    battery: np.ndarray  # [row] int64, -1 where none
+    interceptor: np.ndarray  # [row] int64, -1 where none
+    shots: np.ndarray  # [row] int64
+    tau_s: np.ndarray  # [row] time since the threat's launch
+    count: np.ndarray  # [1] int64: rows written
+
+
+class LoggedEvents(NamedTuple):
+    """The log of a replication as the results keep it: the rows written, with positions."""
+
+    time_s: np.ndarray  # [event]
+    kind: np.ndarray  # [event] int64: kernel.EVENT_NAMES
+    threat: np.ndarray  # [event] int64
+    battery: np.ndarray  # [event] int64, -1 where none
+    interceptor: np.ndarray  # [event] int64, -1 where none
+    shots: np.ndarray  # [event] int64
+    position_m: np.ndarray  # [event, 3] east, north, altitude in the scenario's local frame
+
+    def take(self, order: np.ndarray) -> "LoggedEvents":
+        """The events in ``order``."""
+        return LoggedEvents(*(a[order] for a in self))
+
+
+def event_log(rows: int) -> EventLog:
+    """An empty log with room for ``rows`` events."""
+    n = max(int(rows), 1)
+    return EventLog(np.zeros(n), np.zeros(n, np.int64), np.zeros(n, np.int64), np.zeros(n, np.int64),
+                    np.zeros(n, np.int64), np.zeros(n, np.int64), np.zeros(n), np.zeros(1, np.int64))
+
+
+# -- outcomes ----------------------------------------------------------------------------------
+class OutcomeSpec(NamedTuple):
+    """One outcome array of the kernel: declared once, allocated, filled, joined and read from here."""
+
+    name: str
+    dims: tuple[str, ...]  # axis names: "replication" first for a row per replication, else summed over chunks
+    dtype: type
+    fill: float  # the value before anything happened
+    doc: str
+
+    @property
+    def per_replication(self) -> bool:
+        """A row per replication (joined by replication), else a total added up chunk by chunk."""
+        return self.dims[0] == "replication"
+
+
+OUTCOMES: tuple[OutcomeSpec, ...] = (
+    OutcomeSpec("killed", ("replication", "threat_type"), np.int64, 0, "threats shot down"),
+    OutcomeSpec("leaked", ("replication", "threat_type"), np.int64, 0, "threats that reached their target"),
+    OutcomeSpec("expired", ("replication", "threat_type"), np.int64, 0, "threats that failed in flight"),
+    OutcomeSpec("rounds", ("replication", "battery", "interceptor"), np.int64, 0, "rounds fired"),
+    OutcomeSpec("kills_by_battery", ("replication", "battery"), np.int64, 0, "threats each battery shot down"),
+    OutcomeSpec("hits", ("replication", "asset"), np.int64, 0, "leakers that did damage, per asset"),
+    OutcomeSpec("survive", ("replication", "asset"), np.float64, 1.0, "fraction of each asset's value left"),
+    OutcomeSpec("threat_cost_destroyed", ("replication",), np.float64, 0.0, "cost of the threats shot down"),
+    OutcomeSpec("leak_count_by_threat", ("threat",), np.float64, 0.0, "leaks of each threat, over replications"),
+    OutcomeSpec("remaining", ("replication", "battery", "interceptor"), np.int64, 0, "rounds left at the end"),
+)
+OUTCOME_NAMES: tuple[str, ...] = tuple(s.name for s in OUTCOMES)
+PER_REPLICATION: tuple[str, ...] = tuple(s.name for s in OUTCOMES if s.per_replication)
+
+# the kernel's output record, generated from the list above
+Outcomes = NamedTuple("Outcomes", [(s.name, np.ndarray) for s in OUTCOMES])  # type: ignore[misc]
+
+
+def allocate_outcomes(sizes: dict[str, int], replications: int) -> "Outcomes":
+    """Fresh outcome arrays for ``replications`` replications; ``sizes`` gives every other axis."""
+    sizes = {**sizes, "replication": replications}
+    return Outcomes(*(np.full(tuple(sizes[d] for d in s.dims), s.fill, s.dtype) for s in OUTCOMES))
+
+
+def outcome_rows(whole: "Outcomes", first: int, end: int) -> "Outcomes":
+    """Replications [first, end) of ``whole`` as views (filled in place), and fresh totals."""
+    return Outcomes(*(getattr(whole, s.name)[first:end] if s.per_replication
+                      else np.full_like(getattr(whole, s.name), s.fill) for s in OUTCOMES))
+
+
+def add_outcomes(whole: "Outcomes", part: "Outcomes", first: int) -> None:
+    """Take a chunk's outcomes into the run's: rows copied in (unless filled in place), totals added."""
+    for s in OUTCOMES:
+        got, into = getattr(part, s.name), getattr(whole, s.name)
+        if not s.per_replication:
+            into += got
+            continue
+        rows = into[first:first + got.shape[0]]
+        if not np.may_share_memory(got, rows):
+            rows[...] = got

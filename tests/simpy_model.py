@@ -1,0 +1,553 @@
+"""The raid model written the obvious way in SimPy: the engine's executable specification.
+
+One process per threat, batteries as resources (fire channels are a ``simpy.Resource``, loaded
+rounds per interceptor type a ``simpy.Container`` refilled by a reload process), interceptors as
+processes, and a battle-manager process that re-examines every tracked threat at every decision
+epoch. It follows docs/model.md rule for rule; where the engine fixes a detail the document leaves
+open (epoch grid, tie-breaks, the intercept-time search: exact leg by leg on a polyline, stepped
+and bisected on a ballistic arc), it does the same. Every mechanism of the engine goes in here
+too, written for clarity, not speed.
+
+Shared with the engine: the scenario loader and ``compile_scenario`` (static geometry: paths,
+track times, engagement windows with their kill probabilities, parameters: tested on their own,
+against brute force, in tests/test_oracle.py) and the random numbers (``draw_uniforms`` per chunk
+of ``CHUNK_SIZE`` replications), so that both consume the same numbers and must agree
+replication for replication. Everything that moves (time, launches, flights, decisions,
+engagements, reloads, outcomes) is simulated here, in plain Python.
+
+Used by tests/test_oracle.py (identical replications on every example and doctrine variant, and
+on generated scenarios) and by benchmarks/simpy_baseline.py (the yardstick of the engine's speed).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import simpy
+from simpy.events import NORMAL, Event
+
+from shieldwall.engine.compile import Compiled
+from shieldwall.engine.records import Outcomes, allocate_outcomes
+from shieldwall.engine.results import ChunkResult, RaidResult
+from shieldwall.engine.runner import CHUNK_SIZE, draw_uniforms
+from shieldwall.policies import GREEDY_CODE, POLICY_BY_CODE
+from shieldwall.wta.epoch import solve_epoch
+
+EPS_S = 1e-6  # same tolerance as the engine: epochs land exactly on window edges
+LATE = NORMAL + 1  # priority of decision epochs: after everything else at the same instant
+
+
+# --------------------------------------------------------------------------------------------
+# static data: the compiled scenario as plain Python values
+# --------------------------------------------------------------------------------------------
+class Static:
+    """The compiled scenario's records (engine/records.py) as Python lists, fixed for the run."""
+
+    def __init__(self, c: Compiled) -> None:
+        th, paths, bat, itc, win, doc = c.threats, c.paths, c.batteries, c.interceptors, c.windows, c.doctrine
+        self.n_thr = c.n_threats
+        self.type = th.type.tolist()
+        self.cls = th.cls.tolist()
+        self.target = th.target.tolist()
+        self.value = th.value_at_stake.tolist()  # value at stake as the battle manager sees it
+        self.damage = th.damage.tolist()  # what a leak really destroys (decoys: 0)
+        self.reliability = th.reliability.tolist()
+        self.launch0 = th.launch_s.tolist()
+        self.window = th.window_s.tolist()
+        self.cost = th.cost_usd.tolist()
+        self.flight = th.flight_s.tolist()
+        self.step = th.step_s.tolist()
+        self.vmax = th.vmax_mps.tolist()
+        self.first_open = th.first_open_s.tolist()
+        self.last_close = th.last_close_s.tolist()
+        # paths: (ballistic?, xs, ys, ts, altitude, apogee)
+        self.paths = []
+        for j in range(self.n_thr):
+            o, e = int(paths.vertex_offset[j]), int(paths.vertex_offset[j + 1])
+            self.paths.append((bool(paths.ballistic[j]), paths.vertex_x_m[o:e].tolist(),
+                               paths.vertex_y_m[o:e].tolist(), paths.vertex_t_s[o:e].tolist(),
+                               float(paths.altitude_m[j]), float(paths.apogee_m[j])))
+        self.n_bat, self.n_itc = bat.launchers.shape
+        self.bat_xy = list(zip(bat.x_m.tolist(), bat.y_m.tolist()))
+        self.channels = bat.channels.tolist()
+        self.reload_s = bat.reload_s.tolist()
+        self.cap = bat.rounds_per_launcher.tolist()
+        self.full = (bat.launchers * bat.rounds_per_launcher).tolist()
+        self.stock = bat.stock.tolist()
+        self.itc_speed = itc.speed_mps.tolist()
+        self.itc_envelope = list(zip(itc.min_range_m.tolist(), itc.max_range_m.tolist(),
+                                     itc.min_altitude_m.tolist(), itc.max_altitude_m.tolist()))
+        self.itc_cost = itc.cost_usd.tolist()
+        self.rps = itc.rounds_per_shot.tolist()
+        # engagement windows per threat, in the compiled order: (index, b, k, open, close, pk of one shot)
+        pk = win.pk.tolist()
+        self.windows = [[(p, int(win.battery[p]), int(win.interceptor[p]), float(win.open_s[p]),
+                          float(win.close_s[p]), pk[p])
+                         for p in range(int(win.threat_offset[j]), int(win.threat_offset[j + 1]))]
+                        for j in range(self.n_thr)]
+        self.salvo = doc.salvo.tolist()
+        self.max_eng = doc.max_engagements.tolist()
+        self.dt, self.assess, self.cost_weight = doc.decision_interval_s, doc.assess_s, doc.cost_weight
+        self.policy = POLICY_BY_CODE[doc.policy]
+        self.epoch_time_limit_s = doc.epoch_time_limit_s
+        self.n_types = len(c.threat_type_ids)
+        self.n_assets = len(c.asset_ids)
+
+
+def position(path: tuple, tau: float) -> tuple[float, float, float]:
+    """(east_m, north_m, alt_m) of a threat tau seconds after its launch (docs/model.md,
+    Kinematics): a polyline at constant speed and altitude, or a vacuum parabola."""
+    ballistic, xs, ys, ts, alt, apogee = path
+    if ballistic:
+        f = min(max(tau / ts[1], 0.0), 1.0)
+        return xs[0] + f * (xs[1] - xs[0]), ys[0] + f * (ys[1] - ys[0]), 4.0 * apogee * f * (1.0 - f)
+    if tau <= ts[0]:
+        return xs[0], ys[0], alt
+    if tau >= ts[-1]:
+        return xs[-1], ys[-1], alt
+    i = 0
+    while ts[i + 1] <= tau:  # a handful of vertices: a linear scan is plenty
+        i += 1
+    span = ts[i + 1] - ts[i]
+    f = 0.0 if span <= 0.0 else (tau - ts[i]) / span
+    return xs[i] + f * (xs[i + 1] - xs[i]), ys[i] + f * (ys[i + 1] - ys[i]), alt
+
+
+# --------------------------------------------------------------------------------------------
+# intercept times (docs/model.md, Engagement feasibility): the engine's search, in plain Python
+# --------------------------------------------------------------------------------------------
+def _roots(qa: float, qb: float, qc: float) -> tuple[float, float]:
+    """The real roots of qa u^2 + qb u + qc (inf where there is none), computed without
+    cancellation."""
+    if qa == 0.0:
+        return (-qc / qb, math.inf) if qb != 0.0 else (math.inf, math.inf)
+    disc = qb * qb - 4.0 * qa * qc
+    if disc < 0.0:
+        return math.inf, math.inf
+    sq = math.sqrt(disc)
+    q = -0.5 * (qb + sq) if qb >= 0.0 else -0.5 * (qb - sq)
+    return q / qa, (qc / q if q != 0.0 else q / qa)
+
+
+def _first_after(u: float, roots: tuple[float, ...], end: float) -> float:
+    """The first of the roots after u, else end."""
+    best = end
+    for r in roots:
+        if u < r < best:
+            best = r
+    return best
+
+
+def earliest_on_leg(lo: float, hi: float, tau_f: float, px: float, py: float, h: float, vx: float, vy: float,
+                    speed: float, minr: float, maxr: float, flight: float) -> float:
+    """Earliest feasible time in [lo, hi] on a straight leg; -1 if none. (px, py): the threat at
+    ``lo`` relative to the battery, (vx, vy): its velocity, h: its altitude.
+
+    The squared slant range is a quadratic in time and every condition of the rule a quadratic
+    inequality, so the answer is ``lo`` or a root. Time is counted from ``lo`` (u = tau - lo):
+    squares of times counted from launch would lose the answer to rounding."""
+    a = vx * vx + vy * vy  # squared slant range Q(u) = a u^2 + 2 b u + c
+    b = px * vx + py * vy
+    c = px * px + py * py + h * h
+    w = lo - tau_f  # >= 0: the interceptor has flown w seconds at u = 0
+    s2 = speed * speed
+    r2min, r2max = minr * minr, maxr * maxr
+
+    def holds(u: float) -> bool:
+        """Reachable (speed (u + w) >= range) and inside the range envelope."""
+        q = (a * u + 2.0 * b) * u + c
+        return s2 * (u + w) * (u + w) >= q and r2min <= q <= r2max
+
+    def past_root(u: float, until: float) -> float:
+        """A root is exact up to rounding: the first point a few ulps on where the rule holds
+        (or ``until``, where it is known to)."""
+        step_s = 1e-12 * max(1.0, lo)
+        x = u
+        while x < until and not holds(x):
+            x = u + step_s
+            step_s *= 10.0
+        return min(x, until)
+
+    if holds(0.0):
+        return lo
+    u_hi = hi - lo
+    reach = _roots(s2 - a, 2.0 * (s2 * w - b), s2 * w * w - c)  # s^2 (u + w)^2 = Q(u)
+    roots = reach + _roots(a, 2.0 * b, c - r2min) + _roots(a, 2.0 * b, c - r2max)
+    start = 0.0
+    while start < u_hi:
+        end = _first_after(start, roots, u_hi)
+        mid = 0.5 * (start + end)  # between consecutive roots no condition changes: test the middle
+        if holds(mid):
+            u = past_root(start, mid)
+            return lo + u if lo + u < flight else -1.0
+        start = end
+    return -1.0
+
+
+def earliest_on_arc(path: tuple, tau_f: float, bx: float, by: float, speed: float,
+                    envelope: tuple[float, float, float, float], flight: float, step: float, vmax: float) -> float:
+    """Earliest feasible time on a ballistic arc, which is no quadratic: step along it from the
+    head-on bound (never by less than the time the gap needs to close) and bisect where the rule
+    turns true; -1 if none before impact."""
+    minr, maxr, minalt, maxalt = envelope
+    closing = speed + vmax  # the gap closes at most this fast
+
+    def slant(tau: float) -> tuple[float, float]:
+        x, y, z = position(path, tau)
+        return math.sqrt((x - bx) * (x - bx) + (y - by) * (y - by) + z * z), z
+
+    def rule(tau: float) -> tuple[bool, float]:
+        """(feasible, gap_m): gap_m > 0 while the interceptor cannot be there yet."""
+        d, z = slant(tau)
+        gap_m = d - (tau - tau_f) * speed
+        return gap_m <= 0.0 and minr <= d <= maxr and minalt <= z <= maxalt, gap_m
+
+    tau = tau_f + slant(tau_f)[0] / closing  # no intercept can come sooner than a head-on one
+    prev = -1.0
+    while tau < flight:
+        ok, gap_m = rule(tau)
+        if ok:
+            if prev < 0.0:
+                return tau
+            lo, hi = prev, tau
+            while hi - lo > 1e-6:  # the rule turns true in between
+                mid = 0.5 * (lo + hi)
+                if rule(mid)[0]:
+                    hi = mid
+                else:
+                    lo = mid
+            return hi
+        prev = tau
+        tau += max(step, gap_m / closing)
+    return -1.0
+
+
+def timeout_at(env: simpy.Environment, when: float, priority: int = NORMAL) -> Event:
+    """An event at the absolute time ``when`` (``env.timeout`` takes a delay, and
+    ``now + (when - now)`` can miss ``when`` by a rounding step)."""
+    delay = max(when - env.now, 0.0)
+    while env.now + delay < when:
+        delay = math.nextafter(delay, math.inf)
+    event = Event(env)
+    event._ok = True  # a timeout, but with a chosen priority: what simpy.Timeout does inside
+    event._value = None
+    env.schedule(event, priority, delay)
+    return event
+
+
+# --------------------------------------------------------------------------------------------
+# one replication
+# --------------------------------------------------------------------------------------------
+class Raid:
+    """One replication: a SimPy environment with its threats, batteries and battle manager."""
+
+    def __init__(self, s: Static, u_launch: np.ndarray, u_rel: np.ndarray, u_kill: np.ndarray,
+                 stock: list[list[int]] | None = None, present: list[bool] | None = None) -> None:
+        """One replication's raid; ``stock`` [battery][interceptor] replaces the scenario's rounds
+        (a campaign night starts from last night's), ``present`` [threat] leaves threats out."""
+        self.s = s
+        self.env = env = simpy.Environment()
+        self.u_kill = u_kill.tolist()
+        n = s.n_thr
+        self.launch = [s.launch0[j] + u * s.window[j] for j, u in enumerate(u_launch.tolist())]
+        self.fails_at = [math.inf] * n  # time after launch at which it fails (reliability)
+        for j, u in enumerate(u_rel.tolist()):
+            if u >= s.reliability[j]:
+                self.fails_at[j] = s.flight[j] * (u - s.reliability[j]) / (1.0 - s.reliability[j])
+        # threat state
+        self.alive = [False] * n  # launched and not yet ended
+        self.process: list[Any] = [None] * n
+        self.engaged = [False] * n  # an interceptor is on its way
+        self.next_ok = [-math.inf] * n  # kill assessment of the last miss done
+        self.n_eng = [0] * n
+        self.shots_used = [0] * n
+        self.tracks: dict[int, None] = {}  # threats reported engageable to the battle manager
+        # batteries: fire channels and loaded rounds are resources; reserves are plain counts
+        self.channels = [simpy.Resource(env, capacity=c) for c in s.channels]
+        self.loaded: dict[tuple[int, int], simpy.Container] = {}
+        self.reserve: dict[tuple[int, int], int] = {}
+        stock = s.stock if stock is None else stock
+        for b in range(s.n_bat):
+            for k in range(s.n_itc):
+                full, rounds = s.full[b][k], int(stock[b][k])
+                self.reserve[b, k] = rounds - min(rounds, full)
+                if full > 0:
+                    self.loaded[b, k] = simpy.Container(env, capacity=full, init=min(rounds, full))
+        self.reloading: set[tuple[int, int]] = set()
+        # outcomes
+        self.killed = [0] * s.n_types
+        self.leaked = [0] * s.n_types
+        self.expired = [0] * s.n_types
+        self.rounds = [[0] * s.n_itc for _ in range(s.n_bat)]
+        self.kills_by_battery = [0] * s.n_bat
+        self.hits = [0] * s.n_assets
+        self.survive = [1.0] * s.n_assets
+        self.threat_cost_destroyed = 0.0
+        self.leaked_threat = np.zeros(n)  # leaks per threat
+
+        self.wakeup: Event | None = None
+        for j in range(n):
+            if present is None or present[j]:
+                self.process[j] = env.process(self.threat(j))
+        self.done = env.all_of([p for p in self.process if p is not None])
+        env.process(self.battle_manager())
+
+    def run(self) -> None:
+        self.env.run(until=self.done)
+
+    # -- processes ------------------------------------------------------------------------
+    def threat(self, j: int):  # type: ignore[no-untyped-def]
+        """Launch, fly, and end: leak at impact, fail in flight, or be shot down."""
+        s, env = self.s, self.env
+        yield env.timeout(self.launch[j])
+        self.alive[j] = True
+        if s.first_open[j] < math.inf:  # the first moment some battery could fire at it
+            env.timeout(s.first_open[j]).callbacks.append(lambda _: self.report(j))
+        fails = self.fails_at[j] < s.flight[j]
+        try:
+            yield env.timeout(self.fails_at[j] if fails else s.flight[j])
+        except simpy.Interrupt:
+            return  # shot down: the interceptor has recorded it
+        self.end(j)
+        if fails:
+            self.expired[s.type[j]] += 1
+        else:
+            self.leaked[s.type[j]] += 1
+            self.leaked_threat[j] += 1.0
+            if s.damage[j] > 0.0:  # decoys do no damage
+                a = s.target[j]
+                self.hits[a] += 1
+                self.survive[a] *= 1.0 - s.damage[j]
+
+    def interceptor(self, j: int, b: int, req: Any, t_i: float, kill: bool):  # type: ignore[no-untyped-def]
+        """Fly to the intercept point; holds the battery's fire channel until then."""
+        s, env = self.s, self.env
+        yield timeout_at(env, t_i)
+        self.channels[b].release(req)
+        self.engaged[j] = False
+        if self.alive[j]:  # else it failed in flight before the intercept: the rounds are wasted
+            if kill:
+                self.end(j)
+                self.killed[s.type[j]] += 1
+                self.kills_by_battery[b] += 1
+                self.threat_cost_destroyed += s.cost[j]
+                self.process[j].interrupt("killed")
+            else:
+                self.next_ok[j] = t_i + s.assess  # kill assessment before the next try
+                if self.n_eng[j] >= s.max_eng[s.cls[j]]:
+                    self.tracks.pop(j, None)  # no engagements left: the battle manager lets it go
+                elif self.next_ok[j] <= self.launch[j] + s.last_close[j]:
+                    env.timeout(s.assess).callbacks.append(self.wake)
+        self.wake()
+
+    def reload(self, b: int, k: int):  # type: ignore[no-untyped-def]
+        """One reload at a time per (battery, type), each adds one launcher's worth."""
+        s, env = self.s, self.env
+        loaded = self.loaded[b, k]
+        while True:
+            yield env.timeout(s.reload_s[b])
+            add = min(s.cap[b][k], self.reserve[b, k], s.full[b][k] - loaded.level)
+            if add > 0:
+                loaded.put(add)
+                self.reserve[b, k] -= add
+            if not (loaded.level < s.full[b][k] and self.reserve[b, k] > 0):
+                break
+        self.reloading.discard((b, k))
+
+    def battle_manager(self):  # type: ignore[no-untyped-def]
+        """Decide at the epochs k * decision_interval_s while some threat is engageable; when
+        none is, sleep until something can change (a window opens, an engagement or a kill
+        assessment ends) and resume at the next epoch."""
+        env, dt = self.env, self.s.dt
+        k = -1
+        while True:
+            self.wakeup = env.event()
+            yield self.wakeup
+            self.wakeup = None
+            k = max(k + 1, math.ceil(env.now / dt - EPS_S))
+            while True:
+                yield timeout_at(env, k * dt, LATE)  # after all else that happens at that instant
+                if not self.decide(k * dt):
+                    break
+                k += 1
+
+    # -- helpers --------------------------------------------------------------------------
+    def report(self, j: int) -> None:
+        if self.alive[j]:
+            self.tracks[j] = None
+            self.wake()
+
+    def wake(self, _event: Any = None) -> None:
+        if self.wakeup is not None and not self.wakeup.triggered:
+            self.wakeup.succeed()
+
+    def end(self, j: int) -> None:
+        self.alive[j] = False
+        self.tracks.pop(j, None)
+
+    def decide(self, t: float) -> bool:
+        """Greedy maximum marginal return over all feasible (threat, battery, interceptor).
+        Returns whether any threat was engageable (then the next epoch is needed)."""
+        s = self.s
+        candidates = []
+        engageable = False
+        gone = []
+        for j in self.tracks:
+            cls = s.cls[j]
+            if self.engaged[j] or t < self.next_ok[j] - EPS_S or self.n_eng[j] >= s.max_eng[cls]:
+                continue
+            rel = t - self.launch[j]
+            if rel > s.last_close[j] + EPS_S:
+                gone.append(j)  # past its last engagement window: drop the track
+                continue
+            if rel < s.first_open[j] - EPS_S:
+                continue
+            engageable = True
+            impact = self.launch[j] + s.flight[j]
+            for p, b, k, w_open, w_close, pk in s.windows[j]:
+                if rel < w_open - EPS_S or rel > w_close + EPS_S:
+                    continue
+                if self.channels[b].count >= s.channels[b] or self.loaded[b, k].level < s.rps[k]:
+                    continue
+                n = min(s.salvo[cls], self.loaded[b, k].level // s.rps[k])
+                shot_cost = s.itc_cost[k] * s.rps[k] * n
+                gain = s.value[j] * (1.0 - (1.0 - pk) ** n) - s.cost_weight * shot_cost
+                if s.cost_weight > 0.0 and gain <= 0.0:
+                    continue  # a shot that costs more than it saves is held
+                candidates.append((-gain, impact, shot_cost, p, j, b, k, pk))
+        for j in gone:
+            del self.tracks[j]
+        # best gain first; ties: sooner impact, cheaper shot, scenario order
+        candidates.sort()
+        if s.policy.code != GREEDY_CODE and len(candidates) > 1:
+            candidates = [candidates[i] for i in self.policy_choice(candidates)]
+        for _, _, _, _, j, b, k, pk in candidates:
+            if self.engaged[j] or self.channels[b].count >= s.channels[b] or self.loaded[b, k].level < s.rps[k]:
+                continue
+            tau_i = self.intercept_time(j, t - self.launch[j], b, k)
+            if tau_i < 0.0:
+                continue
+            self.fire(j, b, k, pk, self.launch[j] + tau_i)
+        return engageable
+
+    def policy_choice(self, candidates: list[tuple]) -> list[int]:
+        """The candidates (in greedy order) a WTA policy fires: its epoch algorithm's choice of
+        at most one per threat within each battery's free channels and each pool's loaded rounds
+        (docs/model.md, Other policies)."""
+        s = self.s
+        used = [min(s.salvo[s.cls[j]], self.level(b, k) // s.rps[k]) * s.rps[k] for _, _, _, _, j, b, k, _ in candidates]
+        chosen = solve_epoch(
+            s.policy.epoch_algorithm, np.array([-c[0] for c in candidates]), np.array([c[4] for c in candidates]),
+            np.array([c[5] for c in candidates]), np.array([c[5] * s.n_itc + c[6] for c in candidates]),
+            np.array(used), np.array([s.channels[b] - self.channels[b].count for b in range(s.n_bat)]),
+            np.array([self.level(b, k) for b in range(s.n_bat) for k in range(s.n_itc)]),
+            time_limit_s=s.epoch_time_limit_s)
+        return [int(i) for i in chosen]
+
+    def level(self, b: int, k: int) -> int:
+        """Loaded rounds of interceptor k at battery b."""
+        container = self.loaded.get((b, k))
+        return int(container.level) if container is not None else 0
+
+    def fire(self, j: int, b: int, k: int, pk: float, t_i: float) -> None:
+        """Shot m at threat j kills if U_kill(j, m) < pk, the window's single-shot kill probability."""
+        s = self.s
+        n = min(s.salvo[s.cls[j]], self.loaded[b, k].level // s.rps[k])
+        first = self.shots_used[j]
+        kill = any(u < pk for u in self.u_kill[j][first:first + n])  # shot m uses U_kill(j, m)
+        self.shots_used[j] += n
+        self.n_eng[j] += 1
+        used = n * s.rps[k]
+        if used > 0:
+            self.loaded[b, k].get(used)
+        self.rounds[b][k] += used
+        req = self.channels[b].request()
+        self.engaged[j] = True
+        if (b, k) not in self.reloading and self.reserve[b, k] > 0:
+            self.reloading.add((b, k))
+            self.env.process(self.reload(b, k))
+        self.env.process(self.interceptor(j, b, req, t_i, kill))
+
+    def intercept_time(self, j: int, tau_f: float, b: int, k: int) -> float:
+        """Earliest time after launch at which interceptor k fired from battery b at tau_f meets
+        threat j inside its envelope (docs/model.md, Engagement feasibility); -1 if none before
+        impact. Exact leg by leg on a polyline; stepped and bisected on a ballistic arc."""
+        s = self.s
+        path, (bx, by), speed = s.paths[j], s.bat_xy[b], s.itc_speed[k]
+        minr, maxr, minalt, maxalt = s.itc_envelope[k]
+        flight = s.flight[j]
+        ballistic, xs, ys, ts, alt, _ = path
+        if ballistic:
+            return earliest_on_arc(path, tau_f, bx, by, speed, s.itc_envelope[k], flight, s.step[j], s.vmax[j])
+        if not minalt <= alt <= maxalt:  # constant altitude: outside the envelope means never
+            return -1.0
+        for i in range(len(ts) - 1):
+            t0, t1 = ts[i], ts[i + 1]
+            if t1 <= tau_f or t1 <= t0:
+                continue
+            lo = max(tau_f, t0)
+            if lo >= flight:
+                break
+            vx = (xs[i + 1] - xs[i]) / (t1 - t0)
+            vy = (ys[i + 1] - ys[i]) / (t1 - t0)
+            tau = earliest_on_leg(lo, min(t1, flight), tau_f, xs[i] + vx * (lo - t0) - bx,
+                                  ys[i] + vy * (lo - t0) - by, alt, vx, vy, speed, minr, maxr, flight)
+            if tau >= 0.0:
+                return tau
+        return -1.0
+
+
+# --------------------------------------------------------------------------------------------
+# Monte Carlo
+# --------------------------------------------------------------------------------------------
+def simulate(compiled: Compiled, replications: int, seed: int, stock: np.ndarray | None = None,
+             present: np.ndarray | None = None) -> Outcomes:
+    """Per-replication outcomes (engine/records.py OUTCOMES), same random numbers as the engine
+    (same chunks and seeds); ``stock`` [rep, battery, interceptor] and ``present`` [rep, threat]
+    as in ``engine.runner.simulate``."""
+    s = Static(compiled)
+    out = allocate_outcomes(compiled.sizes(), replications)
+    n_chunks = -(-replications // CHUNK_SIZE)
+    for i, child in enumerate(np.random.SeedSequence(seed).spawn(n_chunks)):
+        start = i * CHUNK_SIZE
+        n = min(CHUNK_SIZE, replications - start)
+        u = draw_uniforms(compiled, n, child)
+        for r in range(n):
+            row = start + r
+            raid = Raid(s, u.launch[r], u.reliability[r], u.kill[r],
+                        None if stock is None else stock[row].tolist(), None if present is None else present[row].tolist())
+            raid.run()
+            out.killed[row] = raid.killed
+            out.leaked[row] = raid.leaked
+            out.expired[row] = raid.expired
+            out.rounds[row] = raid.rounds
+            out.kills_by_battery[row] = raid.kills_by_battery
+            out.hits[row] = raid.hits
+            out.survive[row] = raid.survive
+            out.threat_cost_destroyed[row] = raid.threat_cost_destroyed
+            out.leak_count_by_threat[:] += raid.leaked_threat
+            for (b, k), reserve in raid.reserve.items():
+                out.remaining[row, b, k] = raid.level(b, k) + reserve
+    return out
+
+
+def result(compiled: Compiled, scenario: Any, outcomes: Outcomes, seed: int) -> RaidResult:
+    """The oracle's outcomes as a run's results: the same summary.json fields and views."""
+    res = RaidResult(compiled, scenario, seed, int(outcomes.killed.shape[0]))
+    res.add(ChunkResult(0, outcomes))
+    res.finish()
+    return res
+
+
+def identical(a: Any, b: Any) -> np.ndarray:
+    """[replication] whether two runs' outcomes (Outcomes or RaidResult) agree exactly in every
+    per-replication array (engine/records.py OUTCOMES) of that replication."""
+    from shieldwall.engine.records import PER_REPLICATION
+
+    same = np.ones(np.asarray(a.killed).shape[0], bool)
+    for name in PER_REPLICATION:
+        x, y = np.asarray(getattr(a, name)), np.asarray(getattr(b, name))
+        same &= (x.reshape(len(x), -1) == y.reshape(len(y), -1)).all(axis=1)
+    return same
