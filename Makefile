@@ -29,8 +29,14 @@ browser:
 	  else echo "note: no $(CHROMIUM) and not root: the browser tests will skip (apt-get install chromium)"; fi; \
 	fi
 
+# The engine's tests run twice: as built, and in the kernel's debug build (asserted buffer bounds
+# and conservation identities, every array index checked: shieldwall/jit.py).
+ENGINE_TESTS = tests/test_engine_closed_form.py tests/test_engine_invariants.py tests/test_oracle.py \
+               tests/test_regression.py tests/test_policies.py tests/test_intercept.py tests/test_kernel_checks.py
+
 test: $(STAMP) browser
 	$(BIN)/python -m pytest -q
+	SHIELDWALL_KERNEL_CHECKS=1 NUMBA_BOUNDSCHECK=1 $(BIN)/python -m pytest -q $(ENGINE_TESTS)
 
 # Performance, side by side in one run each; each prints its table (raid_speed and wta_bench also
 # write theirs into benchmarks/RESULTS.md; campaign_speed --markdown prints the section to paste).

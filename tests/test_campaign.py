@@ -311,3 +311,12 @@ def test_damage_carries_over_and_batteries_go_out_of_action(tmp_path: Path) -> N
     assert (r.fired[1:4] == 0).all() and r.fired[0].sum() > 0 and r.fired[4].sum() > 0
     assert (r.batteries_out[0] == 1).all()
     np.testing.assert_array_equal(r.stock[1], r.stock[3])
+
+
+def test_a_campaign_theatre_offers_every_scenario_section() -> None:
+    """A section added to scenario files must reach campaigns: the theatre takes every one."""
+    from shieldwall.campaign.load import THEATRE_SECTIONS
+    from shieldwall.campaign.model import Theatre
+
+    assert set(THEATRE_SECTIONS) == set(Theatre.model_fields) - {"scenario"}
+    assert {"assets", "batteries", "catalog", "doctrine"} <= set(THEATRE_SECTIONS)

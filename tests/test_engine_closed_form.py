@@ -30,6 +30,19 @@ def test_leak_probability_is_one_minus_pk_to_the_shots(salvo: int, engagements: 
     assert abs(result.interceptors_fired[:, 0].mean() - salvo * expected_engagements) < 4 * salvo * 0.5 / np.sqrt(N) * engagements
 
 
+@pytest.mark.parametrize(("pk_factor", "pk_used"), [(0.5, 0.3), (1.25, 0.75), (2.0, 1.0)])
+def test_battery_pk_factor_scales_each_shot_and_caps_at_one(pk_factor: float, pk_used: float) -> None:
+    """A battery's pk_factor multiplies the single-shot Pk (0.6 here) of what it fires, capped at
+    1: a salvo of two leaks with probability (1 - min(1, 0.6 f))^2."""
+    scenario = make_scenario(batteries=[{"id": "sam-1", "system": "test-sam", "lat": 50.45, "lon": 30.52,
+                                         "interceptors": {"test-missile": 8}, "pk_factor": pk_factor}])
+    result = run(scenario, replications=N, seed=12)
+    expected = (1.0 - pk_used) ** 2
+    leak = result.leaked[:, 0].mean()
+    assert within_sigma(leak, expected, N), (leak, expected)
+    assert result.compiled.windows.pk.tolist() == pytest.approx([pk_used] * len(result.compiled.windows.pk))
+
+
 def test_ballistic_threat_two_shots() -> None:
     catalog = copy.deepcopy(TEST_CATALOG)
     catalog["interceptors"]["test-missile"].update(speed_mps=1500, pk={"ballistic": 0.5})

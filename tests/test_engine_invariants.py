@@ -313,3 +313,35 @@ def test_a_threat_waiting_on_a_battery_that_runs_dry_moves_on_to_its_next_window
     assert fires.time_s[0] < launch_s + opens[forward]
     dt = scenario.doctrine.decision_interval_s
     assert launch_s + opens[town] - 1e-6 <= fires.time_s[1] < launch_s + opens[town] + dt
+
+
+def test_the_kernel_has_one_compiled_signature() -> None:
+    """Every way into the kernel (a run, a campaign night with its own stocks and masked
+    threats, a WTA policy, a read-only stock from broadcast_to) gives it the same array types:
+    a second signature would mean another full compile (~25 s) in every fresh process."""
+    import subprocess
+    import sys
+    import textwrap
+
+    code = textwrap.dedent(f"""
+        import numpy as np
+        from shieldwall.engine.compile import compile_scenario
+        from shieldwall.engine.kernel import simulate_chunk
+        from shieldwall.engine.runner import run, simulate
+        from shieldwall.campaign import load_campaign, run_campaign
+        from shieldwall.scenario.load import load_scenario
+        from shieldwall.scenario.model import Scenario
+        small = load_scenario({str(EXAMPLES / 'small.yaml')!r})
+        run(small, replications=3, seed=1)
+        c = compile_scenario(small, 2)
+        stock = np.broadcast_to(c.stock, (3, *c.stock.shape))
+        simulate(c, small, replications=3, seed=2, stock=stock, present=np.ones((3, c.n_threats), bool)[:, ::1],
+                 log_events=False)
+        data = small.model_dump(by_alias=True, exclude_unset=True)
+        data["doctrine"] = {{**data.get("doctrine", {{}}), "policy": "local-search"}}
+        run(Scenario.model_validate(data), replications=2, seed=3)
+        run_campaign(load_campaign({str(EXAMPLES / 'campaign-winter.yaml')!r}), replications=2, seed=1)
+        print(len(simulate_chunk.signatures))
+    """)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip().splitlines()[-1] == "1", out.stdout

@@ -125,7 +125,8 @@ def small_scenarios(draw):  # type: ignore[no-untyped-def]
         system = draw(st.sampled_from(["test-sam", "gun", "area"]))
         itc = {"test-sam": "test-missile", "gun": "gun-burst", "area": "long"}[system]
         batteries.append({"id": f"b{i}", "system": system, "lat": 50.45 + draw(near), "lon": 30.52 + draw(near),
-                          "interceptors": {itc: draw(st.integers(0, 40 if system == "gun" else 10))}})
+                          "interceptors": {itc: draw(st.integers(0, 40 if system == "gun" else 10))},
+                          "pk_factor": draw(st.sampled_from([1.0, 1.0, 0.7, 1.3]))})
     raids = []
     for i in range(draw(st.integers(1, 3))):
         threat = draw(st.sampled_from(["test-drone", "cm", "srbm"]))

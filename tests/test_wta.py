@@ -250,13 +250,13 @@ def test_pricing_and_enumeration_are_exact(seed):
     """The lower bounds and the optimality proof rest on two kernels: the least-value pattern per target
     (pricing) and every pattern within a threshold (enumeration). Both against brute force."""
     from shieldwall.wta._kernels import enumerate_kernel, price_kernel
-    from shieldwall.wta.solvers import _Arrays
+    from shieldwall.wta.base import SolverArrays
 
     rng = np.random.default_rng(seed)
     m, n = 4, 3
     prob = Problem(values=rng.uniform(1, 50, n), p=rng.uniform(0.05, 0.95, (m, n)), counts=rng.integers(0, 3, m),
                    costs=rng.uniform(0, 2, m), cost_weight=float(seed % 2), mask=rng.random((m, n)) < 0.8)
-    arr = _Arrays(prob)
+    arr = SolverArrays(prob)
     duals = rng.uniform(0, 15, m)
     best, pats = price_kernel(arr.values, arr.q, arr.w, arr.allowed, arr.counts, arr.ucost, duals)
     cu = arr.ucost + duals
@@ -274,3 +274,19 @@ def test_pricing_and_enumeration_are_exact(seed):
                                             best, thr, 10_000, 80_000)
     assert not overflow
     assert tg.size == want
+
+
+def test_warm_up_compiles_every_kernel_the_solvers_call() -> None:
+    """compile_kernels runs every registered solver and epoch algorithm; afterwards no kernel
+    that is called from Python (not only inlined into another) is left to compile mid-timing."""
+    from numba.core.registry import CPUDispatcher
+
+    from shieldwall.wta import _kernels as K
+    from shieldwall.wta.solvers import compile_kernels
+
+    compile_kernels()
+    called = {"greedy_kernel", "ils_kernel", "descend", "price_kernel", "enumerate_kernel", "epoch_greedy",
+              "epoch_improve", "_survival", "_reinsert"}
+    kernels = {n: f for n, f in vars(K).items() if isinstance(f, CPUDispatcher)}
+    assert called <= set(kernels)
+    assert [n for n in sorted(called) if not kernels[n].signatures] == []

@@ -33,6 +33,12 @@ from shieldwall.scenario.yaml_source import (
 
 DATA_DIR = Path(__file__).with_name("data")
 
+# the scenario's sections a campaign's theatre carries: all but what names one raid night (read
+# from the scenario model, so a new section reaches campaigns; tests/test_campaign.py checks the
+# campaign file's `theatre:` offers every one)
+THEATRE_SECTIONS: tuple[str, ...] = tuple(k for k in Scenario.model_fields if k not in ("name", "description", "seed",
+                                                                                      "raids"))
+
 
 def builtin_generators() -> list[str]:
     return sorted(p.stem for p in DATA_DIR.glob("*.yaml"))
@@ -203,9 +209,9 @@ class _Checker:
                              hint=f"paths are relative to the campaign file's folder ({self.base})")
                 return _placeholder(), []
             scenario = load_scenario(path)  # its own errors name its own file
-            fields = {k: getattr(scenario, k) for k in ("origin", "catalog", "assets", "radars", "batteries", "doctrine")}
+            fields = {k: getattr(scenario, k) for k in THEATRE_SECTIONS}
             raids = list(scenario.raids)
-        for key in ("origin", "catalog", "assets", "radars", "batteries", "doctrine"):
+        for key in THEATRE_SECTIONS:
             value = getattr(t, key)
             if value is not None:
                 fields[key] = value

@@ -172,7 +172,8 @@ def window_kill_probability(base_pk: np.ndarray, battery: np.ndarray, scenario: 
     """Each engagement window's single-shot kill probability: the catalog's Pk of the window's
     interceptor against its threat type, times each Pk modifier. A new modifier multiplies its
     per-window factor in here (docs/architecture.md, "How to add a mechanism")."""
-    return base_pk
+    pk_factor = np.array([b.pk_factor for b in scenario.batteries], float)
+    return np.minimum(base_pk * pk_factor[battery], 1.0)
 
 
 def _window_index(pair_off: np.ndarray, pair_b: np.ndarray, pair_k: np.ndarray, pair_open: np.ndarray,

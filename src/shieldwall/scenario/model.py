@@ -63,6 +63,11 @@ class Battery(Strict):
     launchers: dict[Id, PositiveInt] | None = Field(
         None, description="Launchers per interceptor id; default split by stock."
     )
+    pk_factor: float = Field(
+        1.0, gt=0.0, le=2.0, allow_inf_nan=False,
+        description="Multiplies the single-shot kill probability of every interceptor this battery fires "
+        "(crew training, maintenance state); the product is capped at 1.",
+    )
 
 
 class Launch(Strict):

@@ -116,7 +116,7 @@ class _Epoch:
     def milp(self, time_limit: float):
         import highspy
 
-        from shieldwall.wta.solvers import new_highs
+        from shieldwall.wta.base import new_highs
 
         cand = np.sort(self.order)
         k = cand.size
