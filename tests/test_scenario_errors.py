@@ -140,7 +140,7 @@ def test_wrong_type_says_expected_and_found_at_the_value() -> None:
     text = variant(("{test-missile: 8}", "{test-missile: many}"))
     problem = one(problems_of(text), "batteries[0].interceptors.test-missile")
     assert problem.message == "wrong type"
-    assert problem.expected == "an integer >= 0"
+    assert problem.expected == "an integer from 0 to 1,000,000"
     assert problem.found == '"many"'
     assert at(problem) == position(text, "many")
 
@@ -148,7 +148,7 @@ def test_wrong_type_says_expected_and_found_at_the_value() -> None:
 def test_negative_count_is_out_of_range() -> None:
     text = variant(("count: 1,", "count: -1,"))
     problem = one(problems_of(text), "raids[0].count")
-    assert (problem.message, problem.expected, problem.found) == ("out of range", "an integer > 0", "-1")
+    assert (problem.message, problem.expected, problem.found) == ("out of range", "an integer from 1 to 100,000", "-1")
     assert at(problem) == position(text, "-1", after="count:")
 
 
@@ -182,7 +182,8 @@ def test_union_error_is_one_problem_listing_the_accepted_forms() -> None:
     assert len(problems) == 1
     problem = one(problems, "doctrine.salvo")
     assert problem.message == "not in an accepted form"
-    assert problem.expected == "an integer > 0, or a map of drone/cruise/ballistic to an integer > 0"
+    assert problem.expected == ("an integer from 1 to 100, or a map of drone/cruise/ballistic to an integer "
+                                "from 1 to 100")
     assert problem.found == '"two"'
     assert at(problem) == position(text, "two", after="salvo")
 
@@ -193,7 +194,7 @@ def test_union_given_as_mapping_reports_inside_that_form() -> None:
     assert len(problems) == 3
     key = one(problems, "doctrine.salvo.drne")
     assert key.expected == "one of drone, cruise, ballistic" and key.hint == "did you mean `drone`?"
-    assert one(problems, "doctrine.salvo.cruise").expected == "an integer > 0"
+    assert one(problems, "doctrine.salvo.cruise").expected == "an integer from 1 to 100"
     assert one(problems, "raids[0].target.knd").hint == "did you mean `kind`?"
 
 

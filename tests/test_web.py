@@ -35,14 +35,20 @@ def client(tmp_path: Path, base_run: Path) -> TestClient:
     runs.mkdir()
     shutil.copytree(base_run, runs / "base")
     (tmp_path / "secret.txt").write_text("not for the web")
-    return TestClient(create_app(runs, max_replications=500, examples_dir=EXAMPLES))
+    return own_client(create_app(runs, max_replications=500, examples_dir=EXAMPLES))
+
+
+def own_client(app: object) -> TestClient:
+    """What the app's own pages send: a loopback Host and the session token of the page."""
+    return TestClient(app, base_url="http://127.0.0.1:8000",  # type: ignore[arg-type]
+                      headers={"X-Shieldwall-Token": app.state.token})  # type: ignore[attr-defined]
 
 
 def _wait(client: TestClient, job: dict, limit_s: float = 60.0) -> dict:
     deadline = time.monotonic() + limit_s
     while time.monotonic() < deadline:
         state = client.get(f"/api/jobs/{job['id']}").json()
-        if state["state"] in ("done", "failed"):
+        if state["state"] not in ("queued", "running"):
             return state
         time.sleep(0.1)
     raise AssertionError(f"job {job['id']} did not finish in {limit_s} s")
@@ -78,7 +84,8 @@ def test_validation_reports_located_problems_and_malformed_yaml(client: TestClie
     broken = client.post("/api/validate", json={"text": "name: [unclosed\n  - {"}).json()
     assert not broken["ok"] and broken["problems"][0]["message"]
     assert client.post("/api/validate", json={"text": SMALL}).json() == {"ok": True, "problems": [], "name": "small"}
-    assert client.post("/api/validate", content=b"{not json").status_code == 400
+    assert client.post("/api/validate", content=b"{not json",
+                       headers={"Content-Type": "application/json"}).status_code == 400
     response = client.post("/api/runs", json={"text": "name: x\n", "replications": 10})
     assert response.status_code == 422 and response.json()["problems"]
 

@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from shieldwall.engine.budget import check_budget, check_geometry
 from shieldwall.engine.compile import Compiled, compile_scenario
 from shieldwall.engine.kernel import simulate_chunk
 from shieldwall.engine.paths import positions
@@ -105,7 +106,7 @@ def _pieces(n: int, k: int) -> list[tuple[int, int]]:
     return [(int(lo), int(hi)) for lo, hi in zip(bounds[:-1], bounds[1:])]
 
 
-def _worker_context() -> BaseContext:
+def worker_context() -> BaseContext:
     """Fork where it is safe (POSIX, no other Python threads): workers then start in
     milliseconds with the compiled kernel already loaded. Otherwise (a web server's background
     run, Windows, macOS) spawn, which costs about a second per worker to import and load."""
@@ -131,7 +132,7 @@ def _worker_job(args: tuple) -> ChunkResult:
 def run(scenario: Scenario | str | Path, *, replications: int = 1000, seed: int | None = None,
         workers: int = 1, out_dir: str | Path | None = None,
         progress: Callable[[int], Any] | None = None, stock: np.ndarray | None = None,
-        present: np.ndarray | None = None) -> RaidResult:
+        present: np.ndarray | None = None, max_memory_bytes: int | None = None) -> RaidResult:
     """Simulate ``replications`` raids; ``progress(n)`` is called as chunks of n finish.
 
     ``stock`` optionally gives each replication its own initial rounds per (battery,
@@ -139,27 +140,32 @@ def run(scenario: Scenario | str | Path, *, replications: int = 1000, seed: int 
     (``RaidResult.compiled.battery_ids`` / ``interceptor_ids``). ``present`` optionally masks
     threats per replication, shape [replications, n_threats]: masked threats do not exist in
     that replication (a campaign draws each night's raid size this way from one compiled raid).
-    Both leave the random numbers of the other threats untouched (common random numbers)."""
+    Both leave the random numbers of the other threats untouched (common random numbers).
+    ``max_memory_bytes``: refuse (BudgetError) a run estimated to need more (engine.budget)."""
     if not isinstance(scenario, Scenario):
         from shieldwall.scenario.load import load_scenario
 
         scenario = load_scenario(scenario)
     if seed is None:
         seed = scenario.seed if scenario.seed is not None else 0
+    check_geometry(scenario)
     compiled = compile_scenario(scenario, seed)
     return simulate(compiled, scenario, replications=replications, seed=seed, workers=workers,
-                    out_dir=out_dir, progress=progress, stock=stock, present=present)
+                    out_dir=out_dir, progress=progress, stock=stock, present=present,
+                    max_memory_bytes=max_memory_bytes)
 
 
 def simulate(compiled: Compiled, scenario: Scenario, *, replications: int, seed: int, workers: int = 1,
              out_dir: str | Path | None = None, progress: Callable[[int], Any] | None = None,
-             stock: np.ndarray | None = None, present: np.ndarray | None = None) -> RaidResult:
+             stock: np.ndarray | None = None, present: np.ndarray | None = None,
+             max_memory_bytes: int | None = None) -> RaidResult:
     """The Monte Carlo over an already compiled scenario (a campaign reuses one compile for
     many nights). Arguments as in ``run``."""
     if replications < 1:
         from shieldwall.errors import UsageError
 
         raise UsageError(f"replications must be at least 1, got {replications}")
+    check_budget(compiled, scenario, replications=replications, workers=workers, max_memory_bytes=max_memory_bytes)
     n_chunks = -(-replications // CHUNK_SIZE)
     children = np.random.SeedSequence(seed).spawn(n_chunks)
     if stock is not None:
@@ -204,7 +210,7 @@ def _run_parallel(compiled: Compiled, jobs: list[tuple], spans: list[tuple[int, 
     from 1.67x to 1.77x over 1 at 4,000 replications, medians of 6 paired runs). The kernel
     releases the GIL, so the pool's threads here feed the workers meanwhile. Results are taken
     in order of their replications, whoever computed them."""
-    pool = ProcessPoolExecutor(max_workers=workers - 1, mp_context=_worker_context(),
+    pool = ProcessPoolExecutor(max_workers=workers - 1, mp_context=worker_context(),
                                initializer=_init_worker, initargs=(compiled,))
     try:
         futures = [pool.submit(_worker_job, job[1:]) for job in jobs]

@@ -3,7 +3,7 @@ their engagement and radar rings, radars) and every threat's track with its end.
 
 Tracks come from the compiled scenario (the engine's own paths, so they pass exactly through
 the event positions) and the launch times of the event log; one JSON-able dict feeds the
-Leaflet replay in the report and in the web app (``web/static/replay.js``)."""
+Leaflet replay in the report and in the web app (``static/replay.js``)."""
 
 from __future__ import annotations
 

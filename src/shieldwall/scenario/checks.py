@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from shieldwall import limits as L
 from shieldwall.catalog.builtin import builtin_catalog
 from shieldwall.catalog.model import THREAT_CLASSES, Catalog
 from shieldwall.engine.policies import policy_ids
@@ -221,6 +222,15 @@ def _raid_waypoints(ctx: _Context) -> Iterator[Problem]:
             )
 
 
+def _threat_total(ctx: _Context) -> Iterator[Problem]:
+    """Each raid is bounded on its own; together they still drive the engine's arrays."""
+    total = sum(raid.count + (raid.decoys.count if raid.decoys else 0) for raid in ctx.scenario.raids)
+    if total > L.MAX_THREATS:
+        yield ctx.problem(("raids",), f"{total:,} threats and decoys in all raids together",
+                          expected=f"at most {L.MAX_THREATS:,}", found=f"{total:,}",
+                          hint="split the raid into scenarios, or lower the counts")
+
+
 # --- the merged catalog -----------------------------------------------------------------------
 
 
@@ -306,6 +316,7 @@ CHECKS: tuple[Check, ...] = (
     _raid_threats,
     _raid_targets,
     _raid_waypoints,
+    _threat_total,
     _threat_flight,
     _interceptor_pk,
     _interceptor_envelopes,

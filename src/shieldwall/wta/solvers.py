@@ -274,6 +274,8 @@ def _ils(problem: Problem, arr: _Arrays, x0: np.ndarray, seed: int, deadline: fl
     timed_out = False
     seed31 = int(np.random.SeedSequence(seed).generate_state(1)[0] % (2**31 - 1))
     k = 1  # rounds per call, doubled while calls are quick (results do not depend on it)
+    if not _descent_fits(arr, deadline):  # one round alone would overrun the time limit
+        return x0, 0, True
     if arr.unit_type.size and problem.n_targets:
         while done < iterations and since < stall:
             now = time.perf_counter()
@@ -296,7 +298,7 @@ def _ils(problem: Problem, arr: _Arrays, x0: np.ndarray, seed: int, deadline: fl
     return x, done, timed_out
 
 
-def _refill(problem: Problem, arr: _Arrays, x: np.ndarray) -> np.ndarray:
+def _refill(problem: Problem, arr: _Arrays, x: np.ndarray, deadline: float = np.inf) -> np.ndarray:
     """Re-insert idle units by maximum marginal return, then descend."""
     from shieldwall.wta._kernels import _reinsert, _survival
 
@@ -305,16 +307,34 @@ def _refill(problem: Problem, arr: _Arrays, x: np.ndarray) -> np.ndarray:
     if idle.size:
         s = _survival(arr.values, arr.q, arr.unit_type, tgt)
         _reinsert(arr.values, arr.q, arr.allowed, arr.ucost, arr.unit_type, tgt, s, idle, idle.size)
-    return _polish(problem, arr, _x_from_units(arr, tgt, problem.p.shape))
+    return _polish(problem, arr, _x_from_units(arr, tgt, problem.p.shape), deadline)
 
 
-def _polish(problem: Problem, arr: _Arrays, x: np.ndarray) -> np.ndarray:
-    """Move/swap descent from x (never worse)."""
+# Seconds per (unit, unit) pair of one move/swap descent pass, on the slow side: a pass is
+# quadratic in the units, so with many units (mu = 100,000) a single pass outlasts any time limit.
+DESCENT_PAIR_S = 5e-9
+MAX_POLISH_PASSES = 1000
+
+
+def _descent_fits(arr: _Arrays, deadline: float) -> bool:
+    """Whether one descent pass (moves: units x targets; swaps: units x units) fits before the deadline."""
+    units = arr.unit_type.size
+    return time.perf_counter() + DESCENT_PAIR_S * units * (units + arr.q.shape[1]) < deadline
+
+
+def _polish(problem: Problem, arr: _Arrays, x: np.ndarray, deadline: float = np.inf) -> np.ndarray:
+    """Move/swap descent from x (never worse), one pass at a time while passes fit before the deadline."""
     from shieldwall.wta._kernels import _survival, descend
 
     tgt = _units_from_x(arr, x)
     s = _survival(arr.values, arr.q, arr.unit_type, tgt)
-    descend(arr.values, arr.q, arr.allowed, arr.ucost, arr.unit_type, tgt, s, 1000)
+    for _ in range(MAX_POLISH_PASSES):
+        if not _descent_fits(arr, deadline):
+            break
+        before = tgt.copy()
+        descend(arr.values, arr.q, arr.allowed, arr.ucost, arr.unit_type, tgt, s, 1)
+        if np.array_equal(before, tgt):
+            break
     y = _x_from_units(arr, tgt, problem.p.shape)
     return y if evaluate(problem, y) < evaluate(problem, x) else x
 
@@ -331,7 +351,7 @@ def _pattern_search(problem: Problem, arr: _Arrays, x: np.ndarray, deadline: flo
     lb, status = cg.run(ub, cg_deadline)
     log(f"column generation: LP {cg.lp_value:.6f} LB {lb:.6f} UB {ub:.6f} cols {cg.ncols} iters {cg.iters}")
     tol = 1e-9 * max(1.0, abs(ub))
-    x_lp = cg.round_lp(problem)
+    x_lp = cg.round_lp(problem, deadline)
     if x_lp is not None and evaluate(problem, x_lp) < ub:
         x, ub = x_lp, evaluate(problem, x_lp)
         log(f"LP rounding: UB {ub:.6f}")
@@ -340,7 +360,7 @@ def _pattern_search(problem: Problem, arr: _Arrays, x: np.ndarray, deadline: flo
         log(f"pattern MILP over {cols[0].size} of {cg.ncols} columns")
         x_rm, _obj, _ = _solve_set_partitioning(arr, cols, x, ub, deadline)
         if x_rm is not None:
-            x_rm = _polish(problem, arr, x_rm)
+            x_rm = _polish(problem, arr, x_rm, deadline)
             if evaluate(problem, x_rm) < ub:
                 x, ub = x_rm, evaluate(problem, x_rm)
                 log(f"pattern MILP: UB {ub:.6f}")
@@ -636,7 +656,7 @@ class _ColumnGeneration:
                 # at the LP duals nothing prices out: the LP is optimal and its value is the bound
                 return self.best_lb, "done"
 
-    def round_lp(self, problem: Problem) -> np.ndarray | None:
+    def round_lp(self, problem: Problem, deadline: float = np.inf) -> np.ndarray | None:
         """A solution read off the LP: each target takes its column of largest LP value; overused types give
         up their least useful units; idle units are re-inserted greedily; then move/swap descent."""
         if not np.isfinite(self.lp_value):
@@ -654,11 +674,13 @@ class _ColumnGeneration:
         over = x.sum(axis=1) - arr.counts
         for i in np.nonzero(over > 0)[0]:
             for _ in range(int(over[i])):
+                if time.perf_counter() >= deadline:
+                    return None
                 js = np.nonzero(x[i])[0]
                 s = arr.values[js] * np.prod(np.where(x[:, js] > 0, arr.q[:, js] ** x[:, js], 1.0), axis=0)
                 loss = s * (1.0 / arr.q[i, js] - 1.0)
                 x[i, js[np.argmin(loss)]] -= 1
-        return _refill(problem, arr, x)
+        return _refill(problem, arr, x, deadline)
 
     def columns(self):
         """All generated columns as (target, cost, start, type, count) arrays."""
