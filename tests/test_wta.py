@@ -274,3 +274,40 @@ def test_pricing_and_enumeration_are_exact(seed):
                                             best, thr, 10_000, 80_000)
     assert not overflow
     assert tg.size == want
+
+
+def test_descent_is_skipped_when_one_pass_cannot_fit_the_time_left(monkeypatch: pytest.MonkeyPatch) -> None:
+    """mu = 100,000: one move/swap pass is quadratic in the units (minutes); with -t 1 the solvers
+    used to run it anyway. Now no pass starts that cannot end before the deadline."""
+    import time
+
+    from shieldwall.wta import _kernels, solvers
+    from shieldwall.wta.problem import generate_andersen
+
+    big = generate_andersen(3, mu=100_000, seed=1, n=6)
+    arr = solvers._Arrays(big)
+    assert not solvers._descent_fits(arr, time.perf_counter() + 1.0)
+    small = solvers._Arrays(generate_andersen(3, mu=2, seed=1))
+    assert solvers._descent_fits(small, time.perf_counter() + 1.0)
+
+    def never(*args: object) -> None:
+        raise AssertionError("a descent pass ran past the deadline")
+
+    monkeypatch.setattr(_kernels, "descend", never)
+    x = np.zeros(big.p.shape, np.int64)
+    assert solvers._polish(big, arr, x, time.perf_counter() + 1.0) is x
+    x0 = solvers._x_from_units(arr, np.zeros(arr.unit_type.size, np.int64), big.p.shape)
+    monkeypatch.setattr(_kernels, "ils_kernel", never)
+    _, done, timed_out = solvers._ils(big, arr, x0, 0, time.perf_counter() + 1.0, 100, 10, 3, 10)
+    assert done == 0 and timed_out
+
+
+def test_instances_past_the_bounds_are_refused_with_their_line(tmp_path: Path) -> None:
+    from shieldwall.wta.problem import InstanceFormatError, read_instance
+
+    (tmp_path / "huge.txt").write_text("2 3 1000000000\n")
+    with pytest.raises(InstanceFormatError, match="huge.txt:1: units in all: 2,000,000,000 is more than"):
+        read_instance(tmp_path / "huge.txt")
+    (tmp_path / "wide.txt").write_text("100000\n")
+    with pytest.raises(InstanceFormatError, match="weapon types: 100,000"):
+        read_instance(tmp_path / "wide.txt")

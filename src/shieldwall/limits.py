@@ -65,3 +65,4 @@ MAX_WTA_TARGETS = 10_000
 MAX_WTA_CELLS = 4_000_000  # types x targets
 MAX_WTA_UNITS = 1_000_000  # units of all types together
 MAX_WTA_FILE_BYTES = 256 << 20
+MAX_RECORD_FILE_BYTES = 256 << 20  # an attack record CSV (2022-2024 is under 1 MiB)
