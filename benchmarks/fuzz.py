@@ -54,7 +54,7 @@ def main() -> None:
     args = parser.parse_args()
     kinds = [k for k in args.kinds.split(",") if k]
     total = sum(SHARE[k] for k in kinds)
-    print(f"| kind | cases | refused (exit 2, located) | accepted | slowest case s | wall s |")
+    print("| kind | cases | refused (exit 2, located) | accepted | slowest case s | wall s |")
     print("|---|---:|---:|---:|---:|---:|")
     for kind in kinds:
         cases = max(1, round(args.cases * SHARE[kind] / total))

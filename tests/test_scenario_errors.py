@@ -449,3 +449,19 @@ def test_cli_schema_prints_and_writes_the_same_schema(tmp_path: Path) -> None:
     out = tmp_path / "scenario.schema.json"
     assert CliRunner().invoke(app, ["schema", "--out", str(out)]).exit_code == 0
     assert out.read_text(encoding="utf-8") == printed.stdout
+
+
+def test_the_documented_bounds_are_the_bounds() -> None:
+    """docs/scenario.md, campaign.md and wta.md write out src/shieldwall/limits.py: every bound there."""
+    from conftest import ROOT
+    from shieldwall import limits
+
+    docs = "".join((ROOT / "docs" / name).read_text(encoding="utf-8") for name in ("scenario.md", "campaign.md",
+                                                                                 "wta.md"))
+    skip = {"MAX_SEED", "MAX_WTA_FILE_BYTES", "MAX_RECORD_FILE_BYTES", "MAX_FILE_BYTES", "MAX_NB_N",
+            "MAX_EPOCH_TIME_LIMIT_S", "MIN_DECISION_INTERVAL_S", "MIN_RCS_M2", "MAX_ASSET_VALUE", "MAX_COST_USD",
+            "MAX_COST_WEIGHT", "MIN_SPEED_MPS"}  # written as 2^63 - 1, 4 MiB, 1e12 ... in the docs
+    for name in dir(limits):
+        value = getattr(limits, name)
+        if name.isupper() and name not in skip and isinstance(value, (int, float)):
+            assert f"{int(value):,}" in docs, f"{name} = {value} is not in the docs"

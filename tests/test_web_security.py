@@ -12,39 +12,18 @@ import shutil
 import socket
 import threading
 import time
-import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore")
-    from fastapi.testclient import TestClient
-
 from conftest import EXAMPLES
-from shieldwall.engine.runner import run
 from shieldwall.report.rundir import MANIFEST, read_manifest, run_state, write_manifest
-from shieldwall.scenario.load import load_scenario
 from shieldwall.web.app import create_app, host_name
-from test_web import SMALL, own_client
+from conftest import own_client
+from test_web import SMALL, wait_job
 
 RUN_BODY = {"text": SMALL, "replications": 20, "seed": 1}
-
-
-@pytest.fixture(scope="module")
-def base_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("sec-base") / "small-base"
-    run(load_scenario(EXAMPLES / "small.yaml"), replications=20, seed=5, out_dir=out)
-    return out
-
-
-@pytest.fixture
-def runs(tmp_path: Path, base_run: Path) -> Path:
-    folder = tmp_path / "runs"
-    folder.mkdir()
-    shutil.copytree(base_run, folder / "base")
-    return folder
 
 
 @pytest.fixture
@@ -300,16 +279,6 @@ def _dead_pid() -> int:
 SLOW = (EXAMPLES / "massive-raid.yaml").read_text(encoding="utf-8")
 
 
-def _wait(client: TestClient, job_id: str, limit_s: float = 120.0) -> dict:
-    deadline = time.monotonic() + limit_s
-    while time.monotonic() < deadline:
-        state = client.get(f"/api/jobs/{job_id}").json()
-        if state["state"] not in ("queued", "running"):
-            return state
-        time.sleep(0.1)
-    raise AssertionError(f"job {job_id} still going after {limit_s} s")
-
-
 def test_a_run_can_be_cancelled_and_frees_its_slot(runs: Path) -> None:
     app = create_app(runs, max_replications=20000, examples_dir=EXAMPLES, max_active_runs=1)
     client = own_client(app)
@@ -317,18 +286,18 @@ def test_a_run_can_be_cancelled_and_frees_its_slot(runs: Path) -> None:
     assert job["state"] == "running"
     assert client.post("/api/runs", json=RUN_BODY).status_code == 429  # its one slot is taken
     assert client.post(f"/api/jobs/{job['id']}/cancel").status_code == 202
-    final = _wait(client, job["id"])
+    final = wait_job(client, job["id"])
     assert final["state"] == "cancelled"
     rows = {r["run"]: r["state"] for r in client.get("/api/runs").json()}
     assert rows[job["run"]] == "cancelled" and not (runs / job["run"]).exists()
     again = client.post("/api/runs", json=RUN_BODY).json()  # the slot is free again
-    assert _wait(client, again["id"])["state"] == "done"
+    assert wait_job(client, again["id"])["state"] == "done"
 
 
 def test_a_run_over_the_time_budget_is_stopped(runs: Path) -> None:
     client = own_client(create_app(runs, max_replications=20000, examples_dir=EXAMPLES, max_run_seconds=1.0))
     job = client.post("/api/runs", json={"text": SLOW, "replications": 20000}).json()
-    final = _wait(client, job["id"])
+    final = wait_job(client, job["id"])
     assert final["state"] == "failed" and "time budget" in final["error"]
     assert client.get("/api/jobs/" + job["id"]).json()["state"] == "failed"
     assert job["run"] not in {r["run"] for r in client.get("/api/runs").json() if r["state"] == "complete"}
@@ -338,7 +307,7 @@ def test_a_run_over_the_memory_budget_is_refused_or_stopped(runs: Path) -> None:
     client = own_client(create_app(runs, max_replications=20000, examples_dir=EXAMPLES,
                                    max_run_memory_bytes=32 << 20))
     job = client.post("/api/runs", json={"text": SLOW, "replications": 20000}).json()
-    final = _wait(client, job["id"])
+    final = wait_job(client, job["id"])
     assert final["state"] == "failed" and "memory" in final["error"] and "budget" in final["error"]
     stage = next(runs.glob(f".{job['run']}.partial-*"))
     assert (read_manifest(stage) or {})["state"] == "failed"
@@ -347,7 +316,7 @@ def test_a_run_over_the_memory_budget_is_refused_or_stopped(runs: Path) -> None:
 def test_a_finished_run_is_found_after_a_restart(runs: Path) -> None:
     client = own_client(create_app(runs, max_replications=500, examples_dir=EXAMPLES))
     job = client.post("/api/runs", json=RUN_BODY).json()
-    assert _wait(client, job["id"])["state"] == "done"
+    assert wait_job(client, job["id"])["state"] == "done"
     restarted = own_client(create_app(runs, max_replications=500, examples_dir=EXAMPLES))
     assert restarted.get(f"/api/jobs/{job['id']}").json()["state"] == "done"
     assert (read_manifest(runs / job["run"]) or {})["state"] == "complete"
