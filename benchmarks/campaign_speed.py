@@ -145,12 +145,65 @@ def part3(folder: Path, reps: int, nights: int = 180) -> dict[str, float]:
             "gen_mean_size": float(res_gen.launched.sum(axis=2).mean()), "mix": {r["threat"]: r["count"] for r in raids}}
 
 
+WINTER = ROOT / "examples" / "campaign-winter.yaml"
+
+
+def workers_part(replications: list[int], rounds: int) -> list[dict[str, float]]:
+    """examples/campaign-winter.yaml with 1 and 2 workers, alternating (1, 2, 2, 1, ...) so that a
+    drift of the machine's speed falls on both; medians of ``rounds`` pairs, and the ratio of the
+    medians. Results are checked identical. Besides, ``shieldwall campaign`` itself (a process
+    each, imports and report included) once per worker count, at the CLI's default 200."""
+    import subprocess
+
+    loaded = load_campaign(WINTER)
+    run_campaign(loaded, replications=20, seed=1, workers=2)  # warm: numba, scipy, the fork path
+    out = []
+    for reps in replications:
+        times: dict[int, list[float]] = {1: [], 2: []}
+        first = {}
+        for i in range(rounds):
+            for w in ((1, 2) if i % 2 == 0 else (2, 1)):
+                dt, res = timed(lambda: run_campaign(loaded, replications=reps, seed=11, workers=w))
+                times[w].append(dt)
+                summary = res.summary()
+                summary.pop("file")
+                assert first.setdefault(w, summary) == summary and first.get(1, summary) == summary
+        m1, m2 = float(np.median(times[1])), float(np.median(times[2]))
+        out.append({"replications": reps, "w1": m1, "w2": m2, "ratio": m1 / m2,
+                    "pairs": float(np.median(np.array(times[1]) / np.array(times[2])))})
+    with tempfile.TemporaryDirectory() as tmp:
+        cli = {}
+        for w in (1, 2, 2, 1):
+            cmd = [sys.executable, "-m", "shieldwall", "campaign", str(WINTER), "-n", "200", "-w", str(w),
+                   "--out", str(Path(tmp) / f"w{w}")]
+            dt, proc = timed(lambda: subprocess.run(cmd, capture_output=True, cwd=ROOT))
+            assert proc.returncode == 0, proc.stderr
+            cli.setdefault(w, []).append(dt)
+        out.append({"replications": 200, "w1": float(np.median(cli[1])), "w2": float(np.median(cli[2])),
+                    "ratio": float(np.median(cli[1]) / np.median(cli[2])), "pairs": float("nan"), "cli": 1.0})
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--nights", type=int, default=30)
     parser.add_argument("--replications", type=int, default=200)
     parser.add_argument("--markdown", action="store_true")
+    parser.add_argument("--workers-only", action="store_true", help="only the 1-vs-2-workers table")
+    parser.add_argument("--rounds", type=int, default=5, help="pairs of runs per size in the workers table")
     args = parser.parse_args()
+    machine = f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    rows = workers_part([200, 2000], args.rounds)
+    table = [f"`.venv/bin/python benchmarks/campaign_speed.py --workers-only --rounds {args.rounds}` on {machine}: "
+             "examples/campaign-winter.yaml (121 nights), median of alternating runs, identical results checked.",
+             "", "| replications | `-w 1` | `-w 2` | ratio of medians | median of paired ratios |", "|---|---:|---:|---:|---:|"]
+    for r in rows:
+        what = f"{r['replications']} (`shieldwall campaign`, whole process)" if r.get("cli") else str(r["replications"])
+        pairs = "" if r["pairs"] != r["pairs"] else f"{r['pairs']:.2f}x"
+        table.append(f"| {what} | {r['w1']:.2f} s | {r['w2']:.2f} s | {r['ratio']:.2f}x | {pairs} |")
+    print("\n".join(table), flush=True)
+    if args.workers_only:
+        return
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         run(load_scenario(CITY), replications=2, seed=0)  # numba compile outside the timings
@@ -158,7 +211,6 @@ def main() -> None:
         p2 = part2(folder, args.nights, args.replications)
         p3 = part3(folder, args.replications)
     n, r = args.nights, args.replications
-    machine = f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
     lines = [
         f"`.venv/bin/python benchmarks/campaign_speed.py --nights {n} --replications {r}` on {machine}, one process.",
         "",

@@ -58,3 +58,40 @@ def within_sigma(estimate: float, expected: float, n: int, k: float = 4.0) -> bo
 @pytest.fixture
 def two_shot() -> Scenario:
     return make_scenario()
+
+
+# --- the web app: a runs folder with one run, and a client that is one of the app's own pages ---
+
+
+@pytest.fixture(scope="module")
+def base_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from shieldwall.engine.runner import run
+    from shieldwall.scenario.load import load_scenario
+
+    out = tmp_path_factory.mktemp("base") / "small-base"
+    run(load_scenario(EXAMPLES / "small.yaml"), replications=40, seed=5, out_dir=out)
+    return out
+
+
+@pytest.fixture
+def runs(tmp_path: Path, base_run: Path) -> Path:
+    """A runs folder with one run, "base", and a file beside it that the app must never serve."""
+    import shutil
+
+    folder = tmp_path / "runs"
+    folder.mkdir()
+    shutil.copytree(base_run, folder / "base")
+    (tmp_path / "secret.txt").write_text("not for the web")
+    return folder
+
+
+def own_client(app: object):  # type: ignore[no-untyped-def]
+    """What the app's own pages send: a loopback Host and the session token of the page."""
+    import warnings
+
+    with warnings.catch_warnings():  # starlette's notice about httpx versions, not about this code
+        warnings.simplefilter("ignore")
+        from fastapi.testclient import TestClient
+
+    return TestClient(app, base_url="http://127.0.0.1:8000",  # type: ignore[arg-type]
+                      headers={"X-Shieldwall-Token": app.state.token})  # type: ignore[attr-defined]

@@ -320,3 +320,22 @@ def test_a_campaign_theatre_offers_every_scenario_section() -> None:
 
     assert set(THEATRE_SECTIONS) == set(Theatre.model_fields) - {"scenario"}
     assert {"assets", "batteries", "catalog", "doctrine"} <= set(THEATRE_SECTIONS)
+
+
+# --- workers -------------------------------------------------------------------------------------
+
+
+def test_workers_give_identical_results_with_explicit_generated_and_damaged_nights(tmp_path: Path) -> None:
+    """Each worker runs the whole campaign for a range of replications (one pool for the whole
+    campaign); every random number is still drawn as for all of them, engine chunks included."""
+    doc = campaign_dict(nights=6, raids=[{"night": 2, "from_scenario": True}],
+                        damage={"asset_repair_per_night": 0.1, "battery_loss_per_night": 0.3,
+                                "battery_repair_nights": 2})
+    loaded = load_campaign(write_campaign(tmp_path, doc))
+    one = run_campaign(loaded, replications=300, seed=4, workers=1, keep_battery_ledger=True)
+    for workers in (2, 3):
+        more = run_campaign(loaded, replications=300, seed=4, workers=workers, keep_battery_ledger=True)
+        for name in one.PER_REPLICATION:
+            np.testing.assert_array_equal(getattr(one, name), getattr(more, name), err_msg=f"{name}, {workers}")
+        assert more.summary() == one.summary()
+    assert one.launched[1].sum() > 0 and (one.batteries_out > 0).any()  # both kinds of night ran

@@ -82,7 +82,7 @@ def test_negative_quantity(tmp_path: Path) -> None:
     err = _problems(tmp_path, GOOD.replace("quantity: 4, to: central", "quantity: -4, to: central"))
     (p,) = err.problems
     assert (p.path, p.message, p.found, p.line) == ("deliveries[0].quantity", "out of range", "-4", 12)
-    assert p.expected == "an integer > 0"
+    assert p.expected == "an integer from 1 to 1,000,000"
     err = _problems(tmp_path, GOOD.replace("{test-missile: 4}", "{test-missile: -1}"))
     assert err.problems[0].path == "depots[0].stock.test-missile"
 

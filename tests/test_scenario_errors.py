@@ -140,7 +140,7 @@ def test_wrong_type_says_expected_and_found_at_the_value() -> None:
     text = variant(("{test-missile: 8}", "{test-missile: many}"))
     problem = one(problems_of(text), "batteries[0].interceptors.test-missile")
     assert problem.message == "wrong type"
-    assert problem.expected == "an integer >= 0"
+    assert problem.expected == "an integer from 0 to 1,000,000"
     assert problem.found == '"many"'
     assert at(problem) == position(text, "many")
 
@@ -148,7 +148,7 @@ def test_wrong_type_says_expected_and_found_at_the_value() -> None:
 def test_negative_count_is_out_of_range() -> None:
     text = variant(("count: 1,", "count: -1,"))
     problem = one(problems_of(text), "raids[0].count")
-    assert (problem.message, problem.expected, problem.found) == ("out of range", "an integer > 0", "-1")
+    assert (problem.message, problem.expected, problem.found) == ("out of range", "an integer from 1 to 100,000", "-1")
     assert at(problem) == position(text, "-1", after="count:")
 
 
@@ -182,7 +182,8 @@ def test_union_error_is_one_problem_listing_the_accepted_forms() -> None:
     assert len(problems) == 1
     problem = one(problems, "doctrine.salvo")
     assert problem.message == "not in an accepted form"
-    assert problem.expected == "an integer > 0, or a map of drone/cruise/ballistic to an integer > 0"
+    assert problem.expected == ("an integer from 1 to 100, or a map of drone/cruise/ballistic to an integer "
+                                "from 1 to 100")
     assert problem.found == '"two"'
     assert at(problem) == position(text, "two", after="salvo")
 
@@ -193,7 +194,7 @@ def test_union_given_as_mapping_reports_inside_that_form() -> None:
     assert len(problems) == 3
     key = one(problems, "doctrine.salvo.drne")
     assert key.expected == "one of drone, cruise, ballistic" and key.hint == "did you mean `drone`?"
-    assert one(problems, "doctrine.salvo.cruise").expected == "an integer > 0"
+    assert one(problems, "doctrine.salvo.cruise").expected == "an integer from 1 to 100"
     assert one(problems, "raids[0].target.knd").hint == "did you mean `kind`?"
 
 
@@ -450,3 +451,19 @@ def test_cli_schema_prints_and_writes_the_same_schema(tmp_path: Path) -> None:
     out = tmp_path / "scenario.schema.json"
     assert CliRunner().invoke(app, ["schema", "--out", str(out)]).exit_code == 0
     assert out.read_text(encoding="utf-8") == printed.stdout
+
+
+def test_the_documented_bounds_are_the_bounds() -> None:
+    """docs/scenario.md, campaign.md and wta.md write out src/shieldwall/limits.py: every bound there."""
+    from conftest import ROOT
+    from shieldwall import limits
+
+    docs = "".join((ROOT / "docs" / name).read_text(encoding="utf-8") for name in ("scenario.md", "campaign.md",
+                                                                                 "wta.md"))
+    skip = {"MAX_SEED", "MAX_WTA_FILE_BYTES", "MAX_RECORD_FILE_BYTES", "MAX_FILE_BYTES", "MAX_NB_N",
+            "MAX_EPOCH_TIME_LIMIT_S", "MIN_DECISION_INTERVAL_S", "MIN_RCS_M2", "MAX_ASSET_VALUE", "MAX_COST_USD",
+            "MAX_COST_WEIGHT", "MIN_SPEED_MPS"}  # written as 2^63 - 1, 4 MiB, 1e12 ... in the docs
+    for name in dir(limits):
+        value = getattr(limits, name)
+        if name.isupper() and name not in skip and isinstance(value, (int, float)):
+            assert f"{int(value):,}" in docs, f"{name} = {value} is not in the docs"

@@ -4,7 +4,6 @@ folders, nothing outside the runs folder is read or written."""
 from __future__ import annotations
 
 import json
-import shutil
 import time
 import warnings
 from pathlib import Path
@@ -14,38 +13,27 @@ with warnings.catch_warnings():  # starlette's notice about httpx versions, not 
     warnings.simplefilter("ignore")
     from fastapi.testclient import TestClient
 
-from conftest import EXAMPLES
-from shieldwall.engine.runner import run
-from shieldwall.scenario.load import load_scenario
+from conftest import EXAMPLES, own_client
 from shieldwall.web.app import create_app
 
 SMALL = (EXAMPLES / "small.yaml").read_text(encoding="utf-8")
 
 
-@pytest.fixture(scope="module")
-def base_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("base") / "small-base"
-    run(load_scenario(EXAMPLES / "small.yaml"), replications=40, seed=5, out_dir=out)
-    return out
-
-
 @pytest.fixture
-def client(tmp_path: Path, base_run: Path) -> TestClient:
-    runs = tmp_path / "runs"
-    runs.mkdir()
-    shutil.copytree(base_run, runs / "base")
-    (tmp_path / "secret.txt").write_text("not for the web")
-    return TestClient(create_app(runs, max_replications=500, examples_dir=EXAMPLES))
+def client(runs: Path) -> TestClient:
+    return own_client(create_app(runs, max_replications=500, examples_dir=EXAMPLES))
 
 
-def _wait(client: TestClient, job: dict, limit_s: float = 60.0) -> dict:
+def wait_job(client: TestClient, job: dict | str, limit_s: float = 120.0) -> dict:
+    """The job's last state, once it is no longer queued or running."""
+    job_id = job if isinstance(job, str) else job["id"]
     deadline = time.monotonic() + limit_s
     while time.monotonic() < deadline:
-        state = client.get(f"/api/jobs/{job['id']}").json()
-        if state["state"] in ("done", "failed"):
+        state = client.get(f"/api/jobs/{job_id}").json()
+        if state["state"] not in ("queued", "running"):
             return state
         time.sleep(0.1)
-    raise AssertionError(f"job {job['id']} did not finish in {limit_s} s")
+    raise AssertionError(f"job {job_id} still going after {limit_s} s")
 
 
 def test_pages_list_runs_and_serve_reports(client: TestClient) -> None:
@@ -78,7 +66,8 @@ def test_validation_reports_located_problems_and_malformed_yaml(client: TestClie
     broken = client.post("/api/validate", json={"text": "name: [unclosed\n  - {"}).json()
     assert not broken["ok"] and broken["problems"][0]["message"]
     assert client.post("/api/validate", json={"text": SMALL}).json() == {"ok": True, "problems": [], "name": "small"}
-    assert client.post("/api/validate", content=b"{not json").status_code == 400
+    assert client.post("/api/validate", content=b"{not json",
+                       headers={"Content-Type": "application/json"}).status_code == 400
     response = client.post("/api/runs", json={"text": "name: x\n", "replications": 10})
     assert response.status_code == 422 and response.json()["problems"]
 
@@ -110,7 +99,7 @@ def test_concurrent_runs_get_their_own_folders_and_leave_others_alone(client: Te
     jobs = [client.post("/api/runs", json={"text": SMALL, "replications": 60, "seed": s, "name": "same"}).json()
             for s in (1, 2, 3)]
     assert len({j["run"] for j in jobs}) == 3
-    finished = [_wait(client, j) for j in jobs]
+    finished = [wait_job(client, j) for j in jobs]
     assert [f["state"] for f in finished] == ["done"] * 3, finished
     seeds = {json.loads((runs / f["run"] / "summary.json").read_text())["seed"] for f in finished}
     assert seeds == {1, 2, 3}
@@ -123,7 +112,7 @@ def test_concurrent_runs_get_their_own_folders_and_leave_others_alone(client: Te
 def test_compare_shows_both_runs(client: TestClient) -> None:
     job = client.post("/api/runs", json={"text": SMALL.replace("iris-t: 24", "iris-t: 4"), "replications": 60,
                                          "name": "fewer"}).json()
-    other = _wait(client, job)["run"]
+    other = wait_job(client, job)["run"]
     page = client.get(f"/compare?a=base&b={other}").text
     assert "base" in page and other in page and "fired: iris-t" in page and "B - A" in page
     assert client.get("/compare?a=base&b=..%2Fx").status_code == 400

@@ -26,6 +26,7 @@ CHROMIUM = Path("/usr/bin/chromium")
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--no-first-run", "--disable-sync"]
 ARTIFACTS = ROOT / "tests" / "artifacts"
+SEEN: list[tuple[str, str, int, str]] = []  # (method, path, status, Origin) of every request the server answered
 
 playwright_api = pytest.importorskip("playwright.sync_api", reason="Playwright for Python is not installed "
                                      "(pip install -e '.[test]', or `make test`)")
@@ -52,8 +53,19 @@ def server(runs: Path) -> Iterator[str]:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    config = uvicorn.Config(create_app(runs, max_replications=1000, examples_dir=EXAMPLES),
-                            host="127.0.0.1", port=port, log_level="warning")
+    app = create_app(runs, max_replications=1000, examples_dir=EXAMPLES)
+
+    async def recorded(scope: dict, receive: object, send: object) -> None:
+        """The app, with every answer it gives written down (SEEN): what reached the server."""
+        async def watch(message: dict) -> None:
+            if message["type"] == "http.response.start":
+                headers = dict(scope.get("headers", []))
+                SEEN.append((scope["method"], scope["path"], message["status"],
+                             headers.get(b"origin", b"").decode()))
+            await send(message)  # type: ignore[operator]
+        await app(scope, receive, watch)
+
+    config = uvicorn.Config(recorded, host="127.0.0.1", port=port, log_level="warning")
     srv = uvicorn.Server(config)
     thread = threading.Thread(target=srv.run, daemon=True)
     thread.start()
@@ -190,3 +202,105 @@ def test_the_app_replay_page_and_compare_page(browser: object, server: str) -> N
     assert page.locator("table.sw-compare-table").count() == 1
     assert watched.errors == []
     watched.close()
+
+
+HOSTILE = """<!doctype html><html><body><h1>cat pictures</h1>
+<form id="f" method="post" action="TARGET/api/runs" enctype="text/plain" target="sink">
+  <input name='{"text": "x", "replications": 10, "pad": "' value='"}'></form>
+<form id="g" method="post" action="TARGET/api/upload" enctype="multipart/form-data" target="sink">
+  <input type="hidden" name="file" value="name: x"></form>
+<iframe name="sink"></iframe><iframe id="framed" src="TARGET/editor"></iframe>
+<script>
+const T = "TARGET", body = JSON.stringify({text: SCENARIO, replications: 10});
+const tries = [];
+const note = (what, p) => tries.push(p.then(r => what + ": " + (r.type === "opaque" ? "opaque" : r.status),
+                                              e => what + ": blocked " + e));
+// the issue's attack: a no-cors text/plain POST needs no preflight
+note("no-cors text/plain", fetch(T + "/api/runs", {method: "POST", mode: "no-cors",
+     headers: {"Content-Type": "text/plain"}, body}));
+note("no-cors validate", fetch(T + "/api/validate", {method: "POST", mode: "no-cors", body}));
+// JSON with a guessed token: the custom header forces a preflight, which is never approved
+note("cors json", fetch(T + "/api/runs", {method: "POST", headers: {"Content-Type": "application/json",
+     "X-Shieldwall-Token": "guess"}, body}));
+note("beacon", Promise.resolve({status: navigator.sendBeacon(T + "/api/runs", body) ? "queued" : "refused"}));
+// reading the runs list or the editor page (and its token) across origins
+note("read runs", fetch(T + "/api/runs").then(r => r.json()));
+note("read editor", fetch(T + "/editor").then(r => r.text()));
+document.getElementById("f").submit();
+setTimeout(() => document.getElementById("g").submit(), 300);
+Promise.all(tries).then(r => { document.title = "done"; window.results = r; });
+</script></body></html>"""
+
+
+@pytest.fixture
+def hostile_site() -> Iterator[tuple[str, list[str]]]:
+    """A page of another site (another origin: localhost, another port) and what it was asked for."""
+    import http.server
+
+    pages: dict[str, str] = {}
+    seen: list[str] = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802
+            seen.append(self.path)
+            data = pages.get(self.path, "").encode()
+            self.send_response(200 if data else 404)
+            self.send_header("Content-Type", "text/html")
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    yield f"http://localhost:{httpd.server_address[1]}", pages  # type: ignore[misc]
+    httpd.shutdown()
+
+
+def test_a_hostile_page_in_the_browser_cannot_start_runs_or_read_anything(
+        browser: object, server: str, runs: Path, hostile_site: tuple[str, dict[str, str]]) -> None:
+    import json
+
+    site, pages = hostile_site
+    scenario = (EXAMPLES / "small.yaml").read_text(encoding="utf-8")
+    pages["/cats.html"] = HOSTILE.replace("TARGET", server).replace("SCENARIO", json.dumps(scenario))
+    before = sorted(p.name for p in runs.iterdir())
+    page = browser.new_page()  # type: ignore[attr-defined]
+    page.set_default_timeout(20_000)
+    refused: list[int] = []
+    page.on("response", lambda r: refused.append(r.status) if r.url.startswith(server) and
+            r.request.method == "POST" else None)
+    page.goto(f"{site}/cats.html")
+    page.wait_for_function("document.title === 'done'")
+    page.wait_for_timeout(1500)  # the form posts and the beacon land
+    results = page.evaluate("window.results")
+    by_what = dict(r.split(": ", 1) for r in results)
+    page.close()
+    # the page read nothing: no runs list, no editor page (with its token)
+    assert all(by_what[k].startswith("blocked") for k in ("read runs", "read editor", "cors json")), results
+    # every request it made reached the server and changed nothing
+    posts = [(path, status) for method, path, status, origin in SEEN if method == "POST" and origin == site]
+    assert {path for path, _ in posts} >= {"/api/runs", "/api/validate", "/api/upload"}, SEEN
+    assert len([p for p in posts if p[0] == "/api/runs"]) >= 3  # no-cors fetch, form post, beacon
+    assert {status for _, status in posts} == {403}, posts
+    assert sorted(p.name for p in runs.iterdir()) == before
+    listed = json.loads(__import__("urllib.request").request.urlopen(f"{server}/api/runs").read())
+    assert all(r["state"] == "complete" for r in listed)
+
+
+def test_a_dns_rebound_name_cannot_read_the_app(browser: object, server: str) -> None:
+    """The browser resolves evil.test to 127.0.0.1, as after DNS rebinding: same origin for the
+    attacker's script, but the app refuses every request whose Host is not its own."""
+    port = server.rsplit(":", 1)[1]
+    chromium = browser.browser_type.launch(  # type: ignore[attr-defined]
+        executable_path=str(CHROMIUM), timeout=30_000, args=[*ARGS, "--host-resolver-rules=MAP evil.test 127.0.0.1"])
+    try:
+        page = chromium.new_page()
+        answer = page.goto(f"http://evil.test:{port}/api/runs")
+        assert answer is not None and answer.status == 421
+        assert "city" not in page.content()
+        answer = page.goto(f"http://evil.test:{port}/")
+        assert answer is not None and answer.status == 421
+    finally:
+        chromium.close()

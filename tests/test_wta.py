@@ -290,3 +290,41 @@ def test_warm_up_compiles_every_kernel_the_solvers_call() -> None:
     kernels = {n: f for n, f in vars(K).items() if isinstance(f, CPUDispatcher)}
     assert called <= set(kernels)
     assert [n for n in sorted(called) if not kernels[n].signatures] == []
+
+
+def test_descent_is_skipped_when_one_pass_cannot_fit_the_time_left(monkeypatch: pytest.MonkeyPatch) -> None:
+    """mu = 100,000: one move/swap pass is quadratic in the units (minutes); with -t 1 the solvers
+    used to run it anyway. Now no pass starts that cannot end before the deadline."""
+    import time
+
+    from shieldwall.wta import _kernels, search
+    from shieldwall.wta.base import SolverArrays, x_from_units
+    from shieldwall.wta.problem import generate_andersen
+
+    big = generate_andersen(3, mu=100_000, seed=1, n=6)
+    arr = SolverArrays(big)
+    assert not search.descent_fits(arr, time.perf_counter() + 1.0)
+    small = SolverArrays(generate_andersen(3, mu=2, seed=1))
+    assert search.descent_fits(small, time.perf_counter() + 1.0)
+
+    def never(*args: object) -> None:
+        raise AssertionError("a descent pass ran past the deadline")
+
+    monkeypatch.setattr(_kernels, "descend", never)
+    x = np.zeros(big.p.shape, np.int64)
+    assert search.polish(big, arr, x, time.perf_counter() + 1.0) is x
+    x0 = x_from_units(arr, np.zeros(arr.unit_type.size, np.int64), big.p.shape)
+    monkeypatch.setattr(_kernels, "ils_kernel", never)
+    _, done, timed_out = search.iterated_local_search(big, arr, x0, 0, time.perf_counter() + 1.0, 100, 10, 3, 10)
+    assert done == 0 and timed_out
+
+
+def test_instances_past_the_bounds_are_refused_with_their_line(tmp_path: Path) -> None:
+    from shieldwall.wta.problem import InstanceFormatError, read_instance
+
+    (tmp_path / "huge.txt").write_text("2 3 1000000000\n")
+    with pytest.raises(InstanceFormatError, match="huge.txt:1: units in all: 2,000,000,000 is more than"):
+        read_instance(tmp_path / "huge.txt")
+    (tmp_path / "wide.txt").write_text("100000\n")
+    with pytest.raises(InstanceFormatError, match="weapon types: 100,000"):
+        read_instance(tmp_path / "wide.txt")

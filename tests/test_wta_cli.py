@@ -55,7 +55,7 @@ def test_malformed_file_is_a_located_error(tmp_path):
     assert res.exit_code == 2
     assert f"{f}:7:" in res.stderr and "Traceback" not in res.output
     res = runner.invoke(app, ["wta", "solve", str(tmp_path / "missing.txt")])
-    assert res.exit_code == 2 and "no such file" in res.stderr
+    assert res.exit_code == 2 and "does not exist" in res.stderr
     res = runner.invoke(app, ["wta", "solve", str(f), "--solver", "cplex"])
     assert res.exit_code == 2 and "unknown solver" in res.stderr
 

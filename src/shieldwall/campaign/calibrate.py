@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from shieldwall import limits as L
 from shieldwall.campaign.generator import Generator
 from shieldwall.campaign.model import GENERATOR_VERSION, GeneratorModel
 from shieldwall.catalog.builtin import builtin_catalog
@@ -77,32 +78,38 @@ def read_attacks(path: str | Path, start: dt.date | None = None, end: dt.date | 
     """Per-night launched counts by threat id, and the bookkeeping of what was left out."""
     import csv
 
+    import io
+
+    from shieldwall.scenario.yaml_source import read_text_once
+
     name = str(path)
-    try:
-        handle = open(path, newline="", encoding="utf-8")
-    except OSError as exc:
-        raise ScenarioError(name, [Problem(f"cannot read the file: {exc.strerror or exc}")]) from None
+    text = read_text_once(path, limit=L.MAX_RECORD_FILE_BYTES)  # once and bounded: pipes, FIFOs, devices
+    handle = io.StringIO(text, newline="")
     nights: dict[dt.date, Counter[str]] = defaultdict(Counter)
     destroyed: Counter[str] = Counter()
     unmapped: dict[str, dict[str, int]] = {}
     rows = used = skipped = compound = 0
     problems: list[Problem] = []
     first = last = None
+    reader = csv.DictReader(handle)
+    try:
+        fieldnames = reader.fieldnames
+    except csv.Error as exc:
+        raise ScenarioError(name, [Problem(f"not a readable CSV file: {exc}", line=1)]) from None
     with handle:
-        reader = csv.DictReader(handle)
-        missing = [c for c in REQUIRED if c not in (reader.fieldnames or [])]
+        missing = [c for c in REQUIRED if c not in (fieldnames or [])]
         if missing:
             raise ScenarioError(name, [Problem(f"missing column `{c}`", line=1, column=1,
                                                expected=f"a CSV with columns {', '.join(REQUIRED)} (and `destroyed`)",
-                                               found=", ".join(reader.fieldnames or []) or "no header")
+                                               found=", ".join(map(str, fieldnames or []))[:200] or "no header")
                                        for c in missing])
-        for line, row in enumerate(reader, start=2):
+        for line, row in _rows(reader, name):
             rows += 1
             try:
-                night = _night(row["time_start"])
-            except ValueError:
+                night = _night(row["time_start"] or "")
+            except (ValueError, OverflowError):
                 problems.append(Problem("not a date", path="time_start", line=line,
-                                        expected="YYYY-MM-DD or YYYY-MM-DD HH:MM", found=repr(row["time_start"])))
+                                        expected="YYYY-MM-DD or YYYY-MM-DD HH:MM", found=repr(row["time_start"])[:60]))
                 continue
             if (start and night < start) or (end and night > end):
                 continue
@@ -114,15 +121,16 @@ def read_attacks(path: str | Path, start: dt.date | None = None, end: dt.date | 
                 continue
             try:
                 count = int(round(float(text)))
-            except ValueError:
+            except (ValueError, OverflowError):  # "many", "nan", "inf"
                 problems.append(Problem("not a number", path="launched", line=line, expected="a count",
-                                        found=repr(text)))
+                                        found=repr(text[:60])))
                 continue
-            if count < 0:
-                problems.append(Problem("negative count", path="launched", line=line, expected="a count >= 0",
-                                        found=text))
+            if not 0 <= count <= L.MAX_FAMILY_SIZE:
+                problems.append(Problem("negative count" if count < 0 else "more than one night can bring",
+                                        path="launched", line=line,
+                                        expected=f"a count from 0 to {L.MAX_FAMILY_SIZE:,}", found=text[:60]))
                 continue
-            model = row["model"].strip()
+            model = (row["model"] or "").strip()
             shares, lost, is_compound = _shares(model, count)
             compound += int(is_compound)
             if lost:
@@ -133,8 +141,8 @@ def read_attacks(path: str | Path, start: dt.date | None = None, end: dt.date | 
                 used += 1
                 nights[night].update(shares)
                 try:
-                    killed = int(round(float(row.get("destroyed") or 0)))
-                except ValueError:
+                    killed = min(count, max(0, int(round(float(row.get("destroyed") or 0)))))
+                except (ValueError, OverflowError):
                     killed = 0
                 total = sum(shares.values())
                 for tid, n in shares.items():
@@ -142,10 +150,28 @@ def read_attacks(path: str | Path, start: dt.date | None = None, end: dt.date | 
     if problems:
         raise ScenarioError(name, problems[:50])
     if first is None:
-        raise ScenarioError(name, [Problem("no attacks in the chosen dates")])
+        raise ScenarioError(name, [Problem("no attacks in the chosen dates", path="time_start", line=2 if rows else 1,
+                                           hint="no row has a date inside --from/--to" if rows else "no rows")])
     return {"nights": nights, "first": first, "last": last, "rows": rows, "used": used, "skipped": skipped,
             "compound": compound, "unmapped": dict(sorted(unmapped.items(), key=lambda kv: -kv[1]["launched"])),
             "destroyed": destroyed}
+
+
+def _rows(reader: Any, name: str) -> Any:
+    """(line, row) of a csv.DictReader; a malformed CSV (a field past the csv module's size limit,
+    a NUL byte) is a located ScenarioError."""
+    import csv
+
+    line = 2
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            raise ScenarioError(name, [Problem(f"not a readable CSV row: {exc}", line=reader.line_num)]) from None
+        yield line, row
+        line = reader.line_num + 1
 
 
 def ks_discrete(sample: np.ndarray, cdf: np.ndarray) -> float:
@@ -209,6 +235,10 @@ def calibrate_raids(path: str | Path, *, distribution: str = "negative-binomial"
             "mix": {t: round(n / total, 6) for t, n in launched.items() if n > 0},
             "size": fit_size(sizes[comes], distribution),
         })
+    if not families:  # rows, but none with a launched count of a mapped model
+        raise ScenarioError(str(path), [Problem(
+            "no launches of a known weapon model to fit", path="launched", line=1,
+            hint=f"models shieldwall maps to its catalog: {', '.join(MODEL_MAP)}")])
     launched_by_threat = Counter()
     for n in raid_nights:
         launched_by_threat.update(nights[n])

@@ -185,6 +185,12 @@ class _Checker:
         self.problems.append(self.where.problem(path, message, **kw))
 
     def run(self) -> LoadedCampaign:
+        try:
+            self.c.start_date + dt.timedelta(days=self.c.nights)
+        except OverflowError:
+            self.problem(("nights",), "the campaign would end after the year 9999", found=str(self.c.nights),
+                         hint=f"start_date is {self.c.start_date}")
+            self.fail_if_any()
         theatre, scenario_raids = self._theatre()
         self.fail_if_any()
         catalog = theatre.catalog.merged_over(builtin_catalog())

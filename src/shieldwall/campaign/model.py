@@ -9,19 +9,25 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
+from shieldwall import limits as L
 from shieldwall.catalog.model import (
     Catalog,
     Id,
-    NonNegativeFloat,
+    Name,
     NonNegativeInt,
-    PositiveInt,
     Probability,
+    Stock as StockCount,
     Strict,
+    Text,
+    count_upto,
+    upto,
 )
 from shieldwall.scenario.model import Asset, Battery, Doctrine, Point, Radar, Raid
 
 GENERATOR_VERSION = 1
-Stock = dict[Id, NonNegativeInt]
+Stock = dict[Id, StockCount]  # type: ignore[valid-type]
+FamilySize = count_upto(L.MAX_FAMILY_SIZE, low=1)
+Nights = count_upto(L.MAX_NIGHTS, low=1)
 Share = Annotated[float, Field(gt=0.0, le=1.0)]
 
 
@@ -33,12 +39,15 @@ class SizeDistribution(Strict):
     or an empirical table of sizes and weights; never above ``max``."""
 
     distribution: Literal["negative-binomial", "empirical"]
-    n: Annotated[float, Field(gt=0.0)] | None = Field(None, description="Negative binomial size parameter.")
+    n: upto(L.MAX_NB_N, open_low=True) | None = Field(  # type: ignore[valid-type]
+        None, description="Negative binomial size parameter.")
     p: Annotated[float, Field(gt=0.0, le=1.0)] | None = Field(None, description="Negative binomial p.")
-    values: list[PositiveInt] | None = Field(None, description="Empirical sizes.")
-    weights: list[NonNegativeFloat] | None = Field(None, description="Empirical weights, one per size.")
-    max: PositiveInt = Field(description="Largest size drawn (larger draws are cut to it).")
-    mean: NonNegativeFloat | None = Field(None, description="For readers: the fitted mean size.")
+    values: list[FamilySize] | None = Field(  # type: ignore[valid-type]
+        None, max_length=L.MAX_LIST, description="Empirical sizes.")
+    weights: list[upto(1e300)] | None = Field(  # type: ignore[valid-type]
+        None, max_length=L.MAX_LIST, description="Empirical weights, one per size.")
+    max: FamilySize = Field(description="Largest size drawn (larger draws are cut to it).")  # type: ignore[valid-type]
+    mean: upto(L.MAX_FAMILY_SIZE) | None = Field(None, description="For readers: the fitted mean size.")  # type: ignore[valid-type]
     ks_distance: Probability | None = Field(None, description="Fit quality against the data.")
     observed_nights: NonNegativeInt | None = None
 
@@ -55,9 +64,9 @@ class Family(Strict):
 class GeneratorModel(Strict):
     version: int = Field(description=f"File format version; this shieldwall reads {GENERATOR_VERSION}.")
     kind: Literal["raid-generator"] = "raid-generator"
-    description: str | None = None
+    description: Text | None = None
     raid_probability: Probability = Field(description="P(a night has a raid).")
-    families: list[Family] = Field(min_length=1)
+    families: list[Family] = Field(min_length=1, max_length=100)
     provenance: dict[str, Any] = Field(default_factory=dict)
     fit: dict[str, Any] = Field(default_factory=dict)
 
@@ -69,7 +78,7 @@ class Theatre(Strict):
     """``scenario:`` (a raid scenario file, relative to the campaign file) supplies assets,
     radars, batteries, doctrine, catalog and route templates; keys given here replace its own."""
 
-    scenario: str | None = Field(None, description="Path of a raid scenario file.")
+    scenario: Text | None = Field(None, description="Path of a raid scenario file.")
     origin: Point | None = None
     catalog: Catalog | None = None
     assets: list[Asset] | None = None
@@ -82,19 +91,20 @@ class GeneratorRef(Strict):
     """Where the generator comes from (exactly one of ``builtin``, ``file``, ``model``), how much
     of it falls on this theatre, and routes for its threats."""
 
-    builtin: str | None = Field(None, description="A generator shipped with shieldwall, e.g. raids-2022-2024.")
-    file: str | None = Field(None, description="A generator YAML, relative to the campaign file.")
+    builtin: Name | None = Field(None, description="A generator shipped with shieldwall, e.g. raids-2022-2024.")
+    file: Text | None = Field(None, description="A generator YAML, relative to the campaign file.")
     model: dict[str, Any] | None = Field(None, description="A generator written inline.")
     share: Share = Field(1.0, description="Fraction of each generated threat aimed at this theatre.")
-    routes: list[Raid] = Field(default_factory=list, description="Route templates beside the scenario's raids.")
+    routes: list[Raid] = Field(default_factory=list, max_length=L.MAX_RAIDS,
+                               description="Route templates beside the scenario's raids.")
 
 
 class NightRaids(Strict):
     """Raids of one night, given explicitly (instead of the generator on that night)."""
 
-    night: PositiveInt | None = Field(None, description="1 = the night of start_date.")
+    night: Nights | None = Field(None, description="1 = the night of start_date.")  # type: ignore[valid-type]
     date: dt.date | None = None
-    raids: list[Raid] = Field(default_factory=list)
+    raids: list[Raid] = Field(default_factory=list, max_length=L.MAX_RAIDS)
     from_scenario: bool = Field(False, description="Also the theatre scenario's own raids.")
 
 
@@ -107,16 +117,16 @@ class Delivery(Strict):
     date: dt.date
     interceptor: Id | None = None
     system: Id | None = None
-    quantity: PositiveInt = 1
+    quantity: count_upto(L.MAX_QUANTITY, low=1) = 1  # type: ignore[valid-type]
     to: Id | None = Field(None, description="A depot or battery id (interceptors).")
     battery: Battery | None = Field(None, description="The new battery (systems).")
-    source: str | None = None
-    note: str | None = None
+    source: Text | None = None
+    note: Text | None = None
 
 
 class Production(Strict):
     interceptor: Id
-    per_month: NonNegativeFloat
+    per_month: upto(L.MAX_PER_MONTH)  # type: ignore[valid-type]
     to: Id = Field(description="A depot id.")
     start: dt.date | None = Field(None, alias="from")
     until: dt.date | None = None
@@ -137,20 +147,20 @@ class Damage(Strict):
 
     asset_repair_per_night: Probability = Field(0.0, description="Fraction of the lost value restored each night.")
     battery_loss_per_night: Probability = Field(0.0, description="P(a battery is put out of action after a night).")
-    battery_repair_nights: PositiveInt = Field(7, description="Nights a battery stays out of action.")
+    battery_repair_nights: Nights = Field(7, description="Nights a battery stays out of action.")  # type: ignore[valid-type]
 
 
 class Campaign(Strict):
-    name: str
-    description: str | None = None
+    name: Name
+    description: Text | None = None
     start_date: dt.date
-    nights: PositiveInt
-    seed: NonNegativeInt | None = None
+    nights: Nights  # type: ignore[valid-type]
+    seed: count_upto(L.MAX_SEED) | None = None  # type: ignore[valid-type]
     theatre: Theatre
-    raids: list[NightRaids] = Field(default_factory=list)
+    raids: list[NightRaids] = Field(default_factory=list, max_length=L.MAX_LIST)
     generator: GeneratorRef | None = None
-    depots: list[Depot] = Field(default_factory=list)
-    deliveries: list[Delivery] = Field(default_factory=list)
-    production: list[Production] = Field(default_factory=list)
+    depots: list[Depot] = Field(default_factory=list, max_length=L.MAX_BATTERIES)
+    deliveries: list[Delivery] = Field(default_factory=list, max_length=L.MAX_LIST)
+    production: list[Production] = Field(default_factory=list, max_length=L.MAX_BATTERIES)
     redistribution: Redistribution = Field(default_factory=Redistribution)
     damage: Damage | None = Field(None, description="Without it, every night starts undamaged.")

@@ -51,10 +51,31 @@ class CampaignResult:
         self.battery_ledger = z(N + 1, R, len(self.battery_ids), K) if keep_battery_ledger else None
         self.cut = 0
         self.compiles = 0
+        self.compiled_keys: set = set()
         self.batteries_out = z(N, R)  # batteries out of action after each night (damage)
         self.asset_condition = np.ones((N + 1, R, A))  # fraction of each asset's value left
         self.cost_per_round = np.array([loaded.catalog.interceptors[k].cost_usd for k in interceptor_ids])
         return self
+
+    # arrays with one entry per replication, on axis 1 ([night(+1), replication, ...])
+    PER_REPLICATION = ("launched", "killed", "leaked", "expired", "value_lost", "interceptor_cost_usd",
+                       "threat_cost_destroyed", "fired", "delivered", "produced", "moved", "delivered_to_batteries",
+                       "battery_stock", "depot_stock", "battery_ledger", "batteries_out", "asset_condition")
+
+    @classmethod
+    def join(cls, parts: list["CampaignResult"]) -> "CampaignResult":
+        """Results of consecutive replication ranges (from parallel workers) as one result."""
+        whole = parts[0]
+        if len(parts) == 1:
+            return whole
+        for name in cls.PER_REPLICATION:
+            if getattr(whole, name) is not None:
+                setattr(whole, name, np.concatenate([getattr(p, name) for p in parts], axis=1))
+        whole.replications = sum(p.replications for p in parts)
+        whole.cut = sum(p.cut for p in parts)
+        whole.compiled_keys = set().union(*(p.compiled_keys for p in parts))
+        whole.compiles = len(whole.compiled_keys)
+        return whole
 
     # recording -------------------------------------------------------------------------------
     def record_start(self, ledger: Ledger) -> None:
@@ -199,6 +220,6 @@ class CampaignResult:
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
         paths = {"json": out / "campaign.json", "parquet": out / "nights.parquet"}
-        paths["json"].write_text(json.dumps(self.summary(), indent=2) + "\n", encoding="utf-8")
+        paths["json"].write_text(json.dumps(self.summary(), indent=2, allow_nan=False) + "\n", encoding="utf-8")
         self.to_frame().to_parquet(paths["parquet"], index=False)
         return paths

@@ -144,10 +144,29 @@ class _Variants:
         self.seed = seed
         self.batteries = batteries
         self.cache: dict[tuple, tuple[Compiled, Scenario]] = {}
+        self.used: set[tuple] = set()  # the keys this process asked for (compile_all may make more)
+        self.token: Any = None
+
+    def compile_all(self, token: Any) -> None:
+        """Compile every raid the campaign may need, before its workers fork (they inherit them)."""
+        loaded = self.loaded
+        active_from = [0] * len(loaded.theatre.batteries) + [
+            loaded.night_of(d.date) for d in loaded.campaign.deliveries if d.system is not None and d.battery is not None]
+        generated = _GeneratedRaid(loaded) if loaded.generator is not None else None
+        for t in range(loaded.nights):
+            active = tuple(b for b in range(len(self.batteries)) if active_from[b] <= t)
+            if t in loaded.explicit:
+                raids = loaded.explicit[t]
+                self.get(active, t, tuple(r.model_dump_json() for r in raids), raids)
+            elif generated is not None:
+                self.get(active, t, "generator", generated.raids)
+        self.used.clear()
+        self.token = token
 
     def get(self, active: tuple[int, ...], night: int, raid_key: Any, raids: list[Raid]) -> tuple[Compiled, Scenario]:
         extra = _new_types(self.loaded, self.batteries, night)
         key = (active, tuple(sorted((b, k, n) for b, kinds in extra.items() for k, n in kinds.items())), raid_key)
+        self.used.add(key)
         if key not in self.cache:
             nominal = [self.batteries[b] for b in active]
             nominal = [b.model_copy(update={"interceptors": {**b.interceptors, **extra[b.id]}})
@@ -159,16 +178,77 @@ class _Variants:
 
 def run_campaign(loaded: LoadedCampaign, *, replications: int = 200, seed: int | None = None,
                  workers: int = 1, progress: Callable[[int], Any] | None = None,
-                 keep_battery_ledger: bool = False) -> "CampaignResult":
-    """Simulate the campaign ``replications`` times; returns per-night, per-replication arrays."""
+                 keep_battery_ledger: bool = False, max_memory_bytes: int | None = None) -> "CampaignResult":
+    """Simulate the campaign ``replications`` times; returns per-night, per-replication arrays.
+
+    Replications never interact (each has its own stocks, damage and raids), so ``workers``
+    processes each run the whole campaign for a consecutive range of them, in one pool kept for
+    the whole campaign (a pool per night cost more than the night). Every random number is
+    drawn as if for all replications and each range takes its own (the engine's chunks of
+    replications included: ``engine.runner.simulate(span=...)``): the results are identical whatever the
+    number of workers. ``max_memory_bytes``: refuse a campaign estimated to need more."""
     from shieldwall.campaign.results import CampaignResult
     from shieldwall.errors import UsageError
 
     if replications < 1:
         raise UsageError(f"replications must be at least 1, got {replications}")
     seed = loaded.seed if seed is None else int(seed)
+    _check_memory(loaded, replications, keep_battery_ledger, max_memory_bytes)
+    spans = [(int(a), int(b)) for a, b in zip(*(lambda e: (e[:-1], e[1:]))(
+        np.linspace(0, replications, min(max(1, workers), replications) + 1).round().astype(int)))]
+    args = (loaded, replications, seed, keep_battery_ledger, max_memory_bytes)
+    if len(spans) == 1:
+        return _run_range(*args, *spans[0], progress)
+    from concurrent.futures import ProcessPoolExecutor
+
+    from shieldwall.engine.runner import worker_context
+
+    global _SHARED
+    context = worker_context()
+    variants = _Variants(loaded, seed, loaded.batteries)
+    if context.get_start_method() == "fork":  # compiled once here, inherited by the workers
+        variants.compile_all(np.random.SeedSequence().entropy)
+        _SHARED = variants
+    pool = ProcessPoolExecutor(max_workers=len(spans) - 1, mp_context=context)
+    try:
+        futures = [pool.submit(_run_range, *args, a, b, None, variants.token) for a, b in spans[1:]]
+        mine = _run_range(*args, *spans[0], progress, variants.token)  # this process runs the first range
+        return CampaignResult.join([mine, *(f.result() for f in futures)])
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
+        _SHARED = None
+
+
+_SHARED: "_Variants | None" = None  # compiled raids a parallel campaign's forked workers inherit
+
+
+def _check_memory(loaded: LoadedCampaign, replications: int, keep_ledger: bool, max_memory_bytes: int | None) -> None:
+    """The campaign's own arrays ([night, replication, ...]) against the memory budget; each
+    night's raid is checked by the engine as it is simulated."""
+    from shieldwall.engine.budget import Estimate, refuse_over_budget
+
     c = loaded.campaign
-    R, N = replications, c.nights
+    N, R = c.nights, replications
+    K = len(_interceptor_ids(loaded, loaded.batteries))
+    T, A, B = len(_threat_ids(loaded)), len(loaded.theatre.assets), len(loaded.batteries)
+    per_night = 4 * T + A + 2 + 5 * K + 1
+    parts = {"per night and replication": 2.0 * N * R * per_night * 8,
+             "stocks": 2.0 * (N + 1) * R * (2 * K + A) * 8 + (N + 1) * R * B * K * 8 * keep_ledger,
+             "ledger": 12.0 * R * (B + len(c.depots)) * K * 8}
+    notes = {"per night and replication": f"{N:,} nights x {R:,} replications x {per_night} numbers, twice "
+                                          "(the arrays and nights.parquet)"}
+    refuse_over_budget(f"campaign {c.name!r} with {R:,} replications", Estimate(parts, notes), max_memory_bytes)
+
+
+def _run_range(loaded: LoadedCampaign, replications: int, seed: int, keep_battery_ledger: bool,
+               max_memory_bytes: int | None, first: int, end: int,
+               progress: Callable[[int], Any] | None, shared: Any = None) -> "CampaignResult":
+    """The campaign for replications [first, end) of ``replications``; ``shared``: the token of
+    the compiled raids inherited from the parent process, if any."""
+    from shieldwall.campaign.results import CampaignResult
+
+    c = loaded.campaign
+    R, N = end - first, c.nights
     batteries = loaded.batteries
     n_theatre = len(loaded.theatre.batteries)
     active_from = [0] * n_theatre + [
@@ -183,7 +263,10 @@ def run_campaign(loaded: LoadedCampaign, *, replications: int = 200, seed: int |
     threat_ids = _threat_ids(loaded)
     A = len(loaded.theatre.assets)
     generated = _GeneratedRaid(loaded) if loaded.generator is not None else None
-    variants = _Variants(loaded, seed, batteries)
+    variants = _SHARED if _SHARED is not None and shared is not None and _SHARED.token == shared else \
+        _Variants(loaded, seed, batteries)
+    night = _NightRun(replications, first, end, battery_index={b.id: i for i, b in enumerate(batteries)}, itc=itc,
+                      threat_ids=threat_ids, max_memory_bytes=max_memory_bytes)
 
     start = np.zeros((R, B, K), np.int64)
     start[:, :n_theatre] = target[:n_theatre]
@@ -198,7 +281,7 @@ def run_campaign(loaded: LoadedCampaign, *, replications: int = 200, seed: int |
     deliveries_on: dict[int, list] = {}
     for d in c.deliveries:
         deliveries_on.setdefault(loaded.night_of(d.date), []).append(d)
-    battery_index = {b.id: i for i, b in enumerate(batteries)}
+    battery_index = night.battery_index
     depot_index = {d.id: i for i, d in enumerate(c.depots)}
 
     damage = c.damage
@@ -236,25 +319,26 @@ def run_campaign(loaded: LoadedCampaign, *, replications: int = 200, seed: int |
         if t in loaded.explicit:
             raids = loaded.explicit[t]  # nights with the same raids share one compile
             compiled, scenario = variants.get(active, t, tuple(r.model_dump_json() for r in raids), raids)
-            rows = np.arange(R)
-            _night(out, t, rows, compiled, scenario, ledger, fired, battery_index, itc, threat_ids,
-                   night_seed(seed, t), None, workers, usable, condition if damage else None)
+            night.simulate(out, t, np.arange(replications), compiled, scenario, ledger, fired, night_seed(seed, t),
+                           None, usable, condition if damage else None)
         elif generated is not None:
-            counts = loaded.generator.sample(generator_rng(seed, t), R)
-            rows = np.flatnonzero(counts.sum(axis=1) > 0)  # replications with a raid tonight
-            if len(rows):
+            counts = loaded.generator.sample(generator_rng(seed, t), replications)  # all, as one draw
+            raid_rows = np.flatnonzero(counts.sum(axis=1) > 0)  # replications with a raid tonight
+            mine = raid_rows[(raid_rows >= first) & (raid_rows < end)]
+            if len(mine):
                 compiled, scenario = variants.get(active, t, "generator", generated.raids)
-                present, cut = generated.present(counts[rows])
+                present, cut = generated.present(counts[mine])
                 out.cut += cut
-                _night(out, t, rows, compiled, scenario, ledger, fired, battery_index, itc, threat_ids,
-                       night_seed(seed, t), present, workers, usable, condition if damage else None)
+                night.simulate(out, t, raid_rows, compiled, scenario, ledger, fired, night_seed(seed, t), present,
+                               usable, condition if damage else None)
         ledger.fire(fired)
         if damage is not None:
             condition += damage.asset_repair_per_night * (1.0 - condition)
             if damage.battery_loss_per_night > 0:
                 for b in active:  # one stream per battery id and night: options keep common draws
                     key = zlib.crc32(batteries[b].id.encode())
-                    u = np.random.default_rng(np.random.SeedSequence([seed, t, DAMAGE_STREAM, key])).random(R)
+                    rng = np.random.default_rng(np.random.SeedSequence([seed, t, DAMAGE_STREAM, key]))
+                    u = rng.random(replications)[first:end]
                     hit = (u < damage.battery_loss_per_night) & (out_until[:, b] < t)
                     out_until[hit, b] = t + damage.battery_repair_nights
             out.batteries_out[t] = (out_until[:, list(active)] > t).sum(axis=1) if active else 0
@@ -263,29 +347,48 @@ def run_campaign(loaded: LoadedCampaign, *, replications: int = 200, seed: int |
         out.record_night(t, ledger)
         if progress:
             progress(1)
-    out.compiles = len(variants.cache)
+    out.compiled_keys = set(variants.used)
+    out.compiles = len(out.compiled_keys)
     return out
 
 
-def _night(out: Any, t: int, rows: np.ndarray, compiled: Compiled, scenario: Scenario, ledger: Ledger,
-           fired: np.ndarray, battery_index: dict[str, int], itc: list[str], threat_ids: list[str],
-           run_seed: int, present: np.ndarray | None, workers: int, usable: np.ndarray,
-           condition: np.ndarray | None) -> None:
-    """Simulate tonight's raid for replications ``rows`` from their own stock (batteries out of
-    action fire nothing); record it. ``condition`` [rep, asset]: carried-over damage, updated."""
-    if not compiled.n_threats:
-        return
-    bidx = np.array([battery_index[b] for b in compiled.battery_ids], np.int64)
-    kidx = np.array([itc.index(k) for k in compiled.interceptor_ids], np.int64)
-    stock = (ledger.battery * usable[:, :, None])[rows][:, bidx][:, :, kidx]
-    result = simulate(compiled, scenario, replications=len(rows), seed=run_seed, workers=workers,
-                      stock=stock, present=present, log_events=False)
-    if len(bidx) and len(kidx):
-        fired[rows[:, None, None], bidx[None, :, None], kidx[None, None, :]] = result.rounds
-    out.record_raid(t, rows, result, [threat_ids.index(x) for x in compiled.threat_type_ids],
-                    None if condition is None else condition[rows])
-    if condition is not None:
-        condition[rows] *= result.survive
+@dataclass
+class _NightRun:
+    """How one range of replications runs a night's raid (see ``simulate``)."""
+
+    replications: int  # of the whole campaign
+    first: int  # this range: replications [first, end)
+    end: int
+    battery_index: dict[str, int]
+    itc: list[str]
+    threat_ids: list[str]
+    max_memory_bytes: int | None
+
+    def simulate(self, out: Any, t: int, raid_rows: np.ndarray, compiled: Compiled, scenario: Scenario,
+                 ledger: Ledger, fired: np.ndarray, run_seed: int, present: np.ndarray | None, usable: np.ndarray,
+                 condition: np.ndarray | None) -> None:
+        """Tonight's raid for this range's replications among ``raid_rows`` (all of the
+        campaign's replications that have a raid tonight, in order), from their own stock
+        (batteries out of action fire nothing); record it. ``condition`` [rep, asset]:
+        carried-over damage, updated."""
+        if not compiled.n_threats:
+            return
+        lo, hi = np.searchsorted(raid_rows, [self.first, self.end])  # this range's place among them
+        rows = raid_rows[lo:hi] - self.first  # local indices
+        bidx = np.array([self.battery_index[b] for b in compiled.battery_ids], np.int64)
+        kidx = np.array([self.itc.index(k) for k in compiled.interceptor_ids], np.int64)
+        stock = (ledger.battery * usable[:, :, None])[rows][:, bidx][:, :, kidx]
+        # replications lo .. hi - 1 of tonight's run over all of raid_rows: the same numbers in
+        # whichever worker's range they fall
+        result = simulate(compiled, scenario, replications=len(raid_rows), seed=run_seed, stock=stock,
+                          present=present, log_events=False, max_memory_bytes=self.max_memory_bytes,
+                          span=(int(lo), int(hi)))
+        if len(bidx) and len(kidx):
+            fired[rows[:, None, None], bidx[None, :, None], kidx[None, None, :]] = result.rounds
+        out.record_raid(t, rows, result, [self.threat_ids.index(x) for x in compiled.threat_type_ids],
+                        None if condition is None else condition[rows])
+        if condition is not None:
+            condition[rows] *= result.survive
 
 
 def _produced_on(p: Any, date: Any, campaign_start: Any) -> int:

@@ -10,6 +10,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from shieldwall import limits as L
 from shieldwall.catalog.classes import CLASS_INFO, THREAT_CLASSES, ThreatClass
 
 __all__ = ["THREAT_CLASSES", "ThreatClass", "Catalog", "InterceptorType", "SystemType", "RadarType", "ThreatType"]
@@ -20,6 +21,28 @@ PositiveFloat = Annotated[float, Field(gt=0.0, allow_inf_nan=False)]
 NonNegativeFloat = Annotated[float, Field(ge=0.0, allow_inf_nan=False)]
 PositiveInt = Annotated[int, Field(gt=0)]
 NonNegativeInt = Annotated[int, Field(ge=0)]
+Text = Annotated[str, StringConstraints(max_length=L.MAX_TEXT_CHARS)]
+Name = Annotated[str, StringConstraints(max_length=L.MAX_NAME_CHARS)]
+
+
+def upto(high: float, *, low: float = 0.0, open_low: bool = False) -> object:
+    """A finite number from ``low`` (or above it) to ``high``: every quantity that drives time or
+    memory gets an upper bound (shieldwall.limits, docs/scenario.md "Bounds")."""
+    if open_low:
+        return Annotated[float, Field(gt=low, le=high, allow_inf_nan=False)]
+    return Annotated[float, Field(ge=low, le=high, allow_inf_nan=False)]
+
+
+def count_upto(high: int, *, low: int = 0) -> object:
+    """A whole number from ``low`` to ``high``."""
+    return Annotated[int, Field(ge=low, le=high)]
+
+
+Stock = count_upto(L.MAX_STOCK)
+Cost = upto(L.MAX_COST_USD)
+Speed = upto(L.MAX_SPEED_MPS, low=L.MIN_SPEED_MPS)
+RangeKm = upto(L.MAX_RANGE_KM, open_low=True)
+AltitudeM = upto(L.MAX_ALTITUDE_M)
 
 
 class Strict(BaseModel):
@@ -29,9 +52,9 @@ class Strict(BaseModel):
 
 
 class Sourced(Strict):
-    name: str | None = None
-    notes: str | None = None
-    sources: dict[str, str] = Field(
+    name: Name | None = None
+    notes: Text | None = None
+    sources: dict[str, Text] = Field(
         default_factory=dict,
         description="Per field: where the number comes from, or 'assumption: why'.",
     )
@@ -41,18 +64,19 @@ class InterceptorType(Sourced):
     """A missile or a gun round type. For guns one shot is a burst of ``rounds_per_shot`` rounds."""
 
     kind: Literal["missile", "gun"] = "missile"
-    speed_mps: PositiveFloat = Field(description="Average fly-out speed to the intercept point.")
-    min_range_km: NonNegativeFloat = 0.0
-    max_range_km: PositiveFloat
-    min_altitude_m: NonNegativeFloat = 0.0
-    max_altitude_m: PositiveFloat
+    speed_mps: Speed = Field(description="Average fly-out speed to the intercept point.")  # type: ignore[valid-type]
+    min_range_km: upto(L.MAX_RANGE_KM) = 0.0  # type: ignore[valid-type]
+    max_range_km: RangeKm  # type: ignore[valid-type]
+    min_altitude_m: AltitudeM = 0.0  # type: ignore[valid-type]
+    max_altitude_m: upto(L.MAX_ALTITUDE_M, open_low=True)  # type: ignore[valid-type]
     pk: dict[str, Probability] = Field(
         description="Kill probability of one shot, keyed by threat class or by threat type id "
         "(a type id wins over its class). Classes left out cannot be engaged."
     )
-    cost_usd: NonNegativeFloat = Field(0.0, description="Cost of one round.")
-    rounds_per_shot: PositiveInt = Field(1, description="Rounds one shot uses (a gun burst).")
-    rounds_per_launcher: PositiveInt | None = Field(
+    cost_usd: Cost = Field(0.0, description="Cost of one round.")  # type: ignore[valid-type]
+    rounds_per_shot: count_upto(L.MAX_ROUNDS, low=1) = Field(  # type: ignore[valid-type]
+        1, description="Rounds one shot uses (a gun burst).")
+    rounds_per_launcher: count_upto(L.MAX_ROUNDS, low=1) | None = Field(  # type: ignore[valid-type]
         None, description="Rounds one launcher holds of this type; overrides the system's value."
     )
 
@@ -60,20 +84,21 @@ class InterceptorType(Sourced):
 class SystemType(Sourced):
     """A fire unit: its own radar, fire channels, launchers and the interceptors it can fire."""
 
-    radar_range_km: PositiveFloat = Field(description="Detection range against a 1 m2 target.")
-    radar_height_m: NonNegativeFloat = 10.0
-    fire_channels: PositiveInt = Field(description="Threats it can engage at the same time.")
-    launchers: PositiveInt
-    rounds_per_launcher: PositiveInt
-    reload_s: NonNegativeFloat = Field(description="Time to reload one launcher.")
-    interceptors: list[Id] = Field(min_length=1)
+    radar_range_km: RangeKm = Field(description="Detection range against a 1 m2 target.")  # type: ignore[valid-type]
+    radar_height_m: upto(L.MAX_RADAR_HEIGHT_M) = 10.0  # type: ignore[valid-type]
+    fire_channels: count_upto(L.MAX_CHANNELS, low=1) = Field(  # type: ignore[valid-type]
+        description="Threats it can engage at the same time.")
+    launchers: count_upto(L.MAX_CHANNELS, low=1)  # type: ignore[valid-type]
+    rounds_per_launcher: count_upto(L.MAX_ROUNDS, low=1)  # type: ignore[valid-type]
+    reload_s: upto(L.MAX_RELOAD_S) = Field(description="Time to reload one launcher.")  # type: ignore[valid-type]
+    interceptors: list[Id] = Field(min_length=1, max_length=100)
 
 
 class RadarType(Sourced):
     """A surveillance or early-warning radar that feeds tracks to its network."""
 
-    range_km: PositiveFloat = Field(description="Detection range against a 1 m2 target.")
-    height_m: NonNegativeFloat = 10.0
+    range_km: RangeKm = Field(description="Detection range against a 1 m2 target.")  # type: ignore[valid-type]
+    height_m: upto(L.MAX_RADAR_HEIGHT_M) = 10.0  # type: ignore[valid-type]
 
 
 class ThreatType(Sourced):
@@ -81,13 +106,13 @@ class ThreatType(Sourced):
     altitude; ballistic missiles fly a parabola with the given (or a derived) apogee."""
 
     threat_class: ThreatClass = Field(alias="class")
-    speed_mps: PositiveFloat | None = Field(None, description="Required for drone and cruise.")
-    altitude_m: NonNegativeFloat | None = Field(None, description="Required for drone and cruise.")
-    apogee_km: PositiveFloat | None = Field(
+    speed_mps: Speed | None = Field(None, description="Required for drone and cruise.")  # type: ignore[valid-type]
+    altitude_m: AltitudeM | None = Field(None, description="Required for drone and cruise.")  # type: ignore[valid-type]
+    apogee_km: upto(L.MAX_APOGEE_KM, open_low=True) | None = Field(  # type: ignore[valid-type]
         None, description="Ballistic only; default a quarter of the ground range."
     )
-    rcs_m2: PositiveFloat = Field(1.0, description="Radar cross-section.")
-    cost_usd: NonNegativeFloat = 0.0
+    rcs_m2: upto(L.MAX_RCS_M2, low=L.MIN_RCS_M2) = Field(1.0, description="Radar cross-section.")  # type: ignore[valid-type]
+    cost_usd: Cost = 0.0  # type: ignore[valid-type]
     decoy: bool = Field(False, description="Looks like a threat to radars, does no damage.")
     damage: Probability | None = Field(
         None, description="Fraction of the target's value destroyed per hit; default by class."

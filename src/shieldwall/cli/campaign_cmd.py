@@ -10,7 +10,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from shieldwall.report.console import _usd
+from shieldwall.report.console import usd
 
 
 def _checkpoints(n: int) -> list[int]:
@@ -66,7 +66,7 @@ def campaign_tables(summary: dict[str, Any]) -> list[Table]:
                                ("interceptor_cost_usd", "interceptors spent", True),
                                ("threat_cost_destroyed_usd", "threats destroyed (their cost)", True)):
         row = tot[name]
-        fmt = _usd if money else (lambda x: f"{x:,.1f}")
+        fmt = usd if money else (lambda x: f"{x:,.1f}")
         totals.add_row(label, f"{fmt(row['mean'])} [{fmt(row['ci95'][0])}, {fmt(row['ci95'][1])}]",
                        f"{fmt(row['p5'])} - {fmt(row['p95'])}")
     ratio = tot["cost_exchange_ratio"]
@@ -74,39 +74,51 @@ def campaign_tables(summary: dict[str, Any]) -> list[Table]:
     return [stock, runs_out, cumulative, totals]
 
 
-def campaign_command(path: Path, *, replications: int, seed: int | None, out: Path, workers: int) -> None:
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+def campaign_command(path: Path, *, replications: int, seed: int | None, out: Path, workers: int,
+                     max_memory: str | None = None) -> None:
+    from rich.progress import Progress
+    from rich.text import Text
 
     from shieldwall.campaign.load import load_campaign
     from shieldwall.campaign.run import run_campaign
+    from shieldwall.cli.run_cmd import progress_columns
+    from shieldwall.engine.budget import parse_bytes
+    from shieldwall.report.console import plain_console, printable
+    from shieldwall.report.html import write_report
+    from shieldwall.report.rundir import StagedRun, check_out_dir
 
-    console = Console()
+    console = plain_console()
+    budget = parse_bytes(max_memory) if max_memory else None
+    check_out_dir(out)
     loaded = load_campaign(path)
-    columns = (TextColumn("[progress.description]{task.description}"), BarColumn(), MofNCompleteColumn(),
-               TimeElapsedColumn())
-    with Progress(*columns, console=console, transient=True, disable=not console.is_terminal) as bar:
-        task = bar.add_task(f"{loaded.campaign.name}: nights", total=loaded.nights)
-        result = run_campaign(loaded, replications=replications, seed=seed, workers=workers,
-                              progress=lambda n: bar.advance(task, n))
-    summary = result.summary()
-    console.print(f"[bold]{summary['campaign']}[/bold]: {summary['nights']} nights from {summary['start_date']}, "
-                  f"{replications} replications, seed {summary['seed']}")
+    with StagedRun(out, "campaign", replications=replications, seed=seed, campaign_file=str(path)) as stage:
+        with Progress(*progress_columns(), console=console, transient=True, disable=not console.is_terminal) as bar:
+            task = bar.add_task(printable(f"{loaded.campaign.name}: nights"), total=loaded.nights)
+            result = run_campaign(loaded, replications=replications, seed=seed, workers=workers,
+                                  progress=lambda n: bar.advance(task, n), max_memory_bytes=budget)
+        summary = result.summary()
+        result.write(stage.path)
+        write_report(stage.path, shown_as=str(out))
+        stage.commit()
+    console.print(Text(printable(summary["campaign"]), style="bold") + Text(
+        f": {summary['nights']} nights from {summary['start_date']}, {replications} replications, "
+        f"seed {summary['seed']}"))
     for table in campaign_tables(summary):
         console.print(table)
     if summary["raid_threats_cut_to_compiled_size"]:
         console.print(f"note: {summary['raid_threats_cut_to_compiled_size']} generated threats did not fit the "
                       "compiled raid and were left out")
-    paths = result.write(out)
-    from shieldwall.report.html import write_report
-
-    report = write_report(out)
-    console.print(f"wrote {paths['json']}, {paths['parquet']} (one row per replication and night), {report}")
+    console.print(Text(printable(f"wrote {out / 'campaign.json'}, {out / 'nights.parquet'} (one row per replication "
+                                 f"and night), {out / 'report.html'}")))
 
 
 def compare_command(a: Path, b: Path, *, replications: int, seed: int | None, out: Path | None) -> None:
-    from shieldwall.campaign.compare import compare_files
+    from rich.text import Text
 
-    console = Console()
+    from shieldwall.campaign.compare import compare_files
+    from shieldwall.report.console import plain_console, printable
+
+    console = plain_console()
     result = compare_files(a, b, replications=replications, seed=seed)
     table = Table(title=f"B - A, paired over {replications} replications (seed {result['seed']}, common random "
                         "numbers); 95% interval", title_justify="left")
@@ -115,7 +127,7 @@ def compare_command(a: Path, b: Path, *, replications: int, seed: int | None, ou
     labels = {"launched": "threats launched", "intercepted": "intercepted", "leaked": "leaked",
               "value_lost": "value lost (asset units)", "interceptor_cost_usd": "interceptors spent"}
     for name, m in result["metrics"].items():
-        fmt = _usd if name.endswith("usd") else (lambda x: f"{x:,.2f}")
+        fmt = usd if name.endswith("usd") else (lambda x: f"{x:,.2f}")
         table.add_row(labels.get(name, name), fmt(m["a_mean"]), fmt(m["b_mean"]), fmt(m["difference_mean"]),
                       f"[{fmt(m['difference_ci95'][0])}, {fmt(m['difference_ci95'][1])}]")
     for k, m in result["depletion_night"].items():
@@ -123,16 +135,21 @@ def compare_command(a: Path, b: Path, *, replications: int, seed: int | None, ou
             continue
         table.add_row(f"night {k} runs out", f"{m['a_mean']:.1f}", f"{m['b_mean']:.1f}", f"{m['difference_mean']:+.1f}",
                       f"[{m['difference_ci95'][0]:+.1f}, {m['difference_ci95'][1]:+.1f}]")
-    console.print(f"A: {a}\nB: {b}")
+    console.print(Text(printable(f"A: {a}\nB: {b}")))
     console.print(table)
     if result["depletion_night"]:
         console.print("runs-out night: a stock that never runs out counts as the night after the campaign")
     if not result["common_random_numbers"]:
         console.print("note: A and B do not launch the same threats, so their random numbers are only partly common")
     if out is not None:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
-        console.print(f"wrote {out}")
+        from shieldwall.errors import UsageError
+
+        try:
+            out.parent.mkdir(parents=True, exist_ok=True)
+            out.write_text(json.dumps(result, indent=2, allow_nan=False) + "\n", encoding="utf-8")
+        except OSError as exc:
+            raise UsageError(f"cannot write {out}: {exc.strerror or exc}") from None
+        console.print(Text(printable(f"wrote {out}")))
 
 
 def calibrate_raids_command(csv: Path, *, out: Path, distribution: str, start: str | None, end: str | None) -> None:

@@ -17,7 +17,11 @@ app = typer.Typer(
 )
 
 
-def _guard(fn, *args, **kwargs):  # type: ignore[no-untyped-def]
+MAX_MEMORY_HELP = ("Refuse a run estimated to need more memory, e.g. 8GiB (default: half of this machine's, "
+                   "or SHIELDWALL_MAX_MEMORY).")
+
+
+def guard(fn, *args, **kwargs):  # type: ignore[no-untyped-def]
     """Run a command; a user mistake prints its message and exits 2, never a traceback."""
     from shieldwall.errors import ShieldwallError
 
@@ -28,7 +32,10 @@ def _guard(fn, *args, **kwargs):  # type: ignore[no-untyped-def]
         from rich.text import Text
 
         # plain Text: a message quoting user input must never be parsed as markup
-        Console(stderr=True, highlight=False, soft_wrap=True).print(Text("error: ", style="bold red") + Text(str(exc)))
+        from shieldwall.report.console import printable
+
+        Console(stderr=True, highlight=False, soft_wrap=True).print(Text("error: ", style="bold red")
+                                                                    + Text(printable(exc)))
         raise typer.Exit(code=exc.exit_code) from None
 
 
@@ -41,12 +48,13 @@ def run(
     workers: int = typer.Option(1, "--workers", "-w", min=1,
                                 help="Processes that simulate (this one and N - 1 workers)."),
     no_report: bool = typer.Option(False, "--no-report", help="Skip the HTML report (report.html)."),
+    max_memory: Optional[str] = typer.Option(None, "--max-memory", help=MAX_MEMORY_HELP),
 ) -> None:
     """Simulate a raid many times and report leakers, interceptors used and value lost."""
     from shieldwall.cli.run_cmd import run_command
 
-    _guard(run_command, scenario, replications=replications, seed=seed, out=out, workers=workers,
-           html=not no_report)
+    guard(run_command, scenario, replications=replications, seed=seed, out=out, workers=workers,
+          html=not no_report, max_memory=max_memory)
 
 
 @app.command()
@@ -54,7 +62,7 @@ def validate(scenario: Path = typer.Argument(..., help="Scenario file (YAML)."))
     """Check a scenario or campaign file and say what is wrong, or that it is fine."""
     from shieldwall.cli.validate_cmd import validate_command
 
-    _guard(validate_command, scenario)
+    guard(validate_command, scenario)
 
 
 @app.command()
@@ -62,7 +70,7 @@ def catalog(entry_id: Optional[str] = typer.Argument(None, metavar="[ID]", help=
     """List the built-in systems, interceptors, radars and threats, or show one."""
     from shieldwall.cli.catalog_cmd import catalog_command
 
-    _guard(catalog_command, entry_id)
+    guard(catalog_command, entry_id)
 
 
 @app.command()
@@ -70,7 +78,7 @@ def schema(out: Optional[Path] = typer.Option(None, "--out", "-o", help="Write t
     """Print the JSON Schema of scenario files (for editors)."""
     from shieldwall.cli.validate_cmd import schema_command
 
-    _guard(schema_command, out)
+    guard(schema_command, out)
 
 
 @app.command()
@@ -82,7 +90,7 @@ def report(
     """Write one self-contained HTML report (tables, plots, map replay) of a run folder."""
     from shieldwall.cli.report_cmd import report_command
 
-    _guard(report_command, run_dir, out=out, scenario=scenario)
+    guard(report_command, run_dir, out=out, scenario=scenario)
 
 
 @app.command()
@@ -93,11 +101,19 @@ def serve(
     max_replications: int = typer.Option(20000, "--max-replications", min=1,
                                          help="Largest run the web app will start."),
     examples: Optional[Path] = typer.Option(None, "--examples", help="Folder of scenario files to offer (default: ./examples)."),
+    allow_host: list[str] = typer.Option([], "--allow-host",
+                                         help="Also answer requests for this host name (repeat for more)."),
+    max_run_seconds: float = typer.Option(1800.0, "--max-run-seconds", min=1.0,
+                                          help="Stop a run from the app after this long."),
+    max_run_memory: Optional[str] = typer.Option(None, "--max-run-memory",
+                                                 help="Stop (or refuse) a run from the app over this much memory, "
+                                                      "e.g. 4GiB (default: a share of this machine's)."),
 ) -> None:
     """Local web app: browse runs and reports, edit and validate a scenario, start runs, compare two."""
     from shieldwall.cli.serve_cmd import serve_command
 
-    _guard(serve_command, host=host, port=port, runs=runs, max_replications=max_replications, examples=examples)
+    guard(serve_command, host=host, port=port, runs=runs, max_replications=max_replications, examples=examples,
+          allow_host=allow_host, max_run_seconds=max_run_seconds, max_run_memory=max_run_memory)
 
 
 @app.command()
@@ -108,11 +124,13 @@ def campaign(
     out: Path = typer.Option(Path("out/campaign"), "--out", "-o", help="Folder for campaign.json and nights.parquet."),
     workers: int = typer.Option(1, "--workers", "-w", min=1,
                                 help="Processes that simulate each night (this one and N - 1 workers)."),
+    max_memory: Optional[str] = typer.Option(None, "--max-memory", help=MAX_MEMORY_HELP),
 ) -> None:
     """Simulate many nights of raids: stocks over time, when they run out, what leaks, what it costs."""
     from shieldwall.cli.campaign_cmd import campaign_command
 
-    _guard(campaign_command, path, replications=replications, seed=seed, out=out, workers=workers)
+    guard(campaign_command, path, replications=replications, seed=seed, out=out, workers=workers,
+          max_memory=max_memory)
 
 
 @app.command()
@@ -126,7 +144,7 @@ def compare(
     """B - A with 95% intervals, on common random numbers: leakers, value lost, cost, runs-out night."""
     from shieldwall.cli.campaign_cmd import compare_command
 
-    _guard(compare_command, a, b, replications=replications, seed=seed, out=out)
+    guard(compare_command, a, b, replications=replications, seed=seed, out=out)
 
 
 calibrate_app = typer.Typer(help="Fit model inputs to data.", no_args_is_help=True)
@@ -144,7 +162,7 @@ def calibrate_raids(
     """Fit the campaign raid generator (frequency, size, threat mix) to attack reports."""
     from shieldwall.cli.campaign_cmd import calibrate_raids_command
 
-    _guard(calibrate_raids_command, csv, out=out, distribution=distribution, start=start, end=end)
+    guard(calibrate_raids_command, csv, out=out, distribution=distribution, start=start, end=end)
 
 
 from shieldwall.cli.wta_cmd import wta_app  # noqa: E402  (light: imports its solvers inside the commands)

@@ -11,5 +11,7 @@ def report_command(run_dir: Path, *, out: Path | None, scenario: Path | None) ->
     from shieldwall.report.html import write_report
 
     path = write_report(run_dir, out, scenario)
-    Console(highlight=False).print(f"wrote {path}")
+    from shieldwall.report.console import printable
+
+    Console(highlight=False, markup=False).print(printable(f"wrote {path}"))
     return path

@@ -1,34 +1,50 @@
-"""``shieldwall run``: load, simulate with a progress bar, print tables, write files."""
+"""``shieldwall run``: load, simulate with a progress bar, print tables, write files.
+
+The run is written into a staging folder beside ``--out`` and moved into place only when it is
+complete (report.rundir.StagedRun): an interrupted run leaves ``--out`` as it was, and never a
+mix of an older run's files with a newer one's."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.text import Text
+
+
+def progress_columns() -> tuple:
+    """The bar's columns; the description is user text (a scenario's name), never markup."""
+    return (TextColumn("{task.description}", markup=False), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
 
 
 def run_command(path: Path, *, replications: int, seed: int | None, out: Path, workers: int,
-                html: bool = True) -> None:
+                html: bool = True, max_memory: str | None = None) -> None:
+    from shieldwall.engine.budget import parse_bytes
     from shieldwall.engine.runner import run
-    from shieldwall.report.console import print_summary
+    from shieldwall.report.console import plain_console, print_summary, printable
     from shieldwall.report.markdown import write_markdown_report
+    from shieldwall.report.rundir import StagedRun, check_out_dir
     from shieldwall.scenario.load import load_scenario
 
-    console = Console()
+    console = plain_console()
+    budget = parse_bytes(max_memory) if max_memory else None
+    check_out_dir(out)
     scenario = load_scenario(path)
-    columns = (TextColumn("[progress.description]{task.description}"), BarColumn(), MofNCompleteColumn(),
-               TimeElapsedColumn())
-    with Progress(*columns, console=console, transient=True, disable=not console.is_terminal) as bar:
-        task = bar.add_task(f"simulating {scenario.name}", total=replications)
-        result = run(scenario, replications=replications, seed=seed, workers=workers, out_dir=out,
-                     progress=lambda n: bar.advance(task, n))
-    summary = result.summary()
-    print_summary(console, summary)
-    report = write_markdown_report(summary, out / "report.md")
-    console.print(f"wrote {out / 'summary.json'}, {report}, {out / 'replications'}/*.parquet, "
-                  f"{out / 'events.parquet'} (replication 0)")
-    if html:
-        from shieldwall.report.html import write_report
+    with StagedRun(out, "raid", replications=replications, seed=seed, scenario_file=str(path)) as stage:
+        with Progress(*progress_columns(), console=console, transient=True, disable=not console.is_terminal) as bar:
+            task = bar.add_task(printable(f"simulating {scenario.name}"), total=replications)
+            result = run(scenario, replications=replications, seed=seed, workers=workers, out_dir=stage.path,
+                         progress=lambda n: bar.advance(task, n), max_memory_bytes=budget)
+        summary = result.summary()
+        write_markdown_report(summary, stage.path / "report.md")
+        if html:
+            from shieldwall.report.html import write_report
 
-        console.print(f"wrote {write_report(out)} (open it in a browser; no network needed)")
+            write_report(stage.path, shown_as=str(out))
+        stage.commit()
+    print_summary(console, summary)
+    written = f"wrote {out / 'summary.json'}, {out / 'report.md'}, {out / 'replications'}/*.parquet, " \
+              f"{out / 'events.parquet'} (replication 0)"
+    console.print(Text(printable(written)))
+    if html:
+        console.print(Text(printable(f"wrote {out / 'report.html'} (open it in a browser; no network needed)")))

@@ -5,16 +5,25 @@ from __future__ import annotations
 from pathlib import Path
 
 from rich.console import Console
+from rich.text import Text
 
 
-def serve_command(*, host: str, port: int, runs: Path, max_replications: int, examples: Path | None) -> None:
+def serve_command(*, host: str, port: int, runs: Path, max_replications: int, examples: Path | None,
+                  allow_host: list[str] | None = None, max_run_seconds: float = 1800.0,
+                  max_run_memory: str | None = None) -> None:
     import uvicorn
 
-    from shieldwall.web.app import create_app
+    from shieldwall.engine.budget import parse_bytes
+    from shieldwall.web.app import allowed_hosts, create_app
 
-    app = create_app(runs, max_replications=max_replications, examples_dir=examples)
-    Console(highlight=False).print(f"shieldwall: runs in {runs.resolve()}, serving http://{host}:{port}/ (Ctrl-C stops)")
+    hosts = allowed_hosts(host, allow_host or [])
+    app = create_app(runs, max_replications=max_replications, examples_dir=examples, hosts=hosts,
+                     max_run_seconds=max_run_seconds,
+                     max_run_memory_bytes=parse_bytes(max_run_memory) if max_run_memory else None)
+    console = Console(highlight=False, markup=False)
+    console.print(Text(f"shieldwall: runs in {runs.resolve()}, serving http://{host}:{port}/ (Ctrl-C stops)"))
     if host not in ("127.0.0.1", "localhost", "::1"):
-        Console(stderr=True, highlight=False).print(
-            f"warning: listening on {host}: anyone who can reach it can run simulations and read the runs folder")
+        Console(stderr=True, highlight=False, markup=False).print(Text(
+            f"warning: listening on {host}: anyone who can reach it can run simulations and read the runs folder; "
+            f"it answers requests for: {', '.join(hosts)}"))
     uvicorn.run(app, host=host, port=port, log_level="warning")

@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.text import Text
 
 from shieldwall.errors import UsageError
-from shieldwall.scenario.load import load_scenario
+from shieldwall.report.console import printable
 from shieldwall.scenario.model import Scenario
 
 SCHEMA_PATH = Path(__file__).resolve().parent.parent / "schema" / "scenario.schema.json"
@@ -23,15 +23,20 @@ SCHEMA_TITLE = "shieldwall scenario"
 def validate_command(path: Path) -> None:
     """Print a one-line summary of a valid scenario or campaign file; a ScenarioError propagates
     to the CLI, which prints every problem and exits 2."""
-    from shieldwall.campaign.load import is_campaign_file, load_campaign
+    from collections.abc import Mapping
 
-    if is_campaign_file(path):
-        loaded = load_campaign(path)
+    from shieldwall.campaign.load import build_campaign
+    from shieldwall.scenario.load import build_scenario
+    from shieldwall.scenario.yaml_source import read_yaml_file
+
+    source = read_yaml_file(path)  # once: the path may be a pipe such as <(cat file)
+    if isinstance(source.data, Mapping) and "nights" in source.data:
+        loaded = build_campaign(source, path.parent)
         summary = (f" {path} is a valid campaign — {_count(loaded.campaign.nights, 'night')}, "
                    f"{_count(len(loaded.batteries), 'battery')}, {_count(len(loaded.campaign.deliveries), 'delivery')}")
-        Console(highlight=False, soft_wrap=True).print(Text.assemble(("ok:", "bold green"), summary))
+        Console(highlight=False, soft_wrap=True).print(Text.assemble(("ok:", "bold green"), printable(summary)))
         return
-    scenario = load_scenario(path)
+    scenario = build_scenario(source)
     threats = sum(raid.count + (raid.decoys.count if raid.decoys else 0) for raid in scenario.raids)
     counts = ", ".join(
         _count(len(items), noun)
@@ -43,7 +48,7 @@ def validate_command(path: Path) -> None:
         )
     )
     summary = f" {path} is valid — {counts} ({_count(threats, 'threat')} incl. decoys)"
-    Console(highlight=False, soft_wrap=True).print(Text.assemble(("ok:", "bold green"), summary))
+    Console(highlight=False, soft_wrap=True).print(Text.assemble(("ok:", "bold green"), printable(summary)))
 
 
 def _count(n: int, noun: str) -> str:
@@ -76,4 +81,4 @@ def schema_command(out: Path | None) -> None:
         out.write_text(text, encoding="utf-8")
     except OSError as exc:
         raise UsageError(f"cannot write {out}: {exc.strerror or exc}") from None
-    Console(highlight=False, soft_wrap=True).print(Text(f"wrote {out}"))
+    Console(highlight=False, soft_wrap=True).print(Text(printable(f"wrote {out}")))

@@ -33,19 +33,23 @@ def _check(solver: str, fmt: str | None = None) -> None:
 def solve_command(file: Path, fmt: str, solver: str, time_limit: Optional[float], seed: int, as_json: bool) -> None:
     from rich.console import Console
 
+    from shieldwall.report.console import printable
     from shieldwall.wta.problem import read_instance
     from shieldwall.wta.solvers import get_solver
 
+    from shieldwall.wta.bench import warm_up
+
     _check(solver, fmt)
     problem = read_instance(file, fmt)
+    warm_up()  # load the compiled kernels first: the time limit is the solver's, not numba's
     res = get_solver(solver, time_limit_s=time_limit, seed=seed).solve(problem)
     if as_json:
         d = res.to_dict()
         out = {k: d[k] for k in ("objective", "lower_bound", "gap", "status", "time_s", "assignment")}
         typer.echo(json.dumps(out))
         return
-    con = Console(highlight=False)
-    con.print(f"instance    {problem.name}  ({problem.n_types} weapon types, {problem.n_units} units, "
+    con = Console(highlight=False, markup=False)
+    con.print(f"instance    {printable(problem.name)}  ({problem.n_types} weapon types, {problem.n_units} units, "
               f"{problem.n_targets} targets)")
     con.print(f"solver      {solver}")
     con.print(f"objective   {res.objective:.6f}")
@@ -73,9 +77,9 @@ def bench_command(folder: Path, solver: str, time_limit: Optional[float], seed: 
     table = Table(title=f"{solver} on {folder}")
     for col in ("instance", "objective", "lower bound", "gap %", "status", "time s", "best known", "ratio"):
         table.add_column(col, justify="left" if col in ("instance", "status") else "right")
-    con = Console(highlight=False)
+    con = Console(highlight=False, markup=False)
     if not con.is_terminal:
-        con = Console(highlight=False, width=160)
+        con = Console(highlight=False, markup=False, width=160)
     for f in files:
         problem = read_instance(f)
         row, _ = run_one(problem, solver, time_limit, seed, best.get(problem.name))
@@ -97,9 +101,9 @@ def solve(
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
     """Solve one instance: objective, lower bound, gap, status and time."""
-    from shieldwall.cli.main import _guard
+    from shieldwall.cli.main import guard
 
-    _guard(solve_command, file, fmt, solver, time_limit, seed, as_json)
+    guard(solve_command, file, fmt, solver, time_limit, seed, as_json)
 
 
 @wta_app.command("bench")
@@ -110,6 +114,6 @@ def bench(
     seed: int = typer.Option(0, "--seed", "-s", min=0, help="Random seed."),
 ) -> None:
     """Run a solver over a folder of instances; compare with best_known.csv when present."""
-    from shieldwall.cli.main import _guard
+    from shieldwall.cli.main import guard
 
-    _guard(bench_command, folder, solver, time_limit, seed)
+    guard(bench_command, folder, solver, time_limit, seed)

@@ -93,11 +93,12 @@ class RaidResult:
     """Per-replication outcomes of one run; ``summary()`` is what summary.json holds."""
 
     def __init__(self, compiled: Compiled, scenario: Scenario, seed: int, replications: int,
-                 out_dir: str | Path | None = None) -> None:
+                 out_dir: str | Path | None = None, first_replication: int = 0) -> None:
         self.compiled = compiled
         self.scenario = scenario
         self.seed = seed
         self.replications = replications
+        self.first_replication = first_replication  # a span of a larger run holds replications from here
         self.out_dir = Path(out_dir) if out_dir is not None else None
         # the whole run's per-replication arrays, allocated once: chunks simulated in this
         # process are written straight into them (see ``outcome_rows``), a worker's are copied
@@ -122,7 +123,8 @@ class RaidResult:
         """Takes a chunk as it lands (chunks land in order of their replications). What can be
         written already is: the event log, and a shard's columns (in a parallel run the parent
         does this while the workers compute, instead of at the end)."""
-        first, end = chunk.start, chunk.start + chunk.n_rep
+        first = chunk.start - self.first_replication  # chunks number replications in the whole run
+        end = first + chunk.n_rep
         if self.out_dir is not None and not self._received:
             self._write_scenario(self.out_dir)
         add_outcomes(self._whole, chunk.outcomes, first)  # a worker's chunk is copied in
@@ -146,8 +148,9 @@ class RaidResult:
         assert self.out_dir is not None
         first, end = min(f for f, _ in self._unwritten), max(e for _, e in self._unwritten)
         assert end - first == sum(e - f for f, e in self._unwritten), "chunks must land in order"
-        table = pa.table(self._columns(outcome_rows(self._whole, first, end), first))
-        pq.write_table(table, self.out_dir / "replications" / f"part-{first:08d}.parquet")
+        number = self.first_replication + first  # in the whole run
+        table = pa.table(self._columns(outcome_rows(self._whole, first, end), number))
+        pq.write_table(table, self.out_dir / "replications" / f"part-{number:08d}.parquet")
         self._unwritten = []
 
     def _write_scenario(self, out: Path) -> None:
@@ -238,7 +241,7 @@ class RaidResult:
         """One row per replication, wide columns (``leaked/<threat>``, ``fired/<interceptor>``...)."""
         import pandas as pd
 
-        return pd.DataFrame(self._columns(self._whole, 0))
+        return pd.DataFrame(self._columns(self._whole, self.first_replication))
 
     def events_frame(self) -> "pd.DataFrame":
         """The event log of replication 0, in time order, with positions in lat/lon."""

@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from shieldwall.engine.budget import check_budget, check_geometry
 from shieldwall.engine.compile import Compiled, compile_scenario
 from shieldwall.engine.kernel import simulate_chunk
 from shieldwall.engine.paths import positions
@@ -115,7 +116,7 @@ def _pieces(n: int, k: int) -> list[tuple[int, int]]:
     return [(int(lo), int(hi)) for lo, hi in zip(bounds[:-1], bounds[1:])]
 
 
-def _worker_context() -> BaseContext:
+def worker_context() -> BaseContext:
     """Fork where it is safe (POSIX, no other Python threads): workers then start in
     milliseconds with the compiled kernel already loaded. Otherwise (a web server's background
     run, Windows, macOS) spawn, which costs about a second per worker to import and load."""
@@ -141,7 +142,7 @@ def _worker_job(args: tuple) -> ChunkResult:
 def run(scenario: Scenario | str | Path, *, replications: int = 1000, seed: int | None = None,
         workers: int = 1, out_dir: str | Path | None = None,
         progress: Callable[[int], Any] | None = None, stock: np.ndarray | None = None,
-        present: np.ndarray | None = None) -> RaidResult:
+        present: np.ndarray | None = None, max_memory_bytes: int | None = None) -> RaidResult:
     """Simulate ``replications`` raids; ``progress(n)`` is called as chunks of n finish.
 
     ``stock`` optionally gives each replication its own initial rounds per (battery,
@@ -149,49 +150,66 @@ def run(scenario: Scenario | str | Path, *, replications: int = 1000, seed: int 
     (``RaidResult.compiled.battery_ids`` / ``interceptor_ids``). ``present`` optionally masks
     threats per replication, shape [replications, n_threats]: masked threats do not exist in
     that replication (a campaign draws each night's raid size this way from one compiled raid).
-    Both leave the random numbers of the other threats untouched (common random numbers)."""
+    Both leave the random numbers of the other threats untouched (common random numbers).
+    ``max_memory_bytes``: refuse (BudgetError) a run estimated to need more (engine.budget)."""
     if not isinstance(scenario, Scenario):
         from shieldwall.scenario.load import load_scenario
 
         scenario = load_scenario(scenario)
     if seed is None:
         seed = scenario.seed if scenario.seed is not None else 0
+    check_geometry(scenario)
     compiled = compile_scenario(scenario, seed)
     return simulate(compiled, scenario, replications=replications, seed=seed, workers=workers,
-                    out_dir=out_dir, progress=progress, stock=stock, present=present)
+                    out_dir=out_dir, progress=progress, stock=stock, present=present,
+                    max_memory_bytes=max_memory_bytes)
 
 
 def simulate(compiled: Compiled, scenario: Scenario, *, replications: int, seed: int, workers: int = 1,
              out_dir: str | Path | None = None, progress: Callable[[int], Any] | None = None,
              stock: np.ndarray | None = None, present: np.ndarray | None = None,
-             log_events: bool = True) -> RaidResult:
+             log_events: bool = True, max_memory_bytes: int | None = None,
+             span: tuple[int, int] | None = None) -> RaidResult:
     """The Monte Carlo over an already compiled scenario (a campaign reuses one compile for
-    many nights). Arguments as in ``run``; ``log_events=False`` keeps no replay log."""
-    if replications < 1:
-        from shieldwall.errors import UsageError
+    many nights). Arguments as in ``run``; ``log_events=False`` keeps no replay log.
 
+    ``span`` = (first, end): only replications first .. end - 1 of the run of ``replications``
+    (a sweep's task, a campaign worker's range), with exactly the numbers they have in the whole
+    run: a replication depends on nothing but its chunk's seed and its place in the chunk. The
+    result then holds end - first replications (``RaidResult.first_replication`` = first), and
+    ``stock``/``present`` cover those rows only."""
+    from shieldwall.errors import UsageError
+
+    if replications < 1:
         raise UsageError(f"replications must be at least 1, got {replications}")
-    n_chunks = -(-replications // CHUNK_SIZE)
-    children = np.random.SeedSequence(seed).spawn(n_chunks)
+    first, end = (0, replications) if span is None else (int(span[0]), int(span[1]))
+    if not 0 <= first < end <= replications:
+        raise UsageError(f"span {span} is not inside the run's {replications} replications")
+    n_rep = end - first
+    check_budget(compiled, scenario, replications=n_rep, workers=workers, max_memory_bytes=max_memory_bytes)
+    children = np.random.SeedSequence(seed).spawn(-(-replications // CHUNK_SIZE))
     if stock is not None:
         stock = np.asarray(stock, np.int64)
-        if stock.shape != (replications, *compiled.stock.shape):
-            raise ValueError(f"stock must have shape {(replications, *compiled.stock.shape)}, got {stock.shape}")
+        if stock.shape != (n_rep, *compiled.stock.shape):
+            raise ValueError(f"stock must have shape {(n_rep, *compiled.stock.shape)}, got {stock.shape}")
     if present is not None:
         present = np.asarray(present, np.bool_)
-        if present.shape != (replications, compiled.n_threats):
-            raise ValueError(f"present must have shape {(replications, compiled.n_threats)}, got {present.shape}")
-    jobs, spans = [], []  # spans: the replications [first, end) each job simulates
-    for i in range(n_chunks):
+        if present.shape != (n_rep, compiled.n_threats):
+            raise ValueError(f"present must have shape {(n_rep, compiled.n_threats)}, got {present.shape}")
+    chunks = range(first // CHUNK_SIZE, -(-end // CHUNK_SIZE))
+    jobs, spans = [], []  # spans: the rows [a, b) of the result each job simulates
+    for i in chunks:
         start = i * CHUNK_SIZE
         n = min(CHUNK_SIZE, replications - start)
-        for lo, hi in _pieces(n, _n_pieces(i, n_chunks, workers)):
-            a, b = start + lo, start + hi
+        lo_i, hi_i = max(first, start) - start, min(end, start + n) - start  # the chunk's rows in the span
+        for lo, hi in _pieces(hi_i - lo_i, _n_pieces(i - chunks.start, len(chunks), workers)):
+            lo, hi = lo + lo_i, hi + lo_i
+            a, b = start + lo - first, start + hi - first
             jobs.append((compiled, start, n, children[i], i == 0 and log_events, None if stock is None else stock[a:b],
                          None if present is None else present[a:b], None if (lo, hi) == (0, n) else (lo, hi)))
             spans.append((a, b))
-    result = RaidResult(compiled, scenario, seed, replications, out_dir=out_dir)
-    result.initial_stock = (np.broadcast_to(compiled.stock, (replications, *compiled.stock.shape))
+    result = RaidResult(compiled, scenario, seed, n_rep, out_dir=out_dir, first_replication=first)
+    result.initial_stock = (np.broadcast_to(compiled.stock, (n_rep, *compiled.stock.shape))
                             if stock is None else stock)
     if workers <= 1 or len(jobs) == 1:
         for job, (first, end) in zip(jobs, spans):
@@ -215,7 +233,7 @@ def _run_parallel(compiled: Compiled, jobs: list[tuple], spans: list[tuple[int, 
     from 1.67x to 1.77x over 1 at 4,000 replications, medians of 6 paired runs). The kernel
     releases the GIL, so the pool's threads here feed the workers meanwhile. Results are taken
     in order of their replications, whoever computed them."""
-    pool = ProcessPoolExecutor(max_workers=workers - 1, mp_context=_worker_context(),
+    pool = ProcessPoolExecutor(max_workers=workers - 1, mp_context=worker_context(),
                                initializer=_init_worker, initargs=(compiled,))
     try:
         futures = [pool.submit(_worker_job, job[1:]) for job in jobs]

@@ -13,10 +13,12 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-from shieldwall.report.console import _usd
+from shieldwall.report.console import usd
+from shieldwall.static import STATIC_DIR
+from shieldwall.errors import UsageError
 from shieldwall.report.rundir import RunFolder, load_run
 
-STATIC = Path(__file__).resolve().parent.parent / "web" / "static"
+STATIC = STATIC_DIR
 LEAFLET = STATIC / "vendor" / "leaflet"
 OUTLINE = STATIC / "vendor" / "natural-earth" / "europe-50m.geojson"
 
@@ -74,9 +76,9 @@ def summary_cards(summary: dict[str, Any]) -> str:
         ("leaked", f"{tot['leaked_mean']:.1f}", f"95% CI {tot['leaked_ci95'][0]:.1f}-{tot['leaked_ci95'][1]:.1f}"),
         ("value lost", f"{tot['value_lost_mean']:.1f}",
          f"95% CI {tot['value_lost_ci95'][0]:.1f}-{tot['value_lost_ci95'][1]:.1f} (asset units)"),
-        ("interceptors spent", _usd(tot["interceptor_cost_usd_mean"]), "mean cost per raid"),
+        ("interceptors spent", usd(tot["interceptor_cost_usd_mean"]), "mean cost per raid"),
         ("spent per $ destroyed", "n/a" if ratio is None else f"{ratio:.2f}",
-         f"threats destroyed: {_usd(tot['threat_cost_destroyed_usd_mean'])}"),
+         f"threats destroyed: {usd(tot['threat_cost_destroyed_usd_mean'])}"),
     ]
     return '<div class="sw-cards">' + "".join(
         f'<div class="sw-card"><div class="sw-small">{escape(a)}</div><div class="sw-big">{escape(b)}</div>'
@@ -96,7 +98,7 @@ def summary_tables(summary: dict[str, Any]) -> str:
     shots = _table(
         ["interceptor", "fired", "stock", "left (mean)", "cost"],
         [[escape(k), _ci(r["fired_mean"], r["fired_ci95"]), f"{r['stock']:g}", f"{r.get('remaining_mean', 0):.1f}",
-          _usd(r["cost_usd_mean"])] for k, r in summary["interceptors"].items()], cls="sw-interceptors")
+          usd(r["cost_usd_mean"])] for k, r in summary["interceptors"].items()], cls="sw-interceptors")
     assets = _table(
         ["asset", "value", "hits", "P(hit)", "value lost"],
         [[escape(a), f"{r['value']:g}", _ci(r["hits_mean"], r["hits_ci95"]), f"{r['p_hit']:.2f}",
@@ -129,8 +131,8 @@ def campaign_section(campaign: dict[str, Any]) -> str:
         rows = []
         for name, t in totals.items():
             if isinstance(t, dict) and isinstance(t.get("mean"), (int, float)):
-                money = name.endswith("_usd")
-                show = _usd if money else (lambda x: f"{x:.1f}")
+                money = name.endswith("usd")
+                show = usd if money else (lambda x: f"{x:.1f}")
                 band = (f"{show(t['p5'])} - {show(t['p95'])}"
                         if isinstance(t.get("p5"), (int, float)) and isinstance(t.get("p95"), (int, float)) else "")
                 rows.append([escape(name.replace("_", " ")), show(t["mean"]), band])
@@ -182,17 +184,19 @@ def replay_section(run: RunFolder) -> tuple[str, str]:
     return html, scripts
 
 
-def render_report(run: RunFolder) -> str:
+def render_report(run: RunFolder, shown_as: str | None = None) -> str:
+    """The report's HTML; ``shown_as`` names the run folder in it (a run is written in a staging
+    folder and moved into place afterwards)."""
     from shieldwall.report import plots
 
     title = f"shieldwall report: {run.name}"
     body: list[str] = [f"<h1>{escape(run.name)}</h1>"]
     meta = []
     if run.summary:
-        meta.append(f"{run.summary['replications']} replications, seed {run.summary['seed']}")
+        meta.append(escape(f"{run.summary.get('replications')} replications, seed {run.summary.get('seed')}"))
     if run.scenario is not None and run.scenario.description:
         meta.append(escape(run.scenario.description))
-    meta.append(f"report written {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC from {escape(str(run.path))}")
+    meta.append(f"report written {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC from {escape(shown_as or str(run.path))}")
     body.append('<p class="sw-meta">' + "<br>".join(meta) + "</p>")
     toc = ['<a href="#summary">summary</a>' if run.summary else "", '<a href="#plots">plots</a>' if run.summary else "",
            '<a href="#map">map replay</a>' if (run.summary or run.scenario) else "",
@@ -227,12 +231,20 @@ def render_report(run: RunFolder) -> str:
 
 
 def write_report(run_dir: str | Path, out: str | Path | None = None,
-                 scenario_file: str | Path | None = None) -> Path:
+                 scenario_file: str | Path | None = None, shown_as: str | None = None) -> Path:
     """Write ``report.html`` (or ``out``) for a run folder; returns its path."""
     run = load_run(run_dir, scenario_file)
     path = Path(out) if out is not None else run.path / "report.html"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.part")  # one per writer
-    tmp.write_text(render_report(run), encoding="utf-8")
-    tmp.replace(path)  # a browser never sees half a report
+    try:
+        html = render_report(run, shown_as)
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:  # a file edited or cut short
+        raise UsageError(f"{run.path}: summary.json or campaign.json is not what shieldwall writes "
+                         f"({type(exc).__name__}: {exc}); run it again") from None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.part")  # one per writer
+        tmp.write_text(html, encoding="utf-8")
+        tmp.replace(path)  # a browser never sees half a report
+    except OSError as exc:
+        raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
     return path

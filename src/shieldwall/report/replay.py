@@ -4,7 +4,7 @@ their engagement and radar rings, radars) and every threat's track with its end.
 Tracks are the run's own (tracks.parquet, written by the engine beside the event log: its paths,
 so they pass exactly through the event positions, and the geometry of that run even if the code
 or the scenario changed since); launch times come from the event log. One JSON-able dict feeds
-the Leaflet replay in the report and in the web app (``replay.js``), with the threat classes'
+the Leaflet replay in the report and in the web app (``static/replay.js``), with the threat classes'
 colours and labels from the one table in ``catalog/classes.py``."""
 
 from __future__ import annotations

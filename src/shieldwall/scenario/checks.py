@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from shieldwall import limits as L
 from shieldwall.catalog.builtin import builtin_catalog
 from shieldwall.catalog.classes import CLASS_INFO, THREAT_CLASSES
 from shieldwall.catalog.model import Catalog
@@ -221,6 +222,15 @@ def _raid_waypoints(ctx: _Context) -> Iterator[Problem]:
             )
 
 
+def _threat_total(ctx: _Context) -> Iterator[Problem]:
+    """Each raid is bounded on its own; together they still drive the engine's arrays."""
+    total = sum(raid.count + (raid.decoys.count if raid.decoys else 0) for raid in ctx.scenario.raids)
+    if total > L.MAX_THREATS:
+        yield ctx.problem(("raids",), f"{total:,} threats and decoys in all raids together",
+                          expected=f"at most {L.MAX_THREATS:,}", found=f"{total:,}",
+                          hint="split the raid into scenarios, or lower the counts")
+
+
 # --- the merged catalog -----------------------------------------------------------------------
 
 
@@ -301,6 +311,7 @@ CHECKS: tuple[Check, ...] = (
     _raid_threats,
     _raid_targets,
     _raid_waypoints,
+    _threat_total,
     _threat_flight,
     _interceptor_pk,
     _interceptor_envelopes,

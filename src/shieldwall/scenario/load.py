@@ -43,15 +43,16 @@ Typed = tuple[Any, list[Any]]
 
 def load_scenario(path: str | Path) -> Scenario:
     """Read, validate and check a scenario file (YAML or JSON)."""
-    return _build(read_yaml_file(path))
+    return build_scenario(read_yaml_file(path))
 
 
 def parse_scenario(text: str, file: str | None = None) -> Scenario:
     """Validate and check scenario text; ``file`` is only used to name it in messages."""
-    return _build(parse_yaml(text, file))
+    return build_scenario(parse_yaml(text, file))
 
 
-def _build(source: YamlSource) -> Scenario:
+def build_scenario(source: YamlSource) -> Scenario:
+    """A parsed file (read once: it may be a pipe) validated and checked as a scenario."""
     try:
         scenario = Scenario.model_validate(source.data)
     except ValidationError as exc:
@@ -358,10 +359,13 @@ def _bounds(meta: list[Any]) -> str:
         for name in ("ge", "gt", "le", "lt")
         if getattr(item, name, None) is not None
     }
+    def number(value: float) -> str:
+        return f"{value:,}" if isinstance(value, int) else f"{value:g}"
+
     if "ge" in found and "le" in found:
-        return f" from {found['ge']:g} to {found['le']:g}"
+        return f" from {number(found['ge'])} to {number(found['le'])}"
     symbols = {"ge": ">=", "gt": ">", "le": "<=", "lt": "<"}
-    parts = [f"{symbols[name]} {value:g}" for name, value in found.items()]
+    parts = [f"{symbols[name]} {number(value)}" for name, value in found.items()]
     return " " + " and ".join(parts) if parts else ""
 
 

@@ -6,17 +6,22 @@ from typing import Annotated, Union
 
 from pydantic import Field
 
+from shieldwall import limits as L
 from shieldwall.catalog.model import (
     Catalog,
     Id,
-    NonNegativeFloat,
-    NonNegativeInt,
-    PositiveFloat,
-    PositiveInt,
+    Name,
+    Stock,
     Strict,
+    Text,
     ThreatClass,
+    count_upto,
+    upto,
 )
 from shieldwall.policies import POLICY_NAMES, PolicyName
+
+Seconds = upto(L.MAX_TIME_S)
+RaidCount = count_upto(L.MAX_RAID_COUNT, low=1)
 
 Lat = Annotated[float, Field(ge=-90.0, le=90.0)]
 Lon = Annotated[float, Field(ge=-180.0, le=180.0)]
@@ -33,9 +38,9 @@ class Asset(Strict):
     id: Id
     lat: Lat
     lon: Lon
-    value: NonNegativeFloat = 1.0
-    kind: str = Field("generic", description="Used by raids that target assets by kind.")
-    name: str | None = None
+    value: upto(L.MAX_ASSET_VALUE) = 1.0  # type: ignore[valid-type]
+    kind: Name = Field("generic", description="Used by raids that target assets by kind.")
+    name: Name | None = None
 
 
 class Radar(Strict):
@@ -45,7 +50,7 @@ class Radar(Strict):
     type: Id = Field(description="A catalog radar id.")
     lat: Lat
     lon: Lon
-    network: str = "main"
+    network: Name = "main"
 
 
 class Battery(Strict):
@@ -53,14 +58,14 @@ class Battery(Strict):
     system: Id = Field(description="A catalog system id.")
     lat: Lat
     lon: Lon
-    interceptors: dict[Id, NonNegativeInt] = Field(
+    interceptors: dict[Id, Stock] = Field(  # type: ignore[valid-type]
         description="Rounds in stock per interceptor id (loaded and in reserve)."
     )
-    network: str = Field("main", description="Batteries fire on tracks from any radar of it.")
+    network: Name = Field("main", description="Batteries fire on tracks from any radar of it.")
     engage: list[ThreatClass] | None = Field(
         None, description="Threat classes this battery may engage; default all."
     )
-    launchers: dict[Id, PositiveInt] | None = Field(
+    launchers: dict[Id, count_upto(L.MAX_CHANNELS, low=1)] | None = Field(  # type: ignore[valid-type]
         None, description="Launchers per interceptor id; default split by stock."
     )
     pk_factor: float = Field(
@@ -73,63 +78,66 @@ class Battery(Strict):
 class Launch(Strict):
     lat: Lat
     lon: Lon
-    spread_km: NonNegativeFloat = Field(0.0, description="Launch points spread over a disc.")
+    spread_km: upto(L.MAX_SPREAD_KM) = Field(0.0, description="Launch points spread over a disc.")  # type: ignore[valid-type]
 
 
 class TargetByKind(Strict):
-    kind: str = Field(description="Threats spread over the assets of this kind, by value.")
+    kind: Name = Field(description="Threats spread over the assets of this kind, by value.")
 
 
 class Decoys(Strict):
     threat: Id
-    count: PositiveInt
+    count: RaidCount  # type: ignore[valid-type]
 
 
 class Raid(Strict):
     id: Id
     threat: Id = Field(description="A catalog threat id.")
-    count: PositiveInt
+    count: RaidCount  # type: ignore[valid-type]
     launch: Launch
     target: Union[Id, TargetByKind] = Field(description="An asset id, or {kind: ...}.")
-    time_s: NonNegativeFloat = Field(0.0, description="Start of the launch window.")
-    window_s: NonNegativeFloat = Field(0.0, description="Launches spread uniformly over it.")
-    waypoints: list[Point] = Field(default_factory=list)
+    time_s: Seconds = Field(0.0, description="Start of the launch window.")  # type: ignore[valid-type]
+    window_s: Seconds = Field(0.0, description="Launches spread uniformly over it.")  # type: ignore[valid-type]
+    waypoints: list[Point] = Field(default_factory=list, max_length=L.MAX_WAYPOINTS)
     decoys: Decoys | None = Field(None, description="Decoys flying with the raid.")
 
 
-PerClassInt = Union[PositiveInt, dict[ThreatClass, PositiveInt]]
+Salvo = count_upto(L.MAX_SALVO, low=1)
+Engagements = count_upto(L.MAX_ENGAGEMENTS, low=1)
 
 
 class Doctrine(Strict):
-    salvo: PerClassInt = Field(1, description="Shots per engagement; classes left out fire 1.")
-    max_engagements: PerClassInt = Field(
+    salvo: Union[Salvo, dict[ThreatClass, Salvo]] = Field(  # type: ignore[valid-type]
+        1, description="Shots per engagement; classes left out fire 1.")
+    max_engagements: Union[Engagements, dict[ThreatClass, Engagements]] = Field(  # type: ignore[valid-type]
         1, description="Engagements per threat; more than 1 is shoot-look-shoot."
     )
     policy: PolicyName = Field("greedy", description="Weapon-target assignment policy: " + ", ".join(POLICY_NAMES) + ".")
-    epoch_time_limit_s: PositiveFloat = Field(
+    epoch_time_limit_s: upto(L.MAX_EPOCH_TIME_LIMIT_S, open_low=True) = Field(  # type: ignore[valid-type]
         0.05, description="Time budget of the exact policy at each decision epoch (local-search does bounded work)."
     )
-    cost_weight: NonNegativeFloat = Field(
+    cost_weight: upto(L.MAX_COST_WEIGHT) = Field(  # type: ignore[valid-type]
         0.0, description="Value units per US dollar of interceptors fired (0: ignore cost)."
     )
-    decision_interval_s: PositiveFloat = Field(2.0, description="Time between decisions.")
-    assess_s: NonNegativeFloat = Field(
+    decision_interval_s: upto(  # type: ignore[valid-type]
+        L.MAX_DECISION_INTERVAL_S, low=L.MIN_DECISION_INTERVAL_S) = Field(2.0, description="Time between decisions.")
+    assess_s: upto(L.MAX_ASSESS_S) = Field(  # type: ignore[valid-type]
         2.0, description="Kill assessment time before a surviving threat can be engaged again."
     )
 
     def per_class(self, field_name: str, threat_class: str) -> int:
         value = getattr(self, field_name)
-        return value if isinstance(value, int) else value.get(threat_class, 1)
+        return value if isinstance(value, int) else value.get(threat_class, 1)  # type: ignore[no-any-return]
 
 
 class Scenario(Strict):
-    name: str
-    description: str | None = None
-    seed: NonNegativeInt | None = Field(None, description="Default seed for runs.")
+    name: Name
+    description: Text | None = None
+    seed: count_upto(L.MAX_SEED) | None = Field(None, description="Default seed for runs.")  # type: ignore[valid-type]
     origin: Point | None = Field(None, description="Centre of the local frame; default assets' mean.")
     catalog: Catalog = Field(default_factory=Catalog, description="User types over the built-in.")
-    assets: list[Asset] = Field(min_length=1)
-    radars: list[Radar] = Field(default_factory=list)
-    batteries: list[Battery] = Field(default_factory=list)
-    raids: list[Raid] = Field(min_length=1)
+    assets: list[Asset] = Field(min_length=1, max_length=L.MAX_ASSETS)
+    radars: list[Radar] = Field(default_factory=list, max_length=L.MAX_RADARS)
+    batteries: list[Battery] = Field(default_factory=list, max_length=L.MAX_BATTERIES)
+    raids: list[Raid] = Field(min_length=1, max_length=L.MAX_RAIDS)
     doctrine: Doctrine = Field(default_factory=Doctrine)

@@ -7,7 +7,10 @@ scenario file is data and must never be able to build arbitrary Python objects.
 
 from __future__ import annotations
 
+import os
 import re
+import select
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Union
@@ -15,6 +18,7 @@ from typing import Any, Union
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from shieldwall import limits as L
 from shieldwall.errors import Problem, ScenarioError
 
 PathKey = Union[str, int]
@@ -23,7 +27,8 @@ Location = tuple[int, int]  # (line, column), both 1-based
 
 MERGE_TAG = "tag:yaml.org,2002:merge"
 # Aliases can make a tiny file expand enormously ("billion laughs"); no scenario comes near this.
-MAX_NODES = 200_000
+MAX_NODES = L.MAX_YAML_VALUES
+PIPE_WAIT_S = 30.0  # a pipe or FIFO that sends nothing for this long is given up on
 _PLAIN_KEY = re.compile(r"^[A-Za-z0-9_.-]+$")
 
 
@@ -77,20 +82,64 @@ class YamlSource:
     file: str | None
 
 
-def read_yaml_file(path: str | Path) -> YamlSource:
-    """Read and parse a YAML or JSON file; an unreadable file is a ScenarioError, not a traceback."""
+def read_text_once(path: str | Path, limit: int = L.MAX_FILE_BYTES) -> str:
+    """A file's text, read exactly once and never more than ``limit`` bytes: a pipe such as
+    ``<(cat file)`` can be read only once, ``/dev/zero`` never ends and a FIFO nobody writes to
+    would block forever. Regular files, pipes and FIFOs are read; devices, sockets and folders
+    are refused; every failure is a ScenarioError."""
     name = str(path)
+
+    def fail(message: str, hint: str | None = None) -> ScenarioError:
+        return ScenarioError(name, [Problem(f"cannot read the file: {message}", hint=hint)])
+
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        mode = os.stat(path).st_mode
     except FileNotFoundError:
-        raise ScenarioError(name, [Problem("cannot read the file: it does not exist")]) from None
-    except IsADirectoryError:
-        raise ScenarioError(name, [Problem("cannot read the file: it is a folder")]) from None
-    except UnicodeDecodeError as exc:
-        problem = Problem(f"cannot read the file: not UTF-8 text (byte {exc.start})")
-        raise ScenarioError(name, [problem]) from None
+        raise fail("it does not exist") from None
+    except (OSError, ValueError) as exc:  # ValueError: a NUL byte in the name
+        raise fail(getattr(exc, "strerror", None) or str(exc)) from None
+    if stat.S_ISDIR(mode):
+        raise fail("it is a folder")
+    pipe = stat.S_ISFIFO(mode)
+    if not (stat.S_ISREG(mode) or pipe):
+        kind = "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "a socket or special file"
+        raise fail(f"it is {kind}, not a file", hint="give a scenario file (or a pipe: <(command))")
+    try:
+        fd = os.open(path, os.O_RDONLY | (os.O_NONBLOCK if pipe else 0))  # a FIFO with no writer: no wait
     except OSError as exc:
-        raise ScenarioError(name, [Problem(f"cannot read the file: {exc.strerror or exc}")]) from None
+        raise fail(exc.strerror or str(exc)) from None
+    chunks: list[bytes] = []
+    size = 0
+    try:
+        while size <= limit:
+            try:  # a FIFO that no one writes to reads as empty at once
+                chunk = os.read(fd, min(1 << 20, limit + 1 - size))
+            except BlockingIOError:  # a writer that has not written yet
+                if not select.select([fd], [], [], PIPE_WAIT_S)[0]:
+                    raise fail(f"nothing arrived from the pipe in {PIPE_WAIT_S:g} s") from None
+                continue
+            except OSError as exc:
+                raise fail(exc.strerror or str(exc)) from None
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+    finally:
+        os.close(fd)
+    if size > limit:
+        raise fail(f"it is larger than {limit // (1 << 20)} MiB", hint="scenario and campaign files are far smaller; "
+                   "is this the right file?")
+    raw = b"".join(chunks)
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise fail(f"not UTF-8 text (byte {exc.start})") from None
+
+
+def read_yaml_file(path: str | Path) -> YamlSource:
+    """Read (once) and parse a YAML or JSON file; an unreadable file is a ScenarioError, not a traceback."""
+    name = str(path)
+    text = read_text_once(path)
     if name.lower().endswith(".json"):
         # JSON allows tabs as indentation, YAML does not. Outside strings a tab is only
         # whitespace, and inside a JSON string it must be escaped, so this keeps every column.
@@ -102,7 +151,7 @@ def parse_yaml(text: str, file: str | None = None) -> YamlSource:
     """Parse YAML text into plain data and a SourceMap; syntax errors, duplicate keys and an
     empty document become one ScenarioError."""
     try:
-        loader = yaml.SafeLoader(text)
+        loader = _BoundedLoader(text)
     except yaml.reader.ReaderError as exc:  # a control character: PyYAML checks before parsing
         raise ScenarioError(file, [_reader_problem(text, exc)]) from None
     try:
@@ -114,6 +163,8 @@ def parse_yaml(text: str, file: str | None = None) -> YamlSource:
         if duplicates:
             raise ScenarioError(file, duplicates)
         data = loader.construct_document(root)
+    except _Refused as exc:
+        raise ScenarioError(file, [exc.problem]) from None
     except yaml.MarkedYAMLError as exc:
         raise ScenarioError(file, [_syntax_problem(exc)]) from None
     except yaml.YAMLError as exc:  # any other PyYAML error carries no position
@@ -121,6 +172,70 @@ def parse_yaml(text: str, file: str | None = None) -> YamlSource:
     finally:
         loader.dispose()
     return YamlSource(data=data, source_map=source_map, file=file)
+
+
+class _Refused(Exception):
+    """A located problem found while composing or constructing (too deep, too many values, a
+    date that does not exist)."""
+
+    def __init__(self, problem: Problem) -> None:
+        super().__init__(problem.message)
+        self.problem = problem
+
+
+def _at(node_or_mark: Any, message: str, **details: Any) -> _Refused:
+    mark = getattr(node_or_mark, "start_mark", node_or_mark)
+    return _Refused(Problem(message, line=mark.line + 1 if mark else None,
+                            column=mark.column + 1 if mark else None, **details))
+
+
+class _BoundedLoader(yaml.SafeLoader):
+    """PyYAML's safe loader with limits: nesting depth (its composer recurses, so a file nested
+    500 deep would end in RecursionError), the number of values in the file, and scalars that
+    look like dates, times or numbers but are not (2024-02-30, a 5,000-digit integer), which
+    PyYAML turns into Python exceptions without a position."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(text)
+        self._depth = 0
+        self._nodes = 0
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if not self.check_event(yaml.AliasEvent):
+            self._nodes += 1
+            if self._nodes > MAX_NODES:
+                raise _at(self.peek_event().start_mark, f"the file holds more than {MAX_NODES:,} values",
+                          hint="a scenario or campaign is far smaller (docs/scenario.md, Bounds)")
+        self._depth += 1
+        if self._depth > L.MAX_YAML_DEPTH:
+            raise _at(self.peek_event().start_mark, f"nested more than {L.MAX_YAML_DEPTH} levels deep",
+                      hint="a scenario nests a few levels; is a bracket or an indentation wrong?")
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+    def _guarded(self, node: Any, construct: Any, words: str) -> Any:
+        try:
+            return construct(self, node)
+        except (ValueError, OverflowError):
+            shown = node.value if len(node.value) <= 40 else node.value[:37] + "..."
+            raise _at(node, f"`{shown}` is not a valid {words}", found=f"{len(node.value)} characters",
+                      hint="quote it if it is text; numbers here are far shorter") from None
+
+    def construct_yaml_timestamp(self, node: Any) -> Any:
+        return self._guarded(node, yaml.SafeLoader.construct_yaml_timestamp, "date or time")
+
+    def construct_yaml_int(self, node: Any) -> Any:
+        return self._guarded(node, yaml.SafeLoader.construct_yaml_int, "integer")
+
+    def construct_yaml_float(self, node: Any) -> Any:
+        return self._guarded(node, yaml.SafeLoader.construct_yaml_float, "number")
+
+
+for _tag, _method in (("timestamp", "construct_yaml_timestamp"), ("int", "construct_yaml_int"),
+                      ("float", "construct_yaml_float")):
+    _BoundedLoader.add_constructor(f"tag:yaml.org,2002:{_tag}", getattr(_BoundedLoader, _method))
 
 
 def _syntax_problem(exc: yaml.MarkedYAMLError) -> Problem:
@@ -176,7 +291,7 @@ def _map_nodes(root: Node, file: str | None) -> tuple[SourceMap, list[Problem]]:
             return
         budget[0] -= 1
         if budget[0] < 0:
-            message = f"the file expands to more than {MAX_NODES} values (too many aliases?)"
+            message = f"aliases (*name) expand the file to more than {MAX_NODES:,} values"
             raise ScenarioError(file, [Problem(message)])
         active = active | {id(node)}
         if isinstance(node, SequenceNode):

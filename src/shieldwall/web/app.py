@@ -1,149 +1,355 @@
 """The local web app: browse run folders and their reports, open and edit a scenario with its
-problems shown in place, start a run and watch it, compare two runs.
+problems shown in place, start a run and watch (or cancel) it, compare two runs.
 
-Everything it reads or writes is inside one runs folder (plus read-only example scenarios).
-Names in URLs are checked against that folder, request bodies are capped, and every user
-mistake is a 4xx answer with a message: the server keeps serving."""
+It obeys only its own pages (docs/viewer.md, "Security"): every request must name a loopback
+host (or one allowed with ``serve --allow-host``), so a DNS-rebound name cannot read it; every
+request that changes something must come from its own origin, carry the session token that only
+its pages hold, and send JSON as ``application/json``, so another site's page cannot start runs;
+request bodies are capped while they stream in; parsing and validation run off the event loop;
+responses carry a strict Content-Security-Policy. Everything it reads or writes is inside one
+runs folder (plus read-only example scenarios), and every user mistake or malformed file is a
+4xx answer with a message: the server keeps serving."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
+import re
+import secrets
 from dataclasses import asdict
 from html import escape
 from pathlib import Path
 from typing import Any
 
+import anyio
 from fastapi import FastAPI, HTTPException, Request, UploadFile
-from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from shieldwall.errors import ScenarioError, ShieldwallError
+from shieldwall.static import STATIC_DIR
 from shieldwall.web.jobs import NAME_RE, JobManager
 
-STATIC = Path(__file__).resolve().parent / "static"
+STATIC = STATIC_DIR
 MAX_UPLOAD_BYTES = 1 << 20  # 1 MiB: far more than any hand-written scenario
+FORM_OVERHEAD_BYTES = 64 * 1024  # a multipart upload's boundaries and headers
 SCENARIO_SUFFIXES = (".yaml", ".yml", ".json")
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "[::1]")
+TOKEN_HEADER = "x-shieldwall-token"
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+VALIDATIONS_AT_ONCE = 2  # validation is CPU work: two at a time, in threads, never on the event loop
+# The app's own pages: scripts from /static only, data only from this server.
+PAGE_CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+            "connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'")
+# A run's files: shown, never run (a unique origin, no scripts).
+FILE_CSP = "sandbox; default-src 'none'; img-src data:; style-src 'unsafe-inline'"
+SECURITY_HEADERS = {
+    "x-content-type-options": "nosniff",
+    "referrer-policy": "no-referrer",
+    "x-frame-options": "DENY",
+    "cross-origin-opener-policy": "same-origin",
+    "cross-origin-resource-policy": "same-origin",
+}
+_INLINE_SCRIPT = re.compile(rb"<script>(.*?)</script>", re.S)
 
 
-def _page(title: str, body: str, scripts: str = "") -> HTMLResponse:
+def host_name(header: str) -> str:
+    """``127.0.0.1:8000`` -> ``127.0.0.1``, ``[::1]:8000`` -> ``[::1]``; lower case."""
+    header = header.strip().lower()
+    if header.startswith("["):
+        return header[: header.find("]") + 1] if "]" in header else header
+    return header.rsplit(":", 1)[0] if header.count(":") == 1 else header
+
+
+def allowed_hosts(bind: str | None = None, extra: tuple[str, ...] | list[str] = ()) -> tuple[str, ...]:
+    """Loopback names, the address the server was deliberately bound to, and ``--allow-host``."""
+    names = [*LOOPBACK_HOSTS, *(h.strip().lower() for h in extra if h.strip())]
+    if bind and bind not in ("0.0.0.0", "::", ""):
+        names.append(f"[{bind}]" if ":" in bind and not bind.startswith("[") else bind.lower())
+    return tuple(dict.fromkeys(names))
+
+
+def report_csp(html: bytes) -> str:
+    """The self-contained report inlines its scripts; it may run exactly those (by hash) and
+    reach nothing at all."""
+    hashes = " ".join(f"'sha256-{base64.b64encode(hashlib.sha256(m).digest()).decode()}'"
+                      for m in _INLINE_SCRIPT.findall(html))
+    return (f"default-src 'none'; script-src {hashes or chr(39) + 'none' + chr(39)}; style-src 'unsafe-inline'; "
+            "img-src data:; connect-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'none'")
+
+
+class Guard:
+    """ASGI middleware in front of every route: host allow-list, origin and token on requests
+    that change something, a body cap that holds while the body streams (chunked uploads
+    included, so nothing over the cap is ever written to disk), and security headers."""
+
+    def __init__(self, app: Any, *, hosts: tuple[str, ...], token: str, max_body: int) -> None:
+        self.app = app
+        self.hosts = hosts
+        self.token = token
+        self.max_body = max_body
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
+        host = host_name(headers.get("host", ""))
+        if host not in self.hosts:
+            await self._refuse(send, 421, f"host {host or '(none)'!r} is not served here: this app answers only "
+                                          "on loopback (shieldwall serve --allow-host NAME to add one)")
+            return
+        if scope["method"] not in SAFE_METHODS:
+            problem = self._unsafe_problem(headers)
+            if problem:
+                await self._refuse(send, 403, problem)
+                return
+            body = await self._read_capped(headers, receive)
+            if body is None:
+                await self._refuse(send, 413, f"request too large: the limit is {self.max_body} bytes")
+                return
+            receive = _replay(body)
+
+        async def send_with_headers(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                present = {k.decode("latin-1").lower() for k, _ in message.get("headers", [])}
+                extra = [(k.encode(), v.encode()) for k, v in SECURITY_HEADERS.items() if k not in present]
+                if "content-security-policy" not in present:
+                    extra.append((b"content-security-policy", PAGE_CSP.encode()))
+                if scope["path"].startswith("/api/") and "cache-control" not in present:
+                    extra.append((b"cache-control", b"no-store"))
+                message = {**message, "headers": [*message.get("headers", []), *extra]}
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+    def _unsafe_problem(self, headers: dict[str, str]) -> str | None:
+        """Why a state-changing request is refused, or None. Browsers send Origin and
+        Sec-Fetch-Site with every such request; a page of another site cannot forge either, nor
+        read the token (the pages that hold it are same-origin, and the Host check stops a
+        DNS-rebound name from loading them)."""
+        origin = headers.get("origin")
+        if origin is not None and host_name(re.sub(r"^https?://", "", origin.lower())) not in self.hosts:
+            return f"requests from {origin} are refused: only this app's own pages may change anything"
+        if headers.get("sec-fetch-site") in ("cross-site", "same-site"):
+            return "cross-site requests are refused: only this app's own pages may change anything"
+        if not secrets.compare_digest(headers.get(TOKEN_HEADER, "").encode(), self.token.encode()):
+            return ("missing or wrong session token: open the app's page (it sends the token with its requests); "
+                    "scripts read it from the page's <meta name=\"shieldwall-token\">")
+        return None
+
+    async def _read_capped(self, headers: dict[str, str], receive: Any) -> bytes | None:
+        declared = headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > self.max_body:
+            return None
+        chunks, size = [], 0
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                break
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_body:
+                return None
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        return b"".join(chunks)
+
+    @staticmethod
+    async def _refuse(send: Any, status: int, detail: str) -> None:
+        body = json.dumps({"detail": detail}).encode()
+        headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
+                   (b"connection", b"close"), *((k.encode(), v.encode()) for k, v in SECURITY_HEADERS.items())]
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+
+def _replay(body: bytes) -> Any:
+    sent = False
+
+    async def receive() -> dict[str, Any]:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return {"type": "http.disconnect"}
+
+    return receive
+
+
+def _page(title: str, body: str, token: str, scripts: str = "") -> HTMLResponse:
     return HTMLResponse(
         f'<!doctype html><html lang=en><head><meta charset="utf-8"><title>{escape(title)} - shieldwall</title>'
         f'<meta name="viewport" content="width=device-width, initial-scale=1"><link rel="icon" href="data:,">'
+        f'<meta name="shieldwall-token" content="{escape(token)}">'
         f'<link rel="stylesheet" href="/static/shieldwall.css"></head><body>'
         f'<header class="sw-top"><a class="sw-brand" href="/">shieldwall</a><a href="/">runs</a>'
         f'<a href="/editor">scenario editor</a><a href="/compare">compare</a></header>'
         f"<main>{body}</main>{scripts}</body></html>")
 
 
+def _text_body(schema_text: str) -> dict[str, Any]:
+    """The OpenAPI description of a JSON request body (the routes read the raw body themselves,
+    to check its type and size before parsing)."""
+    return {"requestBody": {"required": True, "content": {"application/json": {"schema": json.loads(schema_text)}}}}
+
+
+_VALIDATE_BODY = _text_body('{"type": "object", "required": ["text"], "properties": {"text": {"type": "string"}, '
+                            '"file": {"type": "string"}}}')
+_RUN_BODY = _text_body('{"type": "object", "required": ["text"], "properties": {"text": {"type": "string"}, '
+                       '"replications": {"type": "integer", "minimum": 1}, "seed": {"type": "integer", "minimum": 0}, '
+                       '"name": {"type": "string"}, "file": {"type": "string"}}}')
+
+
 def create_app(runs_dir: str | Path, *, max_replications: int = 20000, examples_dir: str | Path | None = None,
-               max_upload_bytes: int = MAX_UPLOAD_BYTES, max_active_runs: int = 4) -> FastAPI:
+               max_upload_bytes: int = MAX_UPLOAD_BYTES, max_active_runs: int = 4,
+               hosts: tuple[str, ...] | None = None, max_run_seconds: float = 1800.0,
+               max_run_memory_bytes: int | None = None) -> FastAPI:
+    from shieldwall.report import rundir
+
     runs = Path(runs_dir).resolve()
     runs.mkdir(parents=True, exist_ok=True)
     examples = Path(examples_dir).resolve() if examples_dir else (Path.cwd() / "examples").resolve()
-    jobs = JobManager(runs, max_active=max_active_runs)
-    app = FastAPI(title="shieldwall", docs_url=None, redoc_url=None, openapi_url=None)
-    app.state.runs_dir, app.state.jobs = runs, jobs
+    jobs = JobManager(runs, max_active=max_active_runs, max_seconds=max_run_seconds,
+                      max_memory_bytes=max_run_memory_bytes)
+    token = secrets.token_urlsafe(32)
+    app = FastAPI(title="shieldwall", docs_url=None, redoc_url=None, openapi_url="/openapi.json")
+    app.state.runs_dir, app.state.jobs, app.state.token = runs, jobs, token
+    app.add_middleware(Guard, hosts=hosts or allowed_hosts(), token=token,
+                       max_body=max_upload_bytes + FORM_OVERHEAD_BYTES)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    limiter = anyio.CapacityLimiter(VALIDATIONS_AT_ONCE)
 
-    @app.middleware("http")
-    async def _cap_bodies(request: Request, call_next: Any) -> Any:
-        """Refuse an oversized body before anything parses it (multipart uploads included)."""
-        declared = request.headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > max_upload_bytes + 64 * 1024:  # room for form overhead
-            return JSONResponse({"detail": f"request too large: {int(declared)} bytes, the limit for a scenario "
-                                           f"is {max_upload_bytes}"}, status_code=413)
-        return await call_next(request)
+    def page(title: str, body: str, scripts: str = "") -> HTMLResponse:
+        return _page(title, body, token, scripts)
 
     @app.exception_handler(ShieldwallError)
     async def _user_error(request: Request, exc: ShieldwallError) -> JSONResponse:
         return JSONResponse({"detail": str(exc)}, status_code=400)
 
     # -- paths: every name from a URL resolves inside the runs folder, or the request fails ----
-    def run_folder(name: str) -> Path:
+    def checked_name(name: str) -> Path:
         if not NAME_RE.match(name) or ".." in name:
-            raise HTTPException(400, f"bad run name {name!r}: letters, digits, '.', '_' and '-' only, "
+            raise HTTPException(400, f"bad run name {name[:100]!r}: letters, digits, '.', '_' and '-' only, "
                                      "inside the runs folder")
-        path = (runs / name).resolve()
+        try:
+            path = (runs / name).resolve()
+        except (OSError, ValueError, RuntimeError):
+            raise HTTPException(400, f"bad run name {name[:100]!r}") from None
         if path.parent != runs:
             raise HTTPException(400, f"{name!r} is outside the runs folder")
-        from shieldwall.report.rundir import is_run_folder
+        return path
 
-        if not is_run_folder(path):
+    def run_folder(name: str) -> Path:
+        path = checked_name(name)
+        if not rundir.is_run_folder(path):
             raise HTTPException(404, f"no run {name!r} in {runs}")
         return path
 
     def file_in(folder: Path, rel: str) -> Path:
-        path = (folder / rel).resolve()
-        if not path.is_relative_to(folder):
+        try:
+            path = (folder / rel).resolve()
+            inside, is_file = path.is_relative_to(folder), path.is_file()
+        except (OSError, ValueError, RuntimeError):
+            raise HTTPException(400, f"bad file name {rel[:100]!r}") from None
+        if not inside:
             raise HTTPException(400, f"{rel!r} is outside the run folder")
-        if not path.is_file():
+        if not is_file:
             raise HTTPException(404, f"no file {rel!r} in run {folder.name!r}")
         return path
 
     def example_file(name: str) -> Path:
         if not NAME_RE.match(name) or not name.endswith(SCENARIO_SUFFIXES):
-            raise HTTPException(400, f"bad example name {name!r}")
+            raise HTTPException(400, f"bad example name {name[:100]!r}")
         path = (examples / name).resolve()
         if path.parent != examples or not path.is_file():
             raise HTTPException(404, f"no example {name!r}")
         return path
 
     async def body_text(request: Request) -> str:
-        """The request body as text, refused (413) past the upload cap."""
-        declared = request.headers.get("content-length")
-        if declared and declared.isdigit() and int(declared) > max_upload_bytes:
-            raise HTTPException(413, f"scenario too large: {int(declared)} bytes, the limit is {max_upload_bytes}")
-        chunks, size = [], 0
-        async for chunk in request.stream():
-            size += len(chunk)
-            if size > max_upload_bytes:
-                raise HTTPException(413, f"scenario too large: over {max_upload_bytes} bytes")
-            chunks.append(chunk)
+        """The request body as text (the Guard has capped it already)."""
+        raw = await request.body()
+        if len(raw) > max_upload_bytes:
+            raise HTTPException(413, f"scenario too large: over {max_upload_bytes} bytes")
         try:
-            return b"".join(chunks).decode("utf-8")
+            return raw.decode("utf-8")
         except UnicodeDecodeError:
-            raise HTTPException(400, "the scenario is not UTF-8 text") from None
+            raise HTTPException(400, "the request is not UTF-8 text") from None
 
     async def json_body(request: Request) -> dict[str, Any]:
+        kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if kind != "application/json":
+            raise HTTPException(415, f"send JSON with Content-Type: application/json (got {kind or 'none'!r})")
         text = await body_text(request)
         try:
             data = json.loads(text or "{}")
-        except ValueError as exc:
-            raise HTTPException(400, f"request body is not JSON: {exc}") from None
+        except (ValueError, RecursionError) as exc:
+            raise HTTPException(400, f"request body is not JSON: {str(exc)[:200]}") from None
         if not isinstance(data, dict):
             raise HTTPException(400, "request body must be a JSON object")
         return data
 
-    def check(text: str, file: str = "scenario.yaml") -> tuple[Any, list[dict[str, Any]]]:
+    def check_now(text: str, file: str) -> tuple[Any, list[dict[str, Any]]]:
         from shieldwall.scenario.load import parse_scenario
 
-        if len(text.encode("utf-8")) > max_upload_bytes:
-            raise HTTPException(413, f"scenario too large: over {max_upload_bytes} bytes")
         try:
             return parse_scenario(text, file=file), []
         except ScenarioError as exc:
             return None, [asdict(p) for p in exc.problems] or [{"message": str(exc)}]
 
-    def list_runs() -> list[dict[str, Any]]:
-        from shieldwall.report.rundir import is_run_folder
+    async def check(text: Any, file: Any = None) -> tuple[Any, list[dict[str, Any]]]:
+        if not isinstance(text, str):
+            raise HTTPException(400, "send {\"text\": \"<scenario YAML>\"}")
+        name = file if isinstance(file, str) and file else "scenario.yaml"
+        if len(text.encode("utf-8")) > max_upload_bytes:
+            raise HTTPException(413, f"scenario too large: over {max_upload_bytes} bytes")
+        return await anyio.to_thread.run_sync(check_now, text, Path(name).name[:200], limiter=limiter)
 
+    def number(value: Any) -> float | int | None:
+        return value if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+    def run_row(path: Path) -> dict[str, Any] | None:
+        """One runs-list row, whatever the folder holds (a finished run, one still staging, one
+        interrupted, a file cut short): never an exception."""
+        target = rundir.staging_target_name(path)
+        name = target or path.name
+        if not NAME_RE.match(name) or path.is_symlink() or not path.is_dir():
+            return None
+        if target is None and not rundir.is_run_folder(path):
+            return None
+        row: dict[str, Any] = {"run": name, "modified": path.lstat().st_mtime, "state": rundir.run_state(path),
+                               "campaign": (path / "campaign.json").is_file(), "scenario": None}
+        if target is not None:
+            manifest = rundir.read_manifest(path) or {}
+            row["error"] = manifest.get("error") if isinstance(manifest.get("error"), str) else None
+            return row
+        try:
+            summary = rundir.read_json_object(path / "summary.json") or rundir.read_json_object(
+                path / "campaign.json") or {}
+        except ShieldwallError as exc:
+            row["error"] = str(exc)
+            return row
+        tot = summary.get("totals") if isinstance(summary.get("totals"), dict) else {}
+        name_of = summary.get("scenario") or summary.get("campaign")
+        row.update(scenario=name_of if isinstance(name_of, str) else None,
+                   replications=number(summary.get("replications")), seed=number(summary.get("seed")),
+                   launched=number(tot.get("launched")), leaked_mean=number(tot.get("leaked_mean")),
+                   value_lost_mean=number(tot.get("value_lost_mean")),
+                   interceptor_cost_usd_mean=number(tot.get("interceptor_cost_usd_mean")))
+        return row
+
+    def list_runs() -> list[dict[str, Any]]:
         out = []
-        for path in sorted(runs.iterdir(), key=lambda p: p.stat().st_mtime, reverse=True):
-            if not is_run_folder(path) or not NAME_RE.match(path.name):
-                continue
-            row: dict[str, Any] = {"run": path.name, "modified": path.stat().st_mtime}
+        for path in runs.iterdir():
             try:
-                summary = json.loads((path / "summary.json").read_text(encoding="utf-8"))
-                tot = summary["totals"]
-                row.update(scenario=summary.get("scenario"), replications=summary.get("replications"),
-                           seed=summary.get("seed"), launched=tot.get("launched"), leaked_mean=tot.get("leaked_mean"),
-                           value_lost_mean=tot.get("value_lost_mean"),
-                           interceptor_cost_usd_mean=tot.get("interceptor_cost_usd_mean"))
-            except (OSError, ValueError, KeyError, TypeError):
-                row["scenario"] = None
-            row["campaign"] = (path / "campaign.json").is_file()
-            out.append(row)
-        return out
+                row = run_row(path)
+            except (OSError, ValueError):  # vanished while listed, or a name the OS refuses
+                row = None
+            if row is not None:
+                out.append(row)
+        return sorted(out, key=lambda r: (-r["modified"], r["run"]))
 
     # -- JSON API ------------------------------------------------------------------------------
     @app.get("/api/runs")
@@ -152,24 +358,20 @@ def create_app(runs_dir: str | Path, *, max_replications: int = 20000, examples_
 
     @app.get("/api/runs/{name}")
     def api_run(name: str) -> Any:
-        folder = run_folder(name)
-        path = folder / "summary.json"
-        return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+        return rundir.read_json_object(run_folder(name) / "summary.json") or {}
 
     @app.get("/api/runs/{name}/scenario")
     def api_run_scenario(name: str) -> dict[str, Any]:
         import yaml
 
-        path = file_in(run_folder(name), "scenario.json")
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = rundir.read_json_object(file_in(run_folder(name), "scenario.json"))
         return {"name": f"{name}.yaml", "text": yaml.safe_dump(data, sort_keys=False, allow_unicode=True)}
 
     @app.get("/api/runs/{name}/replay")
     def api_replay(name: str) -> dict[str, Any]:
         from shieldwall.report.replay import replay_data
-        from shieldwall.report.rundir import load_run
 
-        run = load_run(run_folder(name))
+        run = rundir.load_run(run_folder(name))
         if run.scenario is None:
             raise HTTPException(404, f"run {name!r} has no scenario.json: {run.scenario_note}")
         return replay_data(run.scenario, run.events, run.tracks)
@@ -184,57 +386,71 @@ def create_app(runs_dir: str | Path, *, max_replications: int = 20000, examples_
     def api_example(name: str) -> dict[str, Any]:
         return {"name": name, "text": example_file(name).read_text(encoding="utf-8")}
 
-    @app.post("/api/validate")
+    @app.post("/api/validate", openapi_extra=_VALIDATE_BODY)
     async def api_validate(request: Request) -> dict[str, Any]:
         data = await json_body(request)
-        text = data.get("text")
-        if not isinstance(text, str):
-            raise HTTPException(400, "send {\"text\": \"<scenario YAML>\"}")
-        scenario, problems = check(text, str(data.get("file") or "scenario.yaml"))
+        scenario, problems = await check(data.get("text"), data.get("file"))
         return {"ok": scenario is not None, "problems": problems,
                 "name": scenario.name if scenario is not None else None}
 
     @app.post("/api/upload")
     async def api_upload(file: UploadFile) -> dict[str, Any]:
         raw = await file.read(max_upload_bytes + 1)
+        name = Path(file.filename or "upload.yaml").name[:200]
         if len(raw) > max_upload_bytes:
-            raise HTTPException(413, f"{file.filename}: too large, the limit is {max_upload_bytes} bytes")
+            raise HTTPException(413, f"{name}: too large, the limit is {max_upload_bytes} bytes")
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError:
-            raise HTTPException(400, f"{file.filename}: not UTF-8 text") from None
-        name = Path(file.filename or "upload.yaml").name
-        scenario, problems = check(text, name)
+            raise HTTPException(400, f"{name}: not UTF-8 text") from None
+        scenario, problems = await check(text, name)
         return {"name": name, "text": text, "ok": scenario is not None, "problems": problems}
 
-    @app.post("/api/runs", status_code=202)
-    async def api_start(request: Request) -> dict[str, Any]:
+    @app.post("/api/runs", status_code=202, openapi_extra=_RUN_BODY)
+    async def api_start(request: Request) -> Any:
         data = await json_body(request)
         text, reps, seed, name = data.get("text"), data.get("replications", 1000), data.get("seed"), data.get("name")
         if not isinstance(text, str):
             raise HTTPException(400, "send {\"text\": \"<scenario YAML>\", \"replications\": N}")
         if not isinstance(reps, int) or isinstance(reps, bool) or reps < 1:
-            raise HTTPException(422, f"replications must be a whole number >= 1, got {reps!r}")
+            raise HTTPException(422, f"replications must be a whole number >= 1, got {str(reps)[:50]!r}")
         if reps > max_replications:
             raise HTTPException(422, f"replications {reps} is over this server's cap of {max_replications} "
                                      "(shieldwall serve --max-replications)")
-        if seed is not None and (not isinstance(seed, int) or isinstance(seed, bool) or seed < 0):
-            raise HTTPException(422, f"seed must be a whole number >= 0, got {seed!r}")
+        if seed is not None and (not isinstance(seed, int) or isinstance(seed, bool) or not 0 <= seed < 2**63):
+            raise HTTPException(422, f"seed must be a whole number from 0 to 2^63 - 1, got {str(seed)[:50]!r}")
         if name is not None and (not isinstance(name, str) or not NAME_RE.match(name)):
             raise HTTPException(422, "name: letters, digits, '.', '_' and '-' only")
-        scenario, problems = check(text, str(data.get("file") or "scenario.yaml"))
+        scenario, problems = await check(text, data.get("file"))
         if scenario is None:
             return JSONResponse({"detail": "the scenario has problems", "problems": problems}, status_code=422)
         if jobs.active() >= jobs.max_active:
-            raise HTTPException(429, f"{jobs.max_active} runs are already going; wait for one to finish")
-        job = jobs.start(scenario, replications=reps, seed=seed, name=name)
+            raise HTTPException(429, f"{jobs.max_active} runs are already going; wait for one to finish or cancel one")
+        job = await anyio.to_thread.run_sync(lambda: jobs.start(scenario, replications=reps, seed=seed, name=name))
         return {**job.to_dict(), "status_url": f"/api/jobs/{job.id}"}
+
+    def job_or_folder(job_id: str) -> dict[str, Any]:
+        job = jobs.get(job_id)
+        if job is not None:
+            return job.to_dict()
+        path = checked_name(job_id)  # an earlier server's job: its folder tells what became of it
+        if rundir.is_run_folder(path):
+            return {"id": job_id, "run": job_id, "state": "done" if rundir.run_state(path) == "complete" else
+                    rundir.run_state(path), "report_url": f"/runs/{job_id}/report"}
+        for stage in runs.glob(f".{job_id}{rundir.STAGING_MARK}*"):
+            return {"id": job_id, "run": job_id, "state": rundir.run_state(stage), "report_url": None,
+                    "error": (rundir.read_manifest(stage) or {}).get("error")}
+        raise HTTPException(404, f"no job {job_id!r}")
 
     @app.get("/api/jobs/{job_id}")
     def api_job(job_id: str) -> dict[str, Any]:
-        job = jobs.get(job_id)
+        return job_or_folder(job_id)
+
+    @app.post("/api/jobs/{job_id}/cancel", status_code=202)
+    def api_cancel(job_id: str) -> dict[str, Any]:
+        job = jobs.cancel(job_id)
         if job is None:
-            raise HTTPException(404, f"no job {job_id!r}")
+            return job_or_folder(job_id)
         return job.to_dict()
 
     # -- pages ---------------------------------------------------------------------------------
@@ -243,39 +459,42 @@ def create_app(runs_dir: str | Path, *, max_replications: int = 20000, examples_
         rows = list_runs()
         body = [f"<h1>Runs</h1><p class=sw-meta>in {escape(str(runs))}. "
                 '<a class="sw-button" href="/editor">New run from a scenario</a></p>']
-        from shieldwall.report.rundir import is_run_folder
-
-        if is_run_folder(runs):
+        if rundir.is_run_folder(runs):
             body.append(f'<p class="sw-note">{escape(str(runs))} is itself a run folder: serve the folder that holds '
                         f"it (<code>shieldwall serve --runs {escape(str(runs.parent))}</code>) to see it here.</p>")
         if not rows:
             body.append('<p class="sw-note">No runs yet: open the <a href="/editor">scenario editor</a> and '
                         "start one, or run <code>shieldwall run SCENARIO --out FOLDER</code> into this folder.</p>")
         else:
-            body.append('<table class="sw-table sw-runs"><thead><tr><th>run</th><th>scenario</th><th>replications</th>'
-                        "<th>launched</th><th>leaked (mean)</th><th>value lost</th><th>interceptor cost (USD)</th>"
-                        "<th></th></tr></thead><tbody>")
+            body.append('<table class="sw-table sw-runs"><thead><tr><th>run</th><th>state</th><th>scenario</th>'
+                        "<th>replications</th><th>launched</th><th>leaked (mean)</th><th>value lost</th>"
+                        "<th>interceptor cost (USD)</th><th></th></tr></thead><tbody>")
             for r in rows:
                 def num(key: str, fmt: str = "{:.1f}", r: dict[str, Any] = r) -> str:
-                    return fmt.format(r[key]) if isinstance(r.get(key), (int, float)) else ""
-                name = escape(r["run"])
+                    return escape(fmt.format(r[key])) if number(r.get(key)) is not None else ""
+                name, done = escape(r["run"]), r["state"] == "complete" and not r.get("error")
+                link = f'<a href="/runs/{name}/report">{name}</a>' if done else name
+                actions = (f'<a href="/runs/{name}/report">report</a> · <a href="/runs/{name}/replay">replay</a> · '
+                           f'<a href="/editor?run={name}">scenario</a>') if done else escape(r.get("error") or "")
                 body.append(
-                    f'<tr data-run="{name}"><td><a href="/runs/{name}/report">{name}</a></td>'
+                    f'<tr data-run="{name}" data-state="{escape(r["state"])}"><td>{link}</td>'
+                    f'<td class="sw-state-{escape(r["state"])}">{escape(r["state"])}</td>'
                     f"<td>{escape(str(r.get('scenario') or ''))}{' (campaign)' if r['campaign'] else ''}</td>"
                     f"<td>{num('replications', '{}')}</td><td>{num('launched', '{:g}')}</td>"
                     f"<td>{num('leaked_mean', '{:.2f}')}</td><td>{num('value_lost_mean')}</td>"
-                    f"<td>{num('interceptor_cost_usd_mean', '{:,.0f}')}</td>"
-                    f'<td><a href="/runs/{name}/report">report</a> · <a href="/runs/{name}/replay">replay</a> · '
-                    f'<a href="/editor?run={name}">scenario</a></td></tr>')
+                    f"<td>{num('interceptor_cost_usd_mean', '{:,.0f}')}</td><td>{actions}</td></tr>")
             body.append("</tbody></table>")
-            options = "".join(f'<option value="{escape(r["run"])}">{escape(r["run"])}</option>' for r in rows)
-            body.append(f'<h2>Compare two runs</h2><form class="sw-form-row" action="/compare" method="get">'
-                        f'<select name="a">{options}</select> with <select name="b">{options}</select>'
-                        '<button class="sw-primary" type="submit">Compare</button></form>')
-        return _page("runs", "".join(body))
+            body.append(compare_form([r for r in rows if r["state"] == "complete"]))
+        return page("runs", "".join(body))
+
+    def compare_form(rows: list[dict[str, Any]]) -> str:
+        options = "".join(f'<option value="{escape(r["run"])}">{escape(r["run"])}</option>' for r in rows)
+        return (f'<h2>Compare two runs</h2><form class="sw-form-row" action="/compare" method="get">'
+                f'<select name="a">{options}</select> with <select name="b">{options}</select>'
+                '<button class="sw-primary" type="submit">Compare</button></form>')
 
     @app.get("/runs/{name}/report")
-    def report(name: str) -> FileResponse:
+    def report(name: str) -> Response:
         from shieldwall.report.html import write_report
 
         folder = run_folder(name)
@@ -283,27 +502,24 @@ def create_app(runs_dir: str | Path, *, max_replications: int = 20000, examples_
         newest = max((folder / f).stat().st_mtime for f in ("summary.json", "campaign.json") if (folder / f).is_file())
         if not path.is_file() or path.stat().st_mtime < newest:
             write_report(folder)  # older runs, or runs made with --no-report
-        return FileResponse(path, media_type="text/html")
+        html = path.read_bytes()
+        return Response(html, media_type="text/html", headers={"content-security-policy": report_csp(html)})
 
     @app.get("/runs/{name}/files/{rel:path}")
     def run_file(name: str, rel: str) -> FileResponse:
-        return FileResponse(file_in(run_folder(name), rel))
+        return FileResponse(file_in(run_folder(name), rel), headers={"content-security-policy": FILE_CSP})
 
     @app.get("/runs/{name}/replay", response_class=HTMLResponse)
     def replay_page(name: str) -> HTMLResponse:
         folder = run_folder(name)
         body = (f'<h1>Replay: {escape(name)}</h1><p class=sw-meta>Replication 0. '
                 f'<a href="/runs/{escape(name)}/report">full report</a></p>'
-                '<div id="replay" tabindex="0"></div><p id="replay-error" class="sw-error" hidden></p>')
+                f'<div id="replay" tabindex="0" data-run="{escape(folder.name)}"></div>'
+                '<p id="replay-error" class="sw-error" hidden></p>')
         scripts = ('<link rel="stylesheet" href="/static/vendor/leaflet/leaflet.css">'
                    '<script src="/static/vendor/leaflet/leaflet.js"></script><script src="/static/replay.js"></script>'
-                   f"<script>Promise.all([fetch('/api/runs/{escape(folder.name)}/replay'),"
-                   "fetch('/static/vendor/natural-earth/europe-50m.geojson')]).then(async ([d, o]) => {"
-                   "if (!d.ok) throw new Error((await d.json()).detail);"
-                   "ShieldwallReplay.mount(document.getElementById('replay'), await d.json(), await o.json());"
-                   "}).catch(e => { const p = document.getElementById('replay-error'); p.hidden = false;"
-                   "p.textContent = String(e.message || e); });</script>")
-        return _page(f"replay {name}", body, scripts)
+                   '<script src="/static/replay-page.js"></script>')
+        return page(f"replay {name}", body, scripts)
 
     @app.get("/editor", response_class=HTMLResponse)
     def editor() -> HTMLResponse:
@@ -330,25 +546,23 @@ def create_app(runs_dir: str | Path, *, max_replications: int = 20000, examples_
         style="width:7em"></label>
       <label>seed <input id="seed" type="number" min="0" placeholder="scenario's" style="width:7em"></label>
       <button id="run" class="sw-primary" type="button">Run</button>
+      <button id="cancel" type="button" hidden>Cancel</button>
     </div>
     <p class="sw-muted">At most {max_replications} replications. Each run gets a new folder in the runs folder.</p>
     <progress id="progress" max="1" value="0" hidden></progress>
     <div id="run-status" role="status"></div>
   </div>
 </div>"""
-        return _page("editor", body, '<script src="/static/editor.js"></script>')
+        return page("editor", body, '<script src="/static/editor.js"></script>')
 
     @app.get("/compare", response_class=HTMLResponse)
     def compare(a: str | None = None, b: str | None = None) -> HTMLResponse:
         from shieldwall.web.compare import compare_body
 
         if not a or not b:
-            rows = list_runs()
-            options = "".join(f'<option value="{escape(r["run"])}">{escape(r["run"])}</option>' for r in rows)
-            return _page("compare", '<h1>Compare two runs</h1><form class="sw-form-row" action="/compare">'
-                         f'<select name="a">{options}</select> with <select name="b">{options}</select>'
-                         '<button class="sw-primary" type="submit">Compare</button></form>')
+            rows = [r for r in list_runs() if r["state"] == "complete"]
+            return page("compare", "<h1>Compare two runs</h1>" + compare_form(rows))
         fa, fb = run_folder(a), run_folder(b)
-        return _page(f"{a} vs {b}", compare_body(fa, fb))
+        return page(f"{a} vs {b}", compare_body(fa, fb))
 
     return app

@@ -3,17 +3,22 @@ leaker and interceptor plots next to each other."""
 
 from __future__ import annotations
 
-import json
 from html import escape
 from pathlib import Path
 from typing import Any
 
-from shieldwall.report.console import _usd
+from shieldwall.report.console import usd
 
 
 def _summary(folder: Path) -> dict[str, Any]:
-    path = folder / "summary.json"
-    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    """summary.json, or {} when it is missing or unreadable (the page says so)."""
+    from shieldwall.errors import ShieldwallError
+    from shieldwall.report.rundir import read_json_object
+
+    try:
+        return read_json_object(folder / "summary.json") or {}
+    except ShieldwallError:
+        return {}
 
 
 def _rows(sa: dict[str, Any], sb: dict[str, Any]) -> list[tuple[str, float | None, float | None, bool]]:
@@ -33,9 +38,19 @@ def _rows(sa: dict[str, Any], sb: dict[str, Any]) -> list[tuple[str, float | Non
     for group, key, label in (("threats_by_type", "leaked_mean", "leaked: {}"),
                               ("assets", "value_lost_mean", "value lost: {}"),
                               ("interceptors", "fired_mean", "fired: {}")):
-        ids = list(sa.get(group, {})) + [k for k in sb.get(group, {}) if k not in sa.get(group, {})]
+        ga = sa.get(group) if isinstance(sa.get(group), dict) else {}
+        gb = sb.get(group) if isinstance(sb.get(group), dict) else {}
+        ids = list(ga) + [k for k in gb if k not in ga]
         rows += [(label.format(i), get(sa, group, i, key), get(sb, group, i, key), False) for i in ids]
     return rows
+
+
+def _plot(draw: Any, summary: dict[str, Any]) -> str:
+    """A plot of a summary, or nothing when the file does not have the shape shieldwall writes."""
+    try:
+        return draw(summary) or ""
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError):
+        return ""
 
 
 def compare_body(fa: Path, fb: Path) -> str:
@@ -44,7 +59,7 @@ def compare_body(fa: Path, fb: Path) -> str:
     sa, sb = _summary(fa), _summary(fb)
 
     def show(x: float | None, money: bool) -> str:
-        return "" if x is None else (_usd(x) if money else f"{x:.2f}")
+        return "" if x is None else (usd(x) if money else f"{x:.2f}")
 
     table = ['<table class="sw-table sw-compare-table"><thead><tr><th></th>'
              f'<th>A: {escape(fa.name)}</th><th>B: {escape(fb.name)}</th><th>B - A</th></tr></thead><tbody>']
@@ -57,12 +72,12 @@ def compare_body(fa: Path, fb: Path) -> str:
     table.append("</tbody></table>")
     head = []
     for tag, folder, s in (("A", fa, sa), ("B", fb, sb)):
-        meta = (f"{escape(str(s.get('scenario', '')))}, {s.get('replications', '?')} replications, seed {s.get('seed', '?')}"
-                if s else "no summary.json")
+        meta = (escape(f"{s.get('scenario', '')}, {s.get('replications', '?')} replications, seed {s.get('seed', '?')}")
+                if s else "no readable summary.json")
         head.append(f'<div><h2>{tag}: <a href="/runs/{escape(folder.name)}/report">{escape(folder.name)}</a></h2>'
                     f"<p class=sw-meta>{meta}</p>"
-                    f'<figure class="sw-plot">{plots.leakers_plot(s) or ""}</figure>'
-                    f'<figure class="sw-plot">{plots.interceptors_plot(s) or ""}</figure></div>')
+                    f'<figure class="sw-plot">{_plot(plots.leakers_plot, s)}</figure>'
+                    f'<figure class="sw-plot">{_plot(plots.interceptors_plot, s)}</figure></div>')
     return (f"<h1>Compare runs</h1><p class=sw-meta>Means per raid; red: B is higher, green: B is lower. "
             f"Differences within the runs' 95% intervals (see each report) may be noise.</p>"
             f"{''.join(table)}<div class=\"sw-compare\">{''.join(head)}</div>")

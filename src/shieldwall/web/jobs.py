@@ -1,13 +1,20 @@
-"""Runs started from the web app: each in its own new folder, in a background thread, with its
-progress readable while it runs. A folder is created with ``mkdir(exist_ok=False)``, so two
-runs never share one and no run ever writes into a folder that already existed."""
+"""Runs started from the web app. Each runs in a child process of its own, writes into a fresh
+staging folder and is moved into its run folder only when complete (report.rundir.StagedRun),
+under a time and a memory budget: a watchdog stops a run that goes over either, a user can
+cancel one, and a stopped run frees its slot at once. So no run, however large or stuck, holds
+the app's slots or memory for ever, and the runs folder never shows half a run as finished.
+
+A job's id is its run folder's name, so its state can still be told after the server restarts
+(from the folder and its manifest: a run whose server died is "interrupted")."""
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 import re
+import sys
 import threading
 import time
-import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -16,6 +23,8 @@ from typing import Any
 from shieldwall.scenario.model import Scenario
 
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+WATCH_S = 0.2  # how often the watchdog looks at a running job
+ERROR_FILE = ".error"
 
 
 def slug(text: str) -> str:
@@ -24,7 +33,8 @@ def slug(text: str) -> str:
 
 
 def new_run_folder(runs_dir: Path, base: str) -> Path:
-    """A folder that did not exist before: ``base-YYYYmmdd-HHMMSS[-n]``."""
+    """A folder name that was free: ``base-YYYYmmdd-HHMMSS[-n]``, reserved by creating it (empty,
+    so it is not a run folder until a complete run moves in)."""
     stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
     for n in range(1000):
         path = runs_dir / (f"{slug(base)}-{stamp}" + (f"-{n}" if n else ""))
@@ -36,30 +46,93 @@ def new_run_folder(runs_dir: Path, base: str) -> Path:
     raise RuntimeError("could not find a free run folder name")  # pragma: no cover
 
 
+def rss_bytes(pid: int) -> int | None:
+    """Resident memory of a process (Linux /proc), or None where it cannot be read."""
+    try:
+        with open(f"/proc/{pid}/statm", encoding="ascii") as handle:
+            return int(handle.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def _context() -> Any:
+    """forkserver on Linux: each run starts as a fork of a clean process that has the engine
+    loaded already (a fork of the threaded server itself would not be safe); spawn elsewhere."""
+    if sys.platform.startswith("linux"):
+        ctx = multiprocessing.get_context("forkserver")
+        ctx.set_forkserver_preload(["shieldwall.web.jobs", "shieldwall.engine.runner", "shieldwall.report.html"])
+        return ctx
+    return multiprocessing.get_context("spawn")
+
+
+def _child(scenario_json: str, replications: int, seed: int | None, stage: str, target: str,
+           max_memory_bytes: int, done: Any) -> None:
+    """The run, in its own process: simulate into the staging folder, write the reports. The
+    parent moves the folder into place when this exits cleanly."""
+    from shieldwall.engine.runner import run
+    from shieldwall.report.html import write_report
+    from shieldwall.report.markdown import write_markdown_report
+
+    folder = Path(stage)
+    try:
+        scenario = Scenario.model_validate_json(scenario_json)
+
+        def progress(n: int) -> None:
+            done.value += int(n)
+
+        result = run(scenario, replications=replications, seed=seed, out_dir=folder, progress=progress,
+                     max_memory_bytes=max_memory_bytes)
+        write_markdown_report(result.summary(), folder / "report.md")
+        write_report(folder, shown_as=target)
+    except BaseException as exc:  # noqa: BLE001 - every failure is reported to the page
+        from shieldwall.errors import ShieldwallError
+
+        text = str(exc) if isinstance(exc, ShieldwallError) else f"{type(exc).__name__}: {exc}"
+        (folder / ERROR_FILE).write_text(text, encoding="utf-8")
+        sys.exit(1)
+
+
 @dataclass
 class Job:
     id: str
     run: str
     folder: Path
     total: int
-    done: int = 0
-    state: str = "queued"  # queued, running, done, failed
+    state: str = "queued"  # queued, running, done, failed, cancelled, interrupted
     error: str | None = None
     started: float = field(default_factory=time.time)
     finished: float | None = None
+    done_value: Any = None
+    process: Any = None
+    cancel_asked: bool = False
+
+    @property
+    def done(self) -> int:
+        if self.state == "done":
+            return self.total
+        return min(self.total, int(self.done_value.value)) if self.done_value is not None else 0
 
     def to_dict(self) -> dict[str, Any]:
         return {"id": self.id, "run": self.run, "state": self.state, "done": self.done, "total": self.total,
                 "error": self.error, "elapsed_s": round((self.finished or time.time()) - self.started, 1),
-                "report_url": f"/runs/{self.run}/report" if self.state == "done" else None}
+                "report_url": f"/runs/{self.run}/report" if self.state == "done" else None,
+                "cancel_url": f"/api/jobs/{self.id}/cancel" if self.state in ("queued", "running") else None}
 
 
 class JobManager:
-    def __init__(self, runs_dir: Path, max_active: int = 4) -> None:
+    """At most ``max_active`` runs at once, each under ``max_seconds`` and ``max_memory_bytes``."""
+
+    def __init__(self, runs_dir: Path, max_active: int = 4, *, max_seconds: float = 1800.0,
+                 max_memory_bytes: int | None = None) -> None:
+        from shieldwall.engine.budget import default_max_memory_bytes
+
         self.runs_dir = runs_dir
         self.max_active = max_active
+        self.max_seconds = max_seconds
+        self.max_memory_bytes = max_memory_bytes or min(4 << 30, default_max_memory_bytes() // max(1, max_active))
         self._jobs: dict[str, Job] = {}
         self._lock = threading.Lock()
+        self._ctx = _context()
 
     def active(self) -> int:
         with self._lock:
@@ -70,31 +143,71 @@ class JobManager:
             return self._jobs.get(job_id)
 
     def start(self, scenario: Scenario, *, replications: int, seed: int | None, name: str | None) -> Job:
+        from shieldwall.report.rundir import StagedRun
+
         folder = new_run_folder(self.runs_dir, name or scenario.name)
-        job = Job(id=uuid.uuid4().hex[:12], run=folder.name, folder=folder, total=replications)
+        stage = StagedRun(folder, "raid", keep_failed=True, replications=replications, seed=seed, source="web")
+        job = Job(id=folder.name, run=folder.name, folder=folder, total=replications,
+                  done_value=self._ctx.Value("q", 0, lock=False))
         with self._lock:
             self._jobs[job.id] = job
-        thread = threading.Thread(target=self._work, args=(job, scenario, replications, seed),
-                                  name=f"shieldwall-run-{job.id}", daemon=True)
-        thread.start()
+        job.process = self._ctx.Process(
+            target=_child, name=f"shieldwall-run-{job.id}", daemon=True,
+            args=(scenario.model_dump_json(by_alias=True), replications, seed, str(stage.path), folder.name,
+                  self.max_memory_bytes, job.done_value))
+        job.process.start()
+        job.state = "running"
+        threading.Thread(target=self._watch, args=(job, stage), name=f"shieldwall-watch-{job.id}",
+                         daemon=True).start()
         return job
 
-    def _work(self, job: Job, scenario: Scenario, replications: int, seed: int | None) -> None:
-        from shieldwall.engine.runner import run
-        from shieldwall.report.html import write_report
-        from shieldwall.report.markdown import write_markdown_report
+    def cancel(self, job_id: str) -> Job | None:
+        job = self.get(job_id)
+        if job is not None and job.state in ("queued", "running"):
+            job.cancel_asked = True
+        return job
 
-        def progress(n: int) -> None:
-            job.done = min(job.total, job.done + int(n))
-
-        job.state = "running"
+    def _watch(self, job: Job, stage: Any) -> None:
+        """Wait for the run; stop it when cancelled or over its budget; then move it into place
+        or mark its staging folder with what happened."""
+        proc = job.process
+        reason = None
+        while proc.is_alive():
+            proc.join(WATCH_S)
+            if not proc.is_alive():
+                break
+            rss = rss_bytes(proc.pid)
+            if job.cancel_asked:
+                reason = ("cancelled", "cancelled by the user")
+            elif time.time() - job.started > self.max_seconds:
+                reason = ("failed", f"stopped: over this server's time budget of {self.max_seconds:g} s per run "
+                                    "(shieldwall serve --max-run-seconds)")
+            elif rss is not None and rss > self.max_memory_bytes:
+                reason = ("failed", f"stopped: over this server's memory budget of {self.max_memory_bytes >> 20} MiB "
+                                    "per run (shieldwall serve --max-run-memory)")
+            if reason:
+                proc.kill()
+                proc.join()
+                break
         try:
-            result = run(scenario, replications=replications, seed=seed, out_dir=job.folder, progress=progress)
-            write_markdown_report(result.summary(), job.folder / "report.md")
-            write_report(job.folder)
-            job.state = "done"
-        except Exception as exc:  # reported to the page; the server keeps serving
-            job.error = f"{type(exc).__name__}: {exc}"
-            job.state = "failed"
-        finally:
-            job.finished = time.time()
+            if reason is None and proc.exitcode == 0:
+                stage.commit()
+                job.state = "done"
+            else:
+                state, error = reason or ("failed", self._child_error(stage.path, proc.exitcode))
+                stage.mark(state, error)
+                job.state, job.error = state, error
+                try:
+                    job.folder.rmdir()  # the reserved name, still empty
+                except OSError:
+                    pass
+        except OSError as exc:  # the runs folder went away or filled up
+            job.state, job.error = "failed", f"could not finish the run folder: {exc}"
+        job.finished = time.time()
+
+    @staticmethod
+    def _child_error(stage: Path, code: int | None) -> str:
+        try:
+            return (stage / ERROR_FILE).read_text(encoding="utf-8")[:2000]
+        except OSError:
+            return f"the run's process ended with status {code} (out of memory?)"

@@ -198,7 +198,7 @@ class ColumnGeneration:
                 # at the LP duals nothing prices out: the LP is optimal and its value is the bound
                 return self.best_lb, "done"
 
-    def round_lp(self, problem: Problem) -> np.ndarray | None:
+    def round_lp(self, problem: Problem, deadline: float = np.inf) -> np.ndarray | None:
         """A solution read off the LP: each target takes its column of largest LP value; overused types give
         up their least useful units; idle units are re-inserted greedily; then move/swap descent."""
         if not np.isfinite(self.lp_value):
@@ -216,11 +216,13 @@ class ColumnGeneration:
         over = x.sum(axis=1) - arr.counts
         for i in np.nonzero(over > 0)[0]:
             for _ in range(int(over[i])):
+                if time.perf_counter() >= deadline:
+                    return None
                 js = np.nonzero(x[i])[0]
                 s = arr.values[js] * np.prod(np.where(x[:, js] > 0, arr.q[:, js] ** x[:, js], 1.0), axis=0)
                 loss = s * (1.0 / arr.q[i, js] - 1.0)
                 x[i, js[np.argmin(loss)]] -= 1
-        return refill(problem, arr, x)
+        return refill(problem, arr, x, deadline)
 
     def columns(self):
         """All generated columns as (target, cost, start, type, count) arrays."""
@@ -350,7 +352,7 @@ def pattern_search(problem: Problem, arr: SolverArrays, x: np.ndarray, deadline:
     lb, status = cg.run(ub, cg_deadline)
     log(f"column generation: LP {cg.lp_value:.6f} LB {lb:.6f} UB {ub:.6f} cols {cg.ncols} iters {cg.iters}")
     tol = 1e-9 * max(1.0, abs(ub))
-    x_lp = cg.round_lp(problem)
+    x_lp = cg.round_lp(problem, deadline)
     if x_lp is not None and evaluate(problem, x_lp) < ub:
         x, ub = x_lp, evaluate(problem, x_lp)
         log(f"LP rounding: UB {ub:.6f}")
@@ -359,7 +361,7 @@ def pattern_search(problem: Problem, arr: SolverArrays, x: np.ndarray, deadline:
         log(f"pattern MILP over {cols[0].size} of {cg.ncols} columns")
         x_rm, _obj, _ = solve_set_partitioning(arr, cols, x, ub, deadline)
         if x_rm is not None:
-            x_rm = polish(problem, arr, x_rm)
+            x_rm = polish(problem, arr, x_rm, deadline)
             if evaluate(problem, x_rm) < ub:
                 x, ub = x_rm, evaluate(problem, x_rm)
                 log(f"pattern MILP: UB {ub:.6f}")

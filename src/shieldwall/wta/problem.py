@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from shieldwall import limits as L
 from shieldwall.errors import ShieldwallError
 
 __all__ = [
@@ -190,6 +191,15 @@ def _num(tok: str, line: int, file: str | None, what: str, kind=float):
     return val
 
 
+def _check_size(file: str | None, line: int, m: int, n: int, units: int) -> None:
+    """The bounds of shieldwall.limits: past them an instance does not fit a solver's memory or time."""
+    for what, value, most in (("weapon types", m, L.MAX_WTA_TYPES), ("targets", n, L.MAX_WTA_TARGETS),
+                              ("types x targets", m * n, L.MAX_WTA_CELLS), ("units in all", units, L.MAX_WTA_UNITS)):
+        if value > most:
+            raise InstanceFormatError(file, line, f"{what}: {value:,} is more than the {most:,} shieldwall solves "
+                                                  "(docs/wta.md, Bounds)")
+
+
 def read_andersen(text: str, file: str | None = None, name: str = "") -> Problem:
     """Andersen-Pavlikov-Toffolo format: ``m n mu``; n lines V_j; m*n lines ``i j p_ij`` (0-based i, j)."""
     lines = text.splitlines()
@@ -204,6 +214,7 @@ def read_andersen(text: str, file: str | None = None, name: str = "") -> Problem
     mu = _num(head[2], head_line, file, "mu (units per type)", int)
     if m < 1 or n < 1 or mu < 0:
         raise InstanceFormatError(file, head_line, f"need m >= 1, n >= 1, mu >= 0; found m={m} n={n} mu={mu}")
+    _check_size(file, head_line, m, n, m * mu)
     need = 1 + n + m * n
     if len(rows) < need:
         last = rows[-1][0]
@@ -245,6 +256,7 @@ def read_square(text: str, file: str | None = None, name: str = "") -> Problem:
     n = _num(toks[0][0], toks[0][1], file, "N (size)", int)
     if n < 1:
         raise InstanceFormatError(file, toks[0][1], f"N must be >= 1, found {n}")
+    _check_size(file, toks[0][1], n, n, n)
     need = 1 + n + n * n
     if len(toks) < need:
         raise InstanceFormatError(file, toks[-1][1], f"file ends early: {len(toks)} numbers, expected {need} "
@@ -278,12 +290,9 @@ def read_instance(path: str | Path, fmt: str = "auto") -> Problem:
     """Read an instance file in the Andersen or square format (``fmt``: auto, andersen, square)."""
     path = Path(path)
     file = str(path)
-    if not path.is_file():
-        raise WTAError(f"{file}: no such file")
-    try:
-        text = path.read_text()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise WTAError(f"{file}: cannot read: {exc}") from None
+    from shieldwall.scenario.yaml_source import read_text_once
+
+    text = read_text_once(path, limit=L.MAX_WTA_FILE_BYTES)  # once, bounded: pipes, devices, FIFOs
     if fmt == "auto":
         fmt = detect_format(text)
         if fmt == "unknown":

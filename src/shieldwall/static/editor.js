@@ -12,6 +12,17 @@
   var runStatus = document.getElementById("run-status");
   var progress = document.getElementById("progress");
   var fileName = "scenario.yaml";
+  // every request that changes something carries the page's session token (the server refuses
+  // it otherwise): a page from another site cannot read it, so it cannot start runs here
+  var tokenMeta = document.querySelector('meta[name="shieldwall-token"]');
+  var token = tokenMeta ? tokenMeta.getAttribute("content") : "";
+  var cancelButton = document.getElementById("cancel");
+  var current = null;
+  function post(url, body, json) {
+    var headers = {"X-Shieldwall-Token": token};
+    if (json) headers["Content-Type"] = "application/json";
+    return fetch(url, {method: "POST", headers: headers, body: body, credentials: "same-origin"});
+  }
   var badLines = {};
   var timer = null, checked = null;
 
@@ -69,8 +80,7 @@
     var body = text.value;
     if (!body.trim()) { showProblems([]); status.textContent = "Empty."; return Promise.resolve(false); }
     status.textContent = "Checking...";
-    return fetch("/api/validate", {method: "POST", headers: {"Content-Type": "application/json"},
-                                   body: JSON.stringify({text: body, file: fileName})})
+    return post("/api/validate", JSON.stringify({text: body, file: fileName}), true)
       .then(function (r) { return r.json().then(function (j) { return [r, j]; }); })
       .then(function (rj) {
         var r = rj[0], j = rj[1];
@@ -121,7 +131,7 @@
     if (!file) return;
     var form = new FormData();
     form.append("file", file);
-    fetch("/api/upload", {method: "POST", body: form})
+    post("/api/upload", form, false)
       .then(function (r) { return r.json().then(function (j) { return [r, j]; }); })
       .then(function (rj) {
         if (!rj[0].ok) { showProblems([{message: detail(rj[1], "upload refused")}]); return; }
@@ -130,6 +140,8 @@
   });
 
   function follow(job) {
+    current = job;
+    cancelButton.hidden = !(job.state === "running" || job.state === "queued");
     progress.hidden = false;
     progress.max = job.total;
     progress.value = job.done;
@@ -143,10 +155,10 @@
       runStatus.querySelector("code").textContent = job.run;
       return;
     }
-    if (job.state === "failed") {
+    if (job.state !== "running" && job.state !== "queued") {
       runButton.disabled = false;
       runStatus.className = "sw-error";
-      runStatus.textContent = "Run failed: " + job.error;
+      runStatus.textContent = "Run " + job.state + ": " + (job.error || "");
       return;
     }
     setTimeout(function () {
@@ -162,7 +174,7 @@
     runButton.disabled = true;
     runStatus.className = "";
     runStatus.textContent = "Starting...";
-    fetch("/api/runs", {method: "POST", headers: {"Content-Type": "application/json"}, body: JSON.stringify(payload)})
+    post("/api/runs", JSON.stringify(payload), true)
       .then(function (r) { return r.json().then(function (j) { return [r, j]; }); })
       .then(function (rj) {
         var r = rj[0], j = rj[1];
@@ -176,6 +188,13 @@
         follow(j);
       })
       .catch(function (e) { runButton.disabled = false; runStatus.textContent = "Could not reach the server: " + e; });
+  });
+
+  cancelButton.addEventListener("click", function () {
+    if (!current) return;
+    cancelButton.disabled = true;
+    post("/api/jobs/" + encodeURIComponent(current.id) + "/cancel", "", false)
+      .then(function () { cancelButton.disabled = false; });
   });
 
   var params = new URLSearchParams(location.search);
