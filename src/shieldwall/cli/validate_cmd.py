@@ -55,10 +55,31 @@ def scenario_schema() -> dict[str, Any]:
     """The JSON Schema of scenario files, keyed as files write them (``class``, not
     ``threat_class``)."""
     schema = Scenario.model_json_schema(by_alias=True)
+    _partial_builtin_entries(schema)
     schema["$schema"] = SCHEMA_DIALECT
     schema["title"] = SCHEMA_TITLE
     schema["description"] = "A shieldwall raid scenario (YAML or JSON)."
     return schema
+
+
+def _partial_builtin_entries(schema: dict[str, Any]) -> None:
+    """A catalog entry that names a built-in id may give only the keys it changes (``pac3-mse:
+    {pk: {ballistic: 0.6}}``): such ids get an override shape with nothing required, and the
+    pattern for new ids leaves them out (both would apply to a key otherwise)."""
+    from shieldwall.catalog.builtin import builtin_catalog
+
+    defs, catalog = schema["$defs"], builtin_catalog()
+    for section, spec in defs["Catalog"]["properties"].items():
+        ids = sorted(getattr(catalog, section))
+        (pattern, entry), = spec["patternProperties"].items()
+        name = entry["$ref"].rsplit("/", 1)[1]
+        override = {k: v for k, v in defs[name].items() if k != "required"}
+        override["title"] = f"{name} override"
+        override["description"] = f"A built-in {section[:-1]} with only the keys that change."
+        defs[f"{name}Override"] = override
+        others = "|".join(i.replace(".", "\\.") for i in ids)
+        spec["patternProperties"] = {f"^(?!(?:{others})$)" + pattern[1:]: entry}
+        spec["properties"] = {i: {"$ref": f"#/$defs/{name}Override"} for i in ids}
 
 
 def schema_text() -> str:
