@@ -71,6 +71,16 @@ class LoadedCampaign:
     def seed(self) -> int:
         return self.campaign.seed if self.campaign.seed is not None else 0
 
+    def theatre_data(self, path: FieldPath) -> Any:
+        """Plain data of ``("theatre", key)`` as the theatre has it (from its scenario file where
+        the campaign file gives no such key); None for any other path."""
+        if len(path) != 2 or path[0] != "theatre" or path[1] not in THEATRE_KEYS:
+            return None
+        value = getattr(self.theatre, str(path[1]))
+        if isinstance(value, list):
+            return [item.model_dump(by_alias=True) for item in value]
+        return None if value is None else value.model_dump(by_alias=True)
+
     def with_(self, changes: Mapping[str, Any] | None = None, /, *, label: str | None = None,
               **fields: Any) -> "LoadedCampaign":
         """A copy with values set by path (campaign keys: ``deliveries[0].quantity``,
@@ -83,17 +93,9 @@ class LoadedCampaign:
         label = label or f"variation of {self.campaign.name}"
         data = self.campaign.model_dump(by_alias=True, exclude_none=True)
 
-        def materialize(path: FieldPath) -> Any:
-            if len(path) != 2 or path[0] != "theatre" or path[1] not in THEATRE_KEYS:
-                return None
-            value = getattr(self.theatre, str(path[1]))
-            if isinstance(value, list):
-                return [item.model_dump(by_alias=True) for item in value]
-            return None if value is None else value.model_dump(by_alias=True)
-
         changed = data
         try:
-            changed = apply_changes(data, {**(changes or {}), **fields}, materialize)
+            changed = apply_changes(data, {**(changes or {}), **fields}, self.theatre_data)
             base = Path(self.file).parent if self.file else Path.cwd()
             varied = build_campaign(YamlSource(changed, SourceMap(), None), base)
         except ScenarioError as exc:

@@ -194,6 +194,26 @@ def simulate(compiled: Compiled, scenario: Scenario, *, replications: int, seed:
     return result
 
 
+def simulate_chunks(compiled: Compiled, scenario: Scenario, *, replications: int, seed: int,
+                    chunks: range) -> RaidResult:
+    """Seed chunks ``chunks`` of the run ``simulate(compiled, scenario, replications=...,
+    seed=...)``, alone, as a RaidResult of just those replications: their arrays equal the
+    whole run's rows ``chunks.start * CHUNK_SIZE`` onwards (same child seeds, same chunk sizes).
+    A sweep runs a point's chunks as separate tasks on any worker and joins them by replication.
+    No replay event log is kept."""
+    n_chunks = -(-replications // CHUNK_SIZE)
+    if not (0 <= chunks.start < chunks.stop <= n_chunks and chunks.step == 1):
+        raise ValueError(f"chunks must be a non-empty range within 0..{n_chunks}, got {chunks}")
+    children = np.random.SeedSequence(seed).spawn(n_chunks)
+    first, end = chunks.start * CHUNK_SIZE, min(chunks.stop * CHUNK_SIZE, replications)
+    result = RaidResult(compiled, scenario, seed, end - first)
+    for i in chunks:
+        a, b = i * CHUNK_SIZE - first, min((i + 1) * CHUNK_SIZE, replications) - first
+        result.add(run_chunk(compiled, a, b - a, children[i], False, out=result.outcome_rows(a, b)))
+    result.finish()
+    return result
+
+
 def _run_parallel(compiled: Compiled, jobs: list[tuple], spans: list[tuple[int, int]], result: RaidResult,
                   workers: int, progress: Callable[[int], Any] | None) -> None:
     """``workers`` processes: this one and workers - 1 in a pool. Every job is submitted to
