@@ -121,8 +121,9 @@ def load_sweep(path: str | Path) -> LoadedSweep:
     kind, base = _load_base(base_path)  # its own errors name its own file
     integer = []
     for i, factor in enumerate(spec.factors):
-        problems += _factor_problems(base, factor, i, where)
-        integer.append(_is_integer(base, factor))
+        found = _factor_problems(base, factor, i, where)
+        problems += found
+        integer.append(False if found else _is_integer(base, factor))
     problems += [where.problem(("outputs", i), message, hint=hint)
                  for i, name in enumerate(spec.outputs) for message, hint in [check_output(name, kind, base)]
                  if message]

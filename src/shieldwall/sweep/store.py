@@ -105,7 +105,7 @@ class SweepStore:
         """Every shard's rows, ordered by (point, replication), as NumPy columns."""
         con = self.connect()
         try:
-            table = con.execute("SELECT * FROM replications ORDER BY point, replication").to_arrow_table()
+            table = con.sql("SELECT * FROM replications ORDER BY point, replication").to_arrow_table()
         finally:
             con.close()
         return {name: table.column(name).to_numpy() for name in table.column_names}
