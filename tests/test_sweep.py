@@ -253,3 +253,23 @@ def test_cli_sweep_writes_json_and_report(tmp_path: Path) -> None:
     assert "batteries[iris-1].interceptors.iris-t" in result.output
     bad = CliRunner().invoke(app, ["sweep", str(tmp_path / "missing.yaml")])
     assert bad.exit_code == 2 and "does not exist" in bad.output
+
+
+def test_web_app_lists_sweeps_and_opens_their_reports(grid_run, tmp_path: Path) -> None:
+    import shutil
+
+    from fastapi.testclient import TestClient
+
+    from shieldwall.web.app import create_app
+
+    out, _ = grid_run
+    runs = tmp_path / "runs"
+    shutil.copytree(out, runs / "sweep" / "pk-and-stock")
+    client = TestClient(create_app(runs))
+    assert client.get("/api/sweeps").json()[0]["sweep"] == "pk-and-stock"
+    page = client.get("/").text
+    assert 'href="/sweeps/pk-and-stock/report"' in page
+    report = client.get("/sweeps/pk-and-stock/report")
+    assert report.status_code == 200 and 'data-plot="tornado-leaked_mean"' in report.text
+    assert client.get("/sweeps/other/report").status_code == 404
+    assert client.get("/sweeps/..%2F..%2Fetc/report").status_code == 404
