@@ -146,6 +146,21 @@ def sweep(
     _guard(sweep_command, path, out=out, workers=workers, scheduler=scheduler, resume=resume, html=not no_report)
 
 
+@app.command()
+def allocate(
+    path: Path = typer.Argument(..., metavar="ALLOCATION", help="Allocation file (YAML): base campaign, "
+                                "interceptor, recipients, tranches."),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", help="allocation.json to write "
+                                       "(default out/allocate/<name>.json)."),
+    workers: int = typer.Option(1, "--workers", "-w", min=1, help="Local worker processes (or LocalCluster size)."),
+    scheduler: Optional[str] = typer.Option(None, "--scheduler", help="Dask: `local` or tcp://HOST:PORT."),
+) -> None:
+    """Split a delivery across batteries and dates to minimise value lost; checked against even and by-value splits."""
+    from shieldwall.cli.sweep_cmd import allocate_command
+
+    _guard(allocate_command, path, out=out, workers=workers, scheduler=scheduler)
+
+
 calibrate_app = typer.Typer(help="Fit model inputs to data.", no_args_is_help=True)
 app.add_typer(calibrate_app, name="calibrate")
 

@@ -91,3 +91,68 @@ def _index(value: float | None, conf: float | None) -> str:
     if value is None:
         return "-"
     return f"{value:.3f} [{value - (conf or 0):.3f}, {value + (conf or 0):.3f}]"
+
+
+def allocate_command(path: Path, *, out: Path | None, workers: int, scheduler: str | None) -> None:
+    import json
+
+    from shieldwall.sweep.allocate import allocate, load_allocation
+    from shieldwall.sweep.backends import make_backend
+    from shieldwall.sweep.store import atomic_write_text
+
+    loaded = load_allocation(path)
+    spec = loaded.spec
+    console = Console(highlight=False, soft_wrap=True)
+    console.print(Text(f"allocate {loaded.total:,} {spec.interceptor} over {', '.join(spec.recipients)} in "
+                       f"{len(spec.tranches)} tranches, minimising {spec.objective} over {spec.base} "
+                       f"({spec.replications} replications on common random numbers, seed {spec.seed})"))
+    backend = make_backend(workers, scheduler)
+    start = time.perf_counter()
+    try:
+        def progress(n: int) -> None:
+            console.print(Text(f"  {n} allocations evaluated ({time.perf_counter() - start:.0f} s)"), end="\r")
+
+        result = allocate(loaded, backend, progress)
+    finally:
+        backend.close()
+    console.print()
+    console.print(allocation_table(result))
+    console.print(verification_table(result))
+    target = out or Path("out") / "allocate" / f"{path.stem}.json"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(target, json.dumps(result, indent=2, default=str) + "\n")
+    console.print(Text(f"wrote {target} ({result['optimisation']['evaluations']} allocations evaluated in "
+                       f"{time.perf_counter() - start:.0f} s)"))
+
+
+def allocation_table(result: dict[str, Any]) -> Table:
+    t = Table(title=f"Chosen allocation of {result['total']:,} {result['interceptor']} (units per tranche)",
+              title_justify="left")
+    t.add_column("delivery date")
+    for r in result["recipients"]:
+        t.add_column(r, justify="right")
+    for date, row in result["allocation"].items():
+        t.add_row(date, *(str(row[r]) for r in result["recipients"]))
+    t.add_row("total", *(str(result["totals_by_recipient"][r]) for r in result["recipients"]))
+    for name, table in result["baselines"].items():
+        totals = {r: sum(row[r] for row in table.values()) for r in result["recipients"]}
+        t.add_row(Text(f"({name} split)", style="dim"), *(Text(str(totals[r]), style="dim") for r in result["recipients"]))
+    return t
+
+
+def verification_table(result: dict[str, Any]) -> Table:
+    v = result["verification"]
+    t = Table(title=f"Checked on fresh random numbers (seed {v['seed']}, {v['replications']} replications): "
+                    "chosen - baseline, mean [95% CI]", title_justify="left")
+    for col in ("baseline", "value lost", "leaked", "interceptor cost", "chosen beats it"):
+        t.add_column(col, justify="left" if col == "baseline" else "right")
+    for name in ("even", "value-proportional"):
+        d = v["differences"][f"chosen - {name}"]
+
+        def cell(q: str, scale: float = 1.0, d: dict[str, Any] = d) -> str:
+            m, (lo, hi) = d[q]["difference_mean"] / scale, (x / scale for x in d[q]["difference_ci95"])
+            return f"{m:+,.1f} [{lo:+,.1f}, {hi:+,.1f}]"
+
+        t.add_row(name, cell("value_lost"), cell("leaked"), cell("interceptor_cost_usd", 1e6) + " M$",
+                  "yes" if v["beats"][name] else "no (interval holds 0 or above)")
+    return t
