@@ -110,19 +110,27 @@ def test_sigkill_at_random_moments_then_resume_loses_and_duplicates_nothing(grid
     folder = tmp_path / "killed"
     cmd = [sys.executable, "-m", "shieldwall", "sweep", str(sweep), "--out", str(folder), "--no-report", "--workers", "2"]
     rng = random.Random(21)
-    kills = 0
-    for attempt in range(6):
+    shards = lambda: len(list((folder / "shards").glob("p*.parquet"))) if (folder / "shards").exists() else 0  # noqa: E731
+    kills, mid_run = 0, 0
+    for attempt in range(3):
+        before = shards()
         proc = subprocess.Popen(cmd + (["--resume"] if attempt else []), stdout=subprocess.DEVNULL,
                                 stderr=subprocess.DEVNULL, start_new_session=True)
-        time.sleep(rng.uniform(1.5, 5.0))
+        if attempt:  # once this run has written a shard, at a random moment
+            while proc.poll() is None and shards() <= before:
+                time.sleep(0.02)
+            time.sleep(rng.uniform(0.0, 0.5))
+        else:  # from the start: imports, checks, first tasks
+            time.sleep(rng.uniform(1.0, 4.0))
         if proc.poll() is not None:
             break
         os.killpg(proc.pid, signal.SIGKILL)  # the sweep and its workers, at once
         proc.wait()
         kills += 1
+        mid_run += 0 < shards() < 32
     final = subprocess.run(cmd + ["--resume"], capture_output=True, text=True, timeout=600)
     assert final.returncode == 0, final.stderr
-    assert kills >= 1
+    assert kills >= 2 and mid_run >= 1
     clean = tmp_path / "clean"
     run_sweep(load_sweep(sweep), clean)
     assert (folder / "points.parquet").read_bytes() == (clean / "points.parquet").read_bytes()
