@@ -50,7 +50,7 @@ def test_split_keeps_the_total_in_blocks_near_the_weights() -> None:
 
 
 def test_defended_value_counts_the_assets_within_reach() -> None:
-    loaded = load_allocation(ROOT / "examples" / "allocation-pac3.yaml")
+    loaded = load_allocation(ROOT / "examples" / "sweeps" / "allocation-pac3.yaml")
     assert defended_value(loaded).tolist() == [100.0, 180.0, 280.0]  # each city's assets, 40 km PAC-3 reach
 
 

@@ -281,3 +281,12 @@ def test_web_app_lists_sweeps_and_opens_their_reports(grid_run, tmp_path: Path) 
     assert report.status_code == 200 and 'data-plot="tornado-leaked_mean"' in report.text
     assert client.get("/sweeps/other/report").status_code == 404
     assert client.get("/sweeps/..%2F..%2Fetc/report").status_code == 404
+
+
+def test_example_sweep_files_load() -> None:
+    loaded = load_sweep(ROOT / "examples" / "sweeps" / "city-defence-sobol.yaml")
+    assert len(loaded.spec.factors) == 8 and loaded.spec.design.kind == "sobol"
+    from shieldwall.sweep.allocate import load_allocation
+
+    allocation = load_allocation(ROOT / "examples" / "sweeps" / "allocation-pac3.yaml")
+    assert allocation.total == 1000 and allocation.spec.interceptor == "pac3-mse"
