@@ -290,3 +290,13 @@ def test_example_sweep_files_load() -> None:
 
     allocation = load_allocation(ROOT / "examples" / "sweeps" / "allocation-pac3.yaml")
     assert allocation.total == 1000 and allocation.spec.interceptor == "pac3-mse"
+
+
+def test_validate_checks_sweep_and_allocation_files(tmp_path: Path) -> None:
+    ok = CliRunner().invoke(app, ["validate", str(ROOT / "examples" / "sweeps" / "city-defence-sobol.yaml")])
+    assert ok.exit_code == 0 and "valid sweep" in ok.output and "640 points" in ok.output
+    ok = CliRunner().invoke(app, ["validate", str(ROOT / "examples" / "sweeps" / "allocation-pac3.yaml")])
+    assert ok.exit_code == 0 and "valid allocation" in ok.output
+    bad = write(tmp_path, GRID.replace("leaked_mean,", "leakd_mean,"))
+    result = CliRunner().invoke(app, ["validate", str(bad)])
+    assert result.exit_code == 2 and "sweep.yaml:8:" in result.output and "did you mean `leaked_mean`?" in result.output

@@ -24,7 +24,12 @@ def validate_command(path: Path) -> None:
     """Print a one-line summary of a valid scenario or campaign file; a ScenarioError propagates
     to the CLI, which prints every problem and exits 2."""
     from shieldwall.campaign.load import is_campaign_file, load_campaign
+    from shieldwall.scenario.yaml_source import read_yaml_file
 
+    data = read_yaml_file(path).data
+    if isinstance(data, dict) and ("factors" in data or "tranches" in data):
+        _validate_sweep_file(path, data)
+        return
     if is_campaign_file(path):
         loaded = load_campaign(path)
         summary = (f" {path} is a valid campaign — {_count(loaded.campaign.nights, 'night')}, "
@@ -43,6 +48,25 @@ def validate_command(path: Path) -> None:
         )
     )
     summary = f" {path} is valid — {counts} ({_count(threats, 'threat')} incl. decoys)"
+    Console(highlight=False, soft_wrap=True).print(Text.assemble(("ok:", "bold green"), summary))
+
+
+def _validate_sweep_file(path: Path, data: dict[str, Any]) -> None:
+    """Sweep files (``factors:``) and allocation files (``tranches:``), with their bases."""
+    if "factors" in data:
+        from shieldwall.sweep.design import design_size
+        from shieldwall.sweep.spec import load_sweep
+
+        loaded = load_sweep(path)
+        summary = (f" {path} is a valid sweep — {_count(design_size(loaded.spec), 'point')} x "
+                   f"{loaded.spec.replications} replications of {loaded.spec.base} ({loaded.kind})")
+    else:
+        from shieldwall.sweep.allocate import load_allocation
+
+        allocation = load_allocation(path)
+        summary = (f" {path} is a valid allocation — {allocation.total} {allocation.spec.interceptor} over "
+                   f"{_count(len(allocation.spec.recipients), 'recipient')} and "
+                   f"{_count(len(allocation.spec.tranches), 'tranche')}")
     Console(highlight=False, soft_wrap=True).print(Text.assemble(("ok:", "bold green"), summary))
 
 

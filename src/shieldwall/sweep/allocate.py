@@ -25,12 +25,11 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import numpy as np
-from pydantic import Field, ValidationError
+from pydantic import Field
 
 from shieldwall.catalog.model import Id, NonNegativeInt, PositiveInt, Strict
 from shieldwall.errors import ScenarioError, UsageError
-from shieldwall.scenario.load import pydantic_problems
-from shieldwall.scenario.yaml_source import read_yaml_file, sort_problems
+from shieldwall.scenario.yaml_source import sort_problems
 from shieldwall.sweep.tasks import Job, Task, TaskResult
 
 VERIFY_STREAM = 11  # the verification's seed: SeedSequence([seed, VERIFY_STREAM])
@@ -69,12 +68,10 @@ class LoadedAllocation:
 def load_allocation(path: str | Path) -> LoadedAllocation:
     from shieldwall.campaign.load import is_campaign_file, load_campaign
 
-    source = read_yaml_file(path)
+    from shieldwall.sweep.spec import read_model
+
+    spec, source = read_model(path, AllocationFile)
     where = source.source_map
-    try:
-        spec = AllocationFile.model_validate(source.data)
-    except ValidationError as exc:
-        raise ScenarioError(source.file, pydantic_problems(AllocationFile, exc, source.data, where)) from None
     base_path = Path(path).parent / spec.base
     if not base_path.is_file() or not is_campaign_file(base_path):
         why = "not found" if not base_path.is_file() else "is not a campaign (no `nights:`)"

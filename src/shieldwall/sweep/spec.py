@@ -105,13 +105,19 @@ class LoadedSweep:
         return vary_scenario(self.base, changes, label=label)
 
 
-def load_sweep(path: str | Path) -> LoadedSweep:
+def read_model(path: str | Path, model: type[Any]) -> tuple[Any, Any]:
+    """A YAML file validated as ``model``, and its source (for locating later problems); the
+    shapes' problems as one located ScenarioError."""
     source = read_yaml_file(path)
-    where = source.source_map
     try:
-        spec = SweepFile.model_validate(source.data)
+        return model.model_validate(source.data), source
     except ValidationError as exc:
-        raise ScenarioError(source.file, pydantic_problems(SweepFile, exc, source.data, where)) from None
+        raise ScenarioError(source.file, pydantic_problems(model, exc, source.data, source.source_map)) from None
+
+
+def load_sweep(path: str | Path) -> LoadedSweep:
+    spec, source = read_model(path, SweepFile)
+    where = source.source_map
     problems = _design_problems(spec, where)
     base_path = Path(path).parent / spec.base
     if not base_path.is_file():
