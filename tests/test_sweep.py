@@ -87,11 +87,16 @@ def test_points_table_is_byte_identical_for_workers_backends_and_task_splits(gri
     result = run_sweep(split, tmp_path / "split", workers=1)
     assert result["_run"]["tasks_run"] == 4 * 3  # 300 replications = 3 seed chunks, one task each
     assert (tmp_path / "split" / "points.parquet").read_bytes() == reference
-    dask = DaskBackend("local", 2)
-    try:
-        run_sweep(loaded, tmp_path / "dask", backend=dask)
-    finally:
-        dask.close()
+    from distributed import LocalCluster
+
+    # an existing cluster, reached by its address as `--scheduler tcp://HOST:PORT` would
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        dask = DaskBackend(cluster.scheduler_address, 2)
+        try:
+            assert dask.workers == 2
+            run_sweep(loaded, tmp_path / "dask", backend=dask)
+        finally:
+            dask.close()
     assert (tmp_path / "dask" / "points.parquet").read_bytes() == reference
 
 
@@ -259,6 +264,10 @@ def test_cli_sweep_writes_json_and_report(tmp_path: Path) -> None:
     html = (tmp_path / "out" / "report.html").read_text()
     assert 'data-plot="tornado-leaked_mean"' in html and 'data-plot="response-value_lost_mean"' in html
     assert "batteries[iris-1].interceptors.iris-t" in result.output
+    local = CliRunner().invoke(app, ["sweep", str(sweep), "--out", str(tmp_path / "dask"), "--scheduler", "local",
+                                     "--workers", "2", "--no-report"])
+    assert local.exit_code == 0 and "Dask LocalCluster, 2 worker threads" in local.output
+    assert (tmp_path / "dask" / "points.parquet").read_bytes() == (tmp_path / "out" / "points.parquet").read_bytes()
     bad = CliRunner().invoke(app, ["sweep", str(tmp_path / "missing.yaml")])
     assert bad.exit_code == 2 and "does not exist" in bad.output
 

@@ -105,8 +105,9 @@ def render_sweep_report(result: dict[str, Any], name: str) -> str:
             f'seed {result["seed"]}; every point on the same random numbers.</p>']
     body.append("<h2>Factors</h2>" + _table(
         ["factor", "path", "values"],
-        [[escape(f["name"]), escape(f["path"]), escape(json.dumps({k: v for k, v in f.items()
-                                                                  if k in ("values", "range", "distribution", "levels")}))]
+        [[escape(f["name"]), escape(f["path"]), escape(json.dumps({k: v for k, v in f.items() if k in ("values", "range", "distribution")
+                                                                  or (k == "levels" and result["design"]["kind"] == "grid"
+                                                                      and "values" not in f)}))]
          for f in result["factors"]]))
     for output in outputs:
         body.append(f"<h2 id=\"{escape(output)}\">{escape(output)}</h2>")
