@@ -18,6 +18,7 @@ demo: $(STAMP)
 	$(BIN)/shieldwall run examples/city-defence.yaml --replications 1000 --seed 2024 --out out/demo
 	$(BIN)/shieldwall compare examples/campaign-winter-no-purchase.yaml examples/campaign-winter.yaml \
 	  --replications 200 --seed 1 --out out/demo/what-the-purchase-buys.json
+	$(BIN)/shieldwall allocate examples/sweeps/allocation-pac3.yaml --workers 2 --out out/demo/where-the-interceptors-go.json
 
 # The browser tests drive Debian's Chromium (never a downloaded browser): installed here when
 # missing and we are root; otherwise those tests skip and say why.
@@ -45,3 +46,4 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/raid_speed.py
 	$(BIN)/python benchmarks/wta_bench.py
 	$(BIN)/python benchmarks/campaign_speed.py --markdown
+	$(BIN)/python benchmarks/sweep_speed.py

@@ -20,7 +20,7 @@ from shieldwall.catalog.builtin import builtin_catalog
 from shieldwall.catalog.model import Catalog
 from shieldwall.errors import Problem, ScenarioError
 from shieldwall.scenario.checks import scenario_problems
-from shieldwall.scenario.load import load_scenario, pydantic_problems
+from shieldwall.scenario.load import load_scenario, pydantic_problems, with_catalog_overrides
 from shieldwall.scenario.model import Battery, Doctrine, Raid, Scenario
 from shieldwall.scenario.yaml_source import (
     FieldPath,
@@ -76,6 +76,40 @@ class LoadedCampaign:
     def seed(self) -> int:
         return self.campaign.seed if self.campaign.seed is not None else 0
 
+    def theatre_data(self, path: FieldPath) -> Any:
+        """Plain data of ``("theatre", key)`` as the theatre has it (from its scenario file where
+        the campaign file gives no such key); None for any other path."""
+        if len(path) != 2 or path[0] != "theatre" or path[1] not in THEATRE_SECTIONS:
+            return None
+        value = getattr(self.theatre, str(path[1]))
+        if isinstance(value, list):
+            return [item.model_dump(by_alias=True) for item in value]
+        return None if value is None else value.model_dump(by_alias=True)
+
+    def with_(self, changes: Mapping[str, Any] | None = None, /, *, label: str | None = None,
+              **fields: Any) -> "LoadedCampaign":
+        """A copy with values set by path (campaign keys: ``deliveries[0].quantity``,
+        ``theatre.batteries[patriot-1].interceptors.pac3-mse``), loaded and checked again as a
+        file is, with the same located errors. A path into a theatre key that the file takes
+        from its scenario (``theatre.batteries``...) writes the scenario's value into the
+        theatre first, where keys given replace the scenario's."""
+        from shieldwall.scenario.vary import apply_changes, renamed
+
+        label = label or f"variation of {self.campaign.name}"
+        data = self.campaign.model_dump(by_alias=True, exclude_none=True)
+
+        changed = data
+        try:
+            changed = apply_changes(data, {**(changes or {}), **fields}, self.theatre_data)
+            base = Path(self.file).parent if self.file else Path.cwd()
+            varied = build_campaign(YamlSource(changed, SourceMap(), None), base)
+        except ScenarioError as exc:
+            if exc.file not in (None, "variation"):
+                raise  # the theatre's scenario file or the generator file: their own errors
+            raise renamed(exc, changed, label) from None
+        varied.file = self.file  # paths in it stay relative to the file's folder
+        return varied
+
 
 def load_campaign(path: str | Path) -> LoadedCampaign:
     source = read_yaml_file(path)
@@ -89,10 +123,13 @@ def is_campaign_file(path: str | Path) -> bool:
 
 
 def build_campaign(source: YamlSource, base_dir: Path) -> LoadedCampaign:
+    data = source.data
+    if isinstance(data, Mapping):  # the theatre's catalog may override built-in entries in part
+        data = {**data, "theatre": with_catalog_overrides(data.get("theatre"))} if "theatre" in data else data
     try:
-        campaign = Campaign.model_validate(source.data)
+        campaign = Campaign.model_validate(data)
     except ValidationError as exc:
-        raise ScenarioError(source.file, pydantic_problems(Campaign, exc, source.data, source.source_map)) from None
+        raise ScenarioError(source.file, pydantic_problems(Campaign, exc, data, source.source_map)) from None
     return _Checker(campaign, source, base_dir).run()
 
 

@@ -164,3 +164,21 @@ class Campaign(Strict):
     production: list[Production] = Field(default_factory=list, max_length=L.MAX_BATTERIES)
     redistribution: Redistribution = Field(default_factory=Redistribution)
     damage: Damage | None = Field(None, description="Without it, every night starts undamaged.")
+
+    def with_(self, changes: dict[str, Any] | None = None, /, **fields: Any) -> "Campaign":
+        """A copy with values set by path (``deliveries[0].quantity``), its shapes validated as a
+        file's are, with the same located errors. References to other files and between
+        sections are checked by ``LoadedCampaign.with_``, which knows the file's folder."""
+        from shieldwall.errors import ScenarioError
+        from shieldwall.scenario.load import pydantic_problems
+        from shieldwall.scenario.vary import apply_changes, renamed
+        from shieldwall.scenario.yaml_source import SourceMap
+
+        data = apply_changes(self.model_dump(by_alias=True, exclude_none=True), {**(changes or {}), **fields})
+        try:
+            return Campaign.model_validate(data)
+        except Exception as exc:  # pydantic's ValidationError: translated as a file's would be
+            if not hasattr(exc, "errors"):
+                raise
+            error = ScenarioError(None, pydantic_problems(Campaign, exc, data, SourceMap()))  # type: ignore[arg-type]
+            raise renamed(error, data, f"variation of {self.name}") from None

@@ -6,7 +6,8 @@ Every built-in number carries a source (or the word "assumption" with a reason) 
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
@@ -144,3 +145,48 @@ class Catalog(Strict):
             if entry_id in getattr(self, kind):
                 return kind
         return None
+
+
+CATALOG_SECTIONS: tuple[str, ...] = ("interceptors", "systems", "radars", "threats")
+OVERRIDE_SOURCE = "override in the scenario (the built-in value and its source: `shieldwall catalog ID`)"
+
+
+def complete_overrides(data: Any, base: Catalog) -> Any:
+    """A user catalog (plain data, before validation) whose entries may name a ``base`` id with
+    only the keys they change: ``pac3-mse: {pk: {ballistic: 0.6}}`` keeps every other number of
+    the built-in entry. Each such entry is the base entry with the user's keys merged in (maps
+    key by key, anything else replaced), and each field changed gets a ``sources`` note unless
+    the user gave one. New ids, and anything that is not a mapping, are left for validation."""
+    if not isinstance(data, Mapping):
+        return data
+    out = dict(data)
+    for section in CATALOG_SECTIONS:
+        entries, known = data.get(section), getattr(base, section)
+        if not isinstance(entries, Mapping):
+            continue
+        out[section] = {
+            entry_id: _override(known[entry_id], entry) if entry_id in known and isinstance(entry, Mapping)
+            else entry
+            for entry_id, entry in entries.items()
+        }
+    return out
+
+
+def _override(entry: Sourced, changes: Mapping[str, Any]) -> dict[str, Any]:
+    merged = _deep_merge(entry.model_dump(by_alias=True, exclude_unset=True), changes)
+    sources = dict(merged.get("sources") or {}) if isinstance(merged.get("sources"), Mapping) else None
+    if sources is not None:
+        own = changes.get("sources") if isinstance(changes.get("sources"), Mapping) else {}
+        for key in changes:
+            if key not in ("sources", "name", "notes") and key not in own:
+                sources[key] = OVERRIDE_SOURCE
+        merged["sources"] = sources
+    return merged
+
+
+def _deep_merge(base: Mapping[str, Any], changes: Mapping[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in changes.items():
+        old = out.get(key)
+        out[key] = _deep_merge(old, value) if isinstance(old, Mapping) and isinstance(value, Mapping) else value
+    return out

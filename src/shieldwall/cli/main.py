@@ -147,6 +147,38 @@ def compare(
     guard(compare_command, a, b, replications=replications, seed=seed, out=out)
 
 
+@app.command()
+def sweep(
+    path: Path = typer.Argument(..., metavar="SWEEP", help="Sweep file (YAML): base, factors, design, outputs."),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Folder for shards, points, sweep.json, report "
+                                       "(default out/sweep/<name>)."),
+    workers: int = typer.Option(1, "--workers", "-w", min=1, help="Local worker processes (or LocalCluster size)."),
+    scheduler: Optional[str] = typer.Option(None, "--scheduler", help="Dask: `local` for a LocalCluster, or "
+                                            "tcp://HOST:PORT of a running cluster."),
+    resume: bool = typer.Option(False, "--resume", help="Finish a sweep in --out: run only the missing tasks."),
+    no_report: bool = typer.Option(False, "--no-report", help="Skip the HTML report."),
+) -> None:
+    """Run a parameter study over a scenario or campaign: points x replications on common random numbers."""
+    from shieldwall.cli.sweep_cmd import sweep_command
+
+    guard(sweep_command, path, out=out, workers=workers, scheduler=scheduler, resume=resume, html=not no_report)
+
+
+@app.command()
+def allocate(
+    path: Path = typer.Argument(..., metavar="ALLOCATION", help="Allocation file (YAML): base campaign, "
+                                "interceptor, recipients, tranches."),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", help="allocation.json to write "
+                                       "(default out/allocate/<name>.json)."),
+    workers: int = typer.Option(1, "--workers", "-w", min=1, help="Local worker processes (or LocalCluster size)."),
+    scheduler: Optional[str] = typer.Option(None, "--scheduler", help="Dask: `local` or tcp://HOST:PORT."),
+) -> None:
+    """Split a delivery across batteries and dates to minimise value lost; checked against even and by-value splits."""
+    from shieldwall.cli.sweep_cmd import allocate_command
+
+    guard(allocate_command, path, out=out, workers=workers, scheduler=scheduler)
+
+
 calibrate_app = typer.Typer(help="Fit model inputs to data.", no_args_is_help=True)
 app.add_typer(calibrate_app, name="calibrate")
 

@@ -26,17 +26,20 @@ def validate_command(path: Path) -> None:
     from collections.abc import Mapping
 
     from shieldwall.campaign.load import build_campaign
-    from shieldwall.scenario.load import build_scenario
+    from shieldwall.scenario.load import scenario_from_source
     from shieldwall.scenario.yaml_source import read_yaml_file
 
     source = read_yaml_file(path)  # once: the path may be a pipe such as <(cat file)
+    if isinstance(source.data, Mapping) and ("factors" in source.data or "tranches" in source.data):
+        _validate_sweep_file(path, dict(source.data))
+        return
     if isinstance(source.data, Mapping) and "nights" in source.data:
         loaded = build_campaign(source, path.parent)
         summary = (f" {path} is a valid campaign — {_count(loaded.campaign.nights, 'night')}, "
                    f"{_count(len(loaded.batteries), 'battery')}, {_count(len(loaded.campaign.deliveries), 'delivery')}")
         Console(highlight=False, soft_wrap=True).print(Text.assemble(("ok:", "bold green"), printable(summary)))
         return
-    scenario = build_scenario(source)
+    scenario = scenario_from_source(source)
     threats = sum(raid.count + (raid.decoys.count if raid.decoys else 0) for raid in scenario.raids)
     counts = ", ".join(
         _count(len(items), noun)
@@ -51,6 +54,25 @@ def validate_command(path: Path) -> None:
     Console(highlight=False, soft_wrap=True).print(Text.assemble(("ok:", "bold green"), printable(summary)))
 
 
+def _validate_sweep_file(path: Path, data: dict[str, Any]) -> None:
+    """Sweep files (``factors:``) and allocation files (``tranches:``), with their bases."""
+    if "factors" in data:
+        from shieldwall.sweep.design import design_size
+        from shieldwall.sweep.spec import load_sweep
+
+        loaded = load_sweep(path)
+        summary = (f" {path} is a valid sweep — {_count(design_size(loaded.spec), 'point')} x "
+                   f"{loaded.spec.replications} replications of {loaded.spec.base} ({loaded.kind})")
+    else:
+        from shieldwall.sweep.allocate import load_allocation
+
+        allocation = load_allocation(path)
+        summary = (f" {path} is a valid allocation — {allocation.total} {allocation.spec.interceptor} over "
+                   f"{_count(len(allocation.spec.recipients), 'recipient')} and "
+                   f"{_count(len(allocation.spec.tranches), 'tranche')}")
+    Console(highlight=False, soft_wrap=True).print(Text.assemble(("ok:", "bold green"), summary))
+
+
 def _count(n: int, noun: str) -> str:
     plural = noun[:-1] + "ies" if noun.endswith("y") else noun + "s"
     return f"{n} {noun if n == 1 else plural}"
@@ -60,10 +82,31 @@ def scenario_schema() -> dict[str, Any]:
     """The JSON Schema of scenario files, keyed as files write them (``class``, not
     ``threat_class``)."""
     schema = Scenario.model_json_schema(by_alias=True)
+    _partial_builtin_entries(schema)
     schema["$schema"] = SCHEMA_DIALECT
     schema["title"] = SCHEMA_TITLE
     schema["description"] = "A shieldwall raid scenario (YAML or JSON)."
     return schema
+
+
+def _partial_builtin_entries(schema: dict[str, Any]) -> None:
+    """A catalog entry that names a built-in id may give only the keys it changes (``pac3-mse:
+    {pk: {ballistic: 0.6}}``): such ids get an override shape with nothing required, and the
+    pattern for new ids leaves them out (both would apply to a key otherwise)."""
+    from shieldwall.catalog.builtin import builtin_catalog
+
+    defs, catalog = schema["$defs"], builtin_catalog()
+    for section, spec in defs["Catalog"]["properties"].items():
+        ids = sorted(getattr(catalog, section))
+        (pattern, entry), = spec["patternProperties"].items()
+        name = entry["$ref"].rsplit("/", 1)[1]
+        override = {k: v for k, v in defs[name].items() if k != "required"}
+        override["title"] = f"{name} override"
+        override["description"] = f"A built-in {section[:-1]} with only the keys that change."
+        defs[f"{name}Override"] = override
+        others = "|".join(i.replace(".", "\\.") for i in ids)
+        spec["patternProperties"] = {f"^(?!(?:{others})$)" + pattern[1:]: entry}
+        spec["properties"] = {i: {"$ref": f"#/$defs/{name}Override"} for i in ids}
 
 
 def schema_text() -> str:

@@ -223,6 +223,20 @@ def simulate(compiled: Compiled, scenario: Scenario, *, replications: int, seed:
     return result
 
 
+def simulate_chunks(compiled: Compiled, scenario: Scenario, *, replications: int, seed: int,
+                    chunks: range) -> RaidResult:
+    """Seed chunks ``chunks`` of the run ``simulate(compiled, scenario, replications=...,
+    seed=...)``, alone, as a RaidResult of just those replications: their arrays equal the
+    whole run's rows ``chunks.start * CHUNK_SIZE`` onwards (same child seeds, same chunk sizes).
+    A sweep runs a point's chunks as separate tasks on any worker and joins them by replication.
+    No replay event log is kept."""
+    n_chunks = -(-replications // CHUNK_SIZE)
+    if not (0 <= chunks.start < chunks.stop <= n_chunks and chunks.step == 1):
+        raise ValueError(f"chunks must be a non-empty range within 0..{n_chunks}, got {chunks}")
+    span = (chunks.start * CHUNK_SIZE, min(chunks.stop * CHUNK_SIZE, replications))
+    return simulate(compiled, scenario, replications=replications, seed=seed, span=span, log_events=False)
+
+
 def _run_parallel(compiled: Compiled, jobs: list[tuple], spans: list[tuple[int, int]], result: RaidResult,
                   workers: int, progress: Callable[[int], Any] | None) -> None:
     """``workers`` processes: this one and workers - 1 in a pool. Every job is submitted to

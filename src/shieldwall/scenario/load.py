@@ -19,6 +19,8 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 from pydantic.fields import FieldInfo
 from pydantic_core import ErrorDetails
 
+from shieldwall.catalog.builtin import builtin_catalog
+from shieldwall.catalog.model import complete_overrides
 from shieldwall.errors import Problem, ScenarioError
 from shieldwall.scenario.checks import check_scenario
 from shieldwall.scenario.model import Scenario
@@ -43,23 +45,36 @@ Typed = tuple[Any, list[Any]]
 
 def load_scenario(path: str | Path) -> Scenario:
     """Read, validate and check a scenario file (YAML or JSON)."""
-    return build_scenario(read_yaml_file(path))
+    return scenario_from_source(read_yaml_file(path))
 
 
 def parse_scenario(text: str, file: str | None = None) -> Scenario:
     """Validate and check scenario text; ``file`` is only used to name it in messages."""
-    return build_scenario(parse_yaml(text, file))
+    return scenario_from_source(parse_yaml(text, file))
 
 
-def build_scenario(source: YamlSource) -> Scenario:
+def scenario_from_source(source: YamlSource) -> Scenario:
     """A parsed file (read once: it may be a pipe) validated and checked as a scenario."""
+    return build_scenario(source.data, source.source_map, source.file)
+
+
+def build_scenario(data: Any, source_map: SourceMap, file: str | None) -> Scenario:
+    """Plain data (a file's, or a variation's) to a checked Scenario, or one ScenarioError.
+    Catalog entries that name a built-in id may give only the keys they change."""
+    data = with_catalog_overrides(data)
     try:
-        scenario = Scenario.model_validate(source.data)
+        scenario = Scenario.model_validate(data)
     except ValidationError as exc:
-        problems = pydantic_problems(Scenario, exc, source.data, source.source_map)
-        raise ScenarioError(source.file, problems) from None
-    check_scenario(scenario, source.source_map, file=source.file)
+        raise ScenarioError(file, pydantic_problems(Scenario, exc, data, source_map)) from None
+    check_scenario(scenario, source_map, file=file)
     return scenario
+
+
+def with_catalog_overrides(data: Any, key: str = "catalog") -> Any:
+    """``data`` with its ``key`` catalog's partial entries completed from the built-in catalog."""
+    if isinstance(data, Mapping) and isinstance(data.get(key), Mapping):
+        return {**data, key: complete_overrides(data[key], builtin_catalog())}
+    return data
 
 
 def pydantic_problems(

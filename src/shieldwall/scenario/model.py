@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Union
+from collections.abc import Mapping
+from typing import Annotated, Any, Union
 
 from pydantic import Field
 
@@ -141,3 +142,12 @@ class Scenario(Strict):
     batteries: list[Battery] = Field(default_factory=list, max_length=L.MAX_BATTERIES)
     raids: list[Raid] = Field(min_length=1, max_length=L.MAX_RAIDS)
     doctrine: Doctrine = Field(default_factory=Doctrine)
+
+    def with_(self, changes: Mapping[str, Any] | None = None, /, **fields: Any) -> "Scenario":
+        """A copy with values set by path, validated and checked as a file is: ``s.with_(
+        {"batteries[patriot-1].interceptors.pac3-mse": 16})``, or top-level keys by name. A bad
+        value raises the same located ScenarioError (``batteries[patriot-1].lat: out of range``);
+        ``model_copy(update=...)`` checks nothing. See ``shieldwall.scenario.vary``."""
+        from shieldwall.scenario.vary import vary_scenario
+
+        return vary_scenario(self, {**(changes or {}), **fields})

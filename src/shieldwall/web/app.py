@@ -351,6 +351,47 @@ def create_app(runs_dir: str | Path, *, max_replications: int = 20000, examples_
                 out.append(row)
         return sorted(out, key=lambda r: (-r["modified"], r["run"]))
 
+    # -- sweeps: folders with a sweep.json, in the runs folder or its sweep/ (the CLI's default) --
+    def sweep_folders() -> dict[str, Path]:
+        found: dict[str, Path] = {}
+        for parent in (runs, runs / "sweep"):
+            if parent.is_dir():
+                for path in sorted(parent.iterdir()):
+                    if NAME_RE.match(path.name) and (path / "sweep.json").is_file():
+                        found.setdefault(path.name, path.resolve())
+        return found
+
+    def list_sweeps() -> list[dict[str, Any]]:
+        out = []
+        for name, path in sweep_folders().items():
+            row: dict[str, Any] = {"sweep": name}
+            try:
+                data = json.loads((path / "sweep.json").read_text(encoding="utf-8"))
+                row.update(base=data.get("base"), design=data.get("design", {}).get("kind"),
+                           points=data.get("n_points"), replications=data.get("replications"),
+                           outputs=data.get("outputs"))
+            except (OSError, ValueError, AttributeError):
+                row["base"] = None
+            out.append(row)
+        return out
+
+    @app.get("/api/sweeps")
+    def api_sweeps() -> list[dict[str, Any]]:
+        return list_sweeps()
+
+    @app.get("/sweeps/{name}/report")
+    def sweep_report(name: str) -> Response:
+        from shieldwall.report.sweep_html import write_sweep_report
+
+        folder = sweep_folders().get(name)  # only names listed: nothing else on disk is reachable
+        if folder is None:
+            raise HTTPException(404, f"no sweep {name!r} in {runs}")
+        path = folder / "report.html"
+        if not path.is_file() or path.stat().st_mtime < (folder / "sweep.json").stat().st_mtime:
+            write_sweep_report(folder)
+        html = path.read_bytes()  # served like a run's report: only its own scripts may run
+        return Response(html, media_type="text/html", headers={"content-security-policy": report_csp(html)})
+
     # -- JSON API ------------------------------------------------------------------------------
     @app.get("/api/runs")
     def api_runs() -> list[dict[str, Any]]:
@@ -485,6 +526,17 @@ def create_app(runs_dir: str | Path, *, max_replications: int = 20000, examples_
                     f"<td>{num('interceptor_cost_usd_mean', '{:,.0f}')}</td><td>{actions}</td></tr>")
             body.append("</tbody></table>")
             body.append(compare_form([r for r in rows if r["state"] == "complete"]))
+        sweeps = list_sweeps()
+        if sweeps:
+            body.append('<h2>Sweeps</h2><table class="sw-table sw-sweeps"><thead><tr><th>sweep</th><th>base</th>'
+                        "<th>design</th><th>points</th><th>replications</th><th>outputs</th></tr></thead><tbody>")
+            for w in sweeps:
+                name = escape(w["sweep"])
+                body.append(f'<tr data-sweep="{name}"><td><a href="/sweeps/{name}/report">{name}</a></td>'
+                            f"<td>{escape(str(w.get('base') or ''))}</td><td>{escape(str(w.get('design') or ''))}</td>"
+                            f"<td>{escape(str(w.get('points') or ''))}</td><td>{escape(str(w.get('replications') or ''))}"
+                            f"</td><td>{escape(', '.join(w.get('outputs') or []))}</td></tr>")
+            body.append("</tbody></table>")
         return page("runs", "".join(body))
 
     def compare_form(rows: list[dict[str, Any]]) -> str:
