@@ -201,7 +201,7 @@ def run_campaign(loaded: LoadedCampaign, *, replications: int = 200, seed: int |
         return _run_range(*args, *spans[0], progress)
     from concurrent.futures import ProcessPoolExecutor
 
-    from shieldwall.engine.runner import worker_context
+    from shieldwall.parallel import worker_context
 
     global _SHARED
     context = worker_context()

@@ -115,36 +115,26 @@ class Uniforms(NamedTuple):
     kill: np.ndarray  # [replication, threat, shot] shot m at threat j kills if < the window's Pk
 
 
-class EventLog(NamedTuple):
-    """The replay log of one replication: one row per event, positions worked out afterwards."""
+# the replay log's columns, in the kernel's log and in the results: time_s, kind (kernel.EVENT_NAMES),
+# threat, battery and interceptor (-1 where none), shots
+_EVENT_COLUMNS = [("time_s", np.ndarray), ("kind", np.ndarray), ("threat", np.ndarray), ("battery", np.ndarray),
+                  ("interceptor", np.ndarray), ("shots", np.ndarray)]
 
-    time_s: np.ndarray  # [row]
-    kind: np.ndarray  # [row] int64: kernel.EVENT_NAMES
-    threat: np.ndarray  # [row] int64
-    battery: np.ndarray  # [row] int64, -1 where none
-    interceptor: np.ndarray  # [row] int64, -1 where none
-    shots: np.ndarray  # [row] int64
-    tau_s: np.ndarray  # [row] time since the threat's launch
-    count: np.ndarray  # [1] int64: rows written
+# The replay log of one replication as the kernel writes it: a row per event, with tau_s (time
+# since the threat's launch, for positions worked out afterwards) and count [1] (rows written).
+EventLog = NamedTuple("EventLog", [*_EVENT_COLUMNS, ("tau_s", np.ndarray), ("count", np.ndarray)])  # type: ignore[misc]
 
-
-class LoggedEvents(NamedTuple):
-    """The log of a replication as the results keep it: the rows written, with positions."""
-
-    time_s: np.ndarray  # [event]
-    kind: np.ndarray  # [event] int64: kernel.EVENT_NAMES
-    threat: np.ndarray  # [event] int64
-    battery: np.ndarray  # [event] int64, -1 where none
-    interceptor: np.ndarray  # [event] int64, -1 where none
-    shots: np.ndarray  # [event] int64
-    position_m: np.ndarray  # [event, 3] east, north, altitude in the scenario's local frame
-
-    def take(self, order: np.ndarray) -> "LoggedEvents":
-        """The events in ``order``."""
-        return LoggedEvents(*(a[order] for a in self))
+# The log as the results keep it: the rows written, with position_m [event, 3] (east, north,
+# altitude in the scenario's local frame).
+LoggedEvents = NamedTuple("LoggedEvents", [*_EVENT_COLUMNS, ("position_m", np.ndarray)])  # type: ignore[misc]
 
 
-def event_log(rows: int) -> EventLog:
+def take_events(events: "LoggedEvents", order: np.ndarray) -> "LoggedEvents":
+    """The events in ``order``."""
+    return LoggedEvents(*(a[order] for a in events))
+
+
+def event_log(rows: int) -> "EventLog":
     """An empty log with room for ``rows`` events."""
     n = max(int(rows), 1)
     return EventLog(np.zeros(n), np.zeros(n, np.int64), np.zeros(n, np.int64), np.zeros(n, np.int64),

@@ -20,6 +20,7 @@ from shieldwall.engine.records import (
     add_outcomes,
     allocate_outcomes,
     outcome_rows,
+    take_events,
 )
 from shieldwall.scenario.model import Scenario
 
@@ -250,7 +251,7 @@ class RaidResult:
         c = self.compiled
         if self.events is None:
             return pd.DataFrame()
-        ev = self.events.take(np.lexsort((self.events.threat, self.events.kind, self.events.time_s)))
+        ev = take_events(self.events, np.lexsort((self.events.threat, self.events.kind, self.events.time_s)))
         t, kind, j, b, k, n, xyz = ev.time_s, ev.kind, ev.threat, ev.battery, ev.interceptor, ev.shots, ev.position_m
         lat, lon = c.frame.to_latlon(xyz[:, 0], xyz[:, 1])
         types = np.asarray(c.threat_type_ids, object)[c.threat_type[j]]

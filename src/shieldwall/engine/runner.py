@@ -7,11 +7,6 @@ fixed size, so results are identical whatever the number of worker processes.
 from __future__ import annotations
 
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
-import sys
-import threading
-from multiprocessing import get_all_start_methods, get_context
-from multiprocessing.context import BaseContext
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +18,7 @@ from shieldwall.engine.kernel import simulate_chunk
 from shieldwall.engine.paths import positions
 from shieldwall.engine.records import LoggedEvents, Outcomes, Uniforms, allocate_outcomes, event_log
 from shieldwall.engine.results import ChunkResult, RaidResult
+from shieldwall.parallel import shared_pool, submit
 from shieldwall.scenario.model import Scenario
 
 CHUNK_SIZE = 128  # replications per seed chunk; part of the reproducibility contract
@@ -116,27 +112,9 @@ def _pieces(n: int, k: int) -> list[tuple[int, int]]:
     return [(int(lo), int(hi)) for lo, hi in zip(bounds[:-1], bounds[1:])]
 
 
-def worker_context() -> BaseContext:
-    """Fork where it is safe (POSIX, no other Python threads): workers then start in
-    milliseconds with the compiled kernel already loaded. Otherwise (a web server's background
-    run, Windows, macOS) spawn, which costs about a second per worker to import and load."""
-    if "fork" in get_all_start_methods() and sys.platform.startswith("linux") and threading.active_count() == 1:
-        return get_context("fork")
-    return get_context("spawn")
-
-
-_WORKER_COMPILED: Compiled | None = None
-
-
-def _init_worker(compiled: Compiled) -> None:
-    """Each worker receives the compiled scenario once, not with every chunk."""
-    global _WORKER_COMPILED
-    _WORKER_COMPILED = compiled
-
-
-def _worker_job(args: tuple) -> ChunkResult:
-    assert _WORKER_COMPILED is not None
-    return run_chunk(_WORKER_COMPILED, *args)
+def _chunk_job(compiled: Compiled, args: tuple) -> ChunkResult:
+    """A pool worker's job: run_chunk on the compiled scenario it holds (shieldwall.parallel)."""
+    return run_chunk(compiled, *args)
 
 
 def run(scenario: Scenario | str | Path, *, replications: int = 1000, seed: int | None = None,
@@ -247,10 +225,9 @@ def _run_parallel(compiled: Compiled, jobs: list[tuple], spans: list[tuple[int, 
     from 1.67x to 1.77x over 1 at 4,000 replications, medians of 6 paired runs). The kernel
     releases the GIL, so the pool's threads here feed the workers meanwhile. Results are taken
     in order of their replications, whoever computed them."""
-    pool = ProcessPoolExecutor(max_workers=workers - 1, mp_context=worker_context(),
-                               initializer=_init_worker, initargs=(compiled,))
+    pool = shared_pool(workers - 1, compiled)
     try:
-        futures = [pool.submit(_worker_job, job[1:]) for job in jobs]
+        futures = [submit(pool, _chunk_job, job[1:]) for job in jobs]
         mine: dict[int, ChunkResult] = {}
         cursor = 0  # the next job this process may claim
         for i in range(len(jobs)):

@@ -8,14 +8,12 @@ stays flat however many points a sweep has, and a crash loses only those tasks."
 
 from __future__ import annotations
 
-import sys
-import threading
 from collections.abc import Callable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from multiprocessing import get_all_start_methods, get_context
+from concurrent.futures import FIRST_COMPLETED, Future, wait
 from typing import Any
 
 from shieldwall.errors import UsageError
+from shieldwall.parallel import shared_pool, submit
 from shieldwall.sweep.tasks import Job, Task, TaskResult, run_task
 
 OnResult = Callable[[Task, TaskResult], None]
@@ -39,19 +37,6 @@ class InlineBackend:
         pass
 
 
-_JOB: Job | None = None
-
-
-def _set_job(job: Job) -> None:
-    global _JOB
-    _JOB = job
-
-
-def _pool_task(task: Task) -> TaskResult:
-    assert _JOB is not None
-    return run_task(_JOB, task)
-
-
 class ProcessBackend:
     """``workers`` local processes. Fork where it is safe (Linux, no other threads here):
     workers then start with the engine loaded; spawn otherwise."""
@@ -61,10 +46,8 @@ class ProcessBackend:
         self.description = f"{workers} local worker processes"
 
     def run(self, job: Job, tasks: Iterator[Task], on_result: OnResult) -> None:
-        safe = "fork" in get_all_start_methods() and sys.platform.startswith("linux") and threading.active_count() == 1
-        context = get_context("fork" if safe else "spawn")
-        with ProcessPoolExecutor(self.workers, mp_context=context, initializer=_set_job, initargs=(job,)) as pool:
-            _drive(lambda task: pool.submit(_pool_task, task), tasks, on_result, in_flight(self.workers))
+        with shared_pool(self.workers, job) as pool:
+            _drive(lambda task: submit(pool, run_task, task), tasks, on_result, in_flight(self.workers))
 
     def close(self) -> None:
         pass
