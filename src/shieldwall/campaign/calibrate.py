@@ -2,17 +2,14 @@
 transcribed in ``missile_attacks_daily_2022-2024.csv``): how often a night has a raid, which
 threat families come, how many (negative binomial or empirical), and in what mix.
 
-A night runs from noon to noon and is named by its evening's date: an attack starting at
-2023-05-04 01:30 belongs to the night of 2023-05-03. Rows that give a date without a time are
-taken as reported the morning after, so they too belong to the night before. Rows that name
-several models at once ("X-101/X-555 and Kalibr") cannot be split by the data: their count is
-shared equally between the models named."""
+The record is read by ``shieldwall.scenario.record`` (nights noon to noon, rows naming several
+models shared equally, regional rows that repeat national ones left out, record models mapped to
+catalog threats by the shipped, overridable map); this module only fits."""
 
 from __future__ import annotations
 
 import datetime as dt
-import re
-from collections import Counter, defaultdict
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -21,131 +18,26 @@ import numpy as np
 from shieldwall.campaign.generator import Generator
 from shieldwall.campaign.model import GENERATOR_VERSION, GeneratorModel
 from shieldwall.catalog.builtin import builtin_catalog
-from shieldwall.errors import Problem, ScenarioError
+from shieldwall.scenario.record import ModelMap, read_record
 
-# Weapon models in the reports -> catalog threat ids. A "/" inside one model ("Iskander-M/KN-23")
-# is the report's own "either of these"; the count is shared between them.
-MODEL_MAP: dict[str, list[str]] = {
-    "Shahed-136/131": ["shahed-136"],
-    "X-101/X-555": ["kh-101"],
-    "Kalibr": ["kalibr"],
-    "X-22": ["kh-22"],
-    "X-32": ["kh-22"],  # a Kh-22 derivative, same carrier and profile
-    "Iskander-M": ["iskander-m"],
-    "KN-23": ["kn-23"],
-    "Iskander-M/KN-23": ["iskander-m", "kn-23"],
-    "X-47 Kinzhal": ["kinzhal"],
-}
-REQUIRED = ("time_start", "model", "launched")
 FAMILY_ORDER = ("drone", "cruise", "ballistic")
 
 
-_STAMP = re.compile(r"^(\d{4}-\d{2}-\d{2})(?:[ T](\d{1,2}):(\d{2})(?::\d{2})?)?$")
-
-
-def _night(text: str) -> dt.date:
-    match = _STAMP.match(text.strip())
-    if not match:
-        raise ValueError(text)
-    day = dt.date.fromisoformat(match.group(1))
-    if match.group(2) is None:  # a date without a time: reported the morning after the night
-        return day - dt.timedelta(days=1)
-    stamp = dt.datetime.combine(day, dt.time(int(match.group(2)), int(match.group(3))))
-    return (stamp - dt.timedelta(hours=12)).date()
-
-
-def _shares(model: str, count: int) -> tuple[dict[str, int], int, bool]:
-    """(threat id -> launched, launched not mapped, compound row) for one row."""
-    parts = [p.strip() for p in model.split(" and ")]
-    each = np.full(len(parts), count // len(parts))
-    each[: count % len(parts)] += 1
-    out: Counter[str] = Counter()
-    unmapped = 0
-    for part, n in zip(parts, each):
-        ids = MODEL_MAP.get(part)
-        if not ids:
-            unmapped += int(n)
-            continue
-        sub = np.full(len(ids), n // len(ids))
-        sub[: n % len(ids)] += 1
-        for tid, m in zip(ids, sub):
-            out[tid] += int(m)
-    return dict(out), unmapped, len(parts) > 1
-
-
-def read_attacks(path: str | Path, start: dt.date | None = None, end: dt.date | None = None) -> dict[str, Any]:
-    """Per-night launched counts by threat id, and the bookkeeping of what was left out."""
-    import csv
-
-    name = str(path)
-    try:
-        handle = open(path, newline="", encoding="utf-8")
-    except OSError as exc:
-        raise ScenarioError(name, [Problem(f"cannot read the file: {exc.strerror or exc}")]) from None
-    nights: dict[dt.date, Counter[str]] = defaultdict(Counter)
+def read_attacks(path: str | Path, start: dt.date | None = None, end: dt.date | None = None, *,
+                 model_map: ModelMap | None = None) -> dict[str, Any]:
+    """Per-night launched counts by threat id, and the bookkeeping of what was left out (the
+    record's semantics: ``shieldwall.scenario.record``)."""
+    record = read_record(path, start, end, model_map=model_map)
     destroyed: Counter[str] = Counter()
-    unmapped: dict[str, dict[str, int]] = {}
-    rows = used = skipped = compound = 0
-    problems: list[Problem] = []
-    first = last = None
-    with handle:
-        reader = csv.DictReader(handle)
-        missing = [c for c in REQUIRED if c not in (reader.fieldnames or [])]
-        if missing:
-            raise ScenarioError(name, [Problem(f"missing column `{c}`", line=1, column=1,
-                                               expected=f"a CSV with columns {', '.join(REQUIRED)} (and `destroyed`)",
-                                               found=", ".join(reader.fieldnames or []) or "no header")
-                                       for c in missing])
-        for line, row in enumerate(reader, start=2):
-            rows += 1
-            try:
-                night = _night(row["time_start"])
-            except ValueError:
-                problems.append(Problem("not a date", path="time_start", line=line,
-                                        expected="YYYY-MM-DD or YYYY-MM-DD HH:MM", found=repr(row["time_start"])))
-                continue
-            if (start and night < start) or (end and night > end):
-                continue
-            first = night if first is None else min(first, night)
-            last = night if last is None else max(last, night)
-            text = (row.get("launched") or "").strip()
-            if not text:
-                skipped += 1
-                continue
-            try:
-                count = int(round(float(text)))
-            except ValueError:
-                problems.append(Problem("not a number", path="launched", line=line, expected="a count",
-                                        found=repr(text)))
-                continue
-            if count < 0:
-                problems.append(Problem("negative count", path="launched", line=line, expected="a count >= 0",
-                                        found=text))
-                continue
-            model = row["model"].strip()
-            shares, lost, is_compound = _shares(model, count)
-            compound += int(is_compound)
-            if lost:
-                entry = unmapped.setdefault(model, {"rows": 0, "launched": 0})
-                entry["rows"] += 1
-                entry["launched"] += lost
-            if shares:
-                used += 1
-                nights[night].update(shares)
-                try:
-                    killed = int(round(float(row.get("destroyed") or 0)))
-                except ValueError:
-                    killed = 0
-                total = sum(shares.values())
-                for tid, n in shares.items():
-                    destroyed[tid] += killed * n / max(total + lost, 1)
-    if problems:
-        raise ScenarioError(name, problems[:50])
-    if first is None:
-        raise ScenarioError(name, [Problem("no attacks in the chosen dates")])
-    return {"nights": nights, "first": first, "last": last, "rows": rows, "used": used, "skipped": skipped,
-            "compound": compound, "unmapped": dict(sorted(unmapped.items(), key=lambda kv: -kv[1]["launched"])),
-            "destroyed": destroyed}
+    for a in record.counted:
+        total = sum(a.threats.values()) + sum(a.unmapped.values())
+        for tid, n in a.threats.items():
+            destroyed[tid] += a.destroyed * n / max(total, 1)
+    book = record.bookkeeping()
+    return {"record": record, "nights": record.nights(), "first": record.first, "last": record.last,
+            "rows": record.rows, "used": book["rows_used"], "skipped": record.rows_without_count,
+            "compound": book["rows_naming_several_models"], "unmapped": record.unmapped(), "destroyed": destroyed,
+            "book": book}
 
 
 def ks_discrete(sample: np.ndarray, cdf: np.ndarray) -> float:
@@ -192,11 +84,12 @@ def calibrate_raids(path: str | Path, *, distribution: str = "negative-binomial"
     n_nights = (last - first).days + 1
     nights = data["nights"]
     raid_nights = sorted(nights)
-    classes = {tid: catalog.threats[tid].threat_class for ids in MODEL_MAP.values() for tid in ids}
+    model_map = data["record"].model_map.as_dict()
+    classes = {tid: catalog.threats[tid].threat_class for ids in model_map.values() for tid in ids}
     families = []
     observed_totals = np.array([sum(nights[n].values()) for n in raid_nights])
     for cls in FAMILY_ORDER:
-        members = [tid for tid in dict.fromkeys(x for ids in MODEL_MAP.values() for x in ids) if classes[tid] == cls]
+        members = [tid for tid in dict.fromkeys(x for ids in model_map.values() for x in ids) if classes[tid] == cls]
         sizes = np.array([sum(nights[n][t] for t in members) for n in raid_nights])
         comes = sizes > 0
         if not comes.any():
@@ -229,8 +122,9 @@ def calibrate_raids(path: str | Path, *, distribution: str = "negative-binomial"
             "raid_nights": len(raid_nights),
             "rows": data["rows"], "rows_used": data["used"], "rows_without_count": data["skipped"],
             "rows_naming_several_models": data["compound"],
+            "regional_repeats_left_out": data["book"]["regional_repeats_left_out"],
             "night": "noon to noon, named by the evening's date; date-only rows go to the night before",
-            "model_map": {k: v for k, v in MODEL_MAP.items()},
+            "model_map": model_map,
             "unmapped_models": data["unmapped"],
             "launched_by_threat": {t: int(n) for t, n in launched_by_threat.most_common()},
             "reported_destroyed_fraction": {t: round(data["destroyed"][t] / n, 4)
