@@ -17,6 +17,7 @@ import numpy as np
 
 from shieldwall.campaign.generator import Generator
 from shieldwall.campaign.model import GENERATOR_VERSION, GeneratorModel
+from shieldwall.campaign.trend import HALF_LIFE_MONTHS, fit_family, months_between
 from shieldwall.catalog.builtin import builtin_catalog
 from shieldwall.scenario.record import ModelMap, read_record
 
@@ -75,36 +76,110 @@ def fit_size(sizes: np.ndarray, distribution: str) -> dict[str, Any]:
     return out
 
 
-def calibrate_raids(path: str | Path, *, distribution: str = "negative-binomial", start: dt.date | None = None,
-                    end: dt.date | None = None) -> dict[str, Any]:
-    """The generator file's content (a dict, ready for YAML)."""
-    data = read_attacks(path, start, end)
+FAMILY_IDS = {"drone": "drones", "cruise": "cruise-missiles", "ballistic": "ballistic-missiles"}
+METHODS = ("trend", "stationary")
+
+
+def family_members(model_map: dict[str, list[str]]) -> dict[str, list[str]]:
+    """Threat class -> the catalog threats the map can send, in map order."""
     catalog = builtin_catalog()
+    ids = list(dict.fromkeys(x for ids in model_map.values() for x in ids))
+    return {cls: [t for t in ids if catalog.threats[t].threat_class == cls] for cls in FAMILY_ORDER}
+
+
+def calibrate_raids(path: str | Path, *, method: str = "trend", distribution: str = "negative-binomial",
+                    start: dt.date | None = None, end: dt.date | None = None,
+                    half_life_months: float | None = HALF_LIFE_MONTHS,
+                    model_map: ModelMap | None = None) -> dict[str, Any]:
+    """The generator file's content (a dict, ready for YAML): ``method`` trend (the default:
+    campaign/trend.py) or stationary (one distribution for every night, sizes cut at the largest seen)."""
+    if method not in METHODS:
+        from shieldwall.errors import UsageError
+
+        raise UsageError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
+    data = read_attacks(path, start, end, model_map=model_map)
     first, last = data["first"], data["last"]
     n_nights = (last - first).days + 1
     nights = data["nights"]
     raid_nights = sorted(nights)
-    model_map = data["record"].model_map.as_dict()
-    classes = {tid: catalog.threats[tid].threat_class for ids in model_map.values() for tid in ids}
+    model_map_dict = data["record"].model_map.as_dict()
+    members = family_members(model_map_dict)
+    launched_by_threat: Counter[str] = Counter()
+    for n in raid_nights:
+        launched_by_threat.update(nights[n])
+    provenance = {
+        "source_file": Path(path).name,
+        "source": "Massive Missile Attacks on Ukraine (Petro Ivaniuk, Kaggle), transcribed from Ukrainian Air "
+                  "Force reports; claims by one side, not independently verified",
+        "first_night": str(first), "last_night": str(last), "nights": n_nights,
+        "raid_nights": len(raid_nights),
+        "rows": data["rows"], "rows_used": data["used"], "rows_without_count": data["skipped"],
+        "rows_naming_several_models": data["compound"],
+        "regional_repeats_left_out": data["book"]["regional_repeats_left_out"],
+        "night": "noon to noon, named by the evening's date; date-only rows go to the night before",
+        "model_map": model_map_dict,
+        "unmapped_models": data["unmapped"],
+        "launched_by_threat": {t: int(n) for t, n in launched_by_threat.most_common()},
+        "reported_destroyed_fraction": {t: round(data["destroyed"][t] / n, 4)
+                                        for t, n in launched_by_threat.items() if n},
+    }
+    if method == "trend":
+        return _trend_doc(nights, first, last, members, provenance, half_life_months)
+    return _stationary_doc(nights, raid_nights, n_nights, members, provenance, distribution)
+
+
+def _trend_doc(nights: dict[dt.date, Counter[str]], first: dt.date, last: dt.date, members: dict[str, list[str]],
+               provenance: dict[str, Any], half_life_months: float | None) -> dict[str, Any]:
+    every = [first + dt.timedelta(days=i) for i in range((last - first).days + 1)]
+    age = np.array([months_between(last, n) for n in every])
+    weights = np.ones(len(every)) if half_life_months is None else 0.5 ** (-age / half_life_months)
+    families = []
+    for cls in FAMILY_ORDER:
+        sizes = np.array([sum(nights.get(n, {}).get(t, 0) for t in members[cls]) for n in every])
+        if not (sizes > 0).any():
+            continue
+        launched = {t: float(sum(w * nights.get(n, {}).get(t, 0) for n, w in zip(every, weights)))
+                    for t in members[cls]}
+        total = sum(launched.values())
+        fitted = fit_family(every, sizes, last, half_life_months)
+        families.append({"id": FAMILY_IDS[cls], "probability": fitted["probability"],
+                         "mix": {t: round(n / total, 6) for t, n in launched.items() if n > 0},
+                         "size": fitted["size"], "trend": fitted["trend"]})
+    weighting = ("all nights alike" if half_life_months is None
+                 else f"nights weighted 0.5 ** (age / {half_life_months:g} months)")
+    return {
+        "version": GENERATOR_VERSION, "kind": "raid-generator",
+        "description": f"Raids over Ukraine following the trend of nights {first} to {last}, fitted by "
+                       "`shieldwall calibrate raids --method trend`.",
+        "method": "trend", "origin": str(last), "raid_probability": 1.0, "families": families,
+        "provenance": provenance,
+        "fit": {"method": "per family: logistic regression of P(comes) and negative-binomial (NB2) log-linear "
+                          "regression of the size on months, by maximum likelihood; " + weighting + "; covariance "
+                          "cluster-robust by month; AR(1) month effect on the size mean by moments; mix by "
+                          "(weighted) launched share",
+                "half_life_months": half_life_months,
+                "note": "probability and size are the origin's, for readers; every draw uses `trend`"},
+    }
+
+
+def _stationary_doc(nights: dict[dt.date, Counter[str]], raid_nights: list[dt.date], n_nights: int,
+                    members: dict[str, list[str]], provenance: dict[str, Any], distribution: str) -> dict[str, Any]:
     families = []
     observed_totals = np.array([sum(nights[n].values()) for n in raid_nights])
     for cls in FAMILY_ORDER:
-        members = [tid for tid in dict.fromkeys(x for ids in model_map.values() for x in ids) if classes[tid] == cls]
-        sizes = np.array([sum(nights[n][t] for t in members) for n in raid_nights])
+        sizes = np.array([sum(nights[n][t] for t in members[cls]) for n in raid_nights])
         comes = sizes > 0
         if not comes.any():
             continue
-        launched = {t: sum(nights[n][t] for n in raid_nights) for t in members}
+        launched = {t: sum(nights[n][t] for n in raid_nights) for t in members[cls]}
         total = sum(launched.values())
         families.append({
-            "id": {"drone": "drones", "cruise": "cruise-missiles", "ballistic": "ballistic-missiles"}[cls],
+            "id": FAMILY_IDS[cls],
             "probability": round(float(comes.mean()), 6),
             "mix": {t: round(n / total, 6) for t, n in launched.items() if n > 0},
             "size": fit_size(sizes[comes], distribution),
         })
-    launched_by_threat = Counter()
-    for n in raid_nights:
-        launched_by_threat.update(nights[n])
+    first, last = provenance["first_night"], provenance["last_night"]
     doc = {
         "version": GENERATOR_VERSION,
         "kind": "raid-generator",
@@ -114,22 +189,7 @@ def calibrate_raids(path: str | Path, *, distribution: str = "negative-binomial"
         "raid_probability": round(min(1.0, len(raid_nights) / n_nights
                                       / (1.0 - float(np.prod([1.0 - f["probability"] for f in families])))), 6),
         "families": families,
-        "provenance": {
-            "source_file": Path(path).name,
-            "source": "Massive Missile Attacks on Ukraine (Petro Ivaniuk, Kaggle), transcribed from Ukrainian Air "
-                      "Force reports; claims by one side, not independently verified",
-            "first_night": str(first), "last_night": str(last), "nights": n_nights,
-            "raid_nights": len(raid_nights),
-            "rows": data["rows"], "rows_used": data["used"], "rows_without_count": data["skipped"],
-            "rows_naming_several_models": data["compound"],
-            "regional_repeats_left_out": data["book"]["regional_repeats_left_out"],
-            "night": "noon to noon, named by the evening's date; date-only rows go to the night before",
-            "model_map": model_map,
-            "unmapped_models": data["unmapped"],
-            "launched_by_threat": {t: int(n) for t, n in launched_by_threat.most_common()},
-            "reported_destroyed_fraction": {t: round(data["destroyed"][t] / n, 4)
-                                            for t, n in launched_by_threat.items() if n},
-        },
+        "provenance": provenance,
         "fit": {"method": f"families independent given a raid night; size 1 + {distribution} "
                           + ("(method of moments)" if distribution == "negative-binomial" else "table")
                           + ", cut at the largest size seen; mix by launched share"},

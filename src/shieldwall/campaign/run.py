@@ -29,6 +29,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 GENERATOR_STREAM = 1
 DAMAGE_STREAM = 3
+PATHS_STREAM = 4  # a trend generator's futures: one per replication, drawn once per campaign
 
 
 def night_seed(seed: int, night: int) -> int:
@@ -182,7 +183,11 @@ def run_campaign(loaded: LoadedCampaign, *, replications: int = 200, seed: int |
 
     threat_ids = _threat_ids(loaded)
     A = len(loaded.theatre.assets)
-    generated = _GeneratedRaid(loaded) if loaded.generator is not None else None
+    drawn = _draw_generated(loaded, seed, R)
+    caps = None
+    if drawn and loaded.generator is not None and loaded.generator.is_trend:  # no cap: compile what was drawn
+        caps = np.maximum(np.max([c.max(axis=0) for c in drawn.values()], axis=0), 1)
+    generated = _GeneratedRaid(loaded, caps) if loaded.generator is not None else None
     variants = _Variants(loaded, seed, batteries)
 
     start = np.zeros((R, B, K), np.int64)
@@ -240,7 +245,7 @@ def run_campaign(loaded: LoadedCampaign, *, replications: int = 200, seed: int |
             _night(out, t, rows, compiled, scenario, ledger, fired, battery_index, itc, threat_ids,
                    night_seed(seed, t), None, workers, usable, condition if damage else None)
         elif generated is not None:
-            counts = loaded.generator.sample(generator_rng(seed, t), R)
+            counts = drawn[t]
             rows = np.flatnonzero(counts.sum(axis=1) > 0)  # replications with a raid tonight
             if len(rows):
                 compiled, scenario = variants.get(active, t, "generator", generated.raids)
@@ -311,6 +316,21 @@ def _simulate(compiled: Compiled, scenario: Scenario, *, replications: int, seed
                              None if present is None else present[lo:hi], out=result.outcome_rows(lo, hi)))
     result.finish()
     return result
+
+
+def _draw_generated(loaded: LoadedCampaign, seed: int, R: int) -> dict[int, np.ndarray]:
+    """Every generated night's [replication, threat] counts, drawn before the first night (each
+    from its own stream, so the same as drawing them night by night); a trend generator's
+    replications first draw their futures (``PATHS_STREAM``)."""
+    gen = loaded.generator
+    if gen is None:
+        return {}
+    nights = [t for t in range(loaded.nights) if t not in loaded.explicit]
+    if not nights:
+        return {}
+    paths = gen.paths(np.random.default_rng(np.random.SeedSequence([seed, PATHS_STREAM])), R,
+                      loaded.date_of(nights[0]), loaded.date_of(nights[-1]))
+    return {t: gen.sample(generator_rng(seed, t), R, loaded.date_of(t), paths) for t in nights}
 
 
 def _produced_on(p: Any, date: Any, campaign_start: Any) -> int:

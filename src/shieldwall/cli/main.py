@@ -137,14 +137,19 @@ app.add_typer(calibrate_app, name="calibrate")
 def calibrate_raids(
     csv: Path = typer.Argument(..., help="Attack reports (format of missile_attacks_daily_2022-2024.csv)."),
     out: Path = typer.Option(Path("raid-generator.yaml"), "--out", "-o", help="Generator file to write."),
-    distribution: str = typer.Option("negative-binomial", "--distribution", help="negative-binomial or empirical."),
+    distribution: str = typer.Option("negative-binomial", "--distribution",
+                                     help="stationary: negative-binomial or empirical."),
     start: Optional[str] = typer.Option(None, "--from", help="First night used (YYYY-MM-DD)."),
     end: Optional[str] = typer.Option(None, "--to", help="Last night used (YYYY-MM-DD)."),
+    method: str = typer.Option("trend", "--method", help="trend (intensity follows time) or stationary."),
+    half_life: Optional[float] = typer.Option(12.0, "--half-life", min=0.5,
+                                              help="trend: weight of a night halves every this many months."),
 ) -> None:
-    """Fit the campaign raid generator (frequency, size, threat mix) to attack reports."""
+    """Fit the campaign raid generator (frequency, size, threat mix, trend) to attack reports."""
     from shieldwall.cli.campaign_cmd import calibrate_raids_command
 
-    _guard(calibrate_raids_command, csv, out=out, distribution=distribution, start=start, end=end)
+    _guard(calibrate_raids_command, csv, out=out, distribution=distribution, start=start, end=end, method=method,
+           half_life=half_life)
 
 
 from shieldwall.cli.wta_cmd import wta_app  # noqa: E402  (light: imports its solvers inside the commands)
