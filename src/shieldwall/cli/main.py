@@ -156,6 +156,10 @@ from shieldwall.cli.wta_cmd import wta_app  # noqa: E402  (light: imports its so
 
 app.add_typer(wta_app, name="wta")
 
+from shieldwall.cli.backtest_cmd import backtest_app  # noqa: E402  (light: imports its work inside the commands)
+
+app.add_typer(backtest_app, name="backtest")
+
 
 def main() -> None:  # pragma: no cover
     app()

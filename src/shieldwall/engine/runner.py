@@ -153,9 +153,11 @@ def run(scenario: Scenario | str | Path, *, replications: int = 1000, seed: int 
 
 def simulate(compiled: Compiled, scenario: Scenario, *, replications: int, seed: int, workers: int = 1,
              out_dir: str | Path | None = None, progress: Callable[[int], Any] | None = None,
-             stock: np.ndarray | None = None, present: np.ndarray | None = None) -> RaidResult:
+             stock: np.ndarray | None = None, present: np.ndarray | None = None,
+             events: bool = True) -> RaidResult:
     """The Monte Carlo over an already compiled scenario (a campaign reuses one compile for
-    many nights). Arguments as in ``run``."""
+    many nights). Arguments as in ``run``; ``events=False`` skips replication 0's event log
+    (callers that never replay it: backtests), with the same numbers otherwise."""
     if replications < 1:
         from shieldwall.errors import UsageError
 
@@ -176,7 +178,7 @@ def simulate(compiled: Compiled, scenario: Scenario, *, replications: int, seed:
         n = min(CHUNK_SIZE, replications - start)
         for lo, hi in _pieces(n, _n_pieces(i, n_chunks, workers)):
             a, b = start + lo, start + hi
-            jobs.append((compiled, start, n, children[i], i == 0, None if stock is None else stock[a:b],
+            jobs.append((compiled, start, n, children[i], events and i == 0, None if stock is None else stock[a:b],
                          None if present is None else present[a:b], None if (lo, hi) == (0, n) else (lo, hi)))
             spans.append((a, b))
     result = RaidResult(compiled, scenario, seed, replications, out_dir=out_dir)

@@ -198,9 +198,9 @@ class Theatre:
         found: list[str] = []
         unresolved = not parts
         for part in parts:
-            key = _key(part)
-            area = self.launch_alias.get(key) or (self.launch_alias.get(_key(part.split(",", 1)[0])) if "," in part
-                                                  else None)
+            # "Chauda, Crimea": the whole, else the place before the comma, else the wider one after it
+            keys = [_key(part), *((_key(part.split(",", 1)[0]), _key(part.rsplit(",", 1)[1])) if "," in part else ())]
+            area = next((self.launch_alias[k] for k in keys if k in self.launch_alias), None)
             if area is None or not self._launches(area, threat_class):
                 unresolved = True
                 continue
