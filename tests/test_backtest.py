@@ -264,3 +264,12 @@ def test_real_record_short_windows() -> None:
     assert not doc["theatre"]["unresolved_launch_places"] or sum(doc["theatre"]["unresolved_launch_places"].values()) < 5
     raids = shieldwall.backtest_raids(REAL, "2024-07-01", "2024-07-01", "2024-09-30", paths=200)
     assert raids["test"]["recorded"]["median"] > 0 and len(raids["test"]["monthly"]) == 3
+
+
+def test_theatre_schema_is_committed_and_validate_knows_theatres(tmp_path: Path) -> None:
+    from shieldwall.scenario.theatre import theatre_schema
+
+    committed = json.loads((ROOT / "src" / "shieldwall" / "schema" / "theatre.schema.json").read_text())
+    assert committed == json.loads(json.dumps(theatre_schema()))
+    result = CliRunner().invoke(app, ["validate", str(write_theatre(tmp_path))])
+    assert result.exit_code == 0 and "valid theatre" in result.output and "3 assets" in result.output

@@ -66,11 +66,12 @@ def catalog(entry_id: Optional[str] = typer.Argument(None, metavar="[ID]", help=
 
 
 @app.command()
-def schema(out: Optional[Path] = typer.Option(None, "--out", "-o", help="Write to a file instead of stdout.")) -> None:
-    """Print the JSON Schema of scenario files (for editors)."""
+def schema(out: Optional[Path] = typer.Option(None, "--out", "-o", help="Write to a file instead of stdout."),
+           kind: str = typer.Option("scenario", "--kind", help="scenario or theatre.")) -> None:
+    """Print the JSON Schema of scenario (or theatre) files, for editors."""
     from shieldwall.cli.validate_cmd import schema_command
 
-    _guard(schema_command, out)
+    _guard(schema_command, out, kind)
 
 
 @app.command()

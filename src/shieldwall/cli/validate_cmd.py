@@ -24,7 +24,15 @@ def validate_command(path: Path) -> None:
     """Print a one-line summary of a valid scenario or campaign file; a ScenarioError propagates
     to the CLI, which prints every problem and exits 2."""
     from shieldwall.campaign.load import is_campaign_file, load_campaign
+    from shieldwall.scenario.theatre import is_theatre_file, load_theatre
 
+    if is_theatre_file(path):
+        theatre = load_theatre(path)
+        summary = (f" {path} is a valid theatre — {_count(len(theatre.model.regions), 'region')}, "
+                   f"{_count(len(theatre.assets()), 'asset')}, {_count(len(theatre.batteries()), 'unit')}, "
+                   f"{_count(len(theatre.model.launch_areas), 'launch area')}")
+        Console(highlight=False, soft_wrap=True).print(Text.assemble(("ok:", "bold green"), summary))
+        return
     if is_campaign_file(path):
         loaded = load_campaign(path)
         summary = (f" {path} is a valid campaign — {_count(loaded.campaign.nights, 'night')}, "
@@ -66,9 +74,16 @@ def schema_text() -> str:
     return json.dumps(scenario_schema(), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 
-def schema_command(out: Path | None) -> None:
-    """Print the schema, or write it to ``out``."""
-    text = schema_text()
+def schema_command(out: Path | None, kind: str = "scenario") -> None:
+    """Print the schema (of scenario or theatre files), or write it to ``out``."""
+    if kind not in ("scenario", "theatre"):
+        raise UsageError(f"--kind must be scenario or theatre, got {kind!r}")
+    if kind == "theatre":
+        from shieldwall.scenario.theatre import theatre_schema
+
+        text = json.dumps(theatre_schema(), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    else:
+        text = schema_text()
     if out is None:
         sys.stdout.write(text)
         return
