@@ -11,7 +11,10 @@ them. Compared per family and for the whole night:
   futures of each future's largest night);
 - monthly totals: the share of test months whose recorded total lies inside the forecast's 90 %
   interval (its 5th to 95th percentile over futures);
-- the ratio of medians (forecast / record), and how often the family came."""
+- the ratio of medians (forecast / record), and how often the family came;
+- ``monthly_crps_log``: the mean continuous ranked probability score of ``log(1 + monthly total)``
+  (a proper score of the whole forecast distribution, lower is better; 0 for a forecast that put
+  all its mass on the recorded total), so that forecasts can be ranked beyond interval counts."""
 
 from __future__ import annotations
 
@@ -25,6 +28,7 @@ import numpy as np
 from shieldwall.campaign.calibrate import FAMILY_IDS, calibrate_raids, family_members
 from shieldwall.campaign.generator import Generator
 from shieldwall.campaign.model import GeneratorModel
+from shieldwall.campaign.selection import crps_sample
 from shieldwall.errors import UsageError
 from shieldwall.scenario.record import ModelMap, read_record
 
@@ -59,12 +63,14 @@ def compare(observed: np.ndarray, forecast: np.ndarray, months: list[str], month
     fc_on = forecast[forecast > 0]
     monthly = []
     inside = []
+    crps = []
     for m, label in enumerate(months):
         sel = month_of == m
         total = int(observed[sel].sum())
         fc = forecast[:, sel].sum(axis=1)
         lo, med, hi = (float(v) for v in np.quantile(fc, [0.05, 0.5, 0.95]))
         inside.append(lo <= total <= hi)
+        crps.append(crps_sample(np.log1p(fc), float(np.log1p(total))))
         monthly.append({"month": label, "nights": int(sel.sum()), "recorded": total, "p5": lo, "median": med,
                         "p95": hi, "inside_90": bool(inside[-1])})
     recorded_q, forecast_q = _quantiles(obs_on), _quantiles(fc_on)
@@ -81,6 +87,7 @@ def compare(observed: np.ndarray, forecast: np.ndarray, months: list[str], month
         "ks_night_size": None if not len(obs_on) else round(ks_distance(obs_on, fc_on), 4),
         "median_ratio": None if ratio is None else round(ratio, 4),
         "monthly_coverage_90": round(float(np.mean(inside)), 4) if inside else None,
+        "monthly_crps_log": round(float(np.mean(crps)), 4) if crps else None,
         "recorded": recorded_q, "forecast": forecast_q, "monthly": monthly,
         "total": {"recorded": int(observed.sum()), "forecast_median": float(np.median(forecast.sum(axis=1))),
                   "forecast_p5": float(np.quantile(forecast.sum(axis=1), 0.05)),
@@ -143,7 +150,7 @@ def backtest_raids(record: str | Path, fit_until: dt.date, test_from: dt.date, t
         "record": full.bookkeeping(),
         "fit": {"until": str(fit_until), "last_night_fitted": doc["provenance"]["last_night"],
                 "first_night_fitted": doc["provenance"]["first_night"], "method": method,
-                "half_life_months": half_life_months if method == "trend" else None, "generator": doc},
+                "half_life_months": half_life_months if method != "stationary" else None, "generator": doc},
         "forecast": {"paths": paths, "seed": seed,
                      "note": "each path is one future (its own parameters and month effects), as a campaign "
                              "replication draws it"},

@@ -77,7 +77,7 @@ def fit_size(sizes: np.ndarray, distribution: str) -> dict[str, Any]:
 
 
 FAMILY_IDS = {"drone": "drones", "cruise": "cruise-missiles", "ballistic": "ballistic-missiles"}
-METHODS = ("trend", "stationary")
+METHODS = ("trend", "regression", "stationary")
 
 
 def family_members(model_map: dict[str, list[str]]) -> dict[str, list[str]]:
@@ -123,42 +123,64 @@ def calibrate_raids(path: str | Path, *, method: str = "trend", distribution: st
         "reported_destroyed_fraction": {t: round(data["destroyed"][t] / n, 4)
                                         for t, n in launched_by_threat.items() if n},
     }
-    if method == "trend":
-        return _trend_doc(nights, first, last, members, provenance, half_life_months)
+    if method in ("trend", "regression"):
+        return _trend_doc(nights, first, last, members, provenance, half_life_months, stacked=method == "trend")
     return _stationary_doc(nights, raid_nights, n_nights, members, provenance, distribution)
 
 
 def _trend_doc(nights: dict[dt.date, Counter[str]], first: dt.date, last: dt.date, members: dict[str, list[str]],
-               provenance: dict[str, Any], half_life_months: float | None) -> dict[str, Any]:
+               provenance: dict[str, Any], half_life_months: float | None, stacked: bool = True) -> dict[str, Any]:
+    from shieldwall.campaign.selection import CANDIDATES, fit_candidates, select_weights
+
     every = [first + dt.timedelta(days=i) for i in range((last - first).days + 1)]
     age = np.array([months_between(last, n) for n in every])
     weights = np.ones(len(every)) if half_life_months is None else 0.5 ** (-age / half_life_months)
-    families = []
+    present = []
     for cls in FAMILY_ORDER:
         sizes = np.array([sum(nights.get(n, {}).get(t, 0) for t in members[cls]) for n in every])
-        if not (sizes > 0).any():
-            continue
+        if (sizes > 0).any():
+            present.append((cls, sizes))
+    fitted = [fit_candidates(every, sizes, half_life_months) if stacked
+              else {"regression": fit_family(every, sizes, last, half_life_months)} for _, sizes in present]
+    selection = (select_weights(every, np.stack([s for _, s in present], axis=1), half_life_months, fitted)
+                 if stacked and present else None)
+    families = []
+    for f, (cls, sizes) in enumerate(present):
         launched = {t: float(sum(w * nights.get(n, {}).get(t, 0) for n, w in zip(every, weights)))
                     for t in members[cls]}
         total = sum(launched.values())
-        fitted = fit_family(every, sizes, last, half_life_months)
-        families.append({"id": FAMILY_IDS[cls], "probability": fitted["probability"],
-                         "mix": {t: round(n / total, 6) for t, n in launched.items() if n > 0},
-                         "size": fitted["size"], "trend": fitted["trend"]})
+        regression = fitted[f]["regression"]
+        family = {"id": FAMILY_IDS[cls], "probability": regression["probability"],
+                  "mix": {t: round(n / total, 6) for t, n in launched.items() if n > 0},
+                  "size": regression["size"], "trend": regression["trend"]}
+        if selection is not None:
+            w = selection[f]["weights"]
+            family["mixture"] = [{"model": name, "weight": w[name]} if name == "regression"
+                                 else {"model": name, "weight": w[name], **{k: v for k, v in fitted[f][name].items()
+                                                                             if k != "model"}}
+                                 for name in CANDIDATES if w[name] > 0]
+        families.append(family)
     weighting = ("all nights alike" if half_life_months is None
                  else f"nights weighted 0.5 ** (age / {half_life_months:g} months)")
+    regression_text = ("logistic regression of P(comes) and negative-binomial (NB2) log-linear regression of the "
+                       "size on months, by maximum likelihood; " + weighting + "; covariance cluster-robust by month; "
+                       "AR(1) month effect on the size mean by moments; mix by (weighted) launched share")
+    fit: dict[str, Any] = {
+        "method": ("per family a mixture of three models, weights by stacking on rolling-origin cross-validation "
+                   "inside the window (campaign/selection.py): regression (" + regression_text + "); local level "
+                   "and local linear trend state-space models of the monthly logit P(comes) and log mean size "
+                   "(campaign/statespace.py)") if stacked else "per family: " + regression_text,
+        "half_life_months": half_life_months,
+        "note": "probability and size are the regression's at the origin, for readers; every draw uses `trend` "
+                "and `mixture`"}
+    if selection is not None:
+        fit["selection"] = {FAMILY_IDS[cls]: sel for (cls, _), sel in zip(present, selection)}
     return {
         "version": GENERATOR_VERSION, "kind": "raid-generator",
         "description": f"Raids over Ukraine following the trend of nights {first} to {last}, fitted by "
-                       "`shieldwall calibrate raids --method trend`.",
+                       "`shieldwall calibrate raids --method " + ("trend" if stacked else "regression") + "`.",
         "method": "trend", "origin": str(last), "raid_probability": 1.0, "families": families,
-        "provenance": provenance,
-        "fit": {"method": "per family: logistic regression of P(comes) and negative-binomial (NB2) log-linear "
-                          "regression of the size on months, by maximum likelihood; " + weighting + "; covariance "
-                          "cluster-robust by month; AR(1) month effect on the size mean by moments; mix by "
-                          "(weighted) launched share",
-                "half_life_months": half_life_months,
-                "note": "probability and size are the origin's, for readers; every draw uses `trend`"},
+        "provenance": provenance, "fit": fit,
     }
 
 

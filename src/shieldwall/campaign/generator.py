@@ -55,7 +55,7 @@ class Generator:
         if not self.is_trend:
             return None
         assert self.model.origin is not None
-        return TrendPaths([f.trend for f in self.model.families], self.model.origin, rng, n, last_night,
+        return TrendPaths(self.model.families, self.model.origin, rng, n, last_night,
                           [self.what_if.get(f.id) for f in self.model.families], first_night)
 
     def sample(self, rng: np.random.Generator, n: int, night: dt.date | None = None,

@@ -168,6 +168,22 @@ def _trend_problems(family: Any, where: SourceMap, path: FieldPath) -> list[Prob
         if len(matrix) != n or any(len(row) != n for row in matrix):
             out.append(where.problem((*path, "trend", key), f"not a {n} x {n} matrix",
                                      expected=f"{n} rows of {n} numbers", found=f"{len(matrix)} rows"))
+    for i, part in enumerate(family.mixture or []):
+        if part.model == "regression":
+            continue
+        for key in ("occurrence", "size", "log_dispersion"):
+            if getattr(part, key) is None:
+                out.append(where.problem((*path, "mixture", i), f"a {part.model} component needs `{key}`"))
+        for key in ("occurrence", "size"):
+            matrix = getattr(getattr(part, key), "covariance", [[0.0, 0.0], [0.0, 0.0]])
+            if len(matrix) != 2 or any(len(row) != 2 for row in matrix):
+                out.append(where.problem((*path, "mixture", i, key, "covariance"), "not a 2 x 2 matrix",
+                                         expected="2 rows of 2 numbers", found=f"{len(matrix)} rows"))
+    if family.mixture is not None:
+        total = sum(part.weight for part in family.mixture)
+        if abs(total - 1.0) > 1e-6:
+            out.append(where.problem((*path, "mixture"), "the weights do not sum to 1", expected="1",
+                                     found=f"{total:g}"))
     return out
 
 

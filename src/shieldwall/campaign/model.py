@@ -68,6 +68,32 @@ class Trend(Strict):
     month_effect: MonthEffect
 
 
+class StateSeries(Strict):
+    """One monthly series of a state-space component (campaign/statespace.py): ``value = level +
+    irregular``, the level moving by ``slope`` and shocks each calendar month after the origin's."""
+
+    state: list[float] = Field(min_length=2, max_length=2,
+                               description="[level, slope per month] at the origin's month (the filter's mean).")
+    covariance: list[list[float]] = Field(description="2 x 2: the uncertainty of that state.")
+    level_sd: NonNegativeFloat = Field(description="Standard deviation of the level's monthly shock.")
+    slope_sd: NonNegativeFloat = Field(description="Standard deviation of the slope's monthly shock (0: local level).")
+    irregular_sd: NonNegativeFloat = Field(description="Standard deviation of a month's own deviation.")
+
+
+class Component(Strict):
+    """One forecasting model of a family and its weight in the family's mixture: each replication
+    follows one component, drawn by weight. ``regression`` is the family's ``trend``; a state-space
+    component (``local-level``, ``local-linear-trend``) holds its own series: ``occurrence`` (logit of
+    P(comes) per month) and ``size`` (log of the mean size on nights it comes), sizes
+    ``1 + NegBinomial(mean - 1, exp(log_dispersion))``."""
+
+    model: Literal["regression", "local-level", "local-linear-trend"]
+    weight: Probability
+    occurrence: StateSeries | None = None
+    size: StateSeries | None = None
+    log_dispersion: float | None = Field(None, description="log k of the sizes (state-space components).")
+
+
 class Family(Strict):
     """Threats that come together (drones, cruise missiles, ballistic missiles)."""
 
@@ -75,7 +101,10 @@ class Family(Strict):
     probability: Probability = Field(description="P(the family comes | a raid night); trend: at the origin.")
     mix: dict[Id, Probability] = Field(min_length=1, description="Threat id -> share of the family's count.")
     size: SizeDistribution
-    trend: Trend | None = Field(None, description="Time-varying intensity (method: trend).")
+    trend: Trend | None = Field(None, description="Time-varying intensity (method: trend): the regression.")
+    mixture: list[Component] | None = Field(
+        None, description="method trend: the models a replication may follow, weights summing to 1 "
+                          "(without it: the regression alone).")
 
 
 class GeneratorModel(Strict):

@@ -1,6 +1,8 @@
 """A raid generator that follows the trend: per family, a log-linear negative-binomial count model
-with a trend, fitted by (discounted) maximum likelihood, its parameter uncertainty carried into
-every forecast (docs/campaign.md#the-trend-generator).
+with a trend (the ``regression``), fitted by (discounted) maximum likelihood, its parameter
+uncertainty carried into every forecast; and the sampling of a family's futures when it is a
+mixture of the regression and state-space models (``FamilyPaths``; campaign/statespace.py,
+campaign/selection.py; docs/campaign.md#the-trend-generator).
 
 Per family and night ``t`` (``tau`` = months from the last night fitted, negative before):
 
@@ -191,47 +193,86 @@ def _mvn(rng: np.random.Generator, mean: list[float], cov: list[list[float]], n:
     return np.asarray(mean, float)[None, :] + rng.standard_normal((n, len(mean))) @ root.T
 
 
-class TrendPaths:
-    """One forecast path per replication: its own parameters and month effects, drawn once and
-    used for every night (a replication's nights belong to one future)."""
+class FamilyPaths:
+    """One family's futures, one per replication: the component it follows (drawn by the
+    mixture's weights; the regression alone without one), that component's parameters and month
+    effects (regression) or monthly states (state-space), drawn once and used for every night."""
 
-    def __init__(self, trends: list[Any], origin: dt.date, rng: np.random.Generator, n: int,
-                 last_night: dt.date, what_if: list[Any] | None = None, first_night: dt.date | None = None) -> None:
+    def __init__(self, trend: Any, mixture: list[Any] | None, origin: dt.date, rng: np.random.Generator, n: int,
+                 horizon: int) -> None:
+        from shieldwall.campaign.statespace import simulate_series
+
         self.origin = origin
-        self.first_night = first_night or origin
-        self.what_if = what_if or [None] * len(trends)
-        self.occurrence: list[np.ndarray] = []
-        self.size: list[np.ndarray] = []
-        self.effects: list[np.ndarray] = []
-        horizon = max(month_index(origin, last_night), 0)
-        for trend in trends:
-            self.occurrence.append(_mvn(rng, trend.occurrence, trend.occurrence_covariance, n))
-            self.size.append(_mvn(rng, [*trend.log_mean, trend.log_dispersion], trend.size_covariance, n))
+        parts = list(mixture) if mixture else [None]
+        weights = np.array([1.0 if p is None else p.weight for p in parts], float)
+        self.component = (rng.choice(len(parts), size=n, p=weights / weights.sum()) if len(parts) > 1
+                          else np.zeros(n, np.int64))
+        self.states: list[tuple[np.ndarray, np.ndarray, float] | None] = []
+        for part in parts:
+            if part is None or part.model == "regression":
+                self.states.append(None)
+            else:
+                self.states.append((simulate_series(rng, part.occurrence, n, horizon),
+                                    simulate_series(rng, part.size, n, horizon), float(np.exp(part.log_dispersion))))
+        self.regression = trend is not None and any(s is None for s in self.states)
+        if self.regression:
+            self.occurrence = _mvn(rng, trend.occurrence, trend.occurrence_covariance, n)
+            self.size = _mvn(rng, [*trend.log_mean, trend.log_dispersion], trend.size_covariance, n)
             eff = trend.month_effect
             u = np.zeros((n, horizon + 1))
             u[:, 0] = eff.last
             noise = eff.sd * np.sqrt(1.0 - eff.rho ** 2) * rng.standard_normal((n, horizon))
             for m in range(1, horizon + 1):
                 u[:, m] = eff.rho * u[:, m - 1] + noise[:, m - 1]
-            self.effects.append(u)
+            self.effects = u
+
+    def night(self, night: dt.date) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(P(comes), size mean - 1, dispersion k) per replication on ``night``."""
+        from scipy import special
+
+        n = len(self.component)
+        p, mu, k = np.zeros(n), np.zeros(n), np.ones(n)
+        m = month_index(self.origin, night)
+        for c, state in enumerate(self.states):
+            sel = self.component == c
+            if not sel.any():
+                continue
+            if state is None:
+                tau = months_between(self.origin, night)
+                occ, size = self.occurrence[sel], self.size[sel]
+                u = self.effects[sel, min(m, self.effects.shape[1] - 1)] if m >= 0 else 0.0
+                p[sel] = special.expit(occ[:, 0] + occ[:, 1] * tau)
+                mu[sel] = np.exp(size[:, 0] + size[:, 1] * tau + u)
+                k[sel] = np.exp(size[:, 2])
+            else:
+                occ_s, size_s, disp = state
+                col = min(max(m, 0), occ_s.shape[1] - 1)
+                p[sel] = special.expit(occ_s[sel, col])
+                mu[sel] = np.maximum(np.exp(np.minimum(size_s[sel, col], 30.0)) - 1.0, 0.0)
+                k[sel] = disp
+        return p, mu, k
+
+
+class TrendPaths:
+    """One forecast path per replication for every family (``FamilyPaths``), and the user's
+    stated futures (``what_if``) in place of a family's fit."""
+
+    def __init__(self, families: list[Any], origin: dt.date, rng: np.random.Generator, n: int,
+                 last_night: dt.date, what_if: list[Any] | None = None, first_night: dt.date | None = None) -> None:
+        self.origin = origin
+        self.first_night = first_night or origin
+        self.what_if = what_if or [None] * len(families)
+        horizon = max(month_index(origin, last_night), 0)
+        self.families = [FamilyPaths(f.trend, f.mixture, origin, rng, n, horizon) for f in families]
 
     def night(self, f: int, night: dt.date) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(P(comes), size mean - 1, dispersion k) per replication for family f on ``night``."""
-        from scipy import special
-
-        tau = months_between(self.origin, night)
-        occ, size = self.occurrence[f], self.size[f]
-        p = special.expit(occ[:, 0] + occ[:, 1] * tau)
-        k = np.exp(size[:, 2])
+        p, mu, k = self.families[f].night(night)
         stated = self.what_if[f]
         if stated is not None:
             months = months_between(self.first_night, night)
             per_night = stated.per_month / MONTH_DAYS * (1.0 + stated.growth_per_month) ** months
             mu = np.maximum(per_night / np.maximum(p, 1e-9) - 1.0, 0.0)
-            return p, mu, k
-        m = month_index(self.origin, night)
-        u = self.effects[f][:, min(m, self.effects[f].shape[1] - 1)] if m >= 0 else 0.0
-        mu = np.exp(size[:, 0] + size[:, 1] * tau + u)
         return p, mu, k
 
 

@@ -169,8 +169,8 @@ def calibrate_raids_command(csv: Path, *, out: Path, distribution: str, start: s
 
 
 def _trend_table(console: Console, doc: dict[str, Any]) -> None:
-    table = Table(title=f"Raid generator following the trend (origin {doc['origin']}; months from it)",
-                  title_justify="left")
+    table = Table(title=f"Raid generator following the trend (origin {doc['origin']}; months from it): the "
+                        "regression", title_justify="left")
     for col in ("family", "mix", "P(comes) at origin", "growth of P (logit/month)", "mean size at origin",
                 "size growth/month", "month effect sd"):
         table.add_column(col, justify="left" if col in ("family", "mix") else "right")
@@ -180,6 +180,12 @@ def _trend_table(console: Console, doc: dict[str, Any]) -> None:
                       f"{t['occurrence'][1]:+.3f}", f"{f['size']['mean']:.1f}",
                       f"{100 * (math.exp(t['log_mean'][1]) - 1):+.1f}%", f"{t['month_effect']['sd']:.2f}")
     console.print(table)
+    short = {"regression": "regression", "local-level": "level", "local-linear-trend": "linear trend"}
+    for f in doc["families"]:
+        if f.get("mixture"):
+            sel = doc["fit"]["selection"][f["id"]]
+            console.print(f"{f['id']}: " + ", ".join(f"{short[c['model']]} {c['weight']:.1f}" for c in f["mixture"])
+                          + f" (stacking over {sel['months_scored']} months of rolling-origin cross-validation)")
 
 
 def _stationary_table(console: Console, doc: dict[str, Any]) -> None:

@@ -142,7 +142,9 @@ def calibrate_raids(
                                      help="stationary: negative-binomial or empirical."),
     start: Optional[str] = typer.Option(None, "--from", help="First night used (YYYY-MM-DD)."),
     end: Optional[str] = typer.Option(None, "--to", help="Last night used (YYYY-MM-DD)."),
-    method: str = typer.Option("trend", "--method", help="trend (intensity follows time) or stationary."),
+    method: str = typer.Option("trend", "--method",
+                               help="trend (models mixed by cross-validation), regression (the trend's regression "
+                                    "alone) or stationary."),
     half_life: Optional[float] = typer.Option(12.0, "--half-life", min=0.5,
                                               help="trend: weight of a night halves every this many months."),
 ) -> None:
