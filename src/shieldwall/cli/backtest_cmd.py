@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Any, Optional
+from typing import Annotated, Any, Optional
 
 import typer
 from rich.console import Console
@@ -29,18 +29,25 @@ def _guard(fn: Any, *args: Any, **kwargs: Any) -> Any:
     return guard(fn, *args, **kwargs)
 
 
+# options both commands share, defined once
+Record = Annotated[Path, typer.Argument(metavar="RECORD.csv", help="Attack record (format of the 2022-2024 file).")]
+OutDir = Annotated[Path, typer.Option("--out", "-o", help="Folder for the backtest's JSON and HTML.")]
+Seed = Annotated[int, typer.Option("--seed", "-s", min=0, help="Random seed.")]
+Models = Annotated[Optional[Path], typer.Option("--models", help="Record model map merged over the shipped one.")]
+
+
 @backtest_app.command("raids")
 def raids(
-    record: Path = typer.Argument(..., metavar="RECORD.csv", help="Attack record (format of the 2022-2024 file)."),
+    record: Record,
     fit_until: str = typer.Option(..., "--fit-until", help="Fit on nights before this date (YYYY-MM-DD)."),
     test_from: str = typer.Option(..., "--test-from", help="First night of the test period."),
     test_until: Optional[str] = typer.Option(None, "--test-until", help="Last night tested (default: the record's last)."),
-    out: Path = typer.Option(Path("out/backtest"), "--out", "-o", help="Folder for backtest-raids.json and .html."),
-    method: str = typer.Option("trend", "--method", help="Generator: trend or stationary."),
+    out: OutDir = Path("out/backtest"),
+    method: str = typer.Option("trend", "--method", help="Generator: trend, regression or stationary."),
     half_life: float = typer.Option(12.0, "--half-life", min=0.5, help="trend: months over which a night's weight halves."),
     paths: int = typer.Option(2000, "--paths", min=1, help="Forecast futures (replications)."),
-    seed: int = typer.Option(0, "--seed", "-s", min=0, help="Random seed."),
-    models: Optional[Path] = typer.Option(None, "--models", help="Record model map merged over the shipped one."),
+    seed: Seed = 0,
+    models: Models = None,
 ) -> None:
     """Fit the raid generator before a date, forecast a later period, compare with the record."""
     _guard(raids_command, record, fit_until=fit_until, test_from=test_from, test_until=test_until, out=out,
@@ -49,15 +56,15 @@ def raids(
 
 @backtest_app.command("rates")
 def rates(
-    record: Path = typer.Argument(..., metavar="RECORD.csv", help="Attack record (format of the 2022-2024 file)."),
+    record: Record,
     start: str = typer.Option(..., "--from", help="First night replayed (YYYY-MM-DD)."),
     until: str = typer.Option(..., "--until", help="Last night replayed."),
     theatre: Optional[Path] = typer.Option(None, "--theatre", help="Theatre file (default: the shipped one)."),
     replications: int = typer.Option(50, "--replications", "-n", min=1, help="Monte Carlo replications per night."),
-    seed: int = typer.Option(0, "--seed", "-s", min=0, help="Random seed."),
-    out: Path = typer.Option(Path("out/backtest"), "--out", "-o", help="Folder for backtest-rates.json and .html."),
+    seed: Seed = 0,
+    out: OutDir = Path("out/backtest"),
     workers: int = typer.Option(1, "--workers", "-w", min=1, help="Processes that simulate."),
-    models: Optional[Path] = typer.Option(None, "--models", help="Record model map merged over the shipped one."),
+    models: Models = None,
 ) -> None:
     """Replay every recorded attack through the engine against a theatre; compare kill and neutralised shares."""
     _guard(rates_command, record, start=start, until=until, theatre=theatre, replications=replications, seed=seed,

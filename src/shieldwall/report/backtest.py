@@ -101,12 +101,19 @@ def _page(title: str, body: list[str]) -> str:
             f"<main>{''.join(body)}</main></body></html>\n")
 
 
+def _heading(title: str, meta: str) -> str:
+    """The page's h1 and its line of provenance (``meta``: escaped HTML), stamped with the time written."""
+    return (f"<h1>{escape(title)}</h1><p class=sw-meta>{meta}; "
+            f"written {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC</p>")
+
+
 def render_raids(doc: dict[str, Any]) -> str:
     test, fit = doc["test"], doc["fit"]
-    body = [f"<h1>Backtest: raid generator</h1><p class=sw-meta>fitted on nights {escape(fit['first_night_fitted'])} "
-            f"to {escape(fit['last_night_fitted'])} ({escape(fit['method'])}), tested on {escape(test['from'])} to "
-            f"{escape(test['until'])} ({test['nights']} nights), {doc['forecast']['paths']} forecast paths, "
-            f"seed {doc['forecast']['seed']}; written {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC</p>"]
+    body = [_heading("Backtest: raid generator",
+                     f"fitted on nights {escape(fit['first_night_fitted'])} to {escape(fit['last_night_fitted'])} "
+                     f"({escape(fit['method'])}), tested on {escape(test['from'])} to {escape(test['until'])} "
+                     f"({test['nights']} nights), {doc['forecast']['paths']} forecast paths, "
+                     f"seed {doc['forecast']['seed']}")]
     rows = []
     for name, part in [("all threats", test), *test["by_family"].items()]:
         rec, fc = part["recorded"], part["forecast"]
@@ -118,21 +125,24 @@ def render_raids(doc: dict[str, Any]) -> str:
                      "-" if part["ks_night_size"] is None else f"{part['ks_night_size']:.3f}",
                      *(f"{q(rec, k)} / {q(fc, k)}" for k in ("median", "p90", "p95", "max")),
                      "-" if part["median_ratio"] is None else f"{part['median_ratio']:.2f}",
-                     "-" if part["monthly_coverage_90"] is None else f"{100 * part['monthly_coverage_90']:.0f}%"])
+                     "-" if part["monthly_coverage_90"] is None else f"{100 * part['monthly_coverage_90']:.0f}%",
+                     "-" if part.get("monthly_crps_log") is None else f"{part['monthly_crps_log']:.3f}"])
     body.append("<h2>Night sizes and monthly totals</h2>" + _table(
-        ["", "nights with", "KS", "median rec / fc", "p90", "p95", "max", "median ratio", "months inside 90%"], rows))
+        ["", "nights with", "KS", "median rec / fc", "p90", "p95", "max", "median ratio", "months inside 90%",
+         "CRPS log month"], rows))
     body.append(_plot(fan_chart(test), "fan"))
     body.append("<p class=sw-muted>KS: sup |F_record - F_forecast| of night sizes on nights the family came. Forecast "
-                "max: the median over paths of each path's largest night. Definitions: docs/validation.md.</p>")
+                "max: the median over paths of each path's largest night. CRPS log month: mean continuous ranked "
+                "probability score of log(1 + monthly total), lower is better. Definitions: docs/validation.md.</p>")
     return _page("backtest raids", body)
 
 
 def render_rates(doc: dict[str, Any]) -> str:
     w, eng = doc["window"], doc["engine"]
-    body = [f"<h1>Backtest: interception rates</h1><p class=sw-meta>{escape(w['from'])} to {escape(w['until'])}: "
-            f"{w['nights']} nights, {w['attacks']} attacks, {w['threats']:,} threats replayed against "
-            f"{escape(doc['theatre']['name'])} ({doc['theatre']['units']} units); {eng['replications']} replications, "
-            f"seed {eng['seed']}; written {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC</p>"]
+    body = [_heading("Backtest: interception rates",
+                     f"{escape(w['from'])} to {escape(w['until'])}: {w['nights']} nights, {w['attacks']} attacks, "
+                     f"{w['threats']:,} threats replayed against {escape(doc['theatre']['name'])} "
+                     f"({doc['theatre']['units']} units); {eng['replications']} replications, seed {eng['seed']}")]
     rows = [[escape(m), f"{e['launched']:,}", _pct(e["recorded"]["destroyed"]), _band(e["simulated"]["destroyed"]),
              _pct(e["recorded"]["neutralised"]), _band(e["simulated"]["neutralised"])]
             for m, e in doc["by_model"].items()]
