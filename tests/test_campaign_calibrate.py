@@ -39,7 +39,7 @@ def write_csv(path: Path, rows: list[tuple] = ROWS) -> Path:
 
 
 def test_small_csv_fit(tmp_path: Path) -> None:
-    doc = calibrate_raids(write_csv(tmp_path / "attacks.csv"))
+    doc = calibrate_raids(write_csv(tmp_path / "attacks.csv"), method="stationary")
     prov = doc["provenance"]
     assert (prov["first_night"], prov["last_night"], prov["nights"]) == ("2024-01-01", "2024-01-09", 9)
     assert prov["raid_nights"] == 4 and prov["rows"] == 9 and prov["rows_without_count"] == 1
@@ -68,14 +68,15 @@ def test_ks_and_empirical_fit() -> None:
 
 def test_cli_writes_a_generator_a_campaign_can_use(tmp_path: Path) -> None:
     out = tmp_path / "gen.yaml"
-    result = CliRunner().invoke(app, ["calibrate", "raids", str(write_csv(tmp_path / "a.csv")), "--out", str(out)])
+    result = CliRunner().invoke(app, ["calibrate", "raids", str(write_csv(tmp_path / "a.csv")), "--out", str(out),
+                                      "--method", "stationary"])
     assert result.exit_code == 0, result.output
     assert "Orlan-10" in result.output and "KS" in result.output
     model = load_generator_file(out)
     assert model.version == 1 and model.provenance["source_file"] == "a.csv"
     empirical = tmp_path / "emp.yaml"
     result = CliRunner().invoke(app, ["calibrate", "raids", str(tmp_path / "a.csv"), "--out", str(empirical),
-                                      "--distribution", "empirical", "--from", "2024-01-02"])
+                                      "--distribution", "empirical", "--from", "2024-01-02", "--method", "stationary"])
     assert result.exit_code == 0, result.output
     assert load_generator_file(empirical).provenance["first_night"] == "2024-01-02"
 
@@ -99,8 +100,49 @@ def test_shipped_generator_loads_with_provenance() -> None:
 
 @pytest.mark.skipif(not REAL.exists(), reason="../shared/data/attacks is not here (a fresh clone has no ../shared)")
 def test_shipped_generator_is_the_fit_of_the_real_file() -> None:
-    doc = calibrate_raids(REAL)
+    doc = calibrate_raids(REAL, method="stationary")
     shipped = yaml.safe_load((DATA_DIR / "raids-2022-2024.yaml").read_text())
     assert doc["families"] == shipped["families"] and doc["raid_probability"] == shipped["raid_probability"]
     assert doc["provenance"]["unmapped_models"] == shipped["provenance"]["unmapped_models"]
     assert doc["fit"]["raid_size_ks_distance"] < 0.15
+
+
+def _close(a: object, b: object, path: str = "") -> None:
+    """Equal structures, numbers within 1e-4 relative (maximum likelihood fits may differ in the
+    last digits between BLAS builds; mixture weights are on a 0.1 grid and must agree exactly)."""
+    if isinstance(a, dict):
+        assert isinstance(b, dict) and a.keys() == b.keys(), path
+        for k in a:
+            _close(a[k], b[k], f"{path}.{k}")
+    elif isinstance(a, list):
+        assert isinstance(b, list) and len(a) == len(b), path
+        for i, (x, y) in enumerate(zip(a, b)):
+            _close(x, y, f"{path}[{i}]")
+    elif isinstance(a, float) and not path.endswith("weight"):
+        assert b == pytest.approx(a, rel=1e-4, abs=1e-5), path
+    else:
+        assert a == b, path
+
+
+@pytest.mark.skipif(not REAL.exists(), reason="../shared/data/attacks is not here (a fresh clone has no ../shared)")
+def test_shipped_trend_generator_is_the_fit_of_the_real_file() -> None:
+    doc = calibrate_raids(REAL)  # the default method: trend (the stacked mixture), half-life 12 months
+    shipped = yaml.safe_load((DATA_DIR / "raids-2022-2024-trend.yaml").read_text())
+    _close(doc["families"], shipped["families"], "families")
+    _close(doc["fit"]["selection"], shipped["fit"]["selection"], "selection")
+    assert doc["origin"] == shipped["origin"] == "2024-12-31"
+    drones = {f["id"]: f for f in doc["families"]}["drones"]
+    assert drones["trend"]["log_mean"][1] > 0.0  # the drone raids grew through 2024
+    assert {c["model"] for c in drones["mixture"]} >= {"regression"}
+
+
+def test_cli_trend_method_writes_a_trend_generator(tmp_path: Path) -> None:
+    out = tmp_path / "gen.yaml"
+    result = CliRunner().invoke(app, ["calibrate", "raids", str(write_csv(tmp_path / "a.csv")), "--out", str(out),
+                                      "--half-life", "6"])
+    assert result.exit_code == 0, result.output
+    model = load_generator_file(out)
+    assert model.method == "trend" and str(model.origin) == "2024-01-09" and model.fit["half_life_months"] == 6
+    assert all(f.trend is not None and f.mixture for f in model.families)
+    result = CliRunner().invoke(app, ["calibrate", "raids", str(tmp_path / "a.csv"), "--method", "linear"])
+    assert result.exit_code == 2 and "method" in result.output

@@ -2,176 +2,43 @@
 transcribed in ``missile_attacks_daily_2022-2024.csv``): how often a night has a raid, which
 threat families come, how many (negative binomial or empirical), and in what mix.
 
-A night runs from noon to noon and is named by its evening's date: an attack starting at
-2023-05-04 01:30 belongs to the night of 2023-05-03. Rows that give a date without a time are
-taken as reported the morning after, so they too belong to the night before. Rows that name
-several models at once ("X-101/X-555 and Kalibr") cannot be split by the data: their count is
-shared equally between the models named."""
+The record is read by ``shieldwall.scenario.record`` (nights noon to noon, rows naming several
+models shared equally, regional rows that repeat national ones left out, record models mapped to
+catalog threats by the shipped, overridable map); this module only fits."""
 
 from __future__ import annotations
 
 import datetime as dt
-import re
-from collections import Counter, defaultdict
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from shieldwall import limits as L
 from shieldwall.campaign.generator import Generator
 from shieldwall.campaign.model import GENERATOR_VERSION, GeneratorModel
+from shieldwall.campaign.trend import HALF_LIFE_MONTHS, fit_family, months_between
 from shieldwall.catalog.builtin import builtin_catalog
-from shieldwall.errors import Problem, ScenarioError
+from shieldwall.scenario.record import ModelMap, read_record
 
-# Weapon models in the reports -> catalog threat ids. A "/" inside one model ("Iskander-M/KN-23")
-# is the report's own "either of these"; the count is shared between them.
-MODEL_MAP: dict[str, list[str]] = {
-    "Shahed-136/131": ["shahed-136"],
-    "X-101/X-555": ["kh-101"],
-    "Kalibr": ["kalibr"],
-    "X-22": ["kh-22"],
-    "X-32": ["kh-22"],  # a Kh-22 derivative, same carrier and profile
-    "Iskander-M": ["iskander-m"],
-    "KN-23": ["kn-23"],
-    "Iskander-M/KN-23": ["iskander-m", "kn-23"],
-    "X-47 Kinzhal": ["kinzhal"],
-}
-REQUIRED = ("time_start", "model", "launched")
 FAMILY_ORDER = ("drone", "cruise", "ballistic")
 
 
-_STAMP = re.compile(r"^(\d{4}-\d{2}-\d{2})(?:[ T](\d{1,2}):(\d{2})(?::\d{2})?)?$")
-
-
-def _night(text: str) -> dt.date:
-    match = _STAMP.match(text.strip())
-    if not match:
-        raise ValueError(text)
-    day = dt.date.fromisoformat(match.group(1))
-    if match.group(2) is None:  # a date without a time: reported the morning after the night
-        return day - dt.timedelta(days=1)
-    stamp = dt.datetime.combine(day, dt.time(int(match.group(2)), int(match.group(3))))
-    return (stamp - dt.timedelta(hours=12)).date()
-
-
-def _shares(model: str, count: int) -> tuple[dict[str, int], int, bool]:
-    """(threat id -> launched, launched not mapped, compound row) for one row."""
-    parts = [p.strip() for p in model.split(" and ")]
-    each = np.full(len(parts), count // len(parts))
-    each[: count % len(parts)] += 1
-    out: Counter[str] = Counter()
-    unmapped = 0
-    for part, n in zip(parts, each):
-        ids = MODEL_MAP.get(part)
-        if not ids:
-            unmapped += int(n)
-            continue
-        sub = np.full(len(ids), n // len(ids))
-        sub[: n % len(ids)] += 1
-        for tid, m in zip(ids, sub):
-            out[tid] += int(m)
-    return dict(out), unmapped, len(parts) > 1
-
-
-def read_attacks(path: str | Path, start: dt.date | None = None, end: dt.date | None = None) -> dict[str, Any]:
-    """Per-night launched counts by threat id, and the bookkeeping of what was left out."""
-    import csv
-
-    import io
-
-    from shieldwall.scenario.yaml_source import read_text_once
-
-    name = str(path)
-    text = read_text_once(path, limit=L.MAX_RECORD_FILE_BYTES)  # once and bounded: pipes, FIFOs, devices
-    handle = io.StringIO(text, newline="")
-    nights: dict[dt.date, Counter[str]] = defaultdict(Counter)
+def read_attacks(path: str | Path, start: dt.date | None = None, end: dt.date | None = None, *,
+                 model_map: ModelMap | None = None) -> dict[str, Any]:
+    """Per-night launched counts by threat id, and the bookkeeping of what was left out (the
+    record's semantics: ``shieldwall.scenario.record``)."""
+    record = read_record(path, start, end, model_map=model_map)
     destroyed: Counter[str] = Counter()
-    unmapped: dict[str, dict[str, int]] = {}
-    rows = used = skipped = compound = 0
-    problems: list[Problem] = []
-    first = last = None
-    reader = csv.DictReader(handle)
-    try:
-        fieldnames = reader.fieldnames
-    except csv.Error as exc:
-        raise ScenarioError(name, [Problem(f"not a readable CSV file: {exc}", line=1)]) from None
-    with handle:
-        missing = [c for c in REQUIRED if c not in (fieldnames or [])]
-        if missing:
-            raise ScenarioError(name, [Problem(f"missing column `{c}`", line=1, column=1,
-                                               expected=f"a CSV with columns {', '.join(REQUIRED)} (and `destroyed`)",
-                                               found=", ".join(map(str, fieldnames or []))[:200] or "no header")
-                                       for c in missing])
-        for line, row in _rows(reader, name):
-            rows += 1
-            try:
-                night = _night(row["time_start"] or "")
-            except (ValueError, OverflowError):
-                problems.append(Problem("not a date", path="time_start", line=line,
-                                        expected="YYYY-MM-DD or YYYY-MM-DD HH:MM", found=repr(row["time_start"])[:60]))
-                continue
-            if (start and night < start) or (end and night > end):
-                continue
-            first = night if first is None else min(first, night)
-            last = night if last is None else max(last, night)
-            text = (row.get("launched") or "").strip()
-            if not text:
-                skipped += 1
-                continue
-            try:
-                count = int(round(float(text)))
-            except (ValueError, OverflowError):  # "many", "nan", "inf"
-                problems.append(Problem("not a number", path="launched", line=line, expected="a count",
-                                        found=repr(text[:60])))
-                continue
-            if not 0 <= count <= L.MAX_FAMILY_SIZE:
-                problems.append(Problem("negative count" if count < 0 else "more than one night can bring",
-                                        path="launched", line=line,
-                                        expected=f"a count from 0 to {L.MAX_FAMILY_SIZE:,}", found=text[:60]))
-                continue
-            model = (row["model"] or "").strip()
-            shares, lost, is_compound = _shares(model, count)
-            compound += int(is_compound)
-            if lost:
-                entry = unmapped.setdefault(model, {"rows": 0, "launched": 0})
-                entry["rows"] += 1
-                entry["launched"] += lost
-            if shares:
-                used += 1
-                nights[night].update(shares)
-                try:
-                    killed = min(count, max(0, int(round(float(row.get("destroyed") or 0)))))
-                except (ValueError, OverflowError):
-                    killed = 0
-                total = sum(shares.values())
-                for tid, n in shares.items():
-                    destroyed[tid] += killed * n / max(total + lost, 1)
-    if problems:
-        raise ScenarioError(name, problems[:50])
-    if first is None:
-        raise ScenarioError(name, [Problem("no attacks in the chosen dates", path="time_start", line=2 if rows else 1,
-                                           hint="no row has a date inside --from/--to" if rows else "no rows")])
-    return {"nights": nights, "first": first, "last": last, "rows": rows, "used": used, "skipped": skipped,
-            "compound": compound, "unmapped": dict(sorted(unmapped.items(), key=lambda kv: -kv[1]["launched"])),
-            "destroyed": destroyed}
-
-
-def _rows(reader: Any, name: str) -> Any:
-    """(line, row) of a csv.DictReader; a malformed CSV (a field past the csv module's size limit,
-    a NUL byte) is a located ScenarioError."""
-    import csv
-
-    line = 2
-    while True:
-        try:
-            row = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as exc:
-            raise ScenarioError(name, [Problem(f"not a readable CSV row: {exc}", line=reader.line_num)]) from None
-        yield line, row
-        line = reader.line_num + 1
+    for a in record.counted:
+        total = sum(a.threats.values()) + sum(a.unmapped.values())
+        for tid, n in a.threats.items():
+            destroyed[tid] += a.destroyed * n / max(total, 1)
+    book = record.bookkeeping()
+    return {"record": record, "nights": record.nights(), "first": record.first, "last": record.last,
+            "rows": record.rows, "used": book["rows_used"], "skipped": record.rows_without_count,
+            "compound": book["rows_naming_several_models"], "unmapped": record.unmapped(), "destroyed": destroyed,
+            "book": book}
 
 
 def ks_discrete(sample: np.ndarray, cdf: np.ndarray) -> float:
@@ -209,39 +76,132 @@ def fit_size(sizes: np.ndarray, distribution: str) -> dict[str, Any]:
     return out
 
 
-def calibrate_raids(path: str | Path, *, distribution: str = "negative-binomial", start: dt.date | None = None,
-                    end: dt.date | None = None) -> dict[str, Any]:
-    """The generator file's content (a dict, ready for YAML)."""
-    data = read_attacks(path, start, end)
+FAMILY_IDS = {"drone": "drones", "cruise": "cruise-missiles", "ballistic": "ballistic-missiles"}
+METHODS = ("trend", "regression", "stationary")
+
+
+def family_members(model_map: dict[str, list[str]]) -> dict[str, list[str]]:
+    """Threat class -> the catalog threats the map can send, in map order."""
     catalog = builtin_catalog()
+    ids = list(dict.fromkeys(x for ids in model_map.values() for x in ids))
+    return {cls: [t for t in ids if catalog.threats[t].threat_class == cls] for cls in FAMILY_ORDER}
+
+
+def calibrate_raids(path: str | Path, *, method: str = "trend", distribution: str = "negative-binomial",
+                    start: dt.date | None = None, end: dt.date | None = None,
+                    half_life_months: float | None = HALF_LIFE_MONTHS,
+                    model_map: ModelMap | None = None) -> dict[str, Any]:
+    """The generator file's content (a dict, ready for YAML): ``method`` trend (the default:
+    campaign/trend.py) or stationary (one distribution for every night, sizes cut at the largest seen)."""
+    if method not in METHODS:
+        from shieldwall.errors import UsageError
+
+        raise UsageError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
+    data = read_attacks(path, start, end, model_map=model_map)
     first, last = data["first"], data["last"]
     n_nights = (last - first).days + 1
     nights = data["nights"]
     raid_nights = sorted(nights)
-    classes = {tid: catalog.threats[tid].threat_class for ids in MODEL_MAP.values() for tid in ids}
+    model_map_dict = data["record"].model_map.as_dict()
+    members = family_members(model_map_dict)
+    launched_by_threat: Counter[str] = Counter()
+    for n in raid_nights:
+        launched_by_threat.update(nights[n])
+    provenance = {
+        "source_file": Path(path).name,
+        "source": "Massive Missile Attacks on Ukraine (Petro Ivaniuk, Kaggle), transcribed from Ukrainian Air "
+                  "Force reports; claims by one side, not independently verified",
+        "first_night": str(first), "last_night": str(last), "nights": n_nights,
+        "raid_nights": len(raid_nights),
+        "rows": data["rows"], "rows_used": data["used"], "rows_without_count": data["skipped"],
+        "rows_naming_several_models": data["compound"],
+        "regional_repeats_left_out": data["book"]["regional_repeats_left_out"],
+        "night": "noon to noon, named by the evening's date; date-only rows go to the night before",
+        "model_map": model_map_dict,
+        "unmapped_models": data["unmapped"],
+        "launched_by_threat": {t: int(n) for t, n in launched_by_threat.most_common()},
+        "reported_destroyed_fraction": {t: round(data["destroyed"][t] / n, 4)
+                                        for t, n in launched_by_threat.items() if n},
+    }
+    if method in ("trend", "regression"):
+        return _trend_doc(nights, first, last, members, provenance, half_life_months, stacked=method == "trend")
+    return _stationary_doc(nights, raid_nights, n_nights, members, provenance, distribution)
+
+
+def _trend_doc(nights: dict[dt.date, Counter[str]], first: dt.date, last: dt.date, members: dict[str, list[str]],
+               provenance: dict[str, Any], half_life_months: float | None, stacked: bool = True) -> dict[str, Any]:
+    from shieldwall.campaign.selection import CANDIDATES, fit_candidates, select_weights
+
+    every = [first + dt.timedelta(days=i) for i in range((last - first).days + 1)]
+    age = np.array([months_between(last, n) for n in every])
+    weights = np.ones(len(every)) if half_life_months is None else 0.5 ** (-age / half_life_months)
+    present = []
+    for cls in FAMILY_ORDER:
+        sizes = np.array([sum(nights.get(n, {}).get(t, 0) for t in members[cls]) for n in every])
+        if (sizes > 0).any():
+            present.append((cls, sizes))
+    fitted = [fit_candidates(every, sizes, half_life_months) if stacked
+              else {"regression": fit_family(every, sizes, last, half_life_months)} for _, sizes in present]
+    selection = (select_weights(every, np.stack([s for _, s in present], axis=1), half_life_months, fitted)
+                 if stacked and present else None)
+    families = []
+    for f, (cls, sizes) in enumerate(present):
+        launched = {t: float(sum(w * nights.get(n, {}).get(t, 0) for n, w in zip(every, weights)))
+                    for t in members[cls]}
+        total = sum(launched.values())
+        regression = fitted[f]["regression"]
+        family = {"id": FAMILY_IDS[cls], "probability": regression["probability"],
+                  "mix": {t: round(n / total, 6) for t, n in launched.items() if n > 0},
+                  "size": regression["size"], "trend": regression["trend"]}
+        if selection is not None:
+            w = selection[f]["weights"]
+            family["mixture"] = [{"model": name, "weight": w[name]} if name == "regression"
+                                 else {"model": name, "weight": w[name], **{k: v for k, v in fitted[f][name].items()
+                                                                             if k != "model"}}
+                                 for name in CANDIDATES if w[name] > 0]
+        families.append(family)
+    weighting = ("all nights alike" if half_life_months is None
+                 else f"nights weighted 0.5 ** (age / {half_life_months:g} months)")
+    regression_text = ("logistic regression of P(comes) and negative-binomial (NB2) log-linear regression of the "
+                       "size on months, by maximum likelihood; " + weighting + "; covariance cluster-robust by month; "
+                       "AR(1) month effect on the size mean by moments; mix by (weighted) launched share")
+    fit: dict[str, Any] = {
+        "method": ("per family a mixture of three models, weights by stacking on rolling-origin cross-validation "
+                   "inside the window (campaign/selection.py): regression (" + regression_text + "); local level "
+                   "and local linear trend state-space models of the monthly logit P(comes) and log mean size "
+                   "(campaign/statespace.py)") if stacked else "per family: " + regression_text,
+        "half_life_months": half_life_months,
+        "note": "probability and size are the regression's at the origin, for readers; every draw uses `trend` "
+                "and `mixture`"}
+    if selection is not None:
+        fit["selection"] = {FAMILY_IDS[cls]: sel for (cls, _), sel in zip(present, selection)}
+    return {
+        "version": GENERATOR_VERSION, "kind": "raid-generator",
+        "description": f"Raids over Ukraine following the trend of nights {first} to {last}, fitted by "
+                       "`shieldwall calibrate raids --method " + ("trend" if stacked else "regression") + "`.",
+        "method": "trend", "origin": str(last), "raid_probability": 1.0, "families": families,
+        "provenance": provenance, "fit": fit,
+    }
+
+
+def _stationary_doc(nights: dict[dt.date, Counter[str]], raid_nights: list[dt.date], n_nights: int,
+                    members: dict[str, list[str]], provenance: dict[str, Any], distribution: str) -> dict[str, Any]:
     families = []
     observed_totals = np.array([sum(nights[n].values()) for n in raid_nights])
     for cls in FAMILY_ORDER:
-        members = [tid for tid in dict.fromkeys(x for ids in MODEL_MAP.values() for x in ids) if classes[tid] == cls]
-        sizes = np.array([sum(nights[n][t] for t in members) for n in raid_nights])
+        sizes = np.array([sum(nights[n][t] for t in members[cls]) for n in raid_nights])
         comes = sizes > 0
         if not comes.any():
             continue
-        launched = {t: sum(nights[n][t] for n in raid_nights) for t in members}
+        launched = {t: sum(nights[n][t] for n in raid_nights) for t in members[cls]}
         total = sum(launched.values())
         families.append({
-            "id": {"drone": "drones", "cruise": "cruise-missiles", "ballistic": "ballistic-missiles"}[cls],
+            "id": FAMILY_IDS[cls],
             "probability": round(float(comes.mean()), 6),
             "mix": {t: round(n / total, 6) for t, n in launched.items() if n > 0},
             "size": fit_size(sizes[comes], distribution),
         })
-    if not families:  # rows, but none with a launched count of a mapped model
-        raise ScenarioError(str(path), [Problem(
-            "no launches of a known weapon model to fit", path="launched", line=1,
-            hint=f"models shieldwall maps to its catalog: {', '.join(MODEL_MAP)}")])
-    launched_by_threat = Counter()
-    for n in raid_nights:
-        launched_by_threat.update(nights[n])
+    first, last = provenance["first_night"], provenance["last_night"]
     doc = {
         "version": GENERATOR_VERSION,
         "kind": "raid-generator",
@@ -251,21 +211,7 @@ def calibrate_raids(path: str | Path, *, distribution: str = "negative-binomial"
         "raid_probability": round(min(1.0, len(raid_nights) / n_nights
                                       / (1.0 - float(np.prod([1.0 - f["probability"] for f in families])))), 6),
         "families": families,
-        "provenance": {
-            "source_file": Path(path).name,
-            "source": "Massive Missile Attacks on Ukraine (Petro Ivaniuk, Kaggle), transcribed from Ukrainian Air "
-                      "Force reports; claims by one side, not independently verified",
-            "first_night": str(first), "last_night": str(last), "nights": n_nights,
-            "raid_nights": len(raid_nights),
-            "rows": data["rows"], "rows_used": data["used"], "rows_without_count": data["skipped"],
-            "rows_naming_several_models": data["compound"],
-            "night": "noon to noon, named by the evening's date; date-only rows go to the night before",
-            "model_map": {k: v for k, v in MODEL_MAP.items()},
-            "unmapped_models": data["unmapped"],
-            "launched_by_threat": {t: int(n) for t, n in launched_by_threat.most_common()},
-            "reported_destroyed_fraction": {t: round(data["destroyed"][t] / n, 4)
-                                            for t, n in launched_by_threat.items() if n},
-        },
+        "provenance": provenance,
         "fit": {"method": f"families independent given a raid night; size 1 + {distribution} "
                           + ("(method of moments)" if distribution == "negative-binomial" else "table")
                           + ", cut at the largest size seen; mix by launched share"},

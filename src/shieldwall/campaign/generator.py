@@ -1,12 +1,19 @@
 """Sampling a night's raid from a generator: does a raid come, which families, how many of each
 threat. Every draw has a fixed shape (whatever the outcomes), so two options run with the same
-seed see the same raids (common random numbers)."""
+seed see the same raids (common random numbers).
+
+A stationary generator draws every night alike (sizes cut at the largest seen). A trend generator
+(``method: trend``) draws each replication's future once (``paths``: its parameters and month
+effects, campaign/trend.py) and each night from it, with nothing capped."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import numpy as np
 
-from shieldwall.campaign.model import Family, GeneratorModel
+from shieldwall.campaign.model import Family, GeneratorModel, WhatIf
+from shieldwall.campaign.trend import TrendPaths, draw_sizes
 
 CAP_TAIL = 1e-9  # per-threat compile size: a draw above it has probability below this
 
@@ -14,9 +21,10 @@ CAP_TAIL = 1e-9  # per-threat compile size: a draw above it has probability belo
 class Generator:
     """A validated generator file plus the theatre's ``share`` of it."""
 
-    def __init__(self, model: GeneratorModel, share: float = 1.0) -> None:
+    def __init__(self, model: GeneratorModel, share: float = 1.0, what_if: dict[str, WhatIf] | None = None) -> None:
         self.model = model
         self.share = float(share)
+        self.what_if = dict(what_if or {})
         self.threat_ids: list[str] = []
         for family in model.families:
             for tid in family.mix:
@@ -38,8 +46,31 @@ class Generator:
             caps += np.ceil(stats.binom.ppf(1.0 - CAP_TAIL, family.size.max, p)).astype(np.int64)
         return np.maximum(caps, 1)
 
-    def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
-        """[n, threat] counts for one night in each of n replications."""
+    @property
+    def is_trend(self) -> bool:
+        return self.model.method == "trend"
+
+    def paths(self, rng: np.random.Generator, n: int, first_night: dt.date, last_night: dt.date) -> TrendPaths | None:
+        """Each replication's future (trend generators; None for a stationary one, which needs none)."""
+        if not self.is_trend:
+            return None
+        assert self.model.origin is not None
+        return TrendPaths(self.model.families, self.model.origin, rng, n, last_night,
+                          [self.what_if.get(f.id) for f in self.model.families], first_night)
+
+    def sample(self, rng: np.random.Generator, n: int, night: dt.date | None = None,
+               paths: TrendPaths | None = None) -> np.ndarray:
+        """[n, threat] counts for one night in each of n replications (a trend generator needs
+        the night and the replications' ``paths``)."""
+        if self.is_trend:
+            if paths is None or night is None:
+                raise ValueError("a trend generator samples a dated night from its paths")
+            counts = np.zeros((n, len(self.threat_ids)), np.int64)
+            for f, family in enumerate(self.model.families):
+                size = draw_sizes(rng, *paths.night(f, night))
+                mix = self._mix(family)
+                counts += rng.multinomial(size, mix) if mix.sum() > 0 else 0
+            return rng.binomial(counts, self.share) if self.share < 1.0 else counts
         raid = rng.random(n) < self.model.raid_probability
         counts = np.zeros((n, len(self.threat_ids)), np.int64)
         for family in self.model.families:
@@ -51,9 +82,12 @@ class Generator:
             counts = rng.binomial(counts, self.share)
         return np.minimum(counts, self.caps)
 
-    def typical_night(self, seed: int = 0, n: int = 200_000) -> dict[str, float]:
-        """Median total size and median per threat over raid nights (for benchmarks, docs)."""
-        counts = self.sample(np.random.default_rng(seed), n)
+    def typical_night(self, seed: int = 0, n: int = 200_000, night: dt.date | None = None) -> dict[str, float]:
+        """Median total size and median per threat over raid nights (for benchmarks, docs); a
+        trend generator's on ``night`` (default: its origin)."""
+        rng = np.random.default_rng(seed)
+        night = night or self.model.origin
+        counts = self.sample(rng, n, night, self.paths(rng, n, night, night) if night else None)
         raid = counts.sum(axis=1) > 0
         total = counts[raid].sum(axis=1)
         return {"median_total": float(np.median(total)), "mean_total": float(total.mean()),

@@ -191,9 +191,43 @@ def _generator_model(data: Any, source_map: SourceMap, prefix: FieldPath) -> tup
                 problems.append(where.problem(fpath, "an empirical size needs `values` and as many `weights` (sum > 0)"))
             if sum(family.mix.values()) <= 0:
                 problems.append(where.problem((*prefix, "families", i, "mix"), "the mix shares sum to 0"))
+            if model.method == "trend":
+                problems += _trend_problems(family, where, (*prefix, "families", i))
+        if model.method == "trend" and model.origin is None:
+            problems.append(source_map.problem((*prefix, "method"), "a trend generator needs `origin` (month 0)"))
         if problems:
             return None, problems
     return model, problems
+
+
+def _trend_problems(family: Any, where: SourceMap, path: FieldPath) -> list[Problem]:
+    trend = family.trend
+    if trend is None:
+        return [where.problem(path, "a family of a trend generator needs `trend`",
+                              hint="fit it with `shieldwall calibrate raids --method trend`")]
+    out = []
+    for key, n in (("occurrence_covariance", 2), ("size_covariance", 3)):
+        matrix = getattr(trend, key)
+        if len(matrix) != n or any(len(row) != n for row in matrix):
+            out.append(where.problem((*path, "trend", key), f"not a {n} x {n} matrix",
+                                     expected=f"{n} rows of {n} numbers", found=f"{len(matrix)} rows"))
+    for i, part in enumerate(family.mixture or []):
+        if part.model == "regression":
+            continue
+        for key in ("occurrence", "size", "log_dispersion"):
+            if getattr(part, key) is None:
+                out.append(where.problem((*path, "mixture", i), f"a {part.model} component needs `{key}`"))
+        for key in ("occurrence", "size"):
+            matrix = getattr(getattr(part, key), "covariance", [[0.0, 0.0], [0.0, 0.0]])
+            if len(matrix) != 2 or any(len(row) != 2 for row in matrix):
+                out.append(where.problem((*path, "mixture", i, key, "covariance"), "not a 2 x 2 matrix",
+                                         expected="2 rows of 2 numbers", found=f"{len(matrix)} rows"))
+    if family.mixture is not None:
+        total = sum(part.weight for part in family.mixture)
+        if abs(total - 1.0) > 1e-6:
+            out.append(where.problem((*path, "mixture"), "the weights do not sum to 1", expected="1",
+                                     found=f"{total:g}"))
+    return out
 
 
 # --- cross-reference checks ----------------------------------------------------------------------
@@ -325,7 +359,16 @@ class _Checker:
                     self.problem(where, f"the generator sends `{tid}` but no raid of the theatre flies it",
                                  hint=f"add a route for `{tid}` under `generator.routes` (a raid: launch, target, "
                                       "time_s, window_s; its count is the route's weight)")
-        return Generator(model, ref.share), gen_file, templates
+        family_ids = [f.id for f in model.families]
+        for fid in ref.what_if:
+            if model.method != "trend":
+                self.problem(("generator", "what_if", fid), "what_if needs a trend generator",
+                             hint="use a generator fitted with `calibrate raids --method trend`, e.g. builtin "
+                                  "raids-2022-2024-trend")
+            elif fid not in family_ids:
+                self.problems.append(_unknown(self.where, ("generator", "what_if", fid), "family", fid, family_ids,
+                                              at_key=True))
+        return Generator(model, ref.share, ref.what_if), gen_file, templates
 
     # explicit raids ---------------------------------------------------------------------------
     def _explicit(self, theatre: Scenario, scenario_raids: list[Raid]) -> dict[int, list[Raid]]:

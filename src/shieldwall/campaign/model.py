@@ -14,6 +14,7 @@ from shieldwall.catalog.model import (
     Catalog,
     Id,
     Name,
+    NonNegativeFloat,
     NonNegativeInt,
     Probability,
     Stock as StockCount,
@@ -52,20 +53,78 @@ class SizeDistribution(Strict):
     observed_nights: NonNegativeInt | None = None
 
 
+class MonthEffect(Strict):
+    """Month-to-month variation of the size mean beyond the nights' own (log scale, AR(1))."""
+
+    sd: NonNegativeFloat = Field(description="Standard deviation of the month effect.")
+    rho: Annotated[float, Field(ge=0.0, lt=1.0)] = Field(description="Correlation of one month's effect with the next.")
+    last: float = Field(0.0, description="The effect of the last month fitted (where the forecast starts).")
+
+
+class Trend(Strict):
+    """A family whose intensity changes with time (``method: trend``). Months ``tau`` count from
+    the generator's ``origin`` (30.4375 days each, negative before it):
+    ``logit P(comes) = occurrence[0] + occurrence[1] * tau``;
+    ``size - 1 ~ NegBinomial(mean = exp(log_mean[0] + log_mean[1] * tau + u_month), dispersion)``.
+    Each replication draws its own parameters from the fit's normal approximation
+    (``*_covariance``) and its own month effects, so predictive intervals carry the uncertainty of
+    the extrapolation and widen with the horizon."""
+
+    occurrence: list[float] = Field(min_length=2, max_length=2, description="[intercept, slope per month], logit.")
+    occurrence_covariance: list[list[float]] = Field(description="2 x 2.")
+    log_mean: list[float] = Field(min_length=2, max_length=2, description="[intercept, slope per month], log.")
+    log_dispersion: float = Field(description="log of the negative binomial dispersion k (variance mu + mu^2/k).")
+    size_covariance: list[list[float]] = Field(description="3 x 3, over (log_mean[0], log_mean[1], log_dispersion).")
+    month_effect: MonthEffect
+
+
+class StateSeries(Strict):
+    """One monthly series of a state-space component (campaign/statespace.py): ``value = level +
+    irregular``, the level moving by ``slope`` and shocks each calendar month after the origin's."""
+
+    state: list[float] = Field(min_length=2, max_length=2,
+                               description="[level, slope per month] at the origin's month (the filter's mean).")
+    covariance: list[list[float]] = Field(description="2 x 2: the uncertainty of that state.")
+    level_sd: NonNegativeFloat = Field(description="Standard deviation of the level's monthly shock.")
+    slope_sd: NonNegativeFloat = Field(description="Standard deviation of the slope's monthly shock (0: local level).")
+    irregular_sd: NonNegativeFloat = Field(description="Standard deviation of a month's own deviation.")
+
+
+class Component(Strict):
+    """One forecasting model of a family and its weight in the family's mixture: each replication
+    follows one component, drawn by weight. ``regression`` is the family's ``trend``; a state-space
+    component (``local-level``, ``local-linear-trend``) holds its own series: ``occurrence`` (logit of
+    P(comes) per month) and ``size`` (log of the mean size on nights it comes), sizes
+    ``1 + NegBinomial(mean - 1, exp(log_dispersion))``."""
+
+    model: Literal["regression", "local-level", "local-linear-trend"]
+    weight: Probability
+    occurrence: StateSeries | None = None
+    size: StateSeries | None = None
+    log_dispersion: float | None = Field(None, description="log k of the sizes (state-space components).")
+
+
 class Family(Strict):
     """Threats that come together (drones, cruise missiles, ballistic missiles)."""
 
     id: Id
-    probability: Probability = Field(description="P(the family comes | a raid night).")
+    probability: Probability = Field(description="P(the family comes | a raid night); trend: at the origin.")
     mix: dict[Id, Probability] = Field(min_length=1, description="Threat id -> share of the family's count.")
     size: SizeDistribution
+    trend: Trend | None = Field(None, description="Time-varying intensity (method: trend): the regression.")
+    mixture: list[Component] | None = Field(
+        None, description="method trend: the models a replication may follow, weights summing to 1 "
+                          "(without it: the regression alone).")
 
 
 class GeneratorModel(Strict):
     version: int = Field(description=f"File format version; this shieldwall reads {GENERATOR_VERSION}.")
     kind: Literal["raid-generator"] = "raid-generator"
     description: Text | None = None
-    raid_probability: Probability = Field(description="P(a night has a raid).")
+    method: Literal["stationary", "trend"] = Field(
+        "stationary", description="stationary: the same distribution every night; trend: each family's `trend`.")
+    origin: dt.date | None = Field(None, description="trend: the last night fitted (month 0).")
+    raid_probability: Probability = Field(description="P(a night has a raid); trend: 1 (families come on their own).")
     families: list[Family] = Field(min_length=1, max_length=100)
     provenance: dict[str, Any] = Field(default_factory=dict)
     fit: dict[str, Any] = Field(default_factory=dict)
@@ -87,6 +146,15 @@ class Theatre(Strict):
     doctrine: Doctrine | None = None
 
 
+class WhatIf(Strict):
+    """A future of one family stated by the user instead of the fitted trend (method: trend)."""
+
+    per_month: upto(31 * L.MAX_FAMILY_SIZE) = Field(  # type: ignore[valid-type]
+        description="Expected launches in a month (30.4 nights) at the first night.")
+    growth_per_month: Annotated[float, Field(gt=-1.0, le=10.0)] = Field(
+        0.0, description="Relative growth of the expected launches per month (0.05 = +5 % a month).")
+
+
 class GeneratorRef(Strict):
     """Where the generator comes from (exactly one of ``builtin``, ``file``, ``model``), how much
     of it falls on this theatre, and routes for its threats."""
@@ -97,6 +165,8 @@ class GeneratorRef(Strict):
     share: Share = Field(1.0, description="Fraction of each generated threat aimed at this theatre.")
     routes: list[Raid] = Field(default_factory=list, max_length=L.MAX_RAIDS,
                                description="Route templates beside the scenario's raids.")
+    what_if: dict[Id, WhatIf] = Field(default_factory=dict,
+                                      description="Family id -> a stated future (trend generators only).")
 
 
 class NightRaids(Strict):

@@ -29,6 +29,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 GENERATOR_STREAM = 1
 DAMAGE_STREAM = 3
+PATHS_STREAM = 4  # a trend generator's futures: one per replication, drawn once per campaign
 
 
 def night_seed(seed: int, night: int) -> int:
@@ -147,12 +148,12 @@ class _Variants:
         self.used: set[tuple] = set()  # the keys this process asked for (compile_all may make more)
         self.token: Any = None
 
-    def compile_all(self, token: Any) -> None:
+    def compile_all(self, token: Any, caps: np.ndarray | None) -> None:
         """Compile every raid the campaign may need, before its workers fork (they inherit them)."""
         loaded = self.loaded
         active_from = [0] * len(loaded.theatre.batteries) + [
             loaded.night_of(d.date) for d in loaded.campaign.deliveries if d.system is not None and d.battery is not None]
-        generated = _GeneratedRaid(loaded) if loaded.generator is not None else None
+        generated = _GeneratedRaid(loaded, caps) if loaded.generator is not None else None
         for t in range(loaded.nights):
             active = tuple(b for b in range(len(self.batteries)) if active_from[b] <= t)
             if t in loaded.explicit:
@@ -196,7 +197,11 @@ def run_campaign(loaded: LoadedCampaign, *, replications: int = 200, seed: int |
     _check_memory(loaded, replications, keep_battery_ledger, max_memory_bytes)
     spans = [(int(a), int(b)) for a, b in zip(*(lambda e: (e[:-1], e[1:]))(
         np.linspace(0, replications, min(max(1, workers), replications) + 1).round().astype(int)))]
-    args = (loaded, replications, seed, keep_battery_ledger, max_memory_bytes)
+    drawn = _draw_generated(loaded, seed, replications)
+    caps = None
+    if drawn and loaded.generator is not None and loaded.generator.is_trend:  # no cap: compile what was drawn
+        caps = np.maximum(np.max([c.max(axis=0) for c in drawn.values()], axis=0), 1)
+    args = (loaded, replications, seed, keep_battery_ledger, max_memory_bytes, drawn, caps)
     if len(spans) == 1:
         return _run_range(*args, *spans[0], progress)
     from concurrent.futures import ProcessPoolExecutor
@@ -207,7 +212,7 @@ def run_campaign(loaded: LoadedCampaign, *, replications: int = 200, seed: int |
     context = worker_context()
     variants = _Variants(loaded, seed, loaded.batteries)
     if context.get_start_method() == "fork":  # compiled once here, inherited by the workers
-        variants.compile_all(np.random.SeedSequence().entropy)
+        variants.compile_all(np.random.SeedSequence().entropy, caps)
         _SHARED = variants
     pool = ProcessPoolExecutor(max_workers=len(spans) - 1, mp_context=context)
     try:
@@ -241,10 +246,11 @@ def _check_memory(loaded: LoadedCampaign, replications: int, keep_ledger: bool, 
 
 
 def _run_range(loaded: LoadedCampaign, replications: int, seed: int, keep_battery_ledger: bool,
-               max_memory_bytes: int | None, first: int, end: int,
-               progress: Callable[[int], Any] | None, shared: Any = None) -> "CampaignResult":
-    """The campaign for replications [first, end) of ``replications``; ``shared``: the token of
-    the compiled raids inherited from the parent process, if any."""
+               max_memory_bytes: int | None, drawn: dict[int, np.ndarray], caps: np.ndarray | None, first: int,
+               end: int, progress: Callable[[int], Any] | None, shared: Any = None) -> "CampaignResult":
+    """The campaign for replications [first, end) of ``replications``; ``drawn``: every generated
+    night's counts for all replications (``_draw_generated``), ``caps``: what the generated raid is
+    compiled for; ``shared``: the token of the compiled raids inherited from the parent, if any."""
     from shieldwall.campaign.results import CampaignResult
 
     c = loaded.campaign
@@ -262,7 +268,7 @@ def _run_range(loaded: LoadedCampaign, replications: int, seed: int, keep_batter
 
     threat_ids = _threat_ids(loaded)
     A = len(loaded.theatre.assets)
-    generated = _GeneratedRaid(loaded) if loaded.generator is not None else None
+    generated = _GeneratedRaid(loaded, caps) if loaded.generator is not None else None
     variants = _SHARED if _SHARED is not None and shared is not None and _SHARED.token == shared else \
         _Variants(loaded, seed, batteries)
     night = _NightRun(replications, first, end, battery_index={b.id: i for i, b in enumerate(batteries)}, itc=itc,
@@ -322,7 +328,7 @@ def _run_range(loaded: LoadedCampaign, replications: int, seed: int, keep_batter
             night.simulate(out, t, np.arange(replications), compiled, scenario, ledger, fired, night_seed(seed, t),
                            None, usable, condition if damage else None)
         elif generated is not None:
-            counts = loaded.generator.sample(generator_rng(seed, t), replications)  # all, as one draw
+            counts = drawn[t]  # all replications', as one draw
             raid_rows = np.flatnonzero(counts.sum(axis=1) > 0)  # replications with a raid tonight
             mine = raid_rows[(raid_rows >= first) & (raid_rows < end)]
             if len(mine):
@@ -389,6 +395,21 @@ class _NightRun:
                         None if condition is None else condition[rows])
         if condition is not None:
             condition[rows] *= result.survive
+
+
+def _draw_generated(loaded: LoadedCampaign, seed: int, R: int) -> dict[int, np.ndarray]:
+    """Every generated night's [replication, threat] counts, drawn before the first night (each
+    from its own stream, so the same as drawing them night by night); a trend generator's
+    replications first draw their futures (``PATHS_STREAM``)."""
+    gen = loaded.generator
+    if gen is None:
+        return {}
+    nights = [t for t in range(loaded.nights) if t not in loaded.explicit]
+    if not nights:
+        return {}
+    paths = gen.paths(np.random.default_rng(np.random.SeedSequence([seed, PATHS_STREAM])), R,
+                      loaded.date_of(nights[0]), loaded.date_of(nights[-1]))
+    return {t: gen.sample(generator_rng(seed, t), R, loaded.date_of(t), paths) for t in nights}
 
 
 def _produced_on(p: Any, date: Any, campaign_start: Any) -> int:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 from pathlib import Path
 from typing import Any
 
@@ -152,7 +153,8 @@ def compare_command(a: Path, b: Path, *, replications: int, seed: int | None, ou
         console.print(Text(printable(f"wrote {out}")))
 
 
-def calibrate_raids_command(csv: Path, *, out: Path, distribution: str, start: str | None, end: str | None) -> None:
+def calibrate_raids_command(csv: Path, *, out: Path, distribution: str, start: str | None, end: str | None,
+                            method: str = "trend", half_life: float | None = 12.0) -> None:
     from shieldwall.campaign.calibrate import calibrate_raids, write_generator
     from shieldwall.errors import UsageError
 
@@ -164,12 +166,46 @@ def calibrate_raids_command(csv: Path, *, out: Path, distribution: str, start: s
 
     if distribution not in ("negative-binomial", "empirical"):
         raise UsageError(f"--distribution must be negative-binomial or empirical, got {distribution!r}")
-    doc = calibrate_raids(csv, distribution=distribution, start=date(start, "--from"), end=date(end, "--to"))
+    doc = calibrate_raids(csv, method=method, distribution=distribution, start=date(start, "--from"),
+                          end=date(end, "--to"), half_life_months=half_life)
     path = write_generator(doc, out)
     console = Console()
     prov = doc["provenance"]
     console.print(f"{prov['source_file']}: nights {prov['first_night']} to {prov['last_night']} ({prov['nights']}), "
                   f"{prov['raid_nights']} with a raid; {prov['rows_used']} of {prov['rows']} rows used")
+    if doc.get("method") == "trend":
+        _trend_table(console, doc)
+    else:
+        _stationary_table(console, doc)
+    unmapped = prov["unmapped_models"]
+    if unmapped:
+        top = ", ".join(f"{m} ({v['launched']})" for m, v in list(unmapped.items())[:8])
+        console.print(f"not mapped to a catalog threat ({len(unmapped)} models, launched): {top}"
+                      + (", ..." if len(unmapped) > 8 else ""))
+    console.print(f"wrote {path}")
+
+
+def _trend_table(console: Console, doc: dict[str, Any]) -> None:
+    table = Table(title=f"Raid generator following the trend (origin {doc['origin']}; months from it): the "
+                        "regression", title_justify="left")
+    for col in ("family", "mix", "P(comes) at origin", "growth of P (logit/month)", "mean size at origin",
+                "size growth/month", "month effect sd"):
+        table.add_column(col, justify="left" if col in ("family", "mix") else "right")
+    for f in doc["families"]:
+        t = f["trend"]
+        table.add_row(f["id"], ", ".join(f"{k} {w:.2f}" for k, w in f["mix"].items()), f"{f['probability']:.3f}",
+                      f"{t['occurrence'][1]:+.3f}", f"{f['size']['mean']:.1f}",
+                      f"{100 * (math.exp(t['log_mean'][1]) - 1):+.1f}%", f"{t['month_effect']['sd']:.2f}")
+    console.print(table)
+    short = {"regression": "regression", "local-level": "level", "local-linear-trend": "linear trend"}
+    for f in doc["families"]:
+        if f.get("mixture"):
+            sel = doc["fit"]["selection"][f["id"]]
+            console.print(f"{f['id']}: " + ", ".join(f"{short[c['model']]} {c['weight']:.1f}" for c in f["mixture"])
+                          + f" (stacking over {sel['months_scored']} months of rolling-origin cross-validation)")
+
+
+def _stationary_table(console: Console, doc: dict[str, Any]) -> None:
     table = Table(title=f"Raid generator (P(raid night) = {doc['raid_probability']:.3f})", title_justify="left")
     for col in ("family", "P(comes | raid)", "mix", "size", "mean", "max", "KS distance"):
         table.add_column(col, justify="left" if col in ("family", "mix", "size") else "right")
@@ -182,9 +218,3 @@ def calibrate_raids_command(csv: Path, *, out: Path, distribution: str, start: s
     fit = doc["fit"]
     console.print(f"raid size (all threats of a night): KS distance {fit['raid_size_ks_distance']:.3f}; median "
                   f"{fit['raid_size_observed']['median']:g} observed, {fit['raid_size_fitted']['median']:g} fitted")
-    unmapped = prov["unmapped_models"]
-    if unmapped:
-        top = ", ".join(f"{m} ({v['launched']})" for m, v in list(unmapped.items())[:8])
-        console.print(f"not mapped to a catalog threat ({len(unmapped)} models, launched): {top}"
-                      + (", ..." if len(unmapped) > 8 else ""))
-    console.print(f"wrote {path}")

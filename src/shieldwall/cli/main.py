@@ -74,11 +74,12 @@ def catalog(entry_id: Optional[str] = typer.Argument(None, metavar="[ID]", help=
 
 
 @app.command()
-def schema(out: Optional[Path] = typer.Option(None, "--out", "-o", help="Write to a file instead of stdout.")) -> None:
-    """Print the JSON Schema of scenario files (for editors)."""
+def schema(out: Optional[Path] = typer.Option(None, "--out", "-o", help="Write to a file instead of stdout."),
+           kind: str = typer.Option("scenario", "--kind", help="scenario or theatre.")) -> None:
+    """Print the JSON Schema of scenario (or theatre) files, for editors."""
     from shieldwall.cli.validate_cmd import schema_command
 
-    guard(schema_command, out)
+    guard(schema_command, out, kind)
 
 
 @app.command()
@@ -187,19 +188,30 @@ app.add_typer(calibrate_app, name="calibrate")
 def calibrate_raids(
     csv: Path = typer.Argument(..., help="Attack reports (format of missile_attacks_daily_2022-2024.csv)."),
     out: Path = typer.Option(Path("raid-generator.yaml"), "--out", "-o", help="Generator file to write."),
-    distribution: str = typer.Option("negative-binomial", "--distribution", help="negative-binomial or empirical."),
+    distribution: str = typer.Option("negative-binomial", "--distribution",
+                                     help="stationary: negative-binomial or empirical."),
     start: Optional[str] = typer.Option(None, "--from", help="First night used (YYYY-MM-DD)."),
     end: Optional[str] = typer.Option(None, "--to", help="Last night used (YYYY-MM-DD)."),
+    method: str = typer.Option("trend", "--method",
+                               help="trend (models mixed by cross-validation), regression (the trend's regression "
+                                    "alone) or stationary."),
+    half_life: Optional[float] = typer.Option(12.0, "--half-life", min=0.5,
+                                              help="trend: weight of a night halves every this many months."),
 ) -> None:
-    """Fit the campaign raid generator (frequency, size, threat mix) to attack reports."""
+    """Fit the campaign raid generator (frequency, size, threat mix, trend) to attack reports."""
     from shieldwall.cli.campaign_cmd import calibrate_raids_command
 
-    guard(calibrate_raids_command, csv, out=out, distribution=distribution, start=start, end=end)
+    guard(calibrate_raids_command, csv, out=out, distribution=distribution, start=start, end=end, method=method,
+           half_life=half_life)
 
 
 from shieldwall.cli.wta_cmd import wta_app  # noqa: E402  (light: imports its solvers inside the commands)
 
 app.add_typer(wta_app, name="wta")
+
+from shieldwall.cli.backtest_cmd import backtest_app  # noqa: E402  (light: imports its work inside the commands)
+
+app.add_typer(backtest_app, name="backtest")
 
 
 def main() -> None:  # pragma: no cover

@@ -27,13 +27,22 @@ def validate_command(path: Path) -> None:
 
     from shieldwall.campaign.load import build_campaign
     from shieldwall.scenario.load import scenario_from_source
+    from shieldwall.scenario.theatre import build_theatre
     from shieldwall.scenario.yaml_source import read_yaml_file
 
     source = read_yaml_file(path)  # once: the path may be a pipe such as <(cat file)
-    if isinstance(source.data, Mapping) and ("factors" in source.data or "tranches" in source.data):
-        _validate_sweep_file(path, dict(source.data))
+    data = source.data if isinstance(source.data, Mapping) else {}
+    if data.get("kind") == "theatre":
+        theatre = build_theatre(source)
+        summary = (f" {path} is a valid theatre — {_count(len(theatre.model.regions), 'region')}, "
+                   f"{_count(len(theatre.assets()), 'asset')}, {_count(len(theatre.batteries()), 'unit')}, "
+                   f"{_count(len(theatre.model.launch_areas), 'launch area')}")
+        Console(highlight=False, soft_wrap=True).print(Text.assemble(("ok:", "bold green"), printable(summary)))
         return
-    if isinstance(source.data, Mapping) and "nights" in source.data:
+    if "factors" in data or "tranches" in data:
+        _validate_sweep_file(path, dict(data))
+        return
+    if "nights" in data:
         loaded = build_campaign(source, path.parent)
         summary = (f" {path} is a valid campaign — {_count(loaded.campaign.nights, 'night')}, "
                    f"{_count(len(loaded.batteries), 'battery')}, {_count(len(loaded.campaign.deliveries), 'delivery')}")
@@ -114,9 +123,16 @@ def schema_text() -> str:
     return json.dumps(scenario_schema(), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 
-def schema_command(out: Path | None) -> None:
-    """Print the schema, or write it to ``out``."""
-    text = schema_text()
+def schema_command(out: Path | None, kind: str = "scenario") -> None:
+    """Print the schema (of scenario or theatre files), or write it to ``out``."""
+    if kind not in ("scenario", "theatre"):
+        raise UsageError(f"--kind must be scenario or theatre, got {kind!r}")
+    if kind == "theatre":
+        from shieldwall.scenario.theatre import theatre_schema
+
+        text = json.dumps(theatre_schema(), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    else:
+        text = schema_text()
     if out is None:
         sys.stdout.write(text)
         return

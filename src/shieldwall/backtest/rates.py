@@ -1,0 +1,341 @@
+"""``backtest rates``: replay every recorded attack of a window through the engine against a
+theatre, and compare the simulated kill and neutralised shares with the record's
+(docs/validation.md#rates).
+
+Each counted attack (``scenario.record``) brings its mapped threats on its night: its count per
+catalog type (decoys split off the Shahed count by the model map's share for that date), from the
+launch areas its ``launch_place`` names (else the theatre's defaults for the class), on the regions
+its ``target`` names (a national attack spreads by region weight), and within a region on its
+assets by value; all splits by largest remainder, so a night's raid is fixed by the record.
+
+Compile once, run many (``RatesPlan``): the theatre is compiled once for the window, with one
+block of threats per (threat type, launch area, asset) holding the most any night sends that way;
+each night is a set of replications that leaves out what it does not send (the engine's
+``present`` mask), so a window of hundreds of nights costs one compile. Nights run in fixed batches
+of ``NIGHTS_PER_BATCH`` (part of the reproducibility contract), each batch one engine run with seed
+``SeedSequence([seed, batch])``. Re-running a plan with other parameters reuses everything but
+the compile; the same seed gives the same random numbers per threat (common random numbers).
+
+Outcomes: a replicated night gives, per threat type, the threats killed and those that failed in
+flight (``expired``: the record counts those as not reaching their goal). Where one night has
+several rows flying the same type, its outcomes of that type are shared between the rows by
+launched count. Simulated ``destroyed`` = killed; ``neutralised`` = killed + failed in flight (+
+electronic-warfare losses once the engine models them). Per record model, the shares are summed
+over its rows (the record's own ``model`` string: a row naming several models is its own entry,
+as the record cannot split it) and divided by the launched of its mapped part; the interval is the
+2.5-97.5 % range over replications of that window share."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from shieldwall.catalog.builtin import builtin_catalog
+from shieldwall.errors import UsageError
+from shieldwall.scenario.model import Decoys, Raid, Scenario
+from shieldwall.scenario.record import Attack, ModelMap, Record, read_record
+from shieldwall.scenario.theatre import Theatre, load_theatre
+
+SIZE_BINS = ((0, 50, "<50"), (50, 150, "50-150"), (150, 300, "150-300"), (300, None, ">=300"))
+NIGHTS_PER_BATCH = 32
+MAX_REPLICATIONS = 10_000
+MAX_COMPILED_THREATS = 200_000
+
+
+def size_bin(launched: int) -> str:
+    for lo, hi, label in SIZE_BINS:
+        if launched >= lo and (hi is None or launched < hi):
+            return label
+    return SIZE_BINS[-1][2]
+
+
+def allocate(count: int, weights: list[float]) -> list[int]:
+    """``count`` split in proportion to ``weights`` by largest remainder (ties: first first)."""
+    w = np.asarray(weights, float)
+    w = np.ones_like(w) if w.sum() <= 0 else w
+    exact = count * w / w.sum()
+    base = np.floor(exact).astype(int)
+    base[np.argsort(-(exact - base), kind="stable")[: count - int(base.sum())]] += 1
+    return base.tolist()
+
+
+@dataclass(frozen=True)
+class SlotKey:
+    threat: str  # catalog type (a decoy's own type for decoys)
+    looks_like: str  # the type it flies with (itself unless a decoy)
+    area: str  # launch area id
+    asset: str  # target asset id
+
+
+@dataclass
+class Row:
+    """One counted attack as replayed: its night index and threats per catalog type."""
+
+    attack: Attack
+    night: int
+    types: dict[str, int]  # catalog type -> threats of this row (decoys under their own type)
+
+
+@dataclass
+class RatesPlan:
+    """A window of the record laid out on a theatre: per night, how many threats each slot sends."""
+
+    theatre: Theatre
+    record: Record
+    nights: list[dt.date]
+    rows: list[Row]
+    slots: list[SlotKey]
+    counts: np.ndarray  # [night, slot] threats
+    unresolved_targets: dict[str, int] = field(default_factory=dict)  # name -> rows
+    unresolved_launch: dict[str, int] = field(default_factory=dict)
+    raid_ids: dict[tuple[str, str, str], str] = field(default_factory=dict)  # (looks_like, area, asset) -> raid
+
+    @property
+    def caps(self) -> np.ndarray:
+        return self.counts.max(axis=0) if len(self.counts) else np.zeros(len(self.slots), np.int64)
+
+    def scenario(self) -> Scenario:
+        """The theatre with one raid per (threat, area, asset), each of the most threats any night sends."""
+        caps = self.caps
+        raids: dict[tuple[str, str, str], dict[str, Any]] = {}
+        for key, cap in zip(self.slots, caps):
+            group = (key.looks_like, key.area, key.asset)
+            entry = raids.setdefault(group, {"count": 0, "decoys": None})
+            if key.threat == key.looks_like:
+                entry["count"] = int(cap)
+            else:
+                entry["decoys"] = (key.threat, int(cap))
+        out = []
+        catalog = self.theatre.model.catalog.merged_over(builtin_catalog())
+        for i, ((threat, area, asset), entry) in enumerate(raids.items()):
+            a = self.theatre.areas[area]
+            timing = self.theatre.timing(catalog.threats[threat].threat_class)
+            decoys = Decoys(threat=entry["decoys"][0], count=entry["decoys"][1]) if entry["decoys"] and \
+                entry["decoys"][1] > 0 else None
+            self.raid_ids[(threat, area, asset)] = f"r{i}"
+            out.append(Raid(id=f"r{i}", threat=threat, count=max(entry["count"], 1),
+                            launch={"lat": a.lat, "lon": a.lon, "spread_km": a.spread_km}, target=asset,
+                            time_s=timing.time_s, window_s=timing.window_s, decoys=decoys))
+        return self.theatre.scenario(out, name=f"{self.theatre.name}: {self.nights[0]} to {self.nights[-1]}")
+
+    def blocks(self, scenario: Scenario, compiled: Any) -> list[np.ndarray]:
+        """Per slot, the compiled threat indices of its block, in order (from the compiled
+        scenario's public labels: each threat's raid and type)."""
+        raid_of = np.asarray(compiled.threat_raid, object)
+        type_of = np.asarray(compiled.threat_type)
+        out = []
+        for key in self.slots:
+            rid = self.raid_ids[(key.looks_like, key.area, key.asset)]
+            t = compiled.threat_type_ids.index(key.threat)
+            out.append(np.flatnonzero((raid_of == rid) & (type_of == t)))
+        return out
+
+
+def plan_rates(record: Record, theatre: Theatre, start: dt.date | None = None, end: dt.date | None = None) -> RatesPlan:
+    """Lay the window's counted attacks out on the theatre (see the module docstring)."""
+    catalog = theatre.model.catalog.merged_over(builtin_catalog())
+    attacks = [a for a in record.counted if a.threats and (start is None or a.night >= start)
+               and (end is None or a.night <= end)]
+    if not attacks:
+        raise UsageError("no recorded attack with a catalog threat in the window")
+    nights = sorted({a.night for a in attacks})
+    night_index = {n: i for i, n in enumerate(nights)}
+    slot_index: dict[SlotKey, int] = {}
+    cells: dict[tuple[int, int], int] = defaultdict(int)
+    rows: list[Row] = []
+    unresolved_t: dict[str, int] = defaultdict(int)
+    unresolved_l: dict[str, int] = defaultdict(int)
+    for a in attacks:
+        i = night_index[a.night]
+        targets = theatre.resolve_target(a.target)
+        if targets.unresolved:
+            unresolved_t[a.target or "(empty)"] += 1
+        types: dict[str, int] = defaultdict(int)
+        for threat, n in a.threats.items():
+            decoy_type = None
+            n_decoys = 0
+            for part in a.parts:
+                if threat in record.model_map.threats(part) and record.model_map.decoy_threat(part):
+                    decoy_type = record.model_map.decoy_threat(part)
+                    n_decoys = int(round(n * record.model_map.decoy_share(part, a.night)))
+            cls = catalog.threats[threat].threat_class
+            launch = theatre.resolve_launch(a.launch_place, cls)
+            if launch.unresolved and a.launch_place:
+                unresolved_l[a.launch_place] += 1
+            for kind, count, looks in ((threat, n - n_decoys, threat), (decoy_type, n_decoys, threat)):
+                if not count or kind is None:
+                    continue
+                types[kind] += count
+                pairs = [(area, region, wa * wr) for area, wa in launch.parts for region, wr in targets.parts]
+                for (area, region, _), m in zip(pairs, allocate(count, [w for *_, w in pairs])):
+                    if not m:
+                        continue
+                    assets = theatre.region_assets(region)
+                    for asset, k in zip(assets, allocate(m, [x.value for x in assets])):
+                        if k:
+                            key = SlotKey(kind, looks, area, asset.id)
+                            s = slot_index.setdefault(key, len(slot_index))
+                            cells[(i, s)] += k
+        rows.append(Row(a, i, dict(types)))
+    counts = np.zeros((len(nights), len(slot_index)), np.int64)
+    for (i, s), k in cells.items():
+        counts[i, s] = k
+    plan = RatesPlan(theatre, record, nights, rows, list(slot_index), counts, dict(unresolved_t), dict(unresolved_l))
+    compiled_size = int(plan.caps.sum())
+    if compiled_size > MAX_COMPILED_THREATS:
+        raise UsageError(f"the window needs {compiled_size:,} compiled threats (more than {MAX_COMPILED_THREATS:,}): "
+                         "use a shorter window")
+    return plan
+
+
+@dataclass
+class RatesRun:
+    """A plan compiled once: run it with any number of replications and seeds."""
+
+    plan: RatesPlan
+    scenario: Scenario
+    compiled: Any
+    blocks: list[np.ndarray]
+
+    @classmethod
+    def compile(cls, plan: RatesPlan, seed: int = 0) -> "RatesRun":
+        from shieldwall.engine.compile import compile_scenario
+
+        scenario = plan.scenario()
+        compiled = compile_scenario(scenario, seed)
+        return cls(plan, scenario, compiled, plan.blocks(scenario, compiled))
+
+    def present(self, nights: np.ndarray, replications: int) -> np.ndarray:
+        """[night x replication, compiled threat]: each slot's first ``count`` threats."""
+        mask = np.zeros((len(nights), self.compiled.n_threats), np.bool_)
+        for s, block in enumerate(self.blocks):
+            want = self.plan.counts[nights, s]
+            mask[:, block] = np.arange(len(block))[None, :] < want[:, None]
+        return np.repeat(mask, replications, axis=0)
+
+    def simulate(self, replications: int, seed: int, workers: int = 1, progress: Any = None) -> dict[str, np.ndarray]:
+        """Per night, replication and threat type: killed, expired and launched."""
+        from shieldwall.engine.runner import simulate
+
+        if not 1 <= replications <= MAX_REPLICATIONS:
+            raise UsageError(f"replications must be from 1 to {MAX_REPLICATIONS:,}, got {replications}")
+        n_nights, n_types = len(self.plan.nights), len(self.compiled.threat_type_ids)
+        out = {k: np.zeros((n_nights, replications, n_types), np.int64) for k in ("killed", "expired", "launched")}
+        for b, lo in enumerate(range(0, n_nights, NIGHTS_PER_BATCH)):
+            nights = np.arange(lo, min(lo + NIGHTS_PER_BATCH, n_nights))
+            present = self.present(nights, replications)
+            result = simulate(self.compiled, self.scenario, replications=len(present),
+                              seed=int(np.random.SeedSequence([seed, b]).generate_state(1)[0]), workers=workers,
+                              present=present, log_events=False)
+            shape = (len(nights), replications, n_types)
+            out["killed"][nights] = result.killed.reshape(shape)
+            out["expired"][nights] = result.expired.reshape(shape)
+            out["launched"][nights] = result.launched.reshape(shape)
+            if progress:
+                progress(len(nights))
+        return out
+
+
+def _share(recorded: int, launched: int) -> float | None:
+    return round(recorded / launched, 4) if launched else None
+
+
+def _entry(rows: list[Row], destroyed: np.ndarray, neutralised: np.ndarray) -> dict[str, Any]:
+    """One model (or bin): recorded shares of its rows' launched, simulated [replication] shares of
+    the mapped launched."""
+    launched = sum(r.attack.launched for r in rows)
+    mapped = sum(sum(r.types.values()) for r in rows)
+    rec_d = sum(r.attack.destroyed for r in rows)
+    rec_n = sum(r.attack.neutralised for r in rows)
+
+    def band(x: np.ndarray) -> dict[str, float]:
+        share = x / max(mapped, 1)
+        return {"mean": round(float(share.mean()), 4), "lo": round(float(np.quantile(share, 0.025)), 4),
+                "hi": round(float(np.quantile(share, 0.975)), 4)}
+
+    return {"launched": int(launched), "launched_simulated": int(mapped), "attacks": len(rows),
+            "recorded": {"destroyed": _share(rec_d, launched), "neutralised": _share(rec_n, launched),
+                         "not_reach_goal": _share(rec_n - rec_d, launched)},
+            "simulated": {"destroyed": band(destroyed), "neutralised": band(neutralised)}}
+
+
+def summarise(run: RatesRun, outcome: dict[str, np.ndarray]) -> dict[str, Any]:
+    """by_model and by_size from the simulated outcomes."""
+    plan = run.plan
+    type_ids = run.compiled.threat_type_ids
+    # per night and type, the night's total of that type (rows share its outcomes by count)
+    totals: dict[tuple[int, str], int] = defaultdict(int)
+    for r in plan.rows:
+        for t, n in r.types.items():
+            totals[(r.night, t)] += n
+    replications = outcome["killed"].shape[1]
+    row_d = np.zeros((len(plan.rows), replications))
+    row_n = np.zeros((len(plan.rows), replications))
+    for i, r in enumerate(plan.rows):
+        for t, n in r.types.items():
+            k = type_ids.index(t)
+            share = n / totals[(r.night, t)]
+            killed = outcome["killed"][r.night, :, k]
+            row_d[i] += share * killed
+            row_n[i] += share * (killed + outcome["expired"][r.night, :, k])
+    by_model_rows: dict[str, list[int]] = defaultdict(list)
+    for i, r in enumerate(plan.rows):
+        by_model_rows[r.attack.model].append(i)
+    order = sorted(by_model_rows, key=lambda m: -sum(plan.rows[i].attack.launched for i in by_model_rows[m]))
+    by_model = {m: _entry([plan.rows[i] for i in by_model_rows[m]], row_d[by_model_rows[m]].sum(0),
+                          row_n[by_model_rows[m]].sum(0)) for m in order}
+    by_size: dict[str, list[dict[str, Any]]] = {}
+    for m in order:
+        entries = []
+        for *_, label in SIZE_BINS:
+            idx = [i for i in by_model_rows[m] if size_bin(plan.rows[i].attack.launched) == label]
+            if idx:
+                entries.append({"bin": label, **_entry([plan.rows[i] for i in idx], row_d[idx].sum(0),
+                                                       row_n[idx].sum(0))})
+        by_size[m] = entries
+    return {"by_model": by_model, "by_size": by_size}
+
+
+def backtest_rates(record: str | Path | Record, start: dt.date, end: dt.date, *, theatre: str | Path | Theatre | None = None,
+                   replications: int = 50, seed: int = 0, workers: int = 1, model_map: ModelMap | None = None,
+                   progress: Any = None) -> dict[str, Any]:
+    """The backtest's JSON (a dict): every recorded attack of [start, end] replayed against the
+    theatre (the shipped default without one), compared per record model and attack size."""
+    import time
+
+    if end < start:
+        raise UsageError(f"--until ({end}) is before --from ({start})")
+    rec = record if isinstance(record, Record) else read_record(record, start, end, model_map=model_map)
+    th = theatre if isinstance(theatre, Theatre) else load_theatre(theatre)
+    clock = time.perf_counter()
+    plan = plan_rates(rec, th, start, end)
+    run = RatesRun.compile(plan, seed)
+    compiled_s = time.perf_counter() - clock
+    outcome = run.simulate(replications, seed, workers, progress)
+    simulated_s = time.perf_counter() - clock - compiled_s
+    result = summarise(run, outcome)
+    return {
+        "kind": "backtest-rates",
+        "window": {"from": str(start), "until": str(end), "nights": len(plan.nights),
+                   "attacks": len(plan.rows), "threats": int(plan.counts.sum()),
+                   "largest_night": int(plan.counts.sum(axis=1).max())},
+        "record": rec.bookkeeping(),
+        "theatre": {"name": th.name, "file": th.file, "regions": len(th.model.regions),
+                    "units": len(run.scenario.batteries), "assets": len(run.scenario.assets),
+                    "unresolved_targets": plan.unresolved_targets, "unresolved_launch_places": plan.unresolved_launch},
+        "engine": {"replications": replications, "seed": seed, "compiled_threats": int(run.compiled.n_threats),
+                   "compile_s": round(compiled_s, 2), "simulate_s": round(simulated_s, 2),
+                   "nights_per_batch": NIGHTS_PER_BATCH},
+        "definitions": {
+            "recorded.destroyed": "destroyed / launched of the model's rows",
+            "recorded.neutralised": "(destroyed + not_reach_goal) / launched",
+            "simulated.destroyed": "killed / launched of the rows' mapped threats; mean and 2.5-97.5 % over replications",
+            "simulated.neutralised": "(killed + failed in flight) / launched; no electronic warfare modelled yet",
+        },
+        **result,
+    }

@@ -1,0 +1,370 @@
+"""The national theatre file: notional regions with their assets and defence units, launch areas,
+and the aliases that map the attack record's ``target`` and ``launch_place`` names onto them
+(docs/theatre.md). An input format like scenario files: YAML in, located errors out.
+
+Everything in it is notional and public: region centres and city names are public; a defence
+unit is placed geometrically near the asset it defends (``near``, ``bearing_deg``,
+``distance_km``), never at a real position. ``Theatre.scenario(raids)`` turns it into a raid
+scenario for the engine (assets, batteries, radars, doctrine, catalog) with the given raids.
+
+Name resolution (``resolve_target``, ``resolve_launch``): a name is matched to an alias without
+regard to case; "A and B" resolves each part; "X oblast, Y Raion" falls back to "X oblast" when
+the whole is not an alias; a ``group`` (south, east, ...) spreads over its regions by their
+``weight``, as a ``national`` alias ("Ukraine") spreads over all regions. A target no alias knows
+spreads like a national attack and is counted as unresolved; a launch place no alias knows (or
+an empty one) uses the ``default_launch`` areas of the threat's class.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, ValidationError
+
+from shieldwall.catalog.model import (
+    Catalog,
+    Id,
+    NonNegativeFloat,
+    NonNegativeInt,
+    PositiveInt,
+    Strict,
+    ThreatClass,
+)
+from shieldwall.errors import Problem, ScenarioError
+from shieldwall.scenario.model import Asset, Battery, Doctrine, Lat, Lon, Radar, Raid, Scenario
+from shieldwall.scenario.yaml_source import FieldPath, SourceMap, YamlSource, read_yaml_file, sort_problems
+
+THEATRE_VERSION = 1
+DATA_DIR = Path(__file__).with_name("data")
+DEFAULT_THEATRE = DATA_DIR / "ukraine-notional.yaml"
+MAX_REGIONS = 500
+MAX_UNITS = 5000
+
+
+class TheatreAsset(Strict):
+    """Something worth defending, at a public place (a city centre) or near it."""
+
+    id: Id
+    lat: Lat
+    lon: Lon
+    value: NonNegativeFloat = 1.0
+    kind: str = "generic"
+    name: str | None = None
+
+
+class Unit(Strict):
+    """A defence unit (a battery of a catalog system), placed ``distance_km`` from the asset it
+    defends at ``bearing_deg`` (clockwise from north): a geometric placement, never a real one."""
+
+    id: Id
+    system: Id
+    near: Id = Field(description="The asset it defends (an asset id of this theatre).")
+    bearing_deg: float = Field(0.0, ge=0.0, lt=360.0)
+    distance_km: NonNegativeFloat = 0.0
+    interceptors: dict[Id, NonNegativeInt]
+    network: str = "main"
+    engage: list[ThreatClass] | None = None
+    launchers: dict[Id, PositiveInt] | None = None
+
+
+class Region(Strict):
+    id: Id
+    name: str | None = None
+    lat: Lat = Field(description="A public centre (the regional capital).")
+    lon: Lon
+    weight: NonNegativeFloat = Field(1.0, description="Relative share of an attack spread over regions.")
+    aliases: list[str] = Field(default_factory=list, description="Record `target` names meaning this region.")
+    assets: list[TheatreAsset] = Field(min_length=1)
+    units: list[Unit] = Field(default_factory=list)
+
+
+class Group(Strict):
+    """A record name for several regions ("south"): an attack on it spreads over them by weight."""
+
+    alias: str
+    regions: list[Id] = Field(min_length=1)
+
+
+class LaunchArea(Strict):
+    id: Id
+    name: str | None = None
+    lat: Lat
+    lon: Lon
+    spread_km: NonNegativeFloat = Field(20.0, description="Launch points spread over a disc.")
+    aliases: list[str] = Field(default_factory=list, description="Record `launch_place` names meaning this area.")
+    classes: list[ThreatClass] | None = Field(None, description="Threat classes launched here; default all.")
+
+
+class LaunchTiming(Strict):
+    """When a night's threats of one class leave (seconds after the night's start)."""
+
+    time_s: NonNegativeFloat = 0.0
+    window_s: NonNegativeFloat = Field(3600.0, description="Launches spread uniformly over it.")
+
+
+class TheatreFile(Strict):
+    version: int = Field(description=f"File format version; this shieldwall reads {THEATRE_VERSION}.")
+    kind: Literal["theatre"] = "theatre"
+    name: str
+    description: str | None = None
+    catalog: Catalog = Field(default_factory=Catalog, description="User types over the built-in catalog.")
+    doctrine: Doctrine = Field(default_factory=Doctrine)
+    radars: list[Radar] = Field(default_factory=list)
+    regions: list[Region] = Field(min_length=1)
+    groups: list[Group] = Field(default_factory=list)
+    national: list[str] = Field(default_factory=lambda: ["Ukraine"],
+                                description="Record names meaning the whole country: spread over every region.")
+    launch_areas: list[LaunchArea] = Field(min_length=1)
+    default_launch: dict[ThreatClass, list[Id]] = Field(
+        default_factory=dict, description="Per threat class, the areas used when a row names no known launch place.")
+    timing: dict[ThreatClass, LaunchTiming] = Field(default_factory=dict)
+
+
+def _key(name: str) -> str:
+    return " ".join(name.lower().split())
+
+
+@dataclass
+class Resolved:
+    """A record name resolved: (id, weight) pairs summing to 1, and whether any part was unknown."""
+
+    parts: list[tuple[str, float]]
+    unresolved: bool
+
+
+class Theatre:
+    """A checked theatre file, with its unit positions computed and its aliases indexed."""
+
+    def __init__(self, model: TheatreFile, file: str | None = None) -> None:
+        self.model = model
+        self.file = file
+        self.regions = {r.id: r for r in model.regions}
+        self.areas = {a.id: a for a in model.launch_areas}
+        self.target_alias: dict[str, list[tuple[str, float]]] = {}
+        for r in model.regions:
+            for name in [r.id, r.name or "", *r.aliases]:
+                if name:
+                    self.target_alias[_key(name)] = [(r.id, 1.0)]
+        for g in model.groups:
+            self.target_alias[_key(g.alias)] = self._by_weight(g.regions)
+        everywhere = self._by_weight([r.id for r in model.regions])
+        for name in model.national:
+            self.target_alias[_key(name)] = everywhere
+        self.everywhere = everywhere
+        self.launch_alias: dict[str, str] = {}
+        for a in model.launch_areas:
+            for name in [a.id, a.name or "", *a.aliases]:
+                if name:
+                    self.launch_alias[_key(name)] = a.id
+
+    @property
+    def name(self) -> str:
+        return self.model.name
+
+    def _by_weight(self, ids: list[str]) -> list[tuple[str, float]]:
+        weights = [self.regions[i].weight for i in ids]
+        total = sum(weights) or float(len(ids))
+        return [(i, (w if sum(weights) else 1.0) / total) for i, w in zip(ids, weights)]
+
+    # -- names ----------------------------------------------------------------------------
+    def _one_target(self, name: str) -> list[tuple[str, float]] | None:
+        key = _key(name)
+        if key in self.target_alias:
+            return self.target_alias[key]
+        if "," in name:
+            return self._one_target(name.split(",", 1)[0])
+        return None
+
+    def resolve_target(self, name: str) -> Resolved:
+        parts = [p for p in (name or "").split(" and ") if p.strip()]
+        if not parts:
+            return Resolved(list(self.everywhere), True)
+        weights: dict[str, float] = {}
+        unresolved = False
+        for part in parts:
+            found = self._one_target(part)
+            if found is None:
+                unresolved, found = True, self.everywhere
+            for rid, w in found:
+                weights[rid] = weights.get(rid, 0.0) + w / len(parts)
+        return Resolved(list(weights.items()), unresolved)
+
+    def resolve_launch(self, name: str, threat_class: str) -> Resolved:
+        parts = [p for p in (name or "").split(" and ") if p.strip()]
+        found: list[str] = []
+        unresolved = not parts
+        for part in parts:
+            # "Chauda, Crimea": the whole, else the place before the comma, else the wider one after it
+            keys = [_key(part), *((_key(part.split(",", 1)[0]), _key(part.rsplit(",", 1)[1])) if "," in part else ())]
+            area = next((self.launch_alias[k] for k in keys if k in self.launch_alias), None)
+            if area is None or not self._launches(area, threat_class):
+                unresolved = True
+                continue
+            if area not in found:
+                found.append(area)
+        if not found:
+            found = [a for a in self.model.default_launch.get(threat_class, []) if a in self.areas] or \
+                [a.id for a in self.model.launch_areas if self._launches(a.id, threat_class)][:1] or \
+                [self.model.launch_areas[0].id]
+        return Resolved([(a, 1.0 / len(found)) for a in found], unresolved)
+
+    def _launches(self, area: str, threat_class: str) -> bool:
+        classes = self.areas[area].classes
+        return classes is None or threat_class in classes
+
+    def timing(self, threat_class: str) -> LaunchTiming:
+        return self.model.timing.get(threat_class, LaunchTiming())  # type: ignore[call-overload]
+
+    # -- the engine's view ----------------------------------------------------------------
+    def assets(self) -> list[Asset]:
+        return [Asset(id=a.id, lat=a.lat, lon=a.lon, value=a.value, kind=a.kind, name=a.name)
+                for r in self.model.regions for a in r.assets]
+
+    def region_assets(self, region: str) -> list[TheatreAsset]:
+        return list(self.regions[region].assets)
+
+    def batteries(self) -> list[Battery]:
+        """Every unit as a scenario battery, at its geometric place near its asset."""
+        from pyproj import Geod
+
+        geod = Geod(ellps="WGS84")
+        where = {a.id: (a.lat, a.lon) for r in self.model.regions for a in r.assets}
+        out = []
+        for r in self.model.regions:
+            for u in r.units:
+                lat, lon = where[u.near]
+                lon2, lat2, _ = geod.fwd(lon, lat, u.bearing_deg, 1000.0 * u.distance_km)
+                out.append(Battery(id=u.id, system=u.system, lat=round(float(lat2), 6), lon=round(float(lon2), 6),
+                                   interceptors=dict(u.interceptors), network=u.network, engage=u.engage,
+                                   launchers=u.launchers))
+        return out
+
+    def scenario(self, raids: list[Raid], name: str | None = None) -> Scenario:
+        return Scenario(name=name or self.name, description=self.model.description, catalog=self.model.catalog,
+                        assets=self.assets(), radars=list(self.model.radars), batteries=self.batteries(),
+                        raids=raids, doctrine=self.model.doctrine)
+
+
+# --- loading and checks -------------------------------------------------------------------------------
+
+
+def load_theatre(path: str | Path | None = None) -> Theatre:
+    """A theatre file (the shipped default without a path), checked; a ScenarioError lists every
+    problem with file, line, column and field path."""
+    source = read_yaml_file(DEFAULT_THEATRE if path is None else path)
+    return build_theatre(source)
+
+
+def is_theatre_file(path: str | Path) -> bool:
+    data = read_yaml_file(path).data
+    return isinstance(data, Mapping) and data.get("kind") == "theatre"
+
+
+def build_theatre(source: YamlSource) -> Theatre:
+    from shieldwall.scenario.load import pydantic_problems
+
+    data = source.data
+    where = source.source_map
+    if isinstance(data, Mapping) and "version" in data and data["version"] != THEATRE_VERSION:
+        raise ScenarioError(source.file, [where.problem(("version",), f"unsupported theatre version {data['version']!r}",
+                                                        expected=str(THEATRE_VERSION), found=repr(data["version"]))])
+    try:
+        model = TheatreFile.model_validate(data)
+    except ValidationError as exc:
+        raise ScenarioError(source.file, pydantic_problems(TheatreFile, exc, data, where)) from None
+    problems = theatre_problems(model, where)
+    if problems:
+        raise ScenarioError(source.file, sort_problems(problems))
+    return Theatre(model, source.file)
+
+
+def _unknown(where: SourceMap, path: FieldPath, noun: str, value: str, known: list[str]) -> Problem:
+    close = difflib.get_close_matches(value, known, n=1, cutoff=0.6)
+    hint = (f"did you mean `{close[0]}`? " if close else "") + f"known {noun}s: {', '.join(sorted(known)[:30])}"
+    return where.problem(path, f"unknown {noun} `{value}`", hint=hint)
+
+
+def theatre_problems(model: TheatreFile, where: SourceMap) -> list[Problem]:
+    """Cross-references of the theatre, then every check of a scenario on its assets and units
+    (systems, interceptors, launchers, doctrine, catalog), located in the theatre file."""
+    from shieldwall.scenario.checks import scenario_problems
+
+    problems: list[Problem] = []
+    if len(model.regions) > MAX_REGIONS:
+        problems.append(where.problem(("regions",), f"more than {MAX_REGIONS} regions"))
+    seen: dict[str, FieldPath] = {}
+    unit_paths: list[FieldPath] = []
+    asset_paths: list[FieldPath] = []
+    region_ids = [r.id for r in model.regions]
+    for i, r in enumerate(model.regions):
+        for key, path in [(r.id, ("regions", i, "id")),
+                          *((a.id, ("regions", i, "assets", j, "id")) for j, a in enumerate(r.assets)),
+                          *((u.id, ("regions", i, "units", j, "id")) for j, u in enumerate(r.units))]:
+            if key in seen:
+                problems.append(where.problem(path, f"duplicate id `{key}`", hint=f"also at {'.'.join(map(str, seen[key]))}"))
+            seen[key] = path
+        asset_paths += [("regions", i, "assets", j) for j in range(len(r.assets))]
+        unit_paths += [("regions", i, "units", j) for j in range(len(r.units))]
+    if len(unit_paths) > MAX_UNITS:
+        problems.append(where.problem(("regions",), f"more than {MAX_UNITS} units"))
+    assets = {a.id for r in model.regions for a in r.assets}
+    for i, r in enumerate(model.regions):
+        for j, u in enumerate(r.units):
+            if u.near not in assets:
+                problems.append(_unknown(where, ("regions", i, "units", j, "near"), "asset", u.near, sorted(assets)))
+    for i, g in enumerate(model.groups):
+        for j, rid in enumerate(g.regions):
+            if rid not in region_ids:
+                problems.append(_unknown(where, ("groups", i, "regions", j), "region", rid, region_ids))
+    area_ids = [a.id for a in model.launch_areas]
+    if len(set(area_ids)) != len(area_ids):
+        dup = next(a for a in area_ids if area_ids.count(a) > 1)
+        problems.append(where.problem(("launch_areas", area_ids.index(dup, area_ids.index(dup) + 1), "id"),
+                                      f"duplicate launch area id `{dup}`"))
+    for cls, ids in model.default_launch.items():
+        for j, aid in enumerate(ids):
+            if aid not in area_ids:
+                problems.append(_unknown(where, ("default_launch", cls, j), "launch area", aid, area_ids))
+    aliases: dict[str, FieldPath] = {}
+    for i, r in enumerate(model.regions):
+        for j, name in enumerate(r.aliases):
+            if _key(name) in aliases:
+                problems.append(where.problem(("regions", i, "aliases", j), f"alias `{name}` is used twice",
+                                              hint=f"also at {'.'.join(map(str, aliases[_key(name)]))}"))
+            aliases[_key(name)] = ("regions", i, "aliases", j)
+    if problems:
+        return problems
+    theatre = Theatre(model)
+    dummy = Raid(id="theatre-check", threat="shahed-136", count=1, launch={"lat": 0.0, "lon": 0.0},
+                 target=theatre.assets()[0].id)
+    scenario = theatre.scenario([dummy])
+    for p in scenario_problems(scenario):  # re-located from the scenario's paths to the theatre's
+        problems.append(_relocate(p, where, asset_paths, unit_paths))
+    return problems
+
+
+def _relocate(p: Problem, where: SourceMap, asset_paths: list[FieldPath], unit_paths: list[FieldPath]) -> Problem:
+    import re
+
+    match = re.match(r"^(assets|batteries)\[(\d+)\](.*)$", p.path)
+    if not match:
+        located = where.problem(tuple(k for k in re.split(r"[.\[\]]+", p.path) if k), p.message)
+        return Problem(p.message, p.path, located.line, located.column, p.expected, p.found, p.hint)
+    head = (asset_paths if match.group(1) == "assets" else unit_paths)[int(match.group(2))]
+    rest = tuple(int(k) if k.isdigit() else k for k in re.split(r"[.\[\]]+", match.group(3)) if k)
+    new = where.problem((*head, *rest), p.message, expected=p.expected, found=p.found, hint=p.hint)
+    return new
+
+
+def theatre_schema() -> dict[str, Any]:
+    """The JSON Schema of theatre files."""
+    schema = TheatreFile.model_json_schema(by_alias=True)
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "shieldwall theatre"
+    schema["description"] = "A shieldwall national theatre (YAML or JSON): regions, assets, units, launch areas."
+    return schema
+
