@@ -36,7 +36,8 @@ from shieldwall.policies import GREEDY_CODE, POLICY_BY_CODE
 from shieldwall.wta.epoch import solve_epoch
 
 EPS_S = 1e-6  # same tolerance as the engine: epochs land exactly on window edges
-LATE = NORMAL + 1  # priority of decision epochs: after everything else at the same instant
+AREA = NORMAL + 1  # area-defence engagements at an epoch: after the intercepts landing then
+LATE = NORMAL + 2  # priority of decision epochs: after everything else at the same instant
 
 
 # --------------------------------------------------------------------------------------------
@@ -94,6 +95,55 @@ class Static:
         self.epoch_time_limit_s = doc.epoch_time_limit_s
         self.n_types = len(c.threat_type_ids)
         self.n_assets = len(c.asset_ids)
+        # hazards along the paths (electronic warfare, area defences): per threat, its segments as
+        # (t0, t1, total rate, [(zone, rate), ...]) in time order
+        self.ew = self._segments(c.ew)
+        self.divert_share = c.ew_zones.divert_share.tolist()
+        self.area = self._segments(c.area)
+        lay = c.area_layers
+        self.n_layers = len(c.area_ids)
+        self.layer = [dict(tokens_per_s=float(lay.tokens_per_s[a]), burst=float(lay.burst[a]), stock=int(lay.stock[a]),
+                           munitions=int(lay.munitions_per_attempt[a]), pk=lay.pk[a].tolist(),
+                           active=(float(lay.active_from_s[a]), float(lay.active_until_s[a])))
+                      for a in range(self.n_layers)]
+
+    def _segments(self, h: Any) -> list[list[tuple[float, float, float, list[tuple[int, float]]]]]:
+        return [[(float(h.t0_s[q]), float(h.t1_s[q]), float(h.rate_per_s[q]),
+                  [(int(h.zone[e]), float(h.zone_rate_per_s[e])) for e in range(h.zone_offset[q], h.zone_offset[q + 1])])
+                 for q in range(h.threat_offset[j], h.threat_offset[j + 1])] for j in range(self.n_thr)]
+
+
+def first_event(segments: list, tau_from: float, u_time: float, u_zone: float) -> tuple[float, int]:
+    """docs/model.md, Hazards: the first event after tau_from where the rate integrated from
+    tau_from reaches -ln(u_time); its zone chosen in proportion to the zones' rates there (u_zone).
+    (inf, -1) if the flight ends first."""
+    target = -math.log(u_time)
+    acc = 0.0
+    for t0, t1, rate, zones in segments:
+        if t1 <= tau_from:
+            continue
+        t0 = max(t0, tau_from)
+        if acc + rate * (t1 - t0) >= target:
+            pick = u_zone * rate
+            zone = zones[-1][0]
+            for z, zone_rate in zones:
+                pick -= zone_rate
+                if pick < 0.0:
+                    zone = z
+                    break
+            return t0 + (target - acc) / rate, zone
+        acc += rate * (t1 - t0)
+    return math.inf, -1
+
+
+def epoch_of(time_s: float, dt: float) -> int:
+    """The first decision epoch k (at k * dt) that sees something happening at time_s."""
+    k = max(int((time_s - EPS_S) * (1.0 / dt)), 0)
+    while k * dt + EPS_S < time_s:
+        k += 1
+    while k > 0 and (k - 1) * dt + EPS_S >= time_s:
+        k -= 1
+    return k
 
 
 def position(path: tuple, tau: float) -> tuple[float, float, float]:
@@ -244,7 +294,8 @@ class Raid:
     """One replication: a SimPy environment with its threats, batteries and battle manager."""
 
     def __init__(self, s: Static, u_launch: np.ndarray, u_rel: np.ndarray, u_kill: np.ndarray,
-                 stock: list[list[int]] | None = None, present: list[bool] | None = None) -> None:
+                 stock: list[list[int]] | None = None, present: list[bool] | None = None,
+                 u_ew: np.ndarray | None = None, u_area: np.ndarray | None = None) -> None:
         """One replication's raid; ``stock`` [battery][interceptor] replaces the scenario's rounds
         (a campaign night starts from last night's), ``present`` [threat] leaves threats out."""
         self.s = s
@@ -252,10 +303,22 @@ class Raid:
         self.u_kill = u_kill.tolist()
         n = s.n_thr
         self.launch = [s.launch0[j] + u * s.window[j] for j, u in enumerate(u_launch.tolist())]
-        self.fails_at = [math.inf] * n  # time after launch at which it fails (reliability)
+        self.fails_at = [math.inf] * n  # time after launch at which it ends in flight
+        self.fails_as = ["expired"] * n  # how: failure, or lost or diverted by electronic warfare
         for j, u in enumerate(u_rel.tolist()):
             if u >= s.reliability[j]:
                 self.fails_at[j] = s.flight[j] * (u - s.reliability[j]) / (1.0 - s.reliability[j])
+            if s.ew[j]:  # electronic warfare (docs/model.md): lost where its exposure reaches -ln u
+                tau, zone = first_event(s.ew[j], 0.0, float(u_ew[j, 0]), float(u_ew[j, 1]))
+                if tau < self.fails_at[j]:
+                    self.fails_at[j] = tau
+                    self.fails_as[j] = "diverted" if u_ew[j, 2] < s.divert_share[zone] else "suppressed"
+        self.u_area = u_area
+        # area defences: each one's free units (a token bucket of engagements) and munitions
+        self.tokens = [lay["burst"] for lay in s.layer]
+        self.tokens_t = [-math.inf] * s.n_layers
+        self.munitions = [lay["stock"] for lay in s.layer]
+        self.area_pending: dict[int, list[tuple[float, int, int, int]]] = {}  # epoch -> (time, threat, zone, n)
         # threat state
         self.alive = [False] * n  # launched and not yet ended
         self.process: list[Any] = [None] * n
@@ -286,6 +349,9 @@ class Raid:
         self.survive = [1.0] * s.n_assets
         self.threat_cost_destroyed = 0.0
         self.leaked_threat = np.zeros(n)  # leaks per threat
+        self.ended = {"suppressed": [0] * s.n_types, "diverted": [0] * s.n_types, "area_killed": [0] * s.n_types}
+        self.area_attempts = [0] * s.n_layers
+        self.area_kills = [0] * s.n_layers
 
         self.wakeup: Event | None = None
         for j in range(n):
@@ -305,14 +371,18 @@ class Raid:
         self.alive[j] = True
         if s.first_open[j] < math.inf:  # the first moment some battery could fire at it
             env.timeout(s.first_open[j]).callbacks.append(lambda _: self.report(j))
+        if s.area[j]:
+            self.next_area(j, 0.0, 0)
         fails = self.fails_at[j] < s.flight[j]
         try:
             yield env.timeout(self.fails_at[j] if fails else s.flight[j])
         except simpy.Interrupt:
-            return  # shot down: the interceptor has recorded it
+            return  # shot down: the interceptor or the area defence has recorded it
         self.end(j)
-        if fails:
+        if fails and self.fails_as[j] == "expired":
             self.expired[s.type[j]] += 1
+        elif fails:
+            self.ended[self.fails_as[j]][s.type[j]] += 1
         else:
             self.leaked[s.type[j]] += 1
             self.leaked_threat[j] += 1.0
@@ -341,6 +411,50 @@ class Raid:
                 elif self.next_ok[j] <= self.launch[j] + s.last_close[j]:
                     env.timeout(s.assess).callbacks.append(self.wake)
         self.wake()
+
+    def next_area(self, j: int, tau_from: float, n: int, after_epoch: int = -1) -> None:
+        """Schedule threat j's area-defence engagement number n (docs/model.md, Area defences):
+        it is taken at the decision epoch that first sees it, after that epoch's intercepts."""
+        s = self.s
+        if n >= self.u_area.shape[1]:
+            return
+        tau, zone = first_event(s.area[j], tau_from, float(self.u_area[j, n, 0]), float(self.u_area[j, n, 1]))
+        if tau >= self.fails_at[j]:  # it ends (or leaves every zone) first
+            return
+        at = self.launch[j] + tau
+        k = max(epoch_of(at, s.dt), after_epoch + 1)
+        if k not in self.area_pending:
+            self.area_pending[k] = []
+            timeout_at(self.env, k * s.dt, AREA).callbacks.append(lambda _, k=k: self.area_epoch(k))
+        self.area_pending[k].append((at, j, zone, n))
+
+    def area_epoch(self, k: int) -> None:
+        """The epoch's area-defence engagements, in order of time then threat: one happens if the
+        threat still flies at this epoch (intercepts landing by then came first), the area
+        defence is in place, one of its units is free (a token
+        bucket: tokens_per_s, at most one per unit) and it has the munitions."""
+        s = self.s
+        for at, j, a, n in sorted(self.area_pending.pop(k)):
+            if not self.alive[j]:
+                continue
+            lay = s.layer[a]
+            engaged = False
+            if lay["active"][0] <= at <= lay["active"][1]:
+                self.tokens[a] = min(lay["burst"], self.tokens[a] + lay["tokens_per_s"] * (at - self.tokens_t[a]))
+                self.tokens_t[a] = at
+                if self.tokens[a] >= 1.0 and self.munitions[a] >= lay["munitions"]:
+                    self.tokens[a] -= 1.0
+                    self.munitions[a] -= lay["munitions"]
+                    self.area_attempts[a] += 1
+                    engaged = True
+            if engaged and self.u_area[j, n, 2] < lay["pk"][s.type[j]]:
+                self.end(j)
+                self.ended["area_killed"][s.type[j]] += 1
+                self.area_kills[a] += 1
+                self.threat_cost_destroyed += s.cost[j]
+                self.process[j].interrupt("area defence")
+                continue
+            self.next_area(j, at - self.launch[j], n + 1, k)
 
     def reload(self, b: int, k: int):  # type: ignore[no-untyped-def]
         """One reload at a time per (battery, type), each adds one launcher's worth."""
@@ -517,7 +631,8 @@ def simulate(compiled: Compiled, replications: int, seed: int, stock: np.ndarray
         for r in range(n):
             row = start + r
             raid = Raid(s, u.launch[r], u.reliability[r], u.kill[r],
-                        None if stock is None else stock[row].tolist(), None if present is None else present[row].tolist())
+                        None if stock is None else stock[row].tolist(), None if present is None else present[row].tolist(),
+                        u.ew[r], u.area[r])
             raid.run()
             out.killed[row] = raid.killed
             out.leaked[row] = raid.leaked
@@ -527,6 +642,10 @@ def simulate(compiled: Compiled, replications: int, seed: int, stock: np.ndarray
             out.hits[row] = raid.hits
             out.survive[row] = raid.survive
             out.threat_cost_destroyed[row] = raid.threat_cost_destroyed
+            for name, counts in raid.ended.items():
+                getattr(out, name)[row] = counts
+            out.area_attempts[row] = raid.area_attempts
+            out.area_kills[row] = raid.area_kills
             out.leak_count_by_threat[:] += raid.leaked_threat
             for (b, k), reserve in raid.reserve.items():
                 out.remaining[row, b, k] = raid.level(b, k) + reserve

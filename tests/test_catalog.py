@@ -17,10 +17,10 @@ from pydantic import BaseModel
 from typer.testing import CliRunner
 
 from shieldwall.catalog.builtin import BUILTIN_PATH, builtin_catalog
+from shieldwall.catalog.model import CATALOG_SECTIONS as KINDS
 from shieldwall.catalog.model import THREAT_CLASSES, Catalog, InterceptorType, ThreatType
 from shieldwall.cli.main import app
 
-KINDS = ("interceptors", "systems", "radars", "threats")
 DOCS_PAGE = Path(__file__).resolve().parents[1] / "docs" / "catalog.md"
 
 REQUIRED_IDS: dict[str, set[str]] = {
@@ -255,7 +255,7 @@ def test_cli_lists_every_id(catalog: Catalog) -> None:
     for _, entry_id, _ in all_entries(catalog):
         assert entry_id in result.output
     for kind in KINDS:
-        assert kind.capitalize() in result.output
+        assert kind.replace("_", " ").capitalize() in result.output
 
 
 def test_cli_shows_entry_with_sources(catalog: Catalog) -> None:

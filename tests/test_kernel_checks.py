@@ -23,7 +23,8 @@ def _chunk(log_rows: int, stock_delta: int = 0):  # type: ignore[no-untyped-def]
     n = 4
     stock = np.broadcast_to(compiled.stock, (n, *compiled.stock.shape)) + stock_delta
     return simulate_chunk(compiled.paths, compiled.threats, compiled.batteries, compiled.interceptors,
-                          compiled.windows, compiled.doctrine, draw_uniforms(compiled, n, np.random.SeedSequence(1)),
+                          compiled.windows, compiled.doctrine, compiled.ew, compiled.ew_zones, compiled.area,
+                          compiled.area_layers, draw_uniforms(compiled, n, np.random.SeedSequence(1)),
                           kernel_array(stock, np.int64), kernel_array(np.ones((n, compiled.n_threats)), np.bool_),
                           allocate_outcomes(compiled.sizes(), n), event_log(log_rows), True)
 

@@ -109,7 +109,17 @@ def _catalog() -> dict:
     catalog["threats"]["cm"] = {"class": "cruise", "speed_mps": 240, "altitude_m": 80, "cost_usd": 1e6,
                                 "reliability": 0.9}
     catalog["threats"]["srbm"] = {"class": "ballistic", "apogee_km": 40, "cost_usd": 3e6, "rcs_m2": 0.2}
-    catalog["threats"]["decoy"] = {"class": "drone", "speed_mps": 45, "altitude_m": 400, "decoy": True}
+    catalog["threats"]["decoy"] = {"class": "drone", "speed_mps": 45, "altitude_m": 400, "decoy": True,
+                                   "guidance": ["gnss"]}
+    catalog["threats"]["test-drone"]["guidance"] = ["gnss", "ins"]
+    catalog["threats"]["cm"].update(guidance=["ins", "tercom", "gnss"], ew_resistance=0.6)
+    catalog["area_defences"] = {
+        "mfg": {"kind": "mobile-fire-group", "reach_km": 2, "engage_probability": 0.6, "attempts_per_min": 1.5,
+                "munitions_per_attempt": 30, "pk": {"drone": 0.35}, "max_altitude_m": 2500,
+                "max_target_speed_mps": 120, "cost_usd": 15},
+        "jets": {"kind": "aviation", "reach_km": 25, "engage_probability": 0.3, "attempts_per_min": 0.5,
+                 "pk": {"drone": 0.7, "cruise": 0.6}, "max_altitude_m": 12000, "max_target_speed_mps": 400,
+                 "cost_usd": 400000}}
     return catalog
 
 
@@ -145,10 +155,18 @@ def small_scenarios(draw):  # type: ignore[no-untyped-def]
                 "decision_interval_s": draw(st.sampled_from([1, 2, 5])), "assess_s": draw(st.sampled_from([0, 4, 15])),
                 "cost_weight": draw(st.sampled_from([0.0, 0.0, 1e-6])),
                 "policy": draw(st.sampled_from(["greedy", "greedy", "local-search"]))}
-    return make_scenario(catalog=_catalog(), assets=assets, batteries=batteries, raids=raids, doctrine=doctrine)
+    ew = [{"id": f"ew{i}", "lat": 50.45 + draw(st.floats(0.1, 0.8)), "lon": 30.52 + draw(near),
+           "radius_km": draw(st.sampled_from([5, 15, 40])), "loss_per_km": draw(st.sampled_from([0.005, 0.03])),
+           "divert_share": draw(st.sampled_from([0.0, 0.4]))} for i in range(draw(st.integers(0, 2)))]
+    area = [{"id": f"ad{i}", "type": draw(st.sampled_from(["mfg", "jets"])), "lat": 50.45 + draw(st.floats(0.0, 0.8)),
+             "lon": 30.52 + draw(near), "radius_km": draw(st.sampled_from([8, 20])), "units": draw(st.integers(1, 30)),
+             "stock": draw(st.sampled_from([None, 90, 2000])),
+             "active_from_s": draw(st.sampled_from([0, 0, 300]))} for i in range(draw(st.integers(0, 2)))]
+    return make_scenario(catalog=_catalog(), assets=assets, batteries=batteries, raids=raids, doctrine=doctrine,
+                         ew_zones=ew, area_defences=area)
 
 
-@settings(max_examples=25, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=30, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
 @given(scenario=small_scenarios(), seed=st.integers(0, 2**31))
 def test_generated_scenarios_give_identical_replications(scenario: Scenario, seed: int) -> None:
     _, oracle, engine = _both(scenario, 6, seed)

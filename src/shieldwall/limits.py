@@ -36,6 +36,12 @@ MAX_EPOCH_TIME_LIMIT_S = 60.0
 MAX_ASSET_VALUE = 1e12
 MAX_COST_WEIGHT = 1e6  # value units per US dollar
 MAX_SEED = 2**63 - 1
+MAX_EW_ZONES = 1_000
+MAX_AREA_DEFENCES = 1_000
+MAX_ZONE_RADIUS_KM = 2_000.0
+MAX_AREA_UNITS = 100_000  # teams, sites or aircraft of one area defence
+MAX_ATTEMPTS_PER_MIN = 600.0  # engagements one area unit can start per minute
+MAX_LOSS_PER_KM = 10.0  # an electronic-warfare zone's loss rate per km flown inside
 
 # --- the catalog -------------------------------------------------------------------------------
 MIN_SPEED_MPS = 1.0  # slower "threats" would take weeks to arrive

@@ -23,7 +23,7 @@ from shieldwall.catalog.model import (
     count_upto,
     upto,
 )
-from shieldwall.scenario.model import Asset, Battery, Doctrine, Point, Radar, Raid
+from shieldwall.scenario.model import AreaDefence, Asset, Battery, Doctrine, EwZone, Point, Radar, Raid
 
 GENERATOR_VERSION = 1
 Stock = dict[Id, StockCount]  # type: ignore[valid-type]
@@ -144,6 +144,8 @@ class Theatre(Strict):
     radars: list[Radar] | None = None
     batteries: list[Battery] | None = None
     doctrine: Doctrine | None = None
+    ew_zones: list[EwZone] | None = None
+    area_defences: list[AreaDefence] | None = None
 
 
 class WhatIf(Strict):

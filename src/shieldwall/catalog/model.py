@@ -14,6 +14,10 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from shieldwall import limits as L
 from shieldwall.catalog.classes import CLASS_INFO, THREAT_CLASSES, ThreatClass
 
+# how a threat navigates: electronic-warfare zones name the kinds they degrade
+GUIDANCE: tuple[str, ...] = ("gnss", "ins", "tercom", "radar-seeker", "optical")
+Guidance = Literal[GUIDANCE]  # type: ignore[valid-type]
+
 __all__ = ["THREAT_CLASSES", "ThreatClass", "Catalog", "InterceptorType", "SystemType", "RadarType", "ThreatType"]
 
 Id = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$", max_length=64)]
@@ -58,6 +62,10 @@ class Sourced(Strict):
     sources: dict[str, Text] = Field(
         default_factory=dict,
         description="Per field: where the number comes from, or 'assumption: why'.",
+    )
+    ranges: dict[str, tuple[float, float]] = Field(
+        default_factory=dict,
+        description="Per field: the plausible range [low, high] of an uncertain number (what a calibration may search).",
     )
 
 
@@ -119,10 +127,40 @@ class ThreatType(Sourced):
         None, description="Fraction of the target's value destroyed per hit; default by class."
     )
     reliability: Probability = Field(1.0, description="Probability it does not fail in flight.")
+    guidance: list[Guidance] = Field(
+        default_factory=list, max_length=len(GUIDANCE),
+        description="How it navigates (gnss, ins, tercom, radar-seeker, optical); electronic-warfare "
+        "zones degrade the kinds they name.")
+    ew_resistance: Probability = Field(
+        0.0, description="Share of an electronic-warfare zone's loss rate it resists (anti-jam antennas).")
 
     @property
     def damage_fraction(self) -> float:
         return CLASS_INFO[self.threat_class].default_damage if self.damage is None else self.damage
+
+
+class AreaDefenceType(Sourced):
+    """Many small units spread over a zone (mobile fire groups, interceptor-drone teams, aviation
+    on patrol), modelled as an engagement hazard along a threat's path (docs/model.md, Area
+    defences): a threat flying through the zone meets units within ``reach_km`` at a rate set by
+    their density, each meeting is an engagement attempt with probability
+    ``engage_probability``, limited by the units' throughput and the zone's munitions."""
+
+    kind: Literal["mobile-fire-group", "interceptor-drone", "aviation"]
+    reach_km: RangeKm = Field(description="How far from a unit it can engage a passing threat.")  # type: ignore[valid-type]
+    engage_probability: Probability = Field(
+        description="That a unit a threat passes within reach detects, is cued and engages it.")
+    attempts_per_min: upto(L.MAX_ATTEMPTS_PER_MIN, open_low=True) = Field(  # type: ignore[valid-type]
+        description="Engagements one unit can start per minute (its throughput).")
+    munitions_per_attempt: count_upto(L.MAX_ROUNDS, low=1) = Field(  # type: ignore[valid-type]
+        1, description="Rounds, missiles or interceptor drones one engagement uses.")
+    pk: dict[str, Probability] = Field(
+        description="Kill probability of one engagement, by threat class or type id (left out: not engaged).")
+    min_altitude_m: AltitudeM = 0.0  # type: ignore[valid-type]
+    max_altitude_m: upto(L.MAX_ALTITUDE_M, open_low=True)  # type: ignore[valid-type]
+    max_target_speed_mps: Speed = Field(  # type: ignore[valid-type]
+        description="Faster threats cannot be engaged (an interceptor drone cannot catch a jet).")
+    cost_usd: Cost = Field(0.0, description="Cost of one munition (round, missile, interceptor drone).")  # type: ignore[valid-type]
 
 
 class Catalog(Strict):
@@ -130,24 +168,20 @@ class Catalog(Strict):
     systems: dict[Id, SystemType] = Field(default_factory=dict)
     radars: dict[Id, RadarType] = Field(default_factory=dict)
     threats: dict[Id, ThreatType] = Field(default_factory=dict)
+    area_defences: dict[Id, AreaDefenceType] = Field(default_factory=dict)
 
     def merged_over(self, base: "Catalog") -> "Catalog":
         """This catalog's entries replace same-id entries of ``base``; the rest is kept."""
-        return Catalog(
-            interceptors={**base.interceptors, **self.interceptors},
-            systems={**base.systems, **self.systems},
-            radars={**base.radars, **self.radars},
-            threats={**base.threats, **self.threats},
-        )
+        return Catalog(**{s: {**getattr(base, s), **getattr(self, s)} for s in CATALOG_SECTIONS})
 
     def kind_of(self, entry_id: str) -> str | None:
-        for kind in ("interceptors", "systems", "radars", "threats"):
+        for kind in CATALOG_SECTIONS:
             if entry_id in getattr(self, kind):
                 return kind
         return None
 
 
-CATALOG_SECTIONS: tuple[str, ...] = ("interceptors", "systems", "radars", "threats")
+CATALOG_SECTIONS: tuple[str, ...] = tuple(Catalog.model_fields)
 OVERRIDE_SOURCE = "override in the scenario (the built-in value and its source: `shieldwall catalog ID`)"
 
 

@@ -17,16 +17,13 @@ from rich.markup import escape
 from rich.table import Table
 
 from shieldwall.catalog.builtin import builtin_catalog
-from shieldwall.catalog.model import Catalog, InterceptorType, RadarType, SystemType, ThreatType
+from shieldwall.catalog.model import CATALOG_SECTIONS, Catalog
 from shieldwall.errors import CatalogError
 
-KINDS: tuple[str, ...] = ("interceptors", "systems", "radars", "threats")
+KINDS: tuple[str, ...] = CATALOG_SECTIONS
+# each section's entry model, read off the catalog model: a new section is listed without a change here
 KIND_MODELS: dict[str, type[BaseModel]] = {
-    "interceptors": InterceptorType,
-    "systems": SystemType,
-    "radars": RadarType,
-    "threats": ThreatType,
-}
+    kind: Catalog.model_fields[kind].annotation.__args__[1] for kind in CATALOG_SECTIONS}  # type: ignore[union-attr]
 
 # The numbers a reader compares across entries of one kind; everything else is in the detail view.
 SUMMARY_FIELDS: dict[str, tuple[str, ...]] = {
@@ -34,6 +31,7 @@ SUMMARY_FIELDS: dict[str, tuple[str, ...]] = {
     "systems": ("interceptors", "fire_channels", "launchers", "rounds_per_launcher", "reload_s"),
     "radars": ("range_km", "height_m"),
     "threats": ("threat_class", "speed_mps", "altitude_m", "apogee_km", "rcs_m2", "cost_usd"),
+    "area_defences": ("kind", "reach_km", "engage_probability", "attempts_per_min", "pk", "cost_usd"),
 }
 
 # Width when writing to a pipe or file, where rich would otherwise assume 80 columns and squeeze
@@ -142,7 +140,7 @@ def summary_table(catalog: Catalog, kind: str) -> Table:
     model = KIND_MODELS[kind]
     fields = SUMMARY_FIELDS[kind]
     table = Table(
-        title=kind.capitalize(),
+        title=kind.replace("_", " ").capitalize(),
         title_justify="left",
         box=box.SIMPLE_HEAD,
         show_edge=False,

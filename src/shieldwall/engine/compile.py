@@ -4,7 +4,8 @@ engagement windows) is fixed here for a given scenario and seed."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -14,7 +15,19 @@ from shieldwall.catalog.model import Catalog, ThreatType
 from shieldwall.engine.geometry import LocalFrame
 from shieldwall.engine.kernel import MAX_BATTERY_INTERCEPTOR_PAIRS
 from shieldwall.engine.paths import G_MPS2, engagement_windows, track_times
-from shieldwall.engine.records import Batteries, Doctrine, Interceptors, Paths, Threats, Windows
+from shieldwall.engine.hazards import build_hazards, disc_intervals
+from shieldwall.engine.records import (
+    AREA_ATTEMPTS,
+    AreaLayers,
+    Batteries,
+    Doctrine,
+    EwZones,
+    Hazards,
+    Interceptors,
+    Paths,
+    Threats,
+    Windows,
+)
 from shieldwall.policies import POLICY_BY_NAME
 from shieldwall.scenario.model import Battery, Raid, Scenario, TargetByKind
 
@@ -42,6 +55,12 @@ class Compiled:
     interceptors: Interceptors
     windows: Windows
     doctrine: Doctrine
+    ew: Hazards  # electronic-warfare segments (engine/hazards.py), empty without ew_zones
+    ew_zones: EwZones
+    area: Hazards  # area-defence segments, empty without area_defences
+    area_layers: AreaLayers
+    ew_zone_ids: list[str] = field(default_factory=list)
+    area_ids: list[str] = field(default_factory=list)
 
     @property
     def n_threats(self) -> int:
@@ -69,14 +88,21 @@ class Compiled:
     @property
     def max_events_per_threat(self) -> int:
         """The replay log's bound per threat: launch, detection, then per engagement a shot and its
-        end (kill, miss, or a failure in flight before the intercept), then at most one leak or
-        failure in flight. The kernel's debug build asserts it."""
-        return 3 + 2 * int(self.doctrine.max_engagements.max())
+        end (kill, miss, or a failure in flight before the intercept), an event per area-defence
+        engagement, then at most one leak or failure in flight. The kernel's debug build asserts it."""
+        area = AREA_ATTEMPTS if self.area_ids else 0
+        return 3 + 2 * int(self.doctrine.max_engagements.max()) + area
+
+    @property
+    def area_attempts(self) -> int:
+        """Area-defence engagements a threat can draw uniforms for (Uniforms.area's third axis)."""
+        return AREA_ATTEMPTS if self.area_ids else 0
 
     def sizes(self) -> dict[str, int]:
         """The length of every axis an outcome array has (engine/records.py OUTCOMES)."""
         return {"threat_type": len(self.threat_type_ids), "battery": len(self.battery_ids),
-                "interceptor": len(self.interceptor_ids), "asset": len(self.asset_ids), "threat": self.n_threats}
+                "interceptor": len(self.interceptor_ids), "asset": len(self.asset_ids), "threat": self.n_threats,
+                "area_defence": len(self.area_ids)}
 
 
 def compile_scenario(scenario: Scenario, seed: int) -> Compiled:
@@ -159,13 +185,107 @@ def compile_scenario(scenario: Scenario, seed: int) -> Compiled:
         cost_usd=np.array([types[t].cost_usd for t in th_type]),
         flight_s=flight, step_s=step, vmax_mps=vmax, first_open_s=first_open, last_close_s=last_close,
         track_s=track_any)
+    legs = _legs(paths)
+    ew, ew_zones = _ew_hazards(scenario, frame, types, th_type, legs)
+    area, layers = _area_hazards(scenario, catalog, frame, type_ids, types, th_type, legs, paths)
     return Compiled(
+        ew=ew, ew_zones=ew_zones, area=area, area_layers=layers, ew_zone_ids=[z.id for z in scenario.ew_zones],
+        area_ids=[a.id for a in scenario.area_defences],
         name=scenario.name, frame=frame, asset_ids=asset_ids, asset_value=asset_value,
         battery_ids=[b.id for b in scenario.batteries], interceptor_ids=itc_ids, threat_type_ids=type_ids,
         threat_type_class=[t.threat_class for t in types], threat_raid=raid_threats["raid"],
         paths=paths, threats=threats, batteries=batteries, interceptors=interceptors,
         windows=_window_index(pair_off, pb, pk_, po, pc, window_pk, len(scenario.batteries)), doctrine=doc,
     )
+
+
+class _Legs(NamedTuple):
+    """Every straight leg of every path (a ballistic arc's ground track is one leg)."""
+
+    threat: np.ndarray
+    x0: np.ndarray
+    y0: np.ndarray
+    x1: np.ndarray
+    y1: np.ndarray
+    t0: np.ndarray
+    t1: np.ndarray
+
+    @property
+    def ground_speed_kmps(self) -> np.ndarray:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            v = np.hypot(self.x1 - self.x0, self.y1 - self.y0) / 1000.0 / (self.t1 - self.t0)
+        return np.where(self.t1 > self.t0, v, 0.0)
+
+
+def _legs(paths: Paths) -> _Legs:
+    off = paths.vertex_offset
+    first = np.arange(len(paths.vertex_x_m) - 1)
+    threat = np.searchsorted(off, first, side="right") - 1
+    keep = first + 1 < off[threat + 1]  # a leg joins two vertices of the same threat
+    a, j = first[keep], threat[keep]
+    return _Legs(j, paths.vertex_x_m[a], paths.vertex_y_m[a], paths.vertex_x_m[a + 1], paths.vertex_y_m[a + 1],
+                 paths.vertex_t_s[a], paths.vertex_t_s[a + 1])
+
+
+def _zone_pieces(legs: _Legs, frame: LocalFrame, zone: Any, index: int, rate_km: np.ndarray,
+                 pieces: list[tuple[int, float, float, int, float]]) -> None:
+    """The stretches of every leg inside the zone's disc, each with the zone's rate per second
+    there (``rate_km`` [threat]: per km flown, 0 where the zone does not act on the threat)."""
+    cx, cy = frame.to_local(zone.lat, zone.lon)
+    f_in, f_out = disc_intervals(legs.x0, legs.y0, legs.x1, legs.y1, float(cx), float(cy), 1000.0 * zone.radius_km)
+    rate_s = rate_km[legs.threat] * legs.ground_speed_kmps
+    for i in np.flatnonzero((f_in < f_out) & (rate_s > 0.0)):
+        span = legs.t1[i] - legs.t0[i]
+        pieces.append((int(legs.threat[i]), float(legs.t0[i] + f_in[i] * span), float(legs.t0[i] + f_out[i] * span),
+                       index, float(rate_s[i])))
+
+
+def _ew_hazards(scenario: Scenario, frame: LocalFrame, types: list[ThreatType], th_type: np.ndarray,
+                legs: _Legs) -> tuple[Hazards, EwZones]:
+    """Electronic warfare (docs/model.md): a threat whose guidance includes a kind the zone
+    degrades is lost at loss_per_km x (1 - its ew_resistance) per km flown inside."""
+    n_thr = len(th_type)
+    pieces: list[tuple[int, float, float, int, float]] = []
+    for z, zone in enumerate(scenario.ew_zones):
+        per_type = np.array([zone.loss_per_km * (1.0 - t.ew_resistance) if set(t.guidance) & set(zone.affects)
+                             else 0.0 for t in types])
+        _zone_pieces(legs, frame, zone, z, per_type[th_type] if n_thr else np.zeros(0), pieces)
+    return build_hazards(n_thr, pieces), EwZones(np.array([z.divert_share for z in scenario.ew_zones], float))
+
+
+def _area_hazards(scenario: Scenario, catalog: Catalog, frame: LocalFrame, type_ids: list[str],
+                  types: list[ThreatType], th_type: np.ndarray, legs: _Legs, paths: Paths) -> tuple[Hazards, AreaLayers]:
+    """Area defences (docs/model.md): units spread evenly over a disc of area A meet a threat
+    flying through it at units x 2 reach x engage_probability / A per km; a threat is eligible if
+    the type has a kill probability against it, flies inside its altitude band and no faster
+    than it can engage."""
+    n_thr, n_types, n_layers = len(th_type), len(types), len(scenario.area_defences)
+    pieces: list[tuple[int, float, float, int, float]] = []
+    pk = np.zeros((n_layers, n_types))
+    for a, area in enumerate(scenario.area_defences):
+        kind = catalog.area_defences[area.type]
+        for t, (tid, threat) in enumerate(zip(type_ids, types)):
+            pk[a, t] = kind.pk.get(tid, kind.pk.get(threat.threat_class, 0.0))  # a type id wins over its class
+        alt = paths.altitude_m
+        ball = paths.ballistic
+        speed = np.array([t.speed_mps or 0.0 for t in types])[th_type] if n_thr else np.zeros(0)
+        eligible = (pk[a][th_type] > 0.0) & ~ball & (kind.min_altitude_m <= alt) & (alt <= kind.max_altitude_m) \
+            & (speed <= kind.max_target_speed_mps)
+        area_km2 = np.pi * area.radius_km ** 2
+        rate_km = np.where(eligible, area.units * 2.0 * kind.reach_km * kind.engage_probability / area_km2, 0.0)
+        _zone_pieces(legs, frame, area, a, rate_km, pieces)
+    kinds = [catalog.area_defences[a.type] for a in scenario.area_defences]
+    huge = np.iinfo(np.int64).max // 4
+    layers = AreaLayers(
+        tokens_per_s=np.array([a.units * k.attempts_per_min / 60.0 for a, k in zip(scenario.area_defences, kinds)], float),
+        burst=np.array([float(a.units) for a in scenario.area_defences]),
+        stock=np.array([huge if a.stock is None else a.stock for a in scenario.area_defences], np.int64),
+        munitions_per_attempt=np.array([k.munitions_per_attempt for k in kinds], np.int64),
+        pk=pk, active_from_s=np.array([a.active_from_s for a in scenario.area_defences], float),
+        active_until_s=np.array([np.inf if a.active_until_s is None else a.active_until_s
+                                 for a in scenario.area_defences], float),
+        cost_usd=np.array([k.cost_usd for k in kinds], float))
+    return build_hazards(n_thr, pieces), layers
 
 
 def window_kill_probability(base_pk: np.ndarray, battery: np.ndarray, scenario: Scenario) -> np.ndarray:

@@ -18,16 +18,21 @@ from __future__ import annotations
 import numpy as np
 from numba import objmode
 
+from shieldwall.engine.hazards import next_event
 from shieldwall.engine.intercept import intercept_time, leg_table
 from shieldwall.engine.policies import solve_epoch_by_code
 from shieldwall.jit import KERNEL_CHECKS, cached_njit
 from shieldwall.policies import GREEDY_CODE
 
 # threat end states
-ALIVE, KILLED, LEAKED, EXPIRED, ABSENT = 0, 1, 2, 3, 4
+# threat end states: shot down by a battery, reached its target, failed in flight, lost to
+# electronic warfare (crashed, or diverted to fall elsewhere), shot down by an area defence
+ALIVE, KILLED, LEAKED, EXPIRED, ABSENT, SUPPRESSED, DIVERTED, AREA_KILLED = 0, 1, 2, 3, 4, 5, 6, 7
 # event kinds of the replay log
 EV_LAUNCH, EV_DETECT, EV_FIRE, EV_KILL, EV_MISS, EV_LEAK, EV_EXPIRE = 0, 1, 2, 3, 4, 5, 6
-EVENT_NAMES = ("launch", "detect", "fire", "kill", "miss", "leak", "expire")
+EV_SUPPRESS, EV_DIVERT, EV_AREA_KILL, EV_AREA_MISS = 7, 8, 9, 10
+EVENT_NAMES = ("launch", "detect", "fire", "kill", "miss", "leak", "expire", "suppressed", "diverted", "area-kill",
+               "area-miss")
 EPS_S = 1e-6  # epochs land exactly on window edges; rounding must not miss them
 INSERTION_SORT_MAX = 48  # candidates of an epoch sorted in place up to this many, else by stable argsorts
 NEVER = 1 << 62  # the epoch of a reload that is not coming
@@ -101,10 +106,31 @@ def _sorted_by_keys(n_c, c_p, c_key):  # type: ignore[no-untyped-def]
 # the (battery, interceptor) of the window an opening is filed for: whether that battery has run
 # dry since is read without looking the window up. Shifts and masks to decode (dividing by 3
 # showed in the profile)
-OPEN, RESOLVE, ASSESSED = 0, 1, 2
+OPEN, RESOLVE, ASSESSED, AREA = 0, 1, 2, 3  # AREA: the threat's next area-defence engagement
 J_SHIFT = 18
 BK_MASK = (1 << (J_SHIFT - 2)) - 1
 MAX_BATTERY_INTERCEPTOR_PAIRS = BK_MASK + 1  # what the code holds (compile_scenario checks it)
+
+
+@cached_njit(inline="always")
+def _end_event(cause):  # type: ignore[no-untyped-def]
+    """The replay log's event for a threat that ended in flight (its end state)."""
+    if cause == SUPPRESSED:
+        return EV_SUPPRESS
+    if cause == DIVERTED:
+        return EV_DIVERT
+    return EV_EXPIRE
+
+
+@cached_njit()
+def _area_order(n, buf_t, buf_j, order):  # type: ignore[no-untyped-def]
+    """The epoch's area-defence engagements in order of time, then threat (insertion sort: a few)."""
+    for i in range(n):
+        m = i
+        while m > 0 and (buf_t[order[m - 1]], buf_j[order[m - 1]]) > (buf_t[i], buf_j[i]):
+            order[m] = order[m - 1]
+            m -= 1
+        order[m] = i
 
 
 @cached_njit(inline="always")
@@ -175,8 +201,8 @@ def _file_opening(j, q, k_min, launch_j, dt, per_dt, free, head, nxt, ev_code, o
 
 # nogil: in a parallel run the run's own process simulates too, while its pool's threads feed the workers
 @cached_njit(nogil=True)
-def simulate_chunk(paths, threats, batteries, interceptors, windows, doctrine, uniforms, stock_init, present, out,
-                   log, log_first):  # type: ignore[no-untyped-def]
+def simulate_chunk(paths, threats, batteries, interceptors, windows, doctrine, ew, ew_zones, area, layers, uniforms,
+                   stock_init, present, out, log, log_first):  # type: ignore[no-untyped-def]
     """Simulate the chunk's replications (uniforms' first axis) into ``out`` (engine/records.py:
     every argument is one of its records; stock_init [rep, battery, interceptor] and present
     [rep, threat] are per replication). Returns the decision epochs visited, a cost diagnostic."""
@@ -198,10 +224,15 @@ def simulate_chunk(paths, threats, batteries, interceptors, windows, doctrine, u
     salvo_c, maxeng_c, policy = doctrine.salvo, doctrine.max_engagements, doctrine.policy
     dt, assess, cost_w, epoch_limit_s = (doctrine.decision_interval_s, doctrine.assess_s, doctrine.cost_weight,
                                          doctrine.epoch_time_limit_s)
-    u_launch, u_rel, u_kill = uniforms.launch, uniforms.reliability, uniforms.kill
+    u_launch, u_rel, u_kill, u_ew, u_area = uniforms.launch, uniforms.reliability, uniforms.kill, uniforms.ew, uniforms.area
     killed, leaked, expired, rounds, kills_bat = out.killed, out.leaked, out.expired, out.rounds, out.kills_by_battery
     hits, survive, cost_killed = out.hits, out.survive, out.threat_cost_destroyed
     leak_threat, remaining = out.leak_count_by_threat, out.remaining
+    suppressed, diverted, area_killed = out.suppressed, out.diverted, out.area_killed
+    area_attempts, area_kills = out.area_attempts, out.area_kills
+    ew_off, area_off = ew.threat_offset, area.threat_offset
+    n_layers = layers.burst.shape[0]
+    n_area_draws = u_area.shape[2]
 
     n_rep, n_thr = u_launch.shape
     n_bat, n_itc = n_launch.shape
@@ -231,6 +262,7 @@ def simulate_chunk(paths, threats, batteries, interceptors, windows, doctrine, u
         for n in range(p_kill.shape[1]):
             p_kill[lv, n] = 1.0 - (1.0 - pk_levels[lv]) ** n
     seen = np.full(n_pairs, -1, np.int64)  # epoch stamp: a window is examined once per epoch
+    woken = np.full(n_thr, -1, np.int64)  # epoch stamp: a WTA policy's left-out threat woken once
     stamp = 0  # counts epochs across the whole chunk
     n_decided = 0  # epochs at which the battle manager ran
     dirty = np.empty(n_thr, np.int64)
@@ -256,7 +288,7 @@ def simulate_chunk(paths, threats, batteries, interceptors, windows, doctrine, u
     chained = np.zeros(n_thr, np.bool_)  # its next opening is on the calendar
     horizon_s = (th_launch0 + th_window + flight).max() + 2.0 * dt if n_thr > 0 else 0.0
     head = np.full(_epoch_of(horizon_s, dt, per_dt) + 2, -1, np.int64)
-    n_slots = 2 * n_pairs + 2 * n_thr + 1
+    n_slots = 2 * n_pairs + 3 * n_thr + 1  # (and an area-defence engagement per threat)
     nxt = np.arange(1, n_slots + 1).astype(np.int64)  # free slots are chained through nxt
     nxt[n_slots - 1] = -1
     ev_code = np.empty(n_slots, np.int64)
@@ -266,6 +298,18 @@ def simulate_chunk(paths, threats, batteries, interceptors, windows, doctrine, u
     impact = np.empty(n_thr)
     expire = np.empty(n_thr)
     status = np.empty(n_thr, np.int8)
+    end_cause = np.empty(n_thr, np.int8)  # how it ends if it ends in flight at expire[j]
+    # area defences: each threat's next engagement (time after launch, area defence, its number),
+    # the epoch's engagements to take in time order, and each area defence's means tonight
+    area_tau = np.empty(n_thr)
+    area_z = np.empty(n_thr, np.int64)
+    area_n = np.empty(n_thr, np.int64)
+    abuf_t = np.empty(n_thr)
+    abuf_j = np.empty(n_thr, np.int64)
+    abuf_o = np.empty(n_thr, np.int64)
+    tokens = np.empty(n_layers)
+    tokens_t = np.empty(n_layers)
+    munitions = np.empty(n_layers, np.int64)
     gate = np.empty(n_thr)
     resolve = np.empty(n_thr)
     res_kill = np.empty(n_thr, np.bool_)
@@ -289,8 +333,21 @@ def simulate_chunk(paths, threats, batteries, interceptors, windows, doctrine, u
             launch[j] = th_launch0[j] + u_launch[r, j] * th_window[j]
             impact[j] = launch[j] + flight[j]
             expire[j] = inf
+            end_cause[j] = EXPIRED
             if u_rel[r, j] >= th_rel[j]:  # fails in flight, at a uniform fraction of it
                 expire[j] = launch[j] + flight[j] * (u_rel[r, j] - th_rel[j]) / (1.0 - th_rel[j])
+            if ew_off[j] < ew_off[j + 1]:  # electronic warfare: lost where its exposure reaches -ln u
+                tau, z = next_event(ew_off[j], ew_off[j + 1], 0.0, -np.log(u_ew[r, j, 0]), u_ew[r, j, 1], ew.t0_s,
+                                    ew.t1_s, ew.rate_per_s, ew.zone_offset, ew.zone, ew.zone_rate_per_s)
+                if launch[j] + tau < expire[j]:
+                    expire[j] = launch[j] + tau
+                    end_cause[j] = DIVERTED if u_ew[r, j, 2] < ew_zones.divert_share[z] else SUPPRESSED
+            area_n[j] = 0
+            area_tau[j] = inf
+            if area_off[j] < area_off[j + 1]:  # its first area-defence engagement
+                area_tau[j], area_z[j] = next_event(area_off[j], area_off[j + 1], 0.0, -np.log(u_area[r, j, 0, 0]),
+                                                    u_area[r, j, 0, 1], area.t0_s, area.t1_s, area.rate_per_s,
+                                                    area.zone_offset, area.zone, area.zone_rate_per_s)
             # a campaign's generator may leave some of tonight's threats out
             status[j] = ALIVE if present[r, j] else ABSENT
             # gate: the time from which the threat may be engaged, inf while it cannot be (gone,
@@ -318,6 +375,10 @@ def simulate_chunk(paths, threats, batteries, interceptors, windows, doctrine, u
         k_reload = NEVER
         for a in range(survive.shape[1]):
             survive[r, a] = 1.0
+        for a in range(n_layers):
+            tokens[a] = layers.burst[a]  # every unit ready at the start
+            tokens_t[a] = -inf
+            munitions[a] = layers.stock[a]
         # each threat's first window opening goes on the calendar: a threat follows its openings
         # one at a time while it can be engaged (the wake after an intercept or an assessment
         # looks at all its windows and picks the chain up again)
@@ -334,6 +395,11 @@ def simulate_chunk(paths, threats, batteries, interceptors, windows, doctrine, u
                                      chained, ord_open, ord_bk, n_thr)
                 n_pending += 1
                 k_epoch = min(k_epoch, open_at[j])
+            if status[j] == ALIVE and launch[j] + area_tau[j] < expire[j]:
+                kk = _epoch_of(launch[j] + area_tau[j], dt, per_dt)
+                free = _schedule(head, nxt, ev_code, free, kk, j << J_SHIFT | AREA)
+                n_pending += 1
+                k_epoch = min(k_epoch, kk)
 
         n_fired = 0
         n_waiting[:] = 0
@@ -353,6 +419,7 @@ def simulate_chunk(paths, threats, batteries, interceptors, windows, doctrine, u
                 n_dbat += 1
             n_fired = 0
             # 1. what happened since the last epoch
+            n_abuf = 0
             e = head[k_epoch] if k_epoch < head.shape[0] else -1
             if e >= 0:
                 head[k_epoch] = -1
@@ -411,10 +478,12 @@ def simulate_chunk(paths, threats, batteries, interceptors, windows, doctrine, u
                         bat_dirty[b] = True
                         dirty_bats[n_dbat] = b
                         n_dbat += 1
-                    if expire[j] < tr:  # the threat failed in flight before it got there
-                        status[j] = EXPIRED
+                    if status[j] == AREA_KILLED:  # an area defence got it first: the rounds are wasted
+                        pass
+                    elif expire[j] < tr:  # the threat failed in flight (or was lost) before it got there
+                        status[j] = end_cause[j]
                         if logging:
-                            _log(log, EV_EXPIRE, expire[j], j, -1, -1, 0, expire[j] - launch[j])
+                            _log(log, _end_event(end_cause[j]), expire[j], j, -1, -1, 0, expire[j] - launch[j])
                     elif res_kill[j]:
                         status[j] = KILLED
                         kills_bat[r, b] += 1
@@ -433,12 +502,62 @@ def simulate_chunk(paths, threats, batteries, interceptors, windows, doctrine, u
                             kk = max(_epoch_of(next_ok, dt, per_dt), k_epoch + 1)
                             free = _schedule(head, nxt, ev_code, free, kk, j << J_SHIFT | ASSESSED)
                             n_pending += 1
+                elif kind == AREA:  # taken after the epoch's other events, in time order
+                    abuf_t[n_abuf] = launch[j] + area_tau[j]
+                    abuf_j[n_abuf] = j
+                    n_abuf += 1
                 else:
                     wake = True
                 if wake and gate[j] < inf and not is_dirty[j]:
                     is_dirty[j] = True
                     dirty[n_dirty] = j
                     n_dirty += 1
+            # 1b. area-defence engagements that came due, in time order (docs/model.md, Area
+            # defences), after the epoch's intercepts: an area defence engages a threat still flying
+            # at this epoch (not shot down, failed, lost or at its target) if it is in place, a unit is
+            # free (its units start attempts_per_min each; unused turns do not pile up past one per
+            # unit) and it has the munitions; a miss or a turn without means leaves the threat to
+            # its next engagement further on
+            if n_abuf > 0:
+                _area_order(n_abuf, abuf_t, abuf_j, abuf_o)
+                for i in range(n_abuf):
+                    j = abuf_j[abuf_o[i]]
+                    ta = abuf_t[abuf_o[i]]
+                    a = area_z[j]
+                    n_try = area_n[j]
+                    if status[j] != ALIVE or expire[j] <= t or impact[j] <= t:  # ended by this epoch
+                        continue
+                    engaged = False
+                    if layers.active_from_s[a] <= ta <= layers.active_until_s[a]:
+                        tokens[a] = min(layers.burst[a], tokens[a] + layers.tokens_per_s[a] * (ta - tokens_t[a]))
+                        tokens_t[a] = ta
+                        if tokens[a] >= 1.0 and munitions[a] >= layers.munitions_per_attempt[a]:
+                            tokens[a] -= 1.0
+                            munitions[a] -= layers.munitions_per_attempt[a]
+                            area_attempts[r, a] += 1
+                            engaged = True
+                    if engaged and u_area[r, j, n_try, 2] < layers.pk[a, th_type[j]]:
+                        status[j] = AREA_KILLED
+                        expire[j] = ta
+                        end_cause[j] = AREA_KILLED
+                        gate[j] = inf
+                        area_kills[r, a] += 1
+                        cost_killed[r] += th_cost[j]
+                        if logging:
+                            _log(log, EV_AREA_KILL, ta, j, n_bat + a, -1, 0, ta - launch[j])
+                        continue
+                    if engaged and logging:
+                        _log(log, EV_AREA_MISS, ta, j, n_bat + a, -1, 0, ta - launch[j])
+                    area_n[j] = n_try + 1
+                    if n_try + 1 < n_area_draws:
+                        area_tau[j], area_z[j] = next_event(
+                            area_off[j], area_off[j + 1], area_tau[j], -np.log(u_area[r, j, n_try + 1, 0]),
+                            u_area[r, j, n_try + 1, 1], area.t0_s, area.t1_s, area.rate_per_s, area.zone_offset,
+                            area.zone, area.zone_rate_per_s)
+                        if launch[j] + area_tau[j] < expire[j]:
+                            kk = max(_epoch_of(launch[j] + area_tau[j], dt, per_dt), k_epoch + 1)
+                            free = _schedule(head, nxt, ev_code, free, kk, j << J_SHIFT | AREA)
+                            n_pending += 1
             # an epoch at which nothing the battle manager looks at changed (every intercept
             # that landed was a kill, a failure or a miss still under assessment, every
             # opening was dropped) is not a decision epoch: steps 2-5 would change nothing
@@ -631,8 +750,21 @@ def simulate_chunk(paths, threats, batteries, interceptors, windows, doctrine, u
                             _log(log, EV_FIRE, t, j, b, k, n, t - launch[j])
                 for c in range(n_c):  # not fired (resources taken, or not the policy's choice): wait
                     p = c_p[c]
-                    if resolve[pair_j[p]] == inf:
-                        n_waiting[pair_b[p]] = _wait(p, pair_b[p], waiting, n_waiting[pair_b[p]], is_waiting, bat_off)
+                    j = pair_j[p]
+                    if resolve[j] != inf:
+                        continue
+                    b = pair_b[p]
+                    k = pair_k[p]
+                    if policy != GREEDY_CODE and busy[b] < bat_channels[b] and ready[b, k] >= itc_rps[k] \
+                            and woken[j] != stamp:
+                        # a WTA policy left it out though its battery could still fire (perhaps a
+                        # smaller salvo, now that the chosen shots took rounds): look at the threat
+                        # again next epoch, as re-examining every candidate at every epoch would
+                        woken[j] = stamp
+                        free = _schedule(head, nxt, ev_code, free, k_epoch + 1, j << J_SHIFT | ASSESSED)
+                        n_pending += 1
+                    else:
+                        n_waiting[b] = _wait(p, b, waiting, n_waiting[b], is_waiting, bat_off)
                 # 5. threats that may follow their openings again: those whose window opened or that
                 # came back in play, if no intercept is now pending (the chain waits for the next
                 # window that is still to open on a battery that has rounds to fire)
@@ -664,9 +796,9 @@ def simulate_chunk(paths, threats, batteries, interceptors, windows, doctrine, u
         for j in range(n_thr):
             if status[j] == ALIVE:
                 if expire[j] < impact[j]:
-                    status[j] = EXPIRED
+                    status[j] = end_cause[j]
                     if logging:
-                        _log(log, EV_EXPIRE, expire[j], j, -1, -1, 0, expire[j] - launch[j])
+                        _log(log, _end_event(end_cause[j]), expire[j], j, -1, -1, 0, expire[j] - launch[j])
                 else:
                     status[j] = LEAKED
                     a = th_target[j]
@@ -682,6 +814,12 @@ def simulate_chunk(paths, threats, batteries, interceptors, windows, doctrine, u
                 leaked[r, th_type[j]] += 1
             elif status[j] == EXPIRED:
                 expired[r, th_type[j]] += 1
+            elif status[j] == SUPPRESSED:
+                suppressed[r, th_type[j]] += 1
+            elif status[j] == DIVERTED:
+                diverted[r, th_type[j]] += 1
+            elif status[j] == AREA_KILLED:
+                area_killed[r, th_type[j]] += 1
         for b in range(n_bat):
             for k in range(n_itc):
                 remaining[r, b, k] = ready[b, k] + reserve[b, k]
@@ -700,7 +838,8 @@ def simulate_chunk(paths, threats, batteries, interceptors, windows, doctrine, u
                 n_present += present[r, j]
             ended = 0
             for ty in range(killed.shape[1]):
-                ended += killed[r, ty] + leaked[r, ty] + expired[r, ty]
+                ended += (killed[r, ty] + leaked[r, ty] + expired[r, ty] + suppressed[r, ty] + diverted[r, ty]
+                          + area_killed[r, ty])
             assert ended == n_present, "every threat present ends exactly once"
             assert n_pending == 0, "events left on the calendar"
             n_free = 0

@@ -97,6 +97,40 @@ class Windows(NamedTuple):
         return self.pk_levels[self.pk_level]
 
 
+AREA_ATTEMPTS = 6  # area-defence engagements a threat can meet (uniforms drawn for each)
+
+
+class Hazards(NamedTuple):
+    """Per threat, the segments of its flight where a hazard acts (electronic warfare, area
+    defences), in time order, each with its total rate and the zones that make it
+    (engine/hazards.py)."""
+
+    threat_offset: np.ndarray  # [threat + 1] int64: threat j's segments are off[j] .. off[j + 1] - 1
+    t0_s: np.ndarray  # [segment] start, seconds after launch
+    t1_s: np.ndarray  # [segment] end
+    rate_per_s: np.ndarray  # [segment] total rate of events
+    zone_offset: np.ndarray  # [segment + 1] int64: the segment's zones are zone[off[s] .. off[s + 1] - 1]
+    zone: np.ndarray  # [entry] int64: a zone (an EW zone, an area defence) acting on the segment
+    zone_rate_per_s: np.ndarray  # [entry] its own rate
+
+
+class EwZones(NamedTuple):
+    divert_share: np.ndarray  # [zone] of the threats a zone takes, the share diverted (fall elsewhere)
+
+
+class AreaLayers(NamedTuple):
+    """The area defences (scenario ``area_defences``): throughput, munitions, kill probability."""
+
+    tokens_per_s: np.ndarray  # [layer] engagements its units can start per second
+    burst: np.ndarray  # [layer] engagements it can start at once (its units)
+    stock: np.ndarray  # [layer] int64: munitions for the night (a huge number: unlimited)
+    munitions_per_attempt: np.ndarray  # [layer] int64
+    pk: np.ndarray  # [layer, threat type] kill probability of one engagement
+    active_from_s: np.ndarray  # [layer] in place from (raid time)
+    active_until_s: np.ndarray  # [layer] until (inf: the whole raid)
+    cost_usd: np.ndarray  # [layer] one munition
+
+
 class Doctrine(NamedTuple):
     salvo: np.ndarray  # [class] int64: shots per engagement
     max_engagements: np.ndarray  # [class] int64
@@ -113,6 +147,8 @@ class Uniforms(NamedTuple):
     launch: np.ndarray  # [replication, threat] where in its launch window
     reliability: np.ndarray  # [replication, threat] fails in flight if >= its reliability
     kill: np.ndarray  # [replication, threat, shot] shot m at threat j kills if < the window's Pk
+    ew: np.ndarray  # [replication, threat, 3] loss time, zone, diverted (width 0 without ew_zones)
+    area: np.ndarray  # [replication, threat, attempt, 3] next engagement, its area defence, its kill
 
 
 # the replay log's columns, in the kernel's log and in the results: time_s, kind (kernel.EVENT_NAMES),
@@ -168,7 +204,15 @@ OUTCOMES: tuple[OutcomeSpec, ...] = (
     OutcomeSpec("threat_cost_destroyed", ("replication",), np.float64, 0.0, "cost of the threats shot down"),
     OutcomeSpec("leak_count_by_threat", ("threat",), np.float64, 0.0, "leaks of each threat, over replications"),
     OutcomeSpec("remaining", ("replication", "battery", "interceptor"), np.int64, 0, "rounds left at the end"),
+    OutcomeSpec("suppressed", ("replication", "threat_type"), np.int64, 0, "threats lost to electronic warfare"),
+    OutcomeSpec("diverted", ("replication", "threat_type"), np.int64, 0,
+                "threats electronic warfare diverted (they fall elsewhere)"),
+    OutcomeSpec("area_killed", ("replication", "threat_type"), np.int64, 0, "threats an area defence shot down"),
+    OutcomeSpec("area_attempts", ("replication", "area_defence"), np.int64, 0, "engagements of each area defence"),
+    OutcomeSpec("area_kills", ("replication", "area_defence"), np.int64, 0, "threats each area defence shot down"),
 )
+# the end states: every threat present ends as exactly one of these
+END_STATES: tuple[str, ...] = ("killed", "leaked", "expired", "suppressed", "diverted", "area_killed")
 OUTCOME_NAMES: tuple[str, ...] = tuple(s.name for s in OUTCOMES)
 PER_REPLICATION: tuple[str, ...] = tuple(s.name for s in OUTCOMES if s.per_replication)
 

@@ -14,6 +14,7 @@ from shieldwall.engine.compile import Compiled
 from shieldwall.engine.kernel import EVENT_NAMES
 from shieldwall.engine.paths import track_points
 from shieldwall.engine.records import (
+    END_STATES,
     OUTCOMES,
     LoggedEvents,
     Outcomes,
@@ -202,8 +203,20 @@ class RaidResult:
 
     @property
     def launched(self) -> np.ndarray:
-        """[rep, threat type] threats that existed in each replication (all, unless masked)."""
-        return self.killed + self.leaked + self.expired
+        """[rep, threat type] threats that existed in each replication (all, unless masked): each
+        ended in exactly one of the end states (records.END_STATES)."""
+        return sum(getattr(self, name) for name in END_STATES)  # type: ignore[return-value]
+
+    @property
+    def neutralised(self) -> np.ndarray:
+        """[rep, threat type] what did not reach its target: shot down by batteries or area
+        defences, lost or diverted by electronic warfare, failed in flight."""
+        return self.launched - self.leaked
+
+    @property
+    def area_munitions(self) -> np.ndarray:
+        """[rep, area defence] munitions its engagements used."""
+        return self.area_attempts * self.compiled.area_layers.munitions_per_attempt
 
     @property
     def launched_by_type(self) -> np.ndarray:
@@ -213,7 +226,7 @@ class RaidResult:
         """One column per quantity, a row per replication (``chunk`` holds replications first ..)."""
         c = self.compiled
         cols: dict[str, np.ndarray] = {"replication": np.arange(first, first + chunk.killed.shape[0])}
-        cols["launched"] = (chunk.killed + chunk.leaked + chunk.expired).sum(axis=1)
+        cols["launched"] = sum(getattr(chunk, name) for name in END_STATES).sum(axis=1)
         cols["intercepted"] = chunk.killed.sum(axis=1)
         cols["leaked"] = chunk.leaked.sum(axis=1)
         cols["expired"] = chunk.expired.sum(axis=1)
@@ -235,6 +248,14 @@ class RaidResult:
         for a, aid in enumerate(c.asset_ids):
             cols[f"hits/{aid}"] = chunk.hits[:, a]
             cols[f"value_lost/{aid}"] = value_lost[:, a]
+        if c.ew_zone_ids:  # the mechanisms' columns only where the scenario has them
+            cols["suppressed"] = chunk.suppressed.sum(axis=1)
+            cols["diverted"] = chunk.diverted.sum(axis=1)
+        if c.area_ids:
+            cols["area_killed"] = chunk.area_killed.sum(axis=1)
+            for a, aid in enumerate(c.area_ids):
+                cols[f"area_attempts/{aid}"] = chunk.area_attempts[:, a]
+                cols[f"area_kills/{aid}"] = chunk.area_kills[:, a]
         return cols
 
     # -- views ---------------------------------------------------------------------------
@@ -258,7 +279,9 @@ class RaidResult:
         return pd.DataFrame({
             "time_s": t, "event": np.asarray(EVENT_NAMES, object)[kind], "threat": j,
             "threat_type": types, "raid": np.asarray(c.threat_raid, object)[j],
-            "battery": [c.battery_ids[i] if i >= 0 else None for i in b],
+            # area defences engage as "batteries" n_bat + their index: the column names who engaged
+            "battery": [None if i < 0 else c.battery_ids[i] if i < len(c.battery_ids) else c.area_ids[i - len(c.battery_ids)]
+                        for i in b],
             "interceptor": [c.interceptor_ids[i] if i >= 0 else None for i in k],
             "shots": n, "lat": np.round(lat, 6), "lon": np.round(lon, 6), "alt_m": np.round(xyz[:, 2], 1),
             "east_m": np.round(xyz[:, 0], 1), "north_m": np.round(xyz[:, 1], 1),
@@ -331,12 +354,47 @@ class RaidResult:
             "threat_cost_destroyed_usd_mean": destroyed,
             "cost_exchange_ratio": cost / destroyed if destroyed > 0 else None,
         }
-        return {
+        out = {
             "scenario": c.name, "replications": int(self.replications), "seed": int(self.seed),
             "threats_by_type": by_type,
             "interceptors_fired": {iid: v["fired_mean"] for iid, v in interceptors.items()},
             "interceptors": interceptors, "batteries": batteries, "assets": assets, "totals": totals,
         }
+        self._mechanisms_summary(out)
+        return out
+
+    def _mechanisms_summary(self, out: dict[str, Any]) -> None:
+        """What electronic warfare and area defences did, added only where the scenario has them
+        (a scenario without them keeps its summary.json byte for byte)."""
+        c = self.compiled
+        if not (c.ew_zone_ids or c.area_ids):
+            return
+        launched = self.launched.mean(axis=0)
+        kinds = [name for name, present in (("suppressed", c.ew_zone_ids), ("diverted", c.ew_zone_ids),
+                                            ("area_killed", c.area_ids)) if present]
+        neutralised = self.neutralised
+        for t, tid in enumerate(c.threat_type_ids):
+            row = out["threats_by_type"][tid]
+            for name in kinds:
+                row[f"{name}_mean"] = float(getattr(self, name)[:, t].mean())
+            mean, ci = mean_ci95(neutralised[:, t])
+            row["neutralised_mean"], row["neutralised_ci95"] = mean, ci
+            row["neutralised_fraction"] = mean / launched[t] if launched[t] else 0.0
+        totals = out["totals"]
+        for name in kinds:
+            totals[f"{name}_mean"] = float(getattr(self, name).sum(axis=1).mean())
+        totals["neutralised_mean"], totals["neutralised_ci95"] = mean_ci95(neutralised.sum(axis=1))
+        if c.area_ids:
+            munitions = self.area_munitions
+            cost = munitions * c.area_layers.cost_usd  # [rep, area defence]
+            out["area_defences"] = {
+                aid: {"engagements_mean": float(self.area_attempts[:, a].mean()),
+                      "kills_mean": float(self.area_kills[:, a].mean()),
+                      "munitions_mean": float(munitions[:, a].mean()),
+                      "stock": None if c.area_layers.stock[a] >= np.iinfo(np.int64).max // 4 else int(c.area_layers.stock[a]),
+                      "cost_usd_mean": float(cost[:, a].mean())}
+                for a, aid in enumerate(c.area_ids)}
+            totals["area_defence_cost_usd_mean"], totals["area_defence_cost_usd_ci95"] = mean_ci95(cost.sum(axis=1))
 
     # -- files ---------------------------------------------------------------------------
     def write(self, out_dir: str | Path) -> Path:

@@ -41,7 +41,10 @@ def draw_uniforms(compiled: Compiled, n_rep: int, seed_seq: np.random.SeedSequen
         rng.bit_generator.advance((n_rep - hi) * width)
         return u
 
-    return Uniforms(launch=block(n_thr), reliability=block(n_thr), kill=block(n_thr, compiled.shots_per_threat))
+    # mechanisms a scenario does not use draw nothing, so adding one never moves the others' numbers
+    return Uniforms(launch=block(n_thr), reliability=block(n_thr), kill=block(n_thr, compiled.shots_per_threat),
+                    ew=block(n_thr, 3 if compiled.ew_zone_ids else 0),
+                    area=block(n_thr, compiled.area_attempts, 3))
 
 
 def kernel_array(a: Any, dtype: Any) -> np.ndarray:
@@ -82,7 +85,8 @@ def run_chunk(compiled: Compiled, start: int, n_rep: int, seed_seq: np.random.Se
     if present is None:
         present = np.ones((n_rep, n_thr), np.bool_)
     epochs = simulate_chunk(compiled.paths, compiled.threats, compiled.batteries, compiled.interceptors,
-                            compiled.windows, compiled.doctrine, rnd, kernel_array(stock, np.int64),
+                            compiled.windows, compiled.doctrine, compiled.ew, compiled.ew_zones, compiled.area,
+                            compiled.area_layers, rnd, kernel_array(stock, np.int64),
                             kernel_array(present, np.bool_), out, log, log_first)
     events = None
     if log_first:

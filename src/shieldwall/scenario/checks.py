@@ -84,6 +84,8 @@ SECTIONS: tuple[tuple[str, str], ...] = (
     ("radars", "radar"),
     ("batteries", "battery"),
     ("raids", "raid"),
+    ("ew_zones", "electronic-warfare zone"),
+    ("area_defences", "area defence"),
 )
 
 
@@ -259,10 +261,23 @@ def _threat_flight(ctx: _Context) -> Iterator[Problem]:
                 )
 
 
+def _area_defences(ctx: _Context) -> Iterator[Problem]:
+    """An area defence names a catalog type and is in place for a non-empty time."""
+    for index, area in enumerate(ctx.scenario.area_defences):
+        if area.type not in ctx.catalog.area_defences:
+            yield unknown_id(ctx, ("area_defences", index, "type"), "area-defence type", area.type,
+                             ctx.catalog.area_defences)
+        if area.active_until_s is not None and area.active_until_s <= area.active_from_s:
+            yield ctx.problem(("area_defences", index, "active_until_s"),
+                              f"`active_until_s` ({area.active_until_s:g}) must be after `active_from_s` "
+                              f"({area.active_from_s:g})")
+
+
 def _interceptor_pk(ctx: _Context) -> Iterator[Problem]:
     """A pk key that matches nothing would silently never apply."""
     valid = set(THREAT_CLASSES) | set(ctx.catalog.threats)
-    for _, interceptor, path, note in _entries(ctx, "interceptors"):
+    entries = [*_entries(ctx, "interceptors"), *_entries(ctx, "area_defences")]
+    for _, interceptor, path, note in entries:
         for key in interceptor.pk:
             if key not in valid:
                 close = difflib.get_close_matches(key, sorted(valid), n=1, cutoff=0.6)
@@ -314,6 +329,7 @@ CHECKS: tuple[Check, ...] = (
     _threat_total,
     _threat_flight,
     _interceptor_pk,
+    _area_defences,
     _interceptor_envelopes,
     _system_interceptors,
 )

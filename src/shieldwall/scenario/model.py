@@ -11,7 +11,9 @@ from shieldwall import limits as L
 from shieldwall.catalog.model import (
     Catalog,
     Id,
+    Guidance,
     Name,
+    Probability,
     Stock,
     Strict,
     Text,
@@ -103,6 +105,41 @@ class Raid(Strict):
     decoys: Decoys | None = Field(None, description="Decoys flying with the raid.")
 
 
+ZoneRadiusKm = upto(L.MAX_ZONE_RADIUS_KM, open_low=True)
+
+
+class EwZone(Strict):
+    """Electronic warfare over a disc: a threat whose guidance relies on a kind the zone degrades
+    is lost (or diverted) at ``loss_per_km`` per km flown inside (docs/model.md, Electronic
+    warfare). "Suppressed" is its own outcome and counts as neutralised."""
+
+    id: Id
+    lat: Lat
+    lon: Lon
+    radius_km: ZoneRadiusKm  # type: ignore[valid-type]
+    affects: list[Guidance] = Field(default_factory=lambda: ["gnss"], min_length=1,  # type: ignore[valid-type]
+                                    description="The guidance kinds it degrades.")
+    loss_per_km: upto(L.MAX_LOSS_PER_KM) = Field(  # type: ignore[valid-type]
+        description="Rate (per km flown inside) at which an affected threat is lost or diverted.")
+    divert_share: Probability = Field(
+        0.0, description="Of the threats it takes, the share diverted (they fall elsewhere) rather than crashing.")
+
+
+class AreaDefence(Strict):
+    """Units of a catalog area-defence type spread over a disc (mobile fire groups, interceptor-drone
+    teams, aviation on patrol), with the munitions they hold for the night."""
+
+    id: Id
+    type: Id = Field(description="A catalog area_defences id.")
+    lat: Lat
+    lon: Lon
+    radius_km: ZoneRadiusKm  # type: ignore[valid-type]
+    units: count_upto(L.MAX_AREA_UNITS, low=1) = Field(description="Teams, launch sites or aircraft.")  # type: ignore[valid-type]
+    stock: Stock | None = Field(None, description="Munitions for the night (none: as many as it can use).")  # type: ignore[valid-type]
+    active_from_s: Seconds = Field(0.0, description="From when it is in place (aviation: on station).")  # type: ignore[valid-type]
+    active_until_s: Seconds | None = Field(None, description="Until when; none: the whole raid.")  # type: ignore[valid-type]
+
+
 Salvo = count_upto(L.MAX_SALVO, low=1)
 Engagements = count_upto(L.MAX_ENGAGEMENTS, low=1)
 
@@ -142,6 +179,10 @@ class Scenario(Strict):
     batteries: list[Battery] = Field(default_factory=list, max_length=L.MAX_BATTERIES)
     raids: list[Raid] = Field(min_length=1, max_length=L.MAX_RAIDS)
     doctrine: Doctrine = Field(default_factory=Doctrine)
+    ew_zones: list[EwZone] = Field(default_factory=list, max_length=L.MAX_EW_ZONES,
+                                   description="Electronic-warfare zones (none: no electronic warfare).")
+    area_defences: list[AreaDefence] = Field(default_factory=list, max_length=L.MAX_AREA_DEFENCES,
+                                             description="Mobile fire groups, interceptor drones, aviation on patrol.")
 
     def with_(self, changes: Mapping[str, Any] | None = None, /, **fields: Any) -> "Scenario":
         """A copy with values set by path, validated and checked as a file is: ``s.with_(

@@ -1,0 +1,171 @@
+"""Electronic warfare and area defences (docs/model.md, Hazards along the path) against closed
+forms, fixed seeds, 4-sigma bounds; their segments against brute-force integration."""
+
+from __future__ import annotations
+
+import copy
+import math
+
+import numpy as np
+import pytest
+
+from conftest import TEST_CATALOG, make_scenario, within_sigma
+from shieldwall.engine.compile import compile_scenario
+from shieldwall.engine.runner import run
+from shieldwall.errors import ScenarioError
+from shieldwall.scenario.load import parse_scenario
+
+N = 4000
+LAUNCH = {"lat": 51.0, "lon": 30.52}  # due north of the town (50.45, 30.52): a straight track south
+AREA_KIND = {"kind": "mobile-fire-group", "reach_km": 2, "engage_probability": 0.5, "attempts_per_min": 600,
+             "pk": {"drone": 0.3}, "max_altitude_m": 3000, "max_target_speed_mps": 200, "cost_usd": 500,
+             "munitions_per_attempt": 20}
+
+
+def _catalog(**drone: object) -> dict:
+    catalog = copy.deepcopy(TEST_CATALOG)
+    catalog["threats"]["test-drone"].update({"guidance": ["gnss", "ins"], **drone})
+    catalog["area_defences"] = {"mfg": copy.deepcopy(AREA_KIND)}
+    return catalog
+
+
+def _raid(count: int = 1, **extra: object) -> list[dict]:
+    return [{"id": "w", "threat": "test-drone", "count": count, "launch": LAUNCH, "target": "town", **extra}]
+
+
+def _chord_km(scenario, zone_lat: float, zone_lon: float, radius_km: float) -> float:  # type: ignore[no-untyped-def]
+    """Length of the straight track inside the disc, in the engine's frame."""
+    c = compile_scenario(scenario, 0)
+    x0, y0 = c.paths.vertex_x_m[0], c.paths.vertex_y_m[0]
+    x1, y1 = c.paths.vertex_x_m[1], c.paths.vertex_y_m[1]
+    cx, cy = c.frame.to_local(zone_lat, zone_lon)
+    d = abs((x1 - x0) * (y0 - cy) - (x0 - cx) * (y1 - y0)) / math.hypot(x1 - x0, y1 - y0)  # track to centre
+    return 2.0 * math.sqrt(max(radius_km ** 2 - (d / 1000.0) ** 2, 0.0))
+
+
+@pytest.mark.parametrize(("lon", "resistance", "guidance"), [(30.52, 0.0, ["gnss", "ins"]), (30.60, 0.5, ["gnss"]),
+                                                             (30.52, 0.0, ["ins"])])
+def test_electronic_warfare_loses_a_threat_at_its_rate_per_km(lon: float, resistance: float, guidance: list) -> None:
+    """No defence: a threat is lost with probability 1 - exp(-loss_per_km (1 - resistance) L),
+    L its track inside the zone; diverted in divert_share of those; never if its guidance is not
+    one the zone degrades."""
+    zone = {"id": "ew", "lat": 50.75, "lon": lon, "radius_km": 12, "loss_per_km": 0.03, "divert_share": 0.25}
+    scenario = make_scenario(catalog=_catalog(guidance=guidance, ew_resistance=resistance), batteries=[],
+                             raids=_raid(), ew_zones=[zone])
+    result = run(scenario, replications=N, seed=21)
+    lost = (result.suppressed + result.diverted)[:, 0].mean()
+    rate = 0.03 * (1.0 - resistance) if "gnss" in guidance else 0.0
+    expected = 1.0 - math.exp(-rate * _chord_km(scenario, 50.75, lon, 12))
+    assert within_sigma(lost, expected, N), (lost, expected)
+    if expected > 0.1:
+        share = result.diverted[:, 0].sum() / max(1, (result.suppressed + result.diverted)[:, 0].sum())
+        assert abs(share - 0.25) < 4 * math.sqrt(0.25 * 0.75 / (expected * N)), share
+    assert (result.launched[:, 0] == 1).all()
+    summary = result.summary()
+    assert summary["totals"]["neutralised_mean"] == pytest.approx(1.0 - result.leaked[:, 0].mean())
+
+
+def test_area_defence_kills_at_its_poisson_rate_up_to_its_engagements() -> None:
+    """Units spread over a disc of area A meet a threat at units x 2 reach x p / A per km: along a
+    chord L, N ~ Poisson(mu) engagements (mu = that rate x L), at most AREA_ATTEMPTS of them,
+    each killing with pk. So P(survive) = E[(1 - pk)^min(N, K)]."""
+    from shieldwall.engine.records import AREA_ATTEMPTS
+
+    area = {"id": "a", "type": "mfg", "lat": 50.72, "lon": 30.55, "radius_km": 15, "units": 40}
+    scenario = make_scenario(catalog=_catalog(), batteries=[], raids=_raid(), area_defences=[area])
+    result = run(scenario, replications=N, seed=22)
+    mu = 40 * 2 * 2 * 0.5 / (math.pi * 15 ** 2) * _chord_km(scenario, 50.72, 30.55, 15)
+    pois = [math.exp(-mu) * mu ** n / math.factorial(n) for n in range(AREA_ATTEMPTS)]
+    survive = sum(p * 0.7 ** n for n, p in enumerate(pois)) + (1.0 - sum(pois)) * 0.7 ** AREA_ATTEMPTS
+    assert mu > 1.0  # the test means something: several engagements are likely
+    killed = result.area_killed[:, 0].mean()
+    assert within_sigma(killed, 1.0 - survive, N), (killed, 1.0 - survive)
+    # engagements: E[min(N, K) before the kill]; the munitions and costs follow from them
+    assert (result.area_munitions[:, 0] == 20 * result.area_attempts[:, 0]).all()
+    assert result.area_kills[:, 0].sum() == result.area_killed[:, 0].sum()
+    summary = result.summary()["area_defences"]["a"]
+    assert summary["cost_usd_mean"] == pytest.approx(500 * summary["munitions_mean"])
+
+
+def test_area_defence_throughput_and_munitions_bound_its_engagements() -> None:
+    """Fifty drones at once through one slow unit: it starts one engagement a minute (after the
+    one it holds ready), however many it meets; with 3 munitions, at most 3 engagements."""
+    catalog = _catalog()
+    catalog["area_defences"]["mfg"].update(attempts_per_min=1.0, pk={"drone": 1e-9})  # engages, never kills
+    dense = {"id": "a", "type": "mfg", "lat": 50.72, "lon": 30.52, "radius_km": 10, "units": 1}
+    slow = make_scenario(catalog=copy.deepcopy(catalog), batteries=[], raids=_raid(50),
+                         area_defences=[dict(dense)])
+    result = run(slow, replications=50, seed=23)
+    c = result.compiled
+    inside_s = c.area.t1_s[0] - c.area.t0_s[0]  # every drone crosses together
+    assert (result.area_attempts[:, 0] <= 1 + inside_s / 60.0 + 1).all()
+    assert result.area_attempts[:, 0].max() >= 2
+    short = make_scenario(catalog=catalog, batteries=[], raids=_raid(50),
+                          area_defences=[{**dense, "units": 500, "stock": 60}])
+    assert (run(short, replications=50, seed=24).area_attempts[:, 0] == 3).all()  # 60 rounds, 20 an engagement
+
+
+def test_area_defence_engages_only_what_it_can_reach_and_only_while_in_place() -> None:
+    """Above its ceiling, faster than it can engage, or before it is in place: no engagement."""
+    area = {"id": "a", "type": "mfg", "lat": 50.72, "lon": 30.52, "radius_km": 15, "units": 60}
+    for drone, extra in (({"altitude_m": 4000}, {}), ({"speed_mps": 250}, {}), ({}, {"active_from_s": 1e5})):
+        scenario = make_scenario(catalog=_catalog(**drone), batteries=[], raids=_raid(5),
+                                 area_defences=[{**area, **extra}])
+        result = run(scenario, replications=20, seed=25)
+        assert result.area_attempts.sum() == 0 and result.area_killed.sum() == 0, (drone, extra)
+
+
+def test_segments_integrate_the_rate_like_brute_force() -> None:
+    """Each threat's segments carry, between consecutive zone boundaries, the sum of the rates of
+    the zones it is inside: integrating rate x dt on a fine grid along the path (position
+    sampled, membership tested point by point) gives the same exposure."""
+    zones = [{"id": f"z{i}", "lat": 50.6 + 0.08 * i, "lon": 30.45 + 0.05 * i, "radius_km": 9 + 3 * i,
+              "loss_per_km": 0.01 * (i + 1)} for i in range(3)]
+    raids = [{"id": "w", "threat": "test-drone", "count": 3, "launch": {"lat": 51.0, "lon": 30.3, "spread_km": 8},
+              "target": "town", "waypoints": [{"lat": 50.7, "lon": 30.7}], "window_s": 60}]
+    scenario = make_scenario(catalog=_catalog(), batteries=[], raids=raids, ew_zones=zones)
+    c = compile_scenario(scenario, 5)
+    h = c.ew
+    for j in range(c.n_threats):
+        o, e = c.paths.vertex_offset[j], c.paths.vertex_offset[j + 1]
+        ts = np.linspace(0.0, c.threats.flight_s[j], 40_001)
+        xs = np.interp(ts, c.paths.vertex_t_s[o:e], c.paths.vertex_x_m[o:e])
+        ys = np.interp(ts, c.paths.vertex_t_s[o:e], c.paths.vertex_y_m[o:e])
+        rate = np.zeros_like(ts)
+        for z in zones:
+            cx, cy = c.frame.to_local(z["lat"], z["lon"])
+            inside = np.hypot(xs - cx, ys - cy) <= 1000.0 * z["radius_km"]
+            rate += np.where(inside, z["loss_per_km"] * 50.0 / 1000.0, 0.0)  # per km x 50 m/s
+        brute = float(np.sum(0.5 * (rate[1:] + rate[:-1]) * np.diff(ts)))
+        segs = range(h.threat_offset[j], h.threat_offset[j + 1])
+        exact = float(sum(h.rate_per_s[s] * (h.t1_s[s] - h.t0_s[s]) for s in segs))
+        assert brute > 0.1 and exact == pytest.approx(brute, rel=2e-3), (j, exact, brute)
+        for s in segs:  # each segment's zones add up to its rate
+            zsum = h.zone_rate_per_s[h.zone_offset[s]:h.zone_offset[s + 1]].sum()
+            assert zsum == pytest.approx(h.rate_per_s[s])
+
+
+def test_mistakes_in_the_new_sections_are_located() -> None:
+    text = """
+name: bad
+catalog:
+  area_defences:
+    mfg: {kind: mobile-fire-group, reach_km: 2, engage_probability: 0.5, attempts_per_min: 2,
+          pk: {dron: 0.3}, max_altitude_m: 3000, max_target_speed_mps: 200}
+assets: [{id: town, lat: 50.45, lon: 30.52}]
+raids: [{id: w, threat: shahed-136, count: 1, launch: {lat: 51, lon: 30.5}, target: town}]
+ew_zones: [{id: e, lat: 50.7, lon: 30.5, radius_km: 10, loss_per_km: -1, affects: [gps]}]
+area_defences: [{id: a, type: mgf, lat: 50.7, lon: 30.5, radius_km: 10, units: 4,
+                 active_from_s: 600, active_until_s: 60}]
+"""
+    with pytest.raises(ScenarioError) as err:
+        parse_scenario(text, "bad.yaml")
+    found = {p.path: p for p in err.value.problems}
+    assert "ew_zones[0].loss_per_km" in found and "ew_zones[0].affects[0]" in found
+    with pytest.raises(ScenarioError) as err:
+        parse_scenario(text.replace("loss_per_km: -1, affects: [gps]", "loss_per_km: 0.01"), "bad.yaml")
+    found = {p.path: p for p in err.value.problems}
+    assert found["area_defences[0].type"].hint.startswith("did you mean `mfg`")
+    assert "area_defences[0].active_until_s" in found
+    assert "catalog.area_defences.mfg.pk.dron" in found
+    assert all(p.line for p in err.value.problems)
