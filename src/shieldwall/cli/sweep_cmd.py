@@ -162,20 +162,21 @@ def _difference(d: dict[str, Any], scale: float = 1.0) -> str:
 
 
 def regions_table(result: dict[str, Any]) -> Table:
-    """Per region: what it receives, and its value lost checked on fresh random numbers."""
+    """Per region and option: what it receives, and its value lost on fresh random numbers
+    (mean [95% CI]) with the paired difference chosen - option."""
     regions, v = result["regions"], result["verification"]
-    baselines = list(result["baselines"])
     unit = "batteries" if result["kind"] == "batteries" else "units"
-    t = Table(title=f"Per region: {unit} received (chosen, then each baseline's), and value lost over the campaign "
-                    "on fresh random numbers: chosen, mean [95% CI], and chosen - baseline", title_justify="left")
-    for col in ("region", "chosen", *baselines, "value lost", *(f"- {b}" for b in baselines)):
-        t.add_column(col, justify="left" if col == "region" else "right")
+    t = Table(title="Per region, checked on fresh random numbers: value lost over the campaign, mean [95% CI]",
+              title_justify="left")
+    for col in ("region", "option", unit, "value lost", "chosen - option"):
+        t.add_column(col, justify="left" if col in ("region", "option") else "right")
     for region, checked in v["regions"].items():
-        lost = checked["value_lost"]["chosen"]
-        t.add_row(region, str(regions["totals"]["chosen"].get(region, 0)),
-                  *(str(regions["totals"][b].get(region, 0)) for b in baselines),
-                  f"{lost['mean']:,.1f} [{lost['ci95'][0]:,.1f}, {lost['ci95'][1]:,.1f}]",
-                  *(_difference(checked["differences"][f"chosen - {b}"]) for b in baselines))
+        for k, option in enumerate(["chosen", *result["baselines"]]):
+            lost = checked["value_lost"][option]
+            t.add_row(region if k == 0 else "", option, str(regions["totals"][option].get(region, 0)),
+                      f"{lost['mean']:,.1f} [{lost['ci95'][0]:,.1f}, {lost['ci95'][1]:,.1f}]",
+                      _difference(checked["differences"][f"chosen - {option}"]) if k else "",
+                      end_section=k == len(result["baselines"]))
     return t
 
 
