@@ -76,7 +76,7 @@ def test_allocation_is_reproducible_and_no_worse_than_the_baselines_on_its_sampl
     assert means[0] <= min(means[1:])
     # a local optimum of the sample: no exchange of one block improves it
     assert first["optimisation"]["search"] == "exchange" and first["optimisation"]["stopped"] == "no better exchange"
-    moves = neighbours(loaded, chosen, loaded.block)
+    moves = list(neighbours(loaded, chosen, loaded.block))
     assert len(moves) == sum(2 * (chosen[t] > 0).sum() for t in range(2))  # 3 recipients: 2 ways out of each
     runs = Evaluator(loaded, InlineBackend()).run([m.allocation for m in moves], replications=8, seed=3)
     assert min(float(np.mean(r["value_lost"])) for r in runs) >= means[0]
@@ -313,3 +313,30 @@ def test_tranches_arrive_for_the_raid_of_their_night(folder: Path) -> None:
     assert (result.battery_ledger[5, :, new, k] + result.fired[4, :, k] >= 16).all()
     text = load_error(folder, ALLOCATION.replace("2024-12-10", "2024-12-03"))
     assert re.search(r"bad.yaml:6:\d+: tranches\[1\].date: not after the tranche before", text)
+
+
+def test_the_search_space_keeps_every_rule_and_the_budget(folder: Path) -> None:
+    """Every allocation the searches may try keeps each tranche's total and each site's room;
+    the exchange's neighbourhood is cut to the budget, in its fixed order."""
+    from shieldwall.sweep.allocate import _Objective, all_allocations, count_allocations
+
+    two = SITES.replace("  - {id: site-west, lat: 49.35, lon: 26.60}\n", "").replace(
+        "  - {date: 2024-12-03, quantity: 1}", "  - {date: 2024-12-03, quantity: 2}\n  - {date: 2024-12-05, quantity: 1}")
+    (folder / "two.yaml").write_text(two + "max_per_site: 2\n", encoding="utf-8")
+    loaded = load_allocation(folder / "two.yaml")
+    every = [a.tolist() for a in all_allocations(loaded)]
+    assert every == [[[2, 0], [0, 1]], [[1, 1], [1, 0]], [[1, 1], [0, 1]], [[0, 2], [1, 0]]]
+    assert count_allocations(loaded, 2) == 3  # counted only up to the limit + 1
+    x = np.array([[1, 1], [1, 0]])
+    moves = list(neighbours(loaded, x, 1))
+    # east's room is full, so nothing moves to it: the two moves to the centre, and the swap of dates
+    assert [m.allocation.tolist() for m in moves] == [[[0, 2], [1, 0]], [[1, 1], [0, 1]], [[2, 0], [0, 1]]]
+    assert moves[2].text == "site-central takes 2024-12-05 and site-east 2024-12-03"
+    (folder / "many.yaml").write_text(ALLOCATION.replace("max_evaluations: 60", "max_evaluations: 5"))
+    units = load_allocation(folder / "many.yaml")
+    f = _Objective(units, Evaluator(units, InlineBackend()), None)
+    f.cache[b"seen"] = 1.0
+    start = baselines(units)["even"]
+    batch = f.within_budget(neighbours(units, start, 25), lambda m: m.allocation)
+    assert len(batch) == 4 == units.spec.max_evaluations - 1  # the first four of the twelve
+    assert [m.allocation.tolist() for m in batch] == [m.allocation.tolist() for m in neighbours(units, start, 25)][:4]

@@ -27,9 +27,10 @@ with paired 95% intervals of the differences, per region too."""
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import itertools
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -80,7 +81,8 @@ class AllocationFile(Strict):
     replications: Annotated[int, Field(ge=2, le=10_000)] = 100
     verify_replications: Annotated[int, Field(ge=2, le=100_000)] = 400
     seed: NonNegativeInt = 0
-    max_evaluations: Annotated[int, Field(ge=1, le=20_000)] = 400
+    max_evaluations: Annotated[int, Field(ge=2, le=20_000)] = Field(
+        400, description="Campaign runs the search may make (the two baselines included).")
     search: Literal["auto", "exhaustive", "exchange"] = Field(
         "auto", description="exhaustive: every feasible allocation; exchange: the local search; auto: "
                             "exhaustive where they fit in max_evaluations.")
@@ -232,7 +234,7 @@ def _check_batteries(spec: AllocationFile, base: Any,
     if spec.regions is not None:
         _, regions, problems = resolve_regions(
             spec.regions, where, assets=base.theatre.assets, positions={s.id: (s.lat, s.lon) for s in spec.sites},
-            candidates=sites, reach_km=reach_km(template, base.catalog), listed=sites, every_listed=False)
+            candidates=sites, reach_km=reach_km(template, base.catalog), listed=sites, strict=False)
         if problems:
             return None, problems
     capacity = np.full(len(sites), spec.max_per_site, np.int64)
@@ -448,14 +450,24 @@ class Evaluator:
         return out
 
 
-def _compositions(blocks: int, room: np.ndarray) -> Iterator[np.ndarray]:
+def _compositions(blocks: int, room: np.ndarray) -> Iterator[tuple[int, ...]]:
     """Every way to put ``blocks`` blocks into len(room) arms, at most room[i] in arm i, in a
-    fixed order (stars and bars)."""
-    n = len(room)
-    for bars in itertools.combinations(range(blocks + n - 1), n - 1):
-        parts = np.diff(np.array([-1, *bars, blocks + n - 1])) - 1
-        if (parts <= room).all():
-            yield parts
+    fixed order (the first arm's share from most to least). Only feasible branches are walked
+    (what is left must fit in the arms after), so the first n come in O(n x arms) steps."""
+    room = [int(r) for r in room]
+    after = [sum(room[k + 1:]) for k in range(len(room))]
+
+    def rest(k: int, left: int) -> Iterator[tuple[int, ...]]:
+        if k == len(room) - 1:
+            if left <= room[k]:
+                yield (left,)
+            return
+        for v in range(min(left, room[k]), max(0, left - after[k]) - 1, -1):
+            for tail in rest(k + 1, left - v):
+                yield (v, *tail)
+
+    if blocks <= sum(room):
+        yield from rest(0, blocks)
 
 
 def all_allocations(loaded: LoadedAllocation) -> Iterator[np.ndarray]:
@@ -468,8 +480,8 @@ def all_allocations(loaded: LoadedAllocation) -> Iterator[np.ndarray]:
             yield []
             return
         for parts in _compositions(blocks[t], room):
-            for rest in fill(t + 1, room - parts):
-                yield [parts, *rest]
+            for rest in fill(t + 1, room - np.array(parts)):
+                yield [np.array(parts), *rest]
 
     for rows in fill(0, np.asarray(cap, np.int64)):
         yield np.array(rows, np.int64) * loaded.block
@@ -486,13 +498,12 @@ class Move:
     allocation: np.ndarray
 
 
-def neighbours(loaded: LoadedAllocation, x: np.ndarray, step: int) -> list[Move]:
-    """Every allocation one exchange away: ``step`` of one tranche from one arm to another
-    (room permitting); with room limits also the swap of two arms' tranches (the one move that
-    changes when a full site gets its battery)."""
+def neighbours(loaded: LoadedAllocation, x: np.ndarray, step: int) -> Iterator[Move]:
+    """Every allocation one exchange away, in a fixed order, made as it is asked for: ``step``
+    of one tranche from one arm to another (room permitting); with room limits also the swap of
+    two arms' tranches (the one move that changes when a full site gets its battery)."""
     spec, arms, cap = loaded.spec, loaded.arms, loaded.capacity
     unit = "batteries" if loaded.kind == "batteries" else "units"
-    moves = []
     T, A = x.shape
     for t in range(T):
         for i in range(A):
@@ -504,7 +515,7 @@ def neighbours(loaded: LoadedAllocation, x: np.ndarray, step: int) -> list[Move]
                 y = x.copy()
                 y[t, i] -= step
                 y[t, j] += step
-                moves.append(Move(f"{step} {unit} of {spec.tranches[t].date} from {arms[i]} to {arms[j]}", y))
+                yield Move(f"{step} {unit} of {spec.tranches[t].date} from {arms[i]} to {arms[j]}", y)
     if cap is not None:
         for t1, t2 in itertools.combinations(range(T), 2):
             for i in range(A):
@@ -515,9 +526,11 @@ def neighbours(loaded: LoadedAllocation, x: np.ndarray, step: int) -> list[Move]
                         y[t1, j] += step
                         y[t2, j] -= step
                         y[t2, i] += step
-                        moves.append(Move(f"{arms[i]} takes {spec.tranches[t2].date} and {arms[j]} "
-                                          f"{spec.tranches[t1].date}", y))
-    return moves
+                        yield Move(f"{arms[i]} takes {spec.tranches[t2].date} and {arms[j]} {spec.tranches[t1].date}", y)
+
+
+def _key(allocation: np.ndarray) -> bytes:
+    return hashlib.blake2b(allocation.tobytes(), digest_size=16).digest()
 
 
 class _Objective:
@@ -532,13 +545,26 @@ class _Objective:
     def left(self) -> int:
         return self.loaded.spec.max_evaluations - len(self.cache)
 
+    def within_budget(self, candidates: Iterable[Any], allocation: Callable[[Any], np.ndarray]) -> list[Any]:
+        """The first candidates, in order, up to as many new allocations as the budget has
+        left (those already run come free): a neighbourhood never grows past the budget."""
+        out, new = [], set()
+        for c in candidates:
+            key = _key(allocation(c))
+            if key not in self.cache and key not in new:
+                if len(new) == self.left:
+                    break
+                new.add(key)
+            out.append(c)
+        return out
+
     def __call__(self, batch: list[np.ndarray]) -> list[float | None]:
         """The objective of each allocation of ``batch``; None for those past the budget (the
         first ones in the batch's order are run)."""
         todo: dict[bytes, np.ndarray] = {}
         for a in batch:
-            if a.tobytes() not in self.cache and len(todo) < self.left:
-                todo.setdefault(a.tobytes(), a)
+            if _key(a) not in self.cache and len(todo) < self.left:
+                todo.setdefault(_key(a), a)
         if todo:
             spec = self.loaded.spec
             runs = self.evaluator.run(list(todo.values()), replications=spec.replications, seed=spec.seed)
@@ -546,7 +572,7 @@ class _Objective:
                 self.cache[key] = float(np.mean(cols[spec.objective]))
             if self.progress:
                 self.progress(len(self.cache))
-        return [self.cache.get(a.tobytes()) for a in batch]
+        return [self.cache.get(_key(a)) for a in batch]
 
 
 def optimise(loaded: LoadedAllocation, evaluator: Evaluator, progress: Any = None) -> dict[str, Any]:
@@ -574,7 +600,7 @@ def optimise(loaded: LoadedAllocation, evaluator: Evaluator, progress: Any = Non
     largest = max(t.quantity for t in spec.tranches)
     step = loaded.block * 2 ** max(0, int(math.log2(max(1, largest // (2 * loaded.block)))))
     while step >= loaded.block and f.left > 0:
-        moves = neighbours(loaded, x, step)
+        moves = f.within_budget(neighbours(loaded, x, step), lambda m: m.allocation)
         values = f([m.allocation for m in moves])
         scored = [(v, k) for k, v in enumerate(values) if v is not None]
         if scored and min(scored)[0] < fx:

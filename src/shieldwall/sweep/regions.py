@@ -89,12 +89,13 @@ def within_reach(positions: Sequence[Position | None], assets: Sequence[Any], re
 
 def resolve_regions(regions: Sequence[Region], where: SourceMap, *, assets: Sequence[Any],
                     positions: Mapping[str, Position | None], candidates: Sequence[str], reach_km: float,
-                    listed: Sequence[str] | None, every_listed: bool = True
+                    listed: Sequence[str] | None, strict: bool = True
                     ) -> tuple[list[str], Regions | None, list[Problem]]:
     """(recipients, regions, problems). ``positions``: every battery, depot (None) or site that
     may be a recipient; ``candidates``: those an asset-given region may take; ``listed``: the
-    file's top-level recipients (each must then fall in a region unless ``every_listed`` is
-    false), or None (the recipients are the regions' members, in region order)."""
+    file's top-level recipients, or None (the recipients are the regions' members, in region
+    order). ``strict``: every listed recipient must fall in a region and every region have one
+    (deliveries of units); otherwise regions only group (candidate sites)."""
     problems: list[Problem] = []
     asset_index = {a.id: i for i, a in enumerate(assets)}
     owner: dict[int, int] = {}  # asset -> region that names it
@@ -143,7 +144,7 @@ def resolve_regions(regions: Sequence[Region], where: SourceMap, *, assets: Sequ
         if max(held) > 0:
             members[by_assets[int(np.argmax(held))]].append(cid)
     for r, region in enumerate(regions):
-        if not members[r]:
+        if not members[r] and strict:
             problems.append(where.problem(("regions", r), f"region `{region.id}` has no recipient",
                                           hint=f"no candidate battery has its assets within reach ({reach_km:g} km)"))
         for j, rid in enumerate(region.recipients or []):
@@ -152,7 +153,7 @@ def resolve_regions(regions: Sequence[Region], where: SourceMap, *, assets: Sequ
     order = [rid for m in members for rid in m]
     if listed is not None:
         for i, rid in enumerate(listed):
-            if rid not in order and every_listed:
+            if rid not in order and strict:
                 problems.append(where.problem(("recipients", i), f"`{rid}` is in no region",
                                               hint="name it in a region's `recipients`, or give a region assets "
                                                    f"within its reach ({reach_km:g} km)"))
