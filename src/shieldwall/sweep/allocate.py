@@ -154,7 +154,7 @@ def load_allocation(path: str | Path) -> LoadedAllocation:
 
 def _check_units(spec: AllocationFile, base: Any, where: SourceMap) -> tuple[LoadedAllocation | None, list[Problem]]:
     problems = [where.problem((key,), f"`{key}` is for new batteries (`batteries:`)")
-                for key in ("sites",) if getattr(spec, key) is not None]
+                for key in ("sites", "max_per_site") if key in spec.model_fields_set]
     if spec.interceptor not in base.catalog.interceptors:
         problems.append(where.problem(("interceptor",), f"unknown interceptor `{spec.interceptor}`",
                                       hint="known: " + ", ".join(sorted(base.catalog.interceptors))))
@@ -200,9 +200,7 @@ def _check_batteries(spec: AllocationFile, base: Any,
     template = spec.batteries
     problems = [where.problem((key,), f"`{key}` is for units of an interceptor (`interceptor:`)",
                               hint="new batteries go to `sites`")
-                for key in ("recipients",) if getattr(spec, key) is not None]
-    if spec.within_region != "value" and "within_region" in spec.model_fields_set:
-        problems.append(where.problem(("within_region",), "`within_region` is for units of an interceptor"))
+                for key in ("recipients", "within_region") if key in spec.model_fields_set]
     if spec.block not in (None, 1):
         problems.append(where.problem(("block",), "batteries move one at a time", expected="1 (or no `block`)",
                                       found=str(spec.block)))
