@@ -25,7 +25,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from shieldwall.sweep.allocate import Evaluator, _key, all_allocations, load_allocation, optimise  # noqa: E402
+from shieldwall.sweep.allocate import Evaluator, all_allocations, load_allocation, optimise  # noqa: E402
 from shieldwall.sweep.backends import make_backend  # noqa: E402
 
 SITES = ROOT / "examples" / "sweeps" / "allocation-sites.yaml"
@@ -82,7 +82,7 @@ def main() -> None:
         print(f"| {search} | {n} | {wall:.0f} | {objective:,.1f} | {where} |")
     ordered = sorted(values)
     rank = 1 + sum(v < found["objective"] for v in values)
-    same = _key(found["allocation"]) == _key(every[best])
+    same = np.array_equal(found["allocation"], every[best])
     print(f"\n- placements: {len(values)}; the exchange's answer ranks {rank} of {len(values)} on the same sample "
           f"(best {ordered[0]:,.1f}, median {ordered[len(values) // 2]:,.1f}, worst {ordered[-1]:,.1f}); "
           f"the exhaustive optimum: **{'yes' if same else 'no'}**")

@@ -318,7 +318,7 @@ def test_tranches_arrive_for_the_raid_of_their_night(folder: Path) -> None:
 def test_the_search_space_keeps_every_rule_and_the_budget(folder: Path) -> None:
     """Every allocation the searches may try keeps each tranche's total and each site's room;
     the exchange's neighbourhood is cut to the budget, in its fixed order."""
-    from shieldwall.sweep.allocate import _Objective, all_allocations, count_allocations
+    from shieldwall.sweep.allocate import SampleObjective, all_allocations, count_allocations
 
     two = SITES.replace("  - {id: site-west, lat: 49.35, lon: 26.60}\n", "").replace(
         "  - {date: 2024-12-03, quantity: 1}", "  - {date: 2024-12-03, quantity: 2}\n  - {date: 2024-12-05, quantity: 1}")
@@ -334,7 +334,7 @@ def test_the_search_space_keeps_every_rule_and_the_budget(folder: Path) -> None:
     assert moves[2].text == "site-central takes 2024-12-05 and site-east 2024-12-03"
     (folder / "many.yaml").write_text(ALLOCATION.replace("max_evaluations: 60", "max_evaluations: 5"))
     units = load_allocation(folder / "many.yaml")
-    f = _Objective(units, Evaluator(units, InlineBackend()), None)
+    f = SampleObjective(units, Evaluator(units, InlineBackend()), None)
     f.cache[b"seen"] = 1.0
     start = baselines(units)["even"]
     batch = f.within_budget(neighbours(units, start, 25), lambda m: m.allocation)

@@ -41,7 +41,7 @@ from pydantic import Field
 from shieldwall import limits as L
 from shieldwall.catalog.model import Id, NonNegativeInt, Strict, count_upto
 from shieldwall.errors import Problem, ScenarioError, UsageError
-from shieldwall.scenario.yaml_source import FieldPath, SourceMap, sort_problems
+from shieldwall.scenario.yaml_source import SourceMap, sort_problems
 from shieldwall.sweep.regions import OUTSIDE, Region, Regions, resolve_regions, within_reach
 from shieldwall.sweep.sites import BatteryTemplate, Site, battery_ids, nearest_value, new_battery, reach_km, spread
 from shieldwall.sweep.tasks import Job, Task, TaskResult
@@ -531,7 +531,7 @@ def _key(allocation: np.ndarray) -> bytes:
     return hashlib.blake2b(allocation.tobytes(), digest_size=16).digest()
 
 
-class _Objective:
+class SampleObjective:
     """The SAA objective with a cache: each allocation runs at most once, and never more than
     ``max_evaluations`` in all."""
 
@@ -577,7 +577,7 @@ def optimise(loaded: LoadedAllocation, evaluator: Evaluator, progress: Any = Non
     """The SAA problem: solved exactly where every allocation fits in the budget, otherwise by
     steepest-descent exchange from the better baseline, the step halved down to one block."""
     spec = loaded.spec
-    f = _Objective(loaded, evaluator, progress)
+    f = SampleObjective(loaded, evaluator, progress)
     starts = baselines(loaded)
     exhaustive = spec.search == "exhaustive" or (
         spec.search == "auto" and count_allocations(loaded, spec.max_evaluations) <= spec.max_evaluations)
