@@ -245,7 +245,8 @@ def _candidate_problems(spec: AllocationFile, base: Any, where: SourceMap) -> li
     from shieldwall.sweep.sites import site_problems
 
     date = base.campaign.start_date
-    trial = [_battery_delivery(spec, site, site.id, date) for site in spec.sites]  # type: ignore[union-attr]
+    trial = [_battery_delivery(spec, site, battery_ids(site.id, spec.max_per_site)[0], date)
+             for site in spec.sites]  # type: ignore[union-attr]
     existing = _existing_deliveries(base)
     try:
         base.with_({"deliveries": sorted([*existing, *trial], key=lambda d: d["date"])}, label="candidate sites")
