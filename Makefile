@@ -48,3 +48,4 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/wta_bench.py
 	$(BIN)/python benchmarks/campaign_speed.py --markdown
 	$(BIN)/python benchmarks/sweep_speed.py
+	$(BIN)/python benchmarks/allocate_search.py

@@ -298,6 +298,10 @@ def test_example_sweep_files_load() -> None:
 
     allocation = load_allocation(ROOT / "examples" / "sweeps" / "allocation-pac3.yaml")
     assert allocation.total == 1000 and allocation.spec.interceptor == "pac3-mse"
+    assert allocation.arms == ["east", "central", "west"] and allocation.recipients == [
+        "patriot-east", "patriot-central", "patriot-west"]  # one Patriot battery per city
+    sites = load_allocation(ROOT / "examples" / "sweeps" / "allocation-sites.yaml")
+    assert sites.kind == "batteries" and sites.total == 2 and len(sites.arms) == 6
 
 
 def test_validate_checks_sweep_and_allocation_files(tmp_path: Path) -> None:

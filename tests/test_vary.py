@@ -145,3 +145,35 @@ def test_schema_accepts_partial_builtin_entries_and_full_new_ones() -> None:
     (pattern,) = interceptors["patternProperties"]
     assert re.match(pattern, "pac3-mse") is None and re.match(pattern, "pac3-mse-b")
     assert json.dumps(schema)  # serialisable
+
+
+def test_no_public_run_takes_unvalidated_values(city) -> None:
+    """``model_copy(update=...)`` and ``model_construct`` check nothing; every way into a run
+    checks again (``engine.compile.compile_scenario`` and ``run_campaign``), with the located
+    error a file would give, before anything is simulated."""
+    import dataclasses
+
+    from shieldwall import run as public_run
+    from shieldwall.campaign import run_campaign
+    from shieldwall.engine.compile import compile_scenario
+    from shieldwall.scenario.model import Battery
+
+    patriot = next(b for b in city.batteries if b.id == "patriot-1")
+    moved = city.model_copy(update={"batteries": [patriot.model_copy(update={"lat": 123}),
+                                                  *(b for b in city.batteries if b.id != "patriot-1")]})
+    for call in (lambda: public_run(moved, replications=4), lambda: run(moved, replications=4),
+                 lambda: compile_scenario(moved, 1)):
+        with pytest.raises(ScenarioError, match=r"batteries\[patriot-1\].lat: out of range"):
+            call()
+    ghost = city.model_copy(update={"batteries": [Battery.model_construct(**{**patriot.model_dump(), "system": "thaad-x"})]})
+    with pytest.raises(ScenarioError, match="unknown system `thaad-x`"):  # a cross-check, not only shapes
+        run(ghost, replications=4)
+    winter = load_campaign(ROOT / "examples" / "campaign-winter.yaml")
+    first = winter.campaign.deliveries[0]
+    broken = winter.campaign.model_copy(update={"deliveries": [first.model_copy(update={"quantity": -80}),
+                                                               *winter.campaign.deliveries[1:]]})
+    with pytest.raises(ScenarioError, match=r"deliveries\[0\].quantity: out of range"):
+        run_campaign(dataclasses.replace(winter, campaign=broken), replications=2)
+    elsewhere = winter.campaign.model_copy(update={"deliveries": [first.model_copy(update={"to": "nowhere"})]})
+    with pytest.raises(ScenarioError, match="unknown depot or battery `nowhere`"):
+        run_campaign(dataclasses.replace(winter, campaign=elsewhere), replications=2)

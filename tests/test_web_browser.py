@@ -304,3 +304,46 @@ def test_a_dns_rebound_name_cannot_read_the_app(browser: object, server: str) ->
         assert answer is not None and answer.status == 421
     finally:
         chromium.close()
+
+
+@pytest.fixture(scope="module")
+def sweep_folder(runs: Path) -> Path:
+    """A finished 4-point grid sweep of the small example, where `shieldwall sweep` puts it."""
+    from shieldwall.sweep import load_sweep, run_sweep
+
+    from test_sweep import GRID
+
+    spec = runs.parent / "iris-grid.yaml"
+    spec.write_text(GRID.replace("replications: 300", "replications: 60"), encoding="utf-8")
+    out = runs / "sweep" / "iris-grid"
+    run_sweep(load_sweep(spec), out)
+    return out
+
+
+def test_a_sweep_report_opens_from_the_app_with_its_plots_and_tables(browser: object, server: str,
+                                                                       sweep_folder: Path) -> None:
+    import json
+
+    result = json.loads((sweep_folder / "sweep.json").read_text(encoding="utf-8"))
+    watched = Watched(browser, allowed=server)
+    page = watched.page
+    page.goto(f"{server}/")
+    row = page.locator('table.sw-sweeps tr[data-sweep="iris-grid"]')
+    assert "grid" in row.inner_text() and "4" in row.inner_text()
+    with page.expect_response(f"{server}/sweeps/iris-grid/report") as answer:
+        row.locator("a").click()  # what a person does: the link in the list
+    assert "default-src 'none'" in answer.value.headers["content-security-policy"]
+    page.wait_for_selector("h1")
+    assert page.locator("h1").inner_text() == "Sweep: iris-grid"
+    for output in result["outputs"]:  # a tornado and a response plot each, drawn
+        for kind in ("tornado", "response"):
+            figure = page.locator(f'figure[data-plot="{kind}-{output}"] svg')
+            assert figure.count() == 1 and figure.bounding_box()["height"] > 50
+    points = page.locator("table.sw-points tbody tr")
+    assert points.count() == result["n_points"] == 4
+    best = result["best"]["leaked_mean"][0]
+    first = page.locator("table.sw-best").first.locator("tbody tr").first.inner_text()
+    assert first.startswith(str(best["point"])) and f"{best['mean']:,.4g}" in first
+    _shot(page, "sweep-report.png", full_page=True)
+    assert watched.errors == []
+    watched.close()

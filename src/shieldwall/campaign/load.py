@@ -86,6 +86,30 @@ class LoadedCampaign:
             return [item.model_dump(by_alias=True) for item in value]
         return None if value is None else value.model_dump(by_alias=True)
 
+    def check(self) -> None:
+        """Validate the campaign's own values again, as a file's are: ``run_campaign``'s boundary
+        check. A part replaced with ``model_copy(update=...)``, ``model_construct`` or
+        ``dataclasses.replace`` was never validated; this raises the located ScenarioError a
+        file would give. (The theatre and each night's raids are checked where they are
+        compiled: ``engine.compile.compile_scenario``.)"""
+        from shieldwall.scenario.vary import renamed
+
+        label = f"campaign {self.campaign.name}"
+        problems: list[Problem] = []
+        for model, value in ((Campaign, self.campaign), (Catalog, self.catalog)):
+            data = value.model_dump(by_alias=True, exclude_none=True)
+            try:
+                model.model_validate(data)
+            except ValidationError as exc:
+                error = ScenarioError(None, pydantic_problems(model, exc, data, SourceMap()))
+                problems += renamed(error, data, label).problems
+        if not problems:  # references between its parts: stocks, deliveries, production
+            checker = _Checker(self.campaign, YamlSource(None, SourceMap(), None), Path("."))
+            checker._stocks(self.theatre, self.catalog)
+            problems = checker.problems
+        if problems:
+            raise ScenarioError(label, problems)
+
     def with_(self, changes: Mapping[str, Any] | None = None, /, *, label: str | None = None,
               **fields: Any) -> "LoadedCampaign":
         """A copy with values set by path (campaign keys: ``deliveries[0].quantity``,

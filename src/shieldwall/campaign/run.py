@@ -193,6 +193,7 @@ def run_campaign(loaded: LoadedCampaign, *, replications: int = 200, seed: int |
 
     if replications < 1:
         raise UsageError(f"replications must be at least 1, got {replications}")
+    loaded.check()  # the boundary: no unvalidated value reaches the run
     seed = loaded.seed if seed is None else int(seed)
     _check_memory(loaded, replications, keep_battery_ledger, max_memory_bytes)
     spans = [(int(a), int(b)) for a, b in zip(*(lambda e: (e[:-1], e[1:]))(

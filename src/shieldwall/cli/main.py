@@ -168,13 +168,14 @@ def sweep(
 @app.command()
 def allocate(
     path: Path = typer.Argument(..., metavar="ALLOCATION", help="Allocation file (YAML): base campaign, "
-                                "interceptor, recipients, tranches."),
+                                "interceptor and recipients (or regions), or batteries and sites; tranches."),
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="allocation.json to write "
                                        "(default out/allocate/<name>.json)."),
     workers: int = typer.Option(1, "--workers", "-w", min=1, help="Local worker processes (or LocalCluster size)."),
     scheduler: Optional[str] = typer.Option(None, "--scheduler", help="Dask: `local` or tcp://HOST:PORT."),
 ) -> None:
-    """Split a delivery across batteries and dates to minimise value lost; checked against even and by-value splits."""
+    """Split a delivery (interceptors over batteries and regions, or new batteries over sites) across its dates to
+    minimise value lost; checked against simple splits on fresh random numbers."""
     from shieldwall.cli.sweep_cmd import allocate_command
 
     guard(allocate_command, path, out=out, workers=workers, scheduler=scheduler)

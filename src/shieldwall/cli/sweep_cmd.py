@@ -103,9 +103,11 @@ def allocate_command(path: Path, *, out: Path | None, workers: int, scheduler: s
     loaded = load_allocation(path)
     spec = loaded.spec
     console = Console(highlight=False, soft_wrap=True)
-    console.print(Text(f"allocate {loaded.total:,} {spec.interceptor} over {', '.join(spec.recipients)} in "
-                       f"{len(spec.tranches)} tranches, minimising {spec.objective} over {spec.base} "
-                       f"({spec.replications} replications on common random numbers, seed {spec.seed})"))
+    over = (f"regions {', '.join(loaded.arms)} (within a region: {spec.within_region})" if loaded.by_region
+            else ("sites " if loaded.kind == "batteries" else "") + ", ".join(loaded.arms))
+    console.print(Text(f"allocate {loaded.total:,} {loaded.what} over {over} in {len(spec.tranches)} tranches, "
+                       f"minimising {spec.objective} over {spec.base} ({spec.replications} replications on common "
+                       f"random numbers, seed {spec.seed})"))
     backend = make_backend(workers, scheduler)
     start = time.perf_counter()
     try:
@@ -117,16 +119,30 @@ def allocate_command(path: Path, *, out: Path | None, workers: int, scheduler: s
         backend.close()
     console.print()
     console.print(allocation_table(result))
+    if "regions" in result:
+        console.print(regions_table(result))
     console.print(verification_table(result))
     target = out or Path("out") / "allocate" / f"{path.stem}.json"
     target.parent.mkdir(parents=True, exist_ok=True)
     atomic_write_text(target, json.dumps(result, indent=2, default=str) + "\n")
-    console.print(Text(f"wrote {target} ({result['optimisation']['evaluations']} allocations evaluated in "
-                       f"{time.perf_counter() - start:.0f} s)"))
+    console.print(Text(f"wrote {target} ({result['optimisation']['evaluations']} allocations evaluated "
+                       f"({result['optimisation']['search']}) in {time.perf_counter() - start:.0f} s)"))
 
 
 def allocation_table(result: dict[str, Any]) -> Table:
-    t = Table(title=f"Chosen allocation of {result['total']:,} {result['interceptor']} (units per tranche)",
+    """Units: per tranche and recipient, then the totals and the baselines' totals. Batteries:
+    the sites chosen on each date."""
+    if result["kind"] == "batteries":
+        t = Table(title=f"Chosen sites of {result['total']} {result['delivery']}", title_justify="left")
+        for col in ("delivery date", "sites (batteries)"):
+            t.add_column(col)
+        for date, row in result["allocation"].items():
+            t.add_row(date, Text(", ".join(f"{s} ({n})" if n > 1 else s for s, n in row.items() if n)))
+        for name, table in result["baselines"].items():
+            sites = [s for row in table.values() for s, n in row.items() if n]
+            t.add_row(Text(f"({name})", style="dim"), Text(", ".join(sites), style="dim"))
+        return t
+    t = Table(title=f"Chosen allocation of {result['total']:,} {result['delivery']} (units per tranche)",
               title_justify="left")
     t.add_column("delivery date")
     for r in result["recipients"]:
@@ -136,7 +152,31 @@ def allocation_table(result: dict[str, Any]) -> Table:
     t.add_row("total", *(str(result["totals_by_recipient"][r]) for r in result["recipients"]))
     for name, table in result["baselines"].items():
         totals = {r: sum(row[r] for row in table.values()) for r in result["recipients"]}
-        t.add_row(Text(f"({name} split)", style="dim"), *(Text(str(totals[r]), style="dim") for r in result["recipients"]))
+        t.add_row(Text(f"({name})", style="dim"), *(Text(str(totals[r]), style="dim") for r in result["recipients"]))
+    return t
+
+
+def _difference(d: dict[str, Any], scale: float = 1.0) -> str:
+    m, (lo, hi) = d["difference_mean"] / scale, (x / scale for x in d["difference_ci95"])
+    return f"{m:+,.1f} [{lo:+,.1f}, {hi:+,.1f}]"
+
+
+def regions_table(result: dict[str, Any]) -> Table:
+    """Per region and option: what it receives, and its value lost on fresh random numbers
+    (mean [95% CI]) with the paired difference chosen - option."""
+    regions, v = result["regions"], result["verification"]
+    unit = "batteries" if result["kind"] == "batteries" else "units"
+    t = Table(title="Per region, checked on fresh random numbers: value lost over the campaign, mean [95% CI]",
+              title_justify="left")
+    for col in ("region", "option", unit, "value lost", "chosen - option"):
+        t.add_column(col, justify="left" if col in ("region", "option") else "right")
+    for region, checked in v["regions"].items():
+        for k, option in enumerate(["chosen", *result["baselines"]]):
+            lost = checked["value_lost"][option]
+            t.add_row(region if k == 0 else "", option, str(regions["totals"][option].get(region, 0)),
+                      f"{lost['mean']:,.1f} [{lost['ci95'][0]:,.1f}, {lost['ci95'][1]:,.1f}]",
+                      _difference(checked["differences"][f"chosen - {option}"]) if k else "",
+                      end_section=k == len(result["baselines"]))
     return t
 
 
@@ -146,13 +186,9 @@ def verification_table(result: dict[str, Any]) -> Table:
                     "chosen - baseline, mean [95% CI]", title_justify="left")
     for col in ("baseline", "value lost", "leaked", "interceptor cost", "chosen beats it"):
         t.add_column(col, justify="left" if col == "baseline" else "right")
-    for name in ("even", "value-proportional"):
+    for name in result["baselines"]:
         d = v["differences"][f"chosen - {name}"]
-
-        def cell(q: str, scale: float = 1.0, d: dict[str, Any] = d) -> str:
-            m, (lo, hi) = d[q]["difference_mean"] / scale, (x / scale for x in d[q]["difference_ci95"])
-            return f"{m:+,.1f} [{lo:+,.1f}, {hi:+,.1f}]"
-
-        t.add_row(name, cell("value_lost"), cell("leaked"), cell("interceptor_cost_usd", 1e6) + " M$",
+        t.add_row(name, _difference(d["value_lost"]), _difference(d["leaked"]),
+                  _difference(d["interceptor_cost_usd"], 1e6) + " M$",
                   "yes" if v["beats"][name] else "no (interval holds 0 or above)")
     return t

@@ -76,9 +76,9 @@ def _validate_sweep_file(path: Path, data: dict[str, Any]) -> None:
         from shieldwall.sweep.allocate import load_allocation
 
         allocation = load_allocation(path)
-        summary = (f" {path} is a valid allocation — {allocation.total} {allocation.spec.interceptor} over "
-                   f"{_count(len(allocation.spec.recipients), 'recipient')} and "
-                   f"{_count(len(allocation.spec.tranches), 'tranche')}")
+        noun = "region" if allocation.by_region else "site" if allocation.kind == "batteries" else "recipient"
+        summary = (f" {path} is a valid allocation — {allocation.total} {allocation.what} over "
+                   f"{_count(len(allocation.arms), noun)} and {_count(len(allocation.spec.tranches), 'tranche')}")
     Console(highlight=False, soft_wrap=True).print(Text.assemble(("ok:", "bold green"), summary))
 
 

@@ -30,6 +30,7 @@ from shieldwall.engine.records import (
 )
 from shieldwall.policies import POLICY_BY_NAME
 from shieldwall.scenario.model import Battery, Raid, Scenario, TargetByKind
+from shieldwall.scenario.vary import revalidated
 
 MAX_STEP_S = 5.0
 STEP_M = 250.0  # path sampling: one sample every ~250 m of flight
@@ -106,6 +107,7 @@ class Compiled:
 
 
 def compile_scenario(scenario: Scenario, seed: int) -> Compiled:
+    scenario = revalidated(scenario)  # the boundary: no unvalidated value reaches the engine
     catalog = scenario.catalog.merged_over(builtin_catalog())
     if scenario.origin is not None:
         frame = LocalFrame(scenario.origin.lat, scenario.origin.lon)

@@ -20,6 +20,7 @@ from shieldwall.engine.records import LoggedEvents, Outcomes, Uniforms, allocate
 from shieldwall.engine.results import ChunkResult, RaidResult
 from shieldwall.parallel import shared_pool, submit
 from shieldwall.scenario.model import Scenario
+from shieldwall.scenario.vary import revalidated
 
 CHUNK_SIZE = 128  # replications per seed chunk; part of the reproducibility contract
 
@@ -138,6 +139,7 @@ def run(scenario: Scenario | str | Path, *, replications: int = 1000, seed: int 
         from shieldwall.scenario.load import load_scenario
 
         scenario = load_scenario(scenario)
+    scenario = revalidated(scenario)  # before the geometry budget reads it (compile checks again)
     if seed is None:
         seed = scenario.seed if scenario.seed is not None else 0
     check_geometry(scenario)

@@ -174,3 +174,12 @@ def vary_scenario(scenario: Any, changes: Mapping[str, Any], *, label: str | Non
         return build_scenario(changed, SourceMap(), None)
     except ScenarioError as exc:
         raise renamed(exc, locals().get("changed", data), label) from None
+
+
+def revalidated(scenario: Any, *, label: str = "scenario") -> Any:
+    """``scenario`` validated and cross-checked again, as a file is: the engine's boundary check
+    (``compile_scenario``). A model made with ``model_copy(update=...)`` or ``model_construct``
+    was never validated (a battery at latitude 123 would run); this raises the located
+    ScenarioError a file would give (``batteries[patriot-1].lat: out of range``). About a
+    millisecond for the largest example, against a compile of half a second."""
+    return vary_scenario(scenario, {}, label=f"{label} {getattr(scenario, 'name', '')!s}".strip())
