@@ -18,6 +18,8 @@ from shieldwall.engine.compile import _allocate, compile_scenario
 from shieldwall.engine.runner import simulate
 from shieldwall.scenario.model import Scenario
 
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+
 GENERATOR: dict[str, Any] = {
     "version": 1,
     "raid_probability": 0.8,
@@ -202,6 +204,28 @@ def test_generated_nights_keep_the_engines_target_split(tmp_path: Path) -> None:
     for n in range(13):
         per_asset = np.bincount(target[mask[n]], minlength=3)
         np.testing.assert_array_equal(per_asset, _allocate(n, np.array([10.0, 5.0, 1.0])))
+
+
+def test_present_looks_up_what_the_split_gives() -> None:
+    """``present`` reads each slot's share from a table built once; it must equal splitting the
+    counts night by night (the definition), at every count up to the caps; counts above the caps
+    are split and their excess reported as cut."""
+    from shieldwall.campaign.run import _GeneratedRaid
+
+    loaded = load_campaign(EXAMPLES / "campaign-winter.yaml")
+    gen = _GeneratedRaid(loaded)
+    rng = np.random.default_rng(5)
+    caps = gen.caps
+    counts = np.concatenate([np.zeros((1, len(caps)), np.int64), caps[None, :],
+                             rng.integers(0, caps + 1, size=(400, len(caps)))])
+    mask, cut = gen.present(counts)
+    want, want_cut = gen.split_present(counts)
+    np.testing.assert_array_equal(mask, want)
+    assert cut == want_cut == 0 and mask.dtype == np.bool_ and mask[1].all() and not mask[0].any()
+    over = counts[:3] + caps[None, :]  # twice the caps: a full block each, the rest cut
+    mask, cut = gen.present(over)
+    np.testing.assert_array_equal(mask, gen.split_present(over)[0])
+    assert mask[1:].all() and cut > 0
 
 
 def test_split_by_weight_matches_the_engine() -> None:

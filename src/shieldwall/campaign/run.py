@@ -69,6 +69,7 @@ class _GeneratedRaid:
         self.slots: list[_Slot] = []
         self.templates: list[list[Raid]] = []
         self.targets: list[list[list[int]]] = []
+        shares: list[np.ndarray] = []  # per slot: its share of each count 0..cap of its threat
         offset = 0
         for t, tid in enumerate(gen.threat_ids):
             routes = [r for r in loaded.templates if r.threat == tid]
@@ -93,11 +94,22 @@ class _GeneratedRaid:
                         "id": f"g{len(self.raids)}-{route.id}"[:64], "count": cap, "target": assets[i].id,
                         "decoys": decoys}))
                     self.slots.append(_Slot(t, m, a, False, offset, cap))
+                    shares.append(n_asset[m][:, a])
                     offset += cap
                     if decoys is not None:
                         self.slots.append(_Slot(t, m, a, True, offset, dcap))
+                        shares.append(n_decoy[m][:, a])
                         offset += dcap
         self.n_threats = offset
+        # what ``present`` looks up instead of splitting each night's counts again (a
+        # replication's split depends on its own count alone): [slot, count] each slot's share,
+        # and each compiled threat's slot and place in it
+        self.share = np.zeros((len(self.slots), int(self.caps.max(initial=0)) + 1), np.int64)
+        for s, row in enumerate(shares):
+            self.share[s, :len(row)] = row
+        self.slot_threat = np.array([slot.threat for slot in self.slots], np.int64)
+        self.column_slot = np.repeat(np.arange(len(self.slots)), [slot.cap for slot in self.slots])
+        self.column_place = np.concatenate([np.arange(slot.cap) for slot in self.slots] or [np.zeros(0, np.int64)])
 
     def _split(self, t: int, n: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray | None]]:
         """Per route of threat t: [rep, target asset] threats and decoys for n [rep] threats."""
@@ -119,7 +131,18 @@ class _GeneratedRaid:
 
     def present(self, counts: np.ndarray) -> tuple[np.ndarray, int]:
         """[rep, compiled threat] mask for the sampled counts [rep, generator threat]; and how
-        many threats did not fit (0 unless counts exceed ``caps``)."""
+        many threats did not fit (0 unless counts exceed ``caps``). Counts within the caps (all
+        that ``Generator.sample`` draws) are looked up, whole nights at once; larger ones are
+        split (``split_present``)."""
+        counts = np.asarray(counts, np.int64)
+        if not self.fits(counts).all():
+            return self.split_present(counts)
+        want = self.share[np.arange(len(self.slots))[None, :], counts[:, self.slot_threat]]  # [rep, slot]
+        return self.column_place[None, :] < want[:, self.column_slot], 0
+
+    def split_present(self, counts: np.ndarray) -> tuple[np.ndarray, int]:
+        """``present`` by splitting each replication's counts over routes and target assets (the
+        definition; also what counts above the caps take: the tail of a full block is cut)."""
         mask = np.zeros((counts.shape[0], self.n_threats), np.bool_)
         cut = 0
         by_route: dict[int, tuple] = {t: self._split(t, counts[:, t]) for t in range(len(self.templates))}
