@@ -112,6 +112,29 @@ def test_pro_rata_shares_by_need() -> None:
     assert odd.sum() == 3 and odd.max() == 1
 
 
+def test_top_up_shares_each_kind_as_its_own_pro_rata_move() -> None:
+    """All kinds topped up at once equal one pro-rata move per kind, depots emptied in order."""
+    rng = np.random.default_rng(3)
+    battery, depot = rng.integers(0, 9, size=(50, 4, 3)), rng.integers(0, 12, size=(50, 2, 3))
+    target = rng.integers(0, 9, size=(4, 3))
+    target[:, 2] = 0  # a kind no battery is topped up with
+    target[1] = 0  # a battery that is not there yet
+    ledger = Ledger(battery, depot)
+    ledger.top_up(target)
+    ledger.check()
+    one = Ledger(battery, depot)
+    for k in range(2):
+        need = np.maximum(target[None, :, k] - battery[:, :, k], 0)
+        one.move(k, pro_rata(depot[:, :, k].sum(axis=1), need))
+    np.testing.assert_array_equal(ledger.battery, one.battery)
+    np.testing.assert_array_equal(ledger.depot, one.depot)
+    np.testing.assert_array_equal(ledger.moved_out, one.moved_out)
+    assert (ledger.battery[:, :, 2] == battery[:, :, 2]).all() and (ledger.battery[:, 1] == battery[:, 1]).all()
+    full = ledger.battery[:, :, :2] >= target[None, :, :2]
+    short = ledger.depot[:, :, :2].sum(axis=1) == 0  # [rep, kind]: the depots gave out
+    assert (full | short[:, None, :]).all() and ledger.moved_in.sum() > 0
+
+
 def test_production_is_whole_rounds_at_the_monthly_rate(tmp_path: Path) -> None:
     r = run_dict(tmp_path, replications=2, nights=40, deliveries=[], generator=None,
                  raids=[{"night": 1, "from_scenario": True}],

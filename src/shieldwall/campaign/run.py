@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from shieldwall.campaign.ledger import Ledger, pro_rata, split_by_weight
+from shieldwall.campaign.ledger import Ledger, split_by_weight
 from shieldwall.campaign.load import LoadedCampaign
 from shieldwall.engine.compile import Compiled, compile_scenario
 from shieldwall.engine.runner import simulate
@@ -329,13 +329,7 @@ def _run_range(loaded: LoadedCampaign, replications: int, seed: int, keep_batter
                 ledger.produce(depot_index[p.to], itc.index(p.interceptor), n)
         active = tuple(b for b in range(B) if active_from[b] <= t)
         if c.redistribution.rule == "top-up" and P:
-            for k in range(K):
-                need = np.zeros((R, B), np.int64)
-                cols = [b for b in active if target[b, k] > 0]
-                if not cols:
-                    continue
-                need[:, cols] = np.maximum(target[cols, k][None, :] - ledger.battery[:, cols, k], 0)
-                ledger.move(k, pro_rata(ledger.depot[:, :, k].sum(axis=1), need))
+            ledger.top_up(np.where(np.isin(np.arange(B), active)[:, None], target, 0))
 
         fired = np.zeros_like(ledger.battery)
         usable = out_until < t  # [rep, battery]: batteries out of action keep their stock, do not fire
