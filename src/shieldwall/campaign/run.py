@@ -160,43 +160,57 @@ class _GeneratedRaid:
 
 class _Variants:
     """Compiled raids, one per (batteries present, new interceptor types, raid), built when
-    first needed."""
+    first needed, or ahead of time in parallel (``needed``)."""
 
-    def __init__(self, loaded: LoadedCampaign, seed: int, batteries: list[Battery]) -> None:
+    def __init__(self, loaded: LoadedCampaign, seed: int, batteries: list[Battery],
+                 compiled: dict[tuple, tuple[Compiled, Scenario]] | None = None) -> None:
         self.loaded = loaded
         self.seed = seed
         self.batteries = batteries
-        self.cache: dict[tuple, tuple[Compiled, Scenario]] = {}
-        self.used: set[tuple] = set()  # the keys this process asked for (compile_all may make more)
-        self.token: Any = None
+        self.cache: dict[tuple, tuple[Compiled, Scenario]] = dict(compiled or {})
+        self.used: set[tuple] = set()  # the keys this process asked for
 
-    def compile_all(self, token: Any) -> None:
-        """Compile every raid the campaign may need, before its workers fork (they inherit them)."""
+    def needed(self) -> dict[tuple, tuple[tuple[int, ...], int, Any, list[Raid]]]:
+        """Every compiled raid the campaign may ask for, in the order of the first night that
+        does: key -> the arguments of ``get``."""
         loaded = self.loaded
-        active_from = [0] * len(loaded.theatre.batteries) + [
-            loaded.night_of(d.date) for d in loaded.campaign.deliveries if d.system is not None and d.battery is not None]
+        active_from = _active_from(loaded)
         generated = _GeneratedRaid(loaded) if loaded.generator is not None else None
+        out: dict[tuple, tuple[tuple[int, ...], int, Any, list[Raid]]] = {}
         for t in range(loaded.nights):
             active = tuple(b for b in range(len(self.batteries)) if active_from[b] <= t)
             if t in loaded.explicit:
                 raids = loaded.explicit[t]
-                self.get(active, t, tuple(r.model_dump_json() for r in raids), raids)
+                args: tuple = (active, t, tuple(r.model_dump_json() for r in raids), raids)
             elif generated is not None:
-                self.get(active, t, "generator", generated.raids)
-        self.used.clear()
-        self.token = token
+                args = (active, t, "generator", generated.raids)
+            else:
+                continue
+            out.setdefault(self.key(*args[:3]), args)
+        return out
+
+    def key(self, active: tuple[int, ...], night: int, raid_key: Any) -> tuple:
+        extra = _new_types(self.loaded, self.batteries, night)
+        return active, tuple(sorted((b, k, n) for b, kinds in extra.items() for k, n in kinds.items())), raid_key
 
     def get(self, active: tuple[int, ...], night: int, raid_key: Any, raids: list[Raid]) -> tuple[Compiled, Scenario]:
-        extra = _new_types(self.loaded, self.batteries, night)
-        key = (active, tuple(sorted((b, k, n) for b, kinds in extra.items() for k, n in kinds.items())), raid_key)
+        key = self.key(active, night, raid_key)
         self.used.add(key)
         if key not in self.cache:
+            extra = _new_types(self.loaded, self.batteries, night)
             nominal = [self.batteries[b] for b in active]
             nominal = [b.model_copy(update={"interceptors": {**b.interceptors, **extra[b.id]}})
                        if b.id in extra else b for b in nominal]
             scenario = self.loaded.theatre.model_copy(update={"batteries": nominal, "raids": raids})
             self.cache[key] = (compile_scenario(scenario, self.seed), scenario)
         return self.cache[key]
+
+
+def _compile_share(loaded: LoadedCampaign, seed: int, keys: list[tuple]) -> dict[tuple, tuple[Compiled, Scenario]]:
+    """A worker's share of a parallel campaign's compiles (returned to the parent, pickled)."""
+    variants = _Variants(loaded, seed, loaded.batteries)
+    needed = variants.needed()
+    return {key: variants.get(*needed[key]) for key in keys}
 
 
 def run_campaign(loaded: LoadedCampaign, *, replications: int = 200, seed: int | None = None,
@@ -208,8 +222,11 @@ def run_campaign(loaded: LoadedCampaign, *, replications: int = 200, seed: int |
     processes each run the whole campaign for a consecutive range of them, in one pool kept for
     the whole campaign (a pool per night cost more than the night). Every random number is
     drawn as if for all replications and each range takes its own (the engine's chunks of
-    replications included: ``engine.runner.simulate(span=...)``): the results are identical whatever the
-    number of workers. ``max_memory_bytes``: refuse a campaign estimated to need more."""
+    replications included: ``engine.runner.simulate(span=...)``): the results are identical
+    whatever the number of workers. Before the ranges start, the processes share out the
+    campaign's compiles (one per set of batteries present and raid; each is a few tenths of a
+    second) and every range gets all of them. ``max_memory_bytes``: refuse a campaign estimated
+    to need more."""
     from shieldwall.campaign.results import CampaignResult
     from shieldwall.errors import UsageError
 
@@ -226,23 +243,63 @@ def run_campaign(loaded: LoadedCampaign, *, replications: int = 200, seed: int |
 
     from shieldwall.engine.runner import worker_context
 
-    global _SHARED
     context = worker_context()
+    fork = context.get_start_method() == "fork"
+    n_proc = len(spans)
     variants = _Variants(loaded, seed, loaded.batteries)
-    if context.get_start_method() == "fork":  # compiled once here, inherited by the workers
-        variants.compile_all(np.random.SeedSequence().entropy)
-        _SHARED = variants
-    pool = ProcessPoolExecutor(max_workers=len(spans) - 1, mp_context=context)
+    needed = variants.needed()
+    keys = list(needed)
+    # forked workers are up at once and share the compiles; spawned ones would first import
+    # and load everything (about a second), so this process compiles them all meanwhile
+    share = n_proc if fork else 1
+    global _OUT
+    if fork:  # the ranges record into shared memory: nothing to pickle back, nothing to join
+        _OUT = CampaignResult.empty(loaded, seed, replications, _interceptor_ids(loaded, loaded.batteries),
+                                    _threat_ids(loaded), keep_battery_ledger, shared=True)
+    pool = ProcessPoolExecutor(max_workers=n_proc - 1, mp_context=context)  # forks with the first submit
     try:
-        futures = [pool.submit(_run_range, *args, a, b, None, variants.token) for a, b in spans[1:]]
-        mine = _run_range(*args, *spans[0], progress, variants.token)  # this process runs the first range
-        return CampaignResult.join([mine, *(f.result() for f in futures)])
-    finally:
+        theirs = [pool.submit(_compile_share, loaded, seed, keys[p::share]) for p in range(1, share) if keys[p::share]]
+        for key in keys[0::share]:
+            variants.get(*needed[key])
+        for future in theirs:
+            variants.cache.update(future.result())
+        if fork:
+            assert _OUT is not None
+            whole = _OUT
+            futures = [pool.submit(_run_shared_range, *args, a, b, variants.cache) for a, b in spans[1:]]
+            mine = _run_range(*args, *spans[0], progress, variants.cache, out=whole.rows(*spans[0]))
+            for future in futures:
+                cut, used = future.result()
+                mine.cut, mine.compiled_keys = mine.cut + cut, mine.compiled_keys | used
+            whole.cut, whole.compiled_keys, whole.compiles = mine.cut, mine.compiled_keys, len(mine.compiled_keys)
+            result = whole
+        else:
+            futures = [pool.submit(_run_range, *args, a, b, None, variants.cache) for a, b in spans[1:]]
+            mine = _run_range(*args, *spans[0], progress, variants.cache)  # this process runs the first range
+            result = CampaignResult.join([mine, *(f.result() for f in futures)])
+    except BaseException:
         pool.shutdown(wait=False, cancel_futures=True)
-        _SHARED = None
+        raise
+    finally:
+        _OUT = None
+    # the workers are idle: wait for them to exit, so that no pool thread outlives the campaign
+    # (with another thread running, the next parallel run could not fork: worker_context)
+    pool.shutdown(wait=True)
+    return result
 
 
-_SHARED: "_Variants | None" = None  # compiled raids a parallel campaign's forked workers inherit
+_OUT: "CampaignResult | None" = None  # a parallel campaign's shared arrays, inherited by its forked workers
+
+
+def _run_shared_range(loaded: LoadedCampaign, replications: int, seed: int, keep_battery_ledger: bool,
+                      max_memory_bytes: int | None, first: int, end: int,
+                      compiled: dict[tuple, tuple[Compiled, Scenario]]) -> tuple[int, set]:
+    """A forked worker's range, recorded into the inherited shared arrays; returns what is not
+    in them (threats cut, compiles asked for)."""
+    assert _OUT is not None
+    part = _run_range(loaded, replications, seed, keep_battery_ledger, max_memory_bytes, first, end, None, compiled,
+                      out=_OUT.rows(first, end))
+    return part.cut, part.compiled_keys
 
 
 def _check_memory(loaded: LoadedCampaign, replications: int, keep_ledger: bool, max_memory_bytes: int | None) -> None:
@@ -264,18 +321,19 @@ def _check_memory(loaded: LoadedCampaign, replications: int, keep_ledger: bool, 
 
 
 def _run_range(loaded: LoadedCampaign, replications: int, seed: int, keep_battery_ledger: bool,
-               max_memory_bytes: int | None, first: int, end: int,
-               progress: Callable[[int], Any] | None, shared: Any = None) -> "CampaignResult":
-    """The campaign for replications [first, end) of ``replications``; ``shared``: the token of
-    the compiled raids inherited from the parent process, if any."""
+               max_memory_bytes: int | None, first: int, end: int, progress: Callable[[int], Any] | None,
+               compiled: dict[tuple, tuple[Compiled, Scenario]] | None = None,
+               out: "CampaignResult | None" = None) -> "CampaignResult":
+    """The campaign for replications [first, end) of ``replications``; ``compiled``: raids
+    compiled already (``_Variants.needed``), the others are compiled when first needed.
+    ``out``: record into these arrays (``CampaignResult.rows``), else new ones."""
     from shieldwall.campaign.results import CampaignResult
 
     c = loaded.campaign
     R, N = end - first, c.nights
     batteries = loaded.batteries
     n_theatre = len(loaded.theatre.batteries)
-    active_from = [0] * n_theatre + [
-        loaded.night_of(d.date) for d in c.deliveries if d.system is not None and d.battery is not None]
+    active_from = _active_from(loaded)
     itc = _interceptor_ids(loaded, batteries)
     K, B, P = len(itc), len(batteries), len(c.depots)
     target = np.zeros((B, K), np.int64)  # what top-up restores: each battery's own first load
@@ -286,8 +344,7 @@ def _run_range(loaded: LoadedCampaign, replications: int, seed: int, keep_batter
     threat_ids = _threat_ids(loaded)
     A = len(loaded.theatre.assets)
     generated = _GeneratedRaid(loaded) if loaded.generator is not None else None
-    variants = _SHARED if _SHARED is not None and shared is not None and _SHARED.token == shared else \
-        _Variants(loaded, seed, batteries)
+    variants = _Variants(loaded, seed, batteries, compiled)
     night = _NightRun(replications, first, end, battery_index={b.id: i for i, b in enumerate(batteries)}, itc=itc,
                       threat_ids=threat_ids, max_memory_bytes=max_memory_bytes)
 
@@ -298,7 +355,8 @@ def _run_range(loaded: LoadedCampaign, replications: int, seed: int, keep_batter
         for kid, n in depot.stock.items():
             depot0[:, d, itc.index(kid)] = n
     ledger = Ledger(start, depot0)
-    out = CampaignResult.empty(loaded, seed, R, itc, threat_ids, keep_battery_ledger)
+    if out is None:
+        out = CampaignResult.empty(loaded, seed, R, itc, threat_ids, keep_battery_ledger)
     out.record_start(ledger)
 
     deliveries_on: dict[int, list] = {}
@@ -406,6 +464,13 @@ class _NightRun:
                         None if condition is None else condition[rows])
         if condition is not None:
             condition[rows] *= result.survive
+
+
+def _active_from(loaded: LoadedCampaign) -> list[int]:
+    """The first night of each of ``loaded.batteries``: 0 for the theatre's, the delivery night
+    for a battery delivered later."""
+    return [0] * len(loaded.theatre.batteries) + [
+        loaded.night_of(d.date) for d in loaded.campaign.deliveries if d.system is not None and d.battery is not None]
 
 
 def _produced_on(p: Any, date: Any, campaign_start: Any) -> int:
