@@ -386,3 +386,40 @@ def test_workers_give_identical_results_with_explicit_generated_and_damaged_nigh
             np.testing.assert_array_equal(getattr(one, name), getattr(more, name), err_msg=f"{name}, {workers}")
         assert more.summary() == one.summary()
     assert one.launched[1].sum() > 0 and (one.batteries_out > 0).any()  # both kinds of night ran
+
+
+def test_parallel_campaigns_fork_warm_workers_and_leave_no_thread(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Two parallel campaigns in a row (as compare, an allocation or the benchmark run them)
+    both fork their workers: a pool thread left running by the first would make the second
+    spawn cold ones, which import and load everything again. Spawned workers (Windows, macOS,
+    a server's thread) give the same results, from compiles made once in this process."""
+    import multiprocessing
+    import threading
+
+    from shieldwall.engine import runner
+
+    if "fork" not in multiprocessing.get_all_start_methods():
+        pytest.skip("no fork on this platform")
+    doc = campaign_dict(nights=5, raids=[{"night": 3, "from_scenario": True}])
+    loaded = load_campaign(write_campaign(tmp_path, doc))
+    one = run_campaign(loaded, replications=40, seed=2)
+    methods: list[str] = []
+    real = runner.worker_context
+
+    def spy():  # type: ignore[no-untyped-def]
+        context = real()
+        methods.append(context.get_start_method())
+        return context
+
+    monkeypatch.setattr(runner, "worker_context", spy)
+    threads = threading.active_count()
+    for _ in range(2):
+        assert run_campaign(loaded, replications=40, seed=2, workers=2).summary() == one.summary()
+        assert threading.active_count() == threads
+    assert methods == ["fork", "fork"]
+    monkeypatch.setattr(runner, "worker_context", lambda: multiprocessing.get_context("spawn"))
+    spawned = run_campaign(loaded, replications=40, seed=2, workers=2)
+    for name in one.PER_REPLICATION:
+        if getattr(one, name) is not None:
+            np.testing.assert_array_equal(getattr(one, name), getattr(spawned, name), err_msg=name)
+    assert spawned.compiles == one.compiles == 2 and threading.active_count() == threads

@@ -6,8 +6,10 @@ mix of an older run's files with a newer one's."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
+from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.text import Text
 
@@ -15,6 +17,23 @@ from rich.text import Text
 def progress_columns() -> tuple:
     """The bar's columns; the description is user text (a scenario's name), never markup."""
     return (TextColumn("{task.description}", markup=False), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+
+
+def steps_bar(console: Console, description: str, total: int) -> tuple[Progress, Callable[[int], None]]:
+    """A transient bar shown on a terminal, and the callback that advances it by n steps. It is
+    refreshed by that callback, with no thread of its own: while another thread runs, worker
+    processes are spawned instead of forked (``engine.runner.worker_context``) and start cold,
+    each importing and loading everything again (a parallel campaign took longer than one
+    process in a terminal)."""
+    bar = Progress(*progress_columns(), console=console, transient=True, disable=not console.is_terminal,
+                   auto_refresh=False)
+    task = bar.add_task(description, total=total)
+
+    def advance(n: int) -> None:
+        bar.advance(task, n)
+        bar.refresh()
+
+    return bar, advance
 
 
 def run_command(path: Path, *, replications: int, seed: int | None, out: Path, workers: int,
@@ -31,10 +50,10 @@ def run_command(path: Path, *, replications: int, seed: int | None, out: Path, w
     check_out_dir(out)
     scenario = load_scenario(path)
     with StagedRun(out, "raid", replications=replications, seed=seed, scenario_file=str(path)) as stage:
-        with Progress(*progress_columns(), console=console, transient=True, disable=not console.is_terminal) as bar:
-            task = bar.add_task(printable(f"simulating {scenario.name}"), total=replications)
+        bar, advance = steps_bar(console, printable(f"simulating {scenario.name}"), replications)
+        with bar:
             result = run(scenario, replications=replications, seed=seed, workers=workers, out_dir=stage.path,
-                         progress=lambda n: bar.advance(task, n), max_memory_bytes=budget)
+                         progress=advance, max_memory_bytes=budget)
         summary = result.summary()
         write_markdown_report(summary, stage.path / "report.md")
         if html:
