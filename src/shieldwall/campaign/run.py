@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 import zlib
 from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -163,11 +164,13 @@ class _Variants:
     first needed, or ahead of time in parallel (``needed``)."""
 
     def __init__(self, loaded: LoadedCampaign, seed: int, batteries: list[Battery],
-                 compiled: dict[tuple, tuple[Compiled, Scenario]] | None = None) -> None:
+                 compiled: dict[tuple, tuple[Compiled, Scenario]] | None = None,
+                 pending: dict[tuple, Future] | None = None) -> None:
         self.loaded = loaded
         self.seed = seed
         self.batteries = batteries
-        self.cache: dict[tuple, tuple[Compiled, Scenario]] = dict(compiled or {})
+        self.cache: dict[tuple, tuple[Compiled, Scenario]] = {**_COMPILED_HERE, **(compiled or {})}
+        self.pending = pending or {}  # key -> a worker's compiles (``_compile_share``) that hold it
         self.used: set[tuple] = set()  # the keys this process asked for
 
     def needed(self) -> dict[tuple, tuple[tuple[int, ...], int, Any, list[Raid]]]:
@@ -196,6 +199,8 @@ class _Variants:
     def get(self, active: tuple[int, ...], night: int, raid_key: Any, raids: list[Raid]) -> tuple[Compiled, Scenario]:
         key = self.key(active, night, raid_key)
         self.used.add(key)
+        if key not in self.cache and key in self.pending:
+            self.cache.update(self.pending[key].result())  # compiled by a worker meanwhile
         if key not in self.cache:
             extra = _new_types(self.loaded, self.batteries, night)
             nominal = [self.batteries[b] for b in active]
@@ -206,11 +211,16 @@ class _Variants:
         return self.cache[key]
 
 
+_COMPILED_HERE: dict[tuple, tuple[Compiled, Scenario]] = {}  # in a worker: the raids it compiled itself
+
+
 def _compile_share(loaded: LoadedCampaign, seed: int, keys: list[tuple]) -> dict[tuple, tuple[Compiled, Scenario]]:
-    """A worker's share of a parallel campaign's compiles (returned to the parent, pickled)."""
+    """A worker's share of a parallel campaign's compiles: kept for the range it runs next (a
+    pool lives for one campaign) and returned to the parent, pickled."""
     variants = _Variants(loaded, seed, loaded.batteries)
     needed = variants.needed()
-    return {key: variants.get(*needed[key]) for key in keys}
+    _COMPILED_HERE.update({key: variants.get(*needed[key]) for key in keys})
+    return {key: _COMPILED_HERE[key] for key in keys}
 
 
 def run_campaign(loaded: LoadedCampaign, *, replications: int = 200, seed: int | None = None,
@@ -223,10 +233,11 @@ def run_campaign(loaded: LoadedCampaign, *, replications: int = 200, seed: int |
     the whole campaign (a pool per night cost more than the night). Every random number is
     drawn as if for all replications and each range takes its own (the engine's chunks of
     replications included: ``engine.runner.simulate(span=...)``): the results are identical
-    whatever the number of workers. Before the ranges start, the processes share out the
-    campaign's compiles (one per set of batteries present and raid; each is a few tenths of a
-    second) and every range gets all of them. ``max_memory_bytes``: refuse a campaign estimated
-    to need more."""
+    whatever the number of workers. The processes share out the campaign's compiles (one per set
+    of batteries present and raid; each is a few tenths of a second): a worker keeps what it
+    compiled for its own range and gets this process's share with it; this process picks up the
+    workers' compiles on the first night that needs them (a raid compiled nowhere yet is compiled
+    where it is needed). ``max_memory_bytes``: refuse a campaign estimated to need more."""
     from shieldwall.campaign.results import CampaignResult
     from shieldwall.errors import UsageError
 
@@ -258,16 +269,18 @@ def run_campaign(loaded: LoadedCampaign, *, replications: int = 200, seed: int |
                                     _threat_ids(loaded), keep_battery_ledger, shared=True)
     pool = ProcessPoolExecutor(max_workers=n_proc - 1, mp_context=context)  # forks with the first submit
     try:
-        theirs = [pool.submit(_compile_share, loaded, seed, keys[p::share]) for p in range(1, share) if keys[p::share]]
+        pending: dict[tuple, Future] = {}
+        for p in range(1, share):
+            if keys[p::share]:
+                future = pool.submit(_compile_share, loaded, seed, keys[p::share])
+                pending.update(dict.fromkeys(keys[p::share], future))
         for key in keys[0::share]:
             variants.get(*needed[key])
-        for future in theirs:
-            variants.cache.update(future.result())
         if fork:
             assert _OUT is not None
             whole = _OUT
             futures = [pool.submit(_run_shared_range, *args, a, b, variants.cache) for a, b in spans[1:]]
-            mine = _run_range(*args, *spans[0], progress, variants.cache, out=whole.rows(*spans[0]))
+            mine = _run_range(*args, *spans[0], progress, variants.cache, pending, out=whole.rows(*spans[0]))
             for future in futures:
                 cut, used = future.result()
                 mine.cut, mine.compiled_keys = mine.cut + cut, mine.compiled_keys | used
@@ -323,10 +336,11 @@ def _check_memory(loaded: LoadedCampaign, replications: int, keep_ledger: bool, 
 def _run_range(loaded: LoadedCampaign, replications: int, seed: int, keep_battery_ledger: bool,
                max_memory_bytes: int | None, first: int, end: int, progress: Callable[[int], Any] | None,
                compiled: dict[tuple, tuple[Compiled, Scenario]] | None = None,
-               out: "CampaignResult | None" = None) -> "CampaignResult":
+               pending: dict[tuple, Future] | None = None, out: "CampaignResult | None" = None) -> "CampaignResult":
     """The campaign for replications [first, end) of ``replications``; ``compiled``: raids
-    compiled already (``_Variants.needed``), the others are compiled when first needed.
-    ``out``: record into these arrays (``CampaignResult.rows``), else new ones."""
+    compiled already (``_Variants.needed``), ``pending``: raids being compiled by workers; the
+    others are compiled when first needed. ``out``: record into these arrays
+    (``CampaignResult.rows``), else new ones."""
     from shieldwall.campaign.results import CampaignResult
 
     c = loaded.campaign
@@ -344,7 +358,7 @@ def _run_range(loaded: LoadedCampaign, replications: int, seed: int, keep_batter
     threat_ids = _threat_ids(loaded)
     A = len(loaded.theatre.assets)
     generated = _GeneratedRaid(loaded) if loaded.generator is not None else None
-    variants = _Variants(loaded, seed, batteries, compiled)
+    variants = _Variants(loaded, seed, batteries, compiled, pending)
     night = _NightRun(replications, first, end, battery_index={b.id: i for i, b in enumerate(batteries)}, itc=itc,
                       threat_ids=threat_ids, max_memory_bytes=max_memory_bytes)
 
