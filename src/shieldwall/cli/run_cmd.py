@@ -6,6 +6,7 @@ mix of an older run's files with a newer one's."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -28,10 +29,13 @@ def steps_bar(console: Console, description: str, total: int) -> tuple[Progress,
     bar = Progress(*progress_columns(), console=console, transient=True, disable=not console.is_terminal,
                    auto_refresh=False)
     task = bar.add_task(description, total=total)
+    shown = [0.0]  # when it was last drawn: at most ten times a second (a night can take a millisecond)
 
     def advance(n: int) -> None:
         bar.advance(task, n)
-        bar.refresh()
+        if time.monotonic() - shown[0] >= 0.1 or bar.tasks[0].finished:
+            bar.refresh()
+            shown[0] = time.monotonic()
 
     return bar, advance
 
