@@ -241,10 +241,13 @@ class CampaignResult:
                 cols[f"condition/{aid}"] = flat(self.asset_condition[1:])[:, a]
         return pd.DataFrame(cols)
 
-    def write(self, out_dir: str | Path) -> dict[str, Path]:
+    def write(self, out_dir: str | Path, summary: dict[str, Any] | None = None) -> dict[str, Path]:
+        """campaign.json (``summary``, made here if not given: at thousands of replications it
+        takes a second) and nights.parquet."""
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
         paths = {"json": out / "campaign.json", "parquet": out / "nights.parquet"}
-        paths["json"].write_text(json.dumps(self.summary(), indent=2, allow_nan=False) + "\n", encoding="utf-8")
+        summary = self.summary() if summary is None else summary
+        paths["json"].write_text(json.dumps(summary, indent=2, allow_nan=False) + "\n", encoding="utf-8")
         self.to_frame().to_parquet(paths["parquet"], index=False)
         return paths

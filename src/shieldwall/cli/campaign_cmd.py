@@ -96,7 +96,7 @@ def campaign_command(path: Path, *, replications: int, seed: int | None, out: Pa
             result = run_campaign(loaded, replications=replications, seed=seed, workers=workers, progress=advance,
                                   max_memory_bytes=budget)
         summary = result.summary()
-        result.write(stage.path)
+        result.write(stage.path, summary)
         write_report(stage.path, shown_as=str(out))
         stage.commit()
     console.print(Text(printable(summary["campaign"]), style="bold") + Text(
