@@ -12,13 +12,23 @@ masks one compiled raid down to each replication's sampled raid; singles run, ni
 a raid compiled at that night's mean sampled size.
 Part 3: 180 nights x 200 replications of the median calibrated night (the generator's median
 raid size, split by its mean threat mix over the city's routes), and of the generator itself.
-The first compile of the numba kernel is done before any timing."""
+The first compile of the numba kernel is done before any timing.
+
+Workers (printed first; alone with ``--workers-only``): examples/campaign-winter.yaml with 1 and
+2 workers at ``--sizes`` replications, ``--rounds`` paired runs each in alternating order beside
+the ceiling of two processes of pure arithmetic: ``run_campaign`` in a fresh, warmed-up process
+(wall and CPU seconds of each process) and the whole ``shieldwall campaign`` command; then the
+command's stages (load, run_campaign, summary, write, report) timed inside it.
+
+    .venv/bin/python benchmarks/campaign_speed.py --workers-only [--rounds 3] [--sizes 200,1000,2000]"""
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
+import subprocess
 import sys
 import tempfile
 import time
@@ -146,42 +156,142 @@ def part3(folder: Path, reps: int, nights: int = 180) -> dict[str, float]:
 
 
 WINTER = ROOT / "examples" / "campaign-winter.yaml"
+STAGES = ("load", "run_campaign", "summary", "write", "report")
 
 
-def workers_part(replications: list[int], rounds: int) -> list[dict[str, float]]:
-    """examples/campaign-winter.yaml with 1 and 2 workers, alternating (1, 2, 2, 1, ...) so that a
-    drift of the machine's speed falls on both; medians of ``rounds`` pairs, and the ratio of the
-    medians. Results are checked identical. Besides, ``shieldwall campaign`` itself (a process
-    each, imports and report included) once per worker count, at the CLI's default 200."""
-    import subprocess
+def child_engine(replications: int, workers: int) -> dict:
+    """In a fresh process: load the winter campaign, warm up (imports, numba's cache, one small
+    campaign with 1 worker), then time ``run_campaign`` alone. CPU seconds of this process and
+    of its workers (reaped before reading them)."""
+    import multiprocessing
+    import resource
 
     loaded = load_campaign(WINTER)
-    run_campaign(loaded, replications=20, seed=1, workers=2)  # warm: numba, scipy, the fork path
-    out = []
+    run_campaign(loaded, replications=8, seed=1, workers=1)
+    cpu, start = time.process_time(), time.perf_counter()
+    result = run_campaign(loaded, replications=replications, seed=11, workers=workers)
+    wall, cpu = time.perf_counter() - start, time.process_time() - cpu
+    while multiprocessing.active_children():  # a pool left to exit on its own is reaped here
+        time.sleep(0.01)
+    summary = result.summary()
+    summary.pop("file")
+    return {"wall": wall, "cpu_main": cpu, "cpu_workers": resource.getrusage(resource.RUSAGE_CHILDREN).ru_utime
+            + resource.getrusage(resource.RUSAGE_CHILDREN).ru_stime, "summary": json.dumps(summary, default=str)}
+
+
+def child_stages(replications: int, workers: int, out: str) -> dict:
+    """In a fresh process: ``shieldwall campaign`` itself (cli.campaign_cmd), each of its stages
+    timed (what is not in them: interpreter start, imports, printing)."""
+    import shieldwall.campaign.load as load_module
+    import shieldwall.campaign.results as results_module
+    import shieldwall.campaign.run as run_module
+    import shieldwall.report.html as html_module
+    from shieldwall.cli.campaign_cmd import campaign_command
+
+    spent = dict.fromkeys(STAGES, 0.0)
+
+    def timer(stage, fn):  # type: ignore[no-untyped-def]
+        def timed_fn(*a, **k):  # type: ignore[no-untyped-def]
+            start = time.perf_counter()
+            try:
+                return fn(*a, **k)
+            finally:
+                spent[stage] += time.perf_counter() - start
+        return timed_fn
+
+    load_module.load_campaign = timer("load", load_module.load_campaign)
+    run_module.run_campaign = timer("run_campaign", run_module.run_campaign)
+    cls = results_module.CampaignResult
+    cls.summary, cls.write = timer("summary", cls.summary), timer("write", cls.write)
+    html_module.write_report = timer("report", html_module.write_report)
+    import contextlib
+    import io
+
+    with contextlib.redirect_stdout(io.StringIO()):
+        campaign_command(WINTER, replications=replications, seed=None, out=Path(out), workers=workers)
+    return spent
+
+
+def _child(*argv: object) -> dict:
+    out = subprocess.run([sys.executable, __file__, "--child", *map(str, argv)], capture_output=True, text=True,
+                         env={**os.environ, "PYTHONPATH": str(ROOT / "src")}, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def _cli(replications: int, workers: int, out: Path) -> tuple[float, float]:
+    """``shieldwall campaign`` as a user runs it: wall seconds, CPU seconds of all its processes."""
+    import resource
+
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cmd = [sys.executable, "-m", "shieldwall", "campaign", str(WINTER), "-n", str(replications), "-w", str(workers),
+           "--out", str(out)]
+    start = time.perf_counter()
+    proc = subprocess.run(cmd, capture_output=True, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT / "src")})
+    wall = time.perf_counter() - start
+    assert proc.returncode == 0, proc.stderr
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+
+
+def workers_part(replications: list[int], rounds: int, tmp: Path) -> list[str]:
+    """examples/campaign-winter.yaml with 1 and 2 workers, paired runs in alternating order
+    (1, 2 then 2, 1) so that a drift of the machine's speed falls on both, each round beside
+    what two processes of pure arithmetic got: the engine part (``run_campaign``, warm, in a
+    fresh process), and the whole ``shieldwall campaign`` command. Results checked identical."""
+    import statistics
+
+    from raid_speed import child_capacity
+
+    def spread(xs: list[float]) -> str:
+        return f"{statistics.median(xs):.2f}x ({min(xs):.2f}-{max(xs):.2f})"
+
+    rows = []
     for reps in replications:
-        times: dict[int, list[float]] = {1: [], 2: []}
-        first = {}
+        engine: dict[int, list[dict]] = {1: [], 2: []}
+        cli: dict[int, list[tuple[float, float]]] = {1: [], 2: []}
+        ceiling = []
         for i in range(rounds):
-            for w in ((1, 2) if i % 2 == 0 else (2, 1)):
-                dt, res = timed(lambda: run_campaign(loaded, replications=reps, seed=11, workers=w))
-                times[w].append(dt)
-                summary = res.summary()
-                summary.pop("file")
-                assert first.setdefault(w, summary) == summary and first.get(1, summary) == summary
-        m1, m2 = float(np.median(times[1])), float(np.median(times[2]))
-        out.append({"replications": reps, "w1": m1, "w2": m2, "ratio": m1 / m2,
-                    "pairs": float(np.median(np.array(times[1]) / np.array(times[2])))})
-    with tempfile.TemporaryDirectory() as tmp:
-        cli = {}
-        for w in (1, 2, 2, 1):
-            cmd = [sys.executable, "-m", "shieldwall", "campaign", str(WINTER), "-n", "200", "-w", str(w),
-                   "--out", str(Path(tmp) / f"w{w}")]
-            dt, proc = timed(lambda: subprocess.run(cmd, capture_output=True, cwd=ROOT))
-            assert proc.returncode == 0, proc.stderr
-            cli.setdefault(w, []).append(dt)
-        out.append({"replications": 200, "w1": float(np.median(cli[1])), "w2": float(np.median(cli[2])),
-                    "ratio": float(np.median(cli[1]) / np.median(cli[2])), "pairs": float("nan"), "cli": 1.0})
-    return out
+            ceiling.append(child_capacity()["capacity"])
+            order = (1, 2) if i % 2 == 0 else (2, 1)
+            for w in order:
+                engine[w].append(_child("engine", reps, w))
+            for w in order:
+                cli[w].append(_cli(reps, w, tmp / f"cli-{reps}-{i}-{w}"))
+        assert len({r["summary"] for r in engine[1] + engine[2]}) == 1, "results differ between worker counts"
+        e1, e2 = engine[1], engine[2]
+        paired = [a["wall"] / b["wall"] for a, b in zip(e1, e2)]
+        cpu_ratio = [(a["cpu_main"] + a["cpu_workers"]) / max(b["cpu_main"], b["cpu_workers"]) for a, b in zip(e1, e2)]
+        rows.append(f"| {reps} | `run_campaign` | {statistics.median(r['wall'] for r in e1):.2f} s | "
+                    f"{statistics.median(r['wall'] for r in e2):.2f} s | {spread(paired)} | {spread(cpu_ratio)} | "
+                    f"{statistics.median(b['cpu_main'] + b['cpu_workers'] for b in e2) / statistics.median(a['cpu_main'] for a in e1):.2f} | "
+                    f"{spread(ceiling)} |")
+        paired = [a[0] / b[0] for a, b in zip(cli[1], cli[2])]
+        rows.append(f"| {reps} | `shieldwall campaign` | {statistics.median(a[0] for a in cli[1]):.2f} s | "
+                    f"{statistics.median(b[0] for b in cli[2]):.2f} s | {spread(paired)} | | "
+                    f"{statistics.median(b[1] for b in cli[2]) / statistics.median(a[1] for a in cli[1]):.2f} | |")
+    stages = []
+    for reps in replications:
+        for w in (1, 2):
+            spent = _child("stages", reps, w, tmp / f"stages-{reps}-{w}")
+            stages.append(f"| {reps} | {w} | " + " | ".join(f"{spent[s]:.2f}" for s in STAGES) + " |")
+    return [
+        f"examples/campaign-winter.yaml (121 nights), {rounds} rounds of paired runs (1 then 2 workers, then 2 then "
+        "1), each run in a fresh process; results identical for 1 and 2 workers (checked).",
+        "",
+        "| replications | what | `-w 1` (median) | `-w 2` (median) | paired ratio, median (min-max) | CPU ratio: "
+        "1 worker's CPU / the busier process's with 2 | CPU of all processes, 2 workers / 1 | two processes of "
+        "pure arithmetic vs one, same rounds |",
+        "|---:|---|---:|---:|---:|---:|---:|---:|",
+        *rows,
+        "",
+        "The CPU ratio is what 2 workers would give on two idle cores (each process's own CPU seconds, which other "
+        "users' load changes less than wall time). The command's stages, seconds (one run each, in-process timers; "
+        "the rest of the command is interpreter start, imports and printing):",
+        "",
+        "| replications | workers | " + " | ".join(STAGES) + " |",
+        "|---:|---:|" + "---:|" * len(STAGES),
+        *stages,
+    ]
 
 
 def main() -> None:
@@ -189,19 +299,24 @@ def main() -> None:
     parser.add_argument("--nights", type=int, default=30)
     parser.add_argument("--replications", type=int, default=200)
     parser.add_argument("--markdown", action="store_true")
-    parser.add_argument("--workers-only", action="store_true", help="only the 1-vs-2-workers table")
-    parser.add_argument("--rounds", type=int, default=5, help="pairs of runs per size in the workers table")
+    parser.add_argument("--workers-only", action="store_true", help="only the 1-vs-2-workers tables")
+    parser.add_argument("--rounds", type=int, default=3, help="pairs of runs per size in the workers table")
+    parser.add_argument("--sizes", default="200,1000,2000", help="replications of the workers table")
+    parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.child:
+        kind, *rest = args.child
+        out = child_engine(int(rest[0]), int(rest[1])) if kind == "engine" else \
+            child_stages(int(rest[0]), int(rest[1]), rest[2])
+        print(json.dumps(out))
+        return
     machine = f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
-    rows = workers_part([200, 2000], args.rounds)
-    table = [f"`.venv/bin/python benchmarks/campaign_speed.py --workers-only --rounds {args.rounds}` on {machine}: "
-             "examples/campaign-winter.yaml (121 nights), median of alternating runs, identical results checked.",
-             "", "| replications | `-w 1` | `-w 2` | ratio of medians | median of paired ratios |", "|---|---:|---:|---:|---:|"]
-    for r in rows:
-        what = f"{r['replications']} (`shieldwall campaign`, whole process)" if r.get("cli") else str(r["replications"])
-        pairs = "" if r["pairs"] != r["pairs"] else f"{r['pairs']:.2f}x"
-        table.append(f"| {what} | {r['w1']:.2f} s | {r['w2']:.2f} s | {r['ratio']:.2f}x | {pairs} |")
-    print("\n".join(table), flush=True)
+    sizes = [int(x) for x in args.sizes.split(",")]
+    with tempfile.TemporaryDirectory() as tmp:
+        table = workers_part(sizes, args.rounds, Path(tmp))
+    print("\n".join([f"`.venv/bin/python benchmarks/campaign_speed.py --workers-only --rounds {args.rounds} "
+                     f"--sizes {args.sizes}` on {machine}, load average before: "
+                     f"{', '.join(f'{x:.1f}' for x in os.getloadavg())}", "", *table]), flush=True)
     if args.workers_only:
         return
     with tempfile.TemporaryDirectory() as tmp:

@@ -60,10 +60,17 @@ def raid_hash(example: str, replications: int, seed: int, doctrine: dict[str, An
 
 
 def campaign_hash(example: str, replications: int, seed: int) -> dict[str, str]:
+    """sha256 of campaign.json's text, with the paths it names (the campaign file, a built-in
+    generator's file) relative to the examples and the installed package: the same results
+    give the same hash wherever the project is checked out or installed."""
+    import shieldwall
     from shieldwall.campaign import load_campaign, run_campaign
 
     result = run_campaign(load_campaign(EXAMPLES / example), replications=replications, seed=seed)
-    return {"summary": _digest(json.dumps(result.summary(), indent=2, default=str) + "\n")}
+    text = json.dumps(result.summary(), indent=2, default=str) + "\n"
+    for folder, name in ((Path(shieldwall.__file__).resolve().parent, "<shieldwall>"), (EXAMPLES, "<examples>")):
+        text = text.replace(json.dumps(str(folder))[1:-1], name)
+    return {"summary": _digest(text)}
 
 
 def all_hashes() -> dict[str, dict[str, str]]:

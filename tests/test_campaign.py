@@ -18,6 +18,8 @@ from shieldwall.engine.compile import _allocate, compile_scenario
 from shieldwall.engine.runner import simulate
 from shieldwall.scenario.model import Scenario
 
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+
 GENERATOR: dict[str, Any] = {
     "version": 1,
     "raid_probability": 0.8,
@@ -108,6 +110,29 @@ def test_pro_rata_shares_by_need() -> None:
     np.testing.assert_array_equal(got, [[2, 3], [4, 6], [0, 0]])
     odd = pro_rata(np.array([3]), np.array([[1, 1, 1, 1]]))
     assert odd.sum() == 3 and odd.max() == 1
+
+
+def test_top_up_shares_each_kind_as_its_own_pro_rata_move() -> None:
+    """All kinds topped up at once equal one pro-rata move per kind, depots emptied in order."""
+    rng = np.random.default_rng(3)
+    battery, depot = rng.integers(0, 9, size=(50, 4, 3)), rng.integers(0, 12, size=(50, 2, 3))
+    target = rng.integers(0, 9, size=(4, 3))
+    target[:, 2] = 0  # a kind no battery is topped up with
+    target[1] = 0  # a battery that is not there yet
+    ledger = Ledger(battery, depot)
+    ledger.top_up(target)
+    ledger.check()
+    one = Ledger(battery, depot)
+    for k in range(2):
+        need = np.maximum(target[None, :, k] - battery[:, :, k], 0)
+        one.move(k, pro_rata(depot[:, :, k].sum(axis=1), need))
+    np.testing.assert_array_equal(ledger.battery, one.battery)
+    np.testing.assert_array_equal(ledger.depot, one.depot)
+    np.testing.assert_array_equal(ledger.moved_out, one.moved_out)
+    assert (ledger.battery[:, :, 2] == battery[:, :, 2]).all() and (ledger.battery[:, 1] == battery[:, 1]).all()
+    full = ledger.battery[:, :, :2] >= target[None, :, :2]
+    short = ledger.depot[:, :, :2].sum(axis=1) == 0  # [rep, kind]: the depots gave out
+    assert (full | short[:, None, :]).all() and ledger.moved_in.sum() > 0
 
 
 def test_production_is_whole_rounds_at_the_monthly_rate(tmp_path: Path) -> None:
@@ -202,6 +227,28 @@ def test_generated_nights_keep_the_engines_target_split(tmp_path: Path) -> None:
     for n in range(13):
         per_asset = np.bincount(target[mask[n]], minlength=3)
         np.testing.assert_array_equal(per_asset, _allocate(n, np.array([10.0, 5.0, 1.0])))
+
+
+def test_present_looks_up_what_the_split_gives() -> None:
+    """``present`` reads each slot's share from a table built once; it must equal splitting the
+    counts night by night (the definition), at every count up to the caps; counts above the caps
+    are split and their excess reported as cut."""
+    from shieldwall.campaign.run import _GeneratedRaid
+
+    loaded = load_campaign(EXAMPLES / "campaign-winter.yaml")
+    gen = _GeneratedRaid(loaded)
+    rng = np.random.default_rng(5)
+    caps = gen.caps
+    counts = np.concatenate([np.zeros((1, len(caps)), np.int64), caps[None, :],
+                             rng.integers(0, caps + 1, size=(400, len(caps)))])
+    mask, cut = gen.present(counts)
+    want, want_cut = gen.split_present(counts)
+    np.testing.assert_array_equal(mask, want)
+    assert cut == want_cut == 0 and mask.dtype == np.bool_ and mask[1].all() and not mask[0].any()
+    over = counts[:3] + caps[None, :]  # twice the caps: a full block each, the rest cut
+    mask, cut = gen.present(over)
+    np.testing.assert_array_equal(mask, gen.split_present(over)[0])
+    assert mask[1:].all() and cut > 0
 
 
 def test_split_by_weight_matches_the_engine() -> None:
@@ -339,3 +386,40 @@ def test_workers_give_identical_results_with_explicit_generated_and_damaged_nigh
             np.testing.assert_array_equal(getattr(one, name), getattr(more, name), err_msg=f"{name}, {workers}")
         assert more.summary() == one.summary()
     assert one.launched[1].sum() > 0 and (one.batteries_out > 0).any()  # both kinds of night ran
+
+
+def test_parallel_campaigns_fork_warm_workers_and_leave_no_thread(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Two parallel campaigns in a row (as compare, an allocation or the benchmark run them)
+    both fork their workers: a pool thread left running by the first would make the second
+    spawn cold ones, which import and load everything again. Spawned workers (Windows, macOS,
+    a server's thread) give the same results, from compiles made once in this process."""
+    import multiprocessing
+    import threading
+
+    from shieldwall.engine import runner
+
+    if "fork" not in multiprocessing.get_all_start_methods():
+        pytest.skip("no fork on this platform")
+    doc = campaign_dict(nights=5, raids=[{"night": 3, "from_scenario": True}])
+    loaded = load_campaign(write_campaign(tmp_path, doc))
+    one = run_campaign(loaded, replications=40, seed=2)
+    methods: list[str] = []
+    real = runner.worker_context
+
+    def spy():  # type: ignore[no-untyped-def]
+        context = real()
+        methods.append(context.get_start_method())
+        return context
+
+    monkeypatch.setattr(runner, "worker_context", spy)
+    threads = threading.active_count()
+    for _ in range(2):
+        assert run_campaign(loaded, replications=40, seed=2, workers=2).summary() == one.summary()
+        assert threading.active_count() == threads
+    assert methods == ["fork", "fork"]
+    monkeypatch.setattr(runner, "worker_context", lambda: multiprocessing.get_context("spawn"))
+    spawned = run_campaign(loaded, replications=40, seed=2, workers=2)
+    for name in one.PER_REPLICATION:
+        if getattr(one, name) is not None:
+            np.testing.assert_array_equal(getattr(one, name), getattr(spawned, name), err_msg=name)
+    assert spawned.compiles == one.compiles == 2 and threading.active_count() == threads

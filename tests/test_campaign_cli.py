@@ -55,6 +55,31 @@ def test_campaign_command_writes_its_files(tmp_path: Path) -> None:
         assert words in result.output
 
 
+def test_the_progress_bar_runs_no_thread_of_its_own() -> None:
+    """On a terminal the bar is drawn by its callback: a refresh thread would make parallel runs
+    spawn cold workers instead of forking (engine.runner.worker_context)."""
+    import io
+    import sys
+    import threading
+    from multiprocessing import get_all_start_methods
+
+    from rich.console import Console
+
+    from shieldwall.cli.run_cmd import steps_bar
+    from shieldwall.engine.runner import worker_context
+
+    threads = threading.active_count()
+    screen = io.StringIO()
+    bar, advance = steps_bar(Console(file=screen, force_terminal=True, width=80), "nights", 3)
+    with bar:
+        advance(2)
+        assert threading.active_count() == threads
+        if threads == 1 and "fork" in get_all_start_methods() and sys.platform.startswith("linux"):
+            assert worker_context().get_start_method() == "fork"
+        drawn = screen.getvalue()
+    assert "nights" in drawn and "2/3" in drawn
+
+
 def test_compare_campaigns_more_stock_fewer_leakers(tmp_path: Path) -> None:
     a = write_campaign(tmp_path, campaign_dict(nights=8, deliveries=[], production=[],
                                                depots=[{"id": "central", "stock": {"test-missile": 0}}]), name="a.yaml")

@@ -56,19 +56,35 @@ class Ledger:
         self.depot[:, d, k] += quantity
         self.produced[:, d, k] += quantity
 
-    def move(self, k: int, to_battery: np.ndarray) -> None:
-        """Move ``to_battery`` [rep, battery] rounds of ``k`` out of the depots (in depot order)."""
-        want = to_battery.sum(axis=1)
-        if (to_battery < 0).any() or (want > self.depot[:, :, k].sum(axis=1)).any():
+    def move(self, k: int | np.ndarray, to_battery: np.ndarray) -> None:
+        """Move ``to_battery`` [rep, battery] rounds of ``k`` out of the depots (in depot order);
+        or, with ``k`` an array of distinct kinds, [rep, battery, kind] rounds of each at once."""
+        kinds = np.atleast_1d(np.asarray(k, np.int64))
+        to = np.asarray(to_battery, np.int64).reshape(*to_battery.shape[:2], len(kinds))
+        want = to.sum(axis=1)  # [rep, kind]
+        if (to < 0).any() or (want > self.depot[:, :, kinds].sum(axis=1)).any():
             raise LedgerError("a move asks for more than the depots hold")
         left = want.copy()
         for d in range(self.depot.shape[1]):
-            take = np.minimum(left, self.depot[:, d, k])
-            self.depot[:, d, k] -= take
-            self.moved_out[:, d, k] += take
+            take = np.minimum(left, self.depot[:, d, kinds])
+            self.depot[:, d, kinds] -= take
+            self.moved_out[:, d, kinds] += take
             left -= take
-        self.battery[:, :, k] += to_battery
-        self.moved_in[:, :, k] += to_battery
+        self.battery[:, :, kinds] += to
+        self.moved_in[:, :, kinds] += to
+
+    def top_up(self, target: np.ndarray) -> None:
+        """Move rounds from the depots so that each battery gets back to ``target`` [battery,
+        kind] (zero: not topped up): where the depots hold less than the batteries need, they
+        share it pro rata to need. Each kind is shared on its own."""
+        kinds = np.flatnonzero((target > 0).any(axis=0))
+        if not len(kinds):
+            return
+        need = np.maximum(target[None, :, kinds] - self.battery[:, :, kinds], 0)  # [rep, battery, kind]
+        rep, n_bat, n_kind = need.shape
+        rows = need.transpose(0, 2, 1).reshape(rep * n_kind, n_bat)  # one row per (rep, kind): pro_rata is by row
+        give = pro_rata(self.depot[:, :, kinds].sum(axis=1).reshape(-1), rows)
+        self.move(kinds, give.reshape(rep, n_kind, n_bat).transpose(0, 2, 1))
 
     def fire(self, fired: np.ndarray) -> None:
         """Rounds fired in the night's raid, [rep, battery, interceptor]."""

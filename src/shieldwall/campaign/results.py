@@ -3,7 +3,9 @@ holds), the per-night Parquet table, and the files."""
 
 from __future__ import annotations
 
+import copy
 import json
+import mmap
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -21,6 +23,14 @@ if TYPE_CHECKING:  # pragma: no cover
 Q = (0.05, 0.5, 0.95)
 
 
+def _shared_zeros(shape: tuple[int, ...], dtype: Any) -> np.ndarray:
+    """Zeros in anonymous shared memory: a process forked after this writes into the same
+    pages (its writes are seen here), unlike ordinary memory, which fork copies on write."""
+    n = int(np.prod(shape))
+    buffer = mmap.mmap(-1, max(1, n * np.dtype(dtype).itemsize))  # anonymous, shared, zero-filled
+    return np.frombuffer(buffer, dtype, count=n).reshape(shape)
+
+
 def _band(x: np.ndarray) -> dict[str, float]:
     p5, med, p95 = np.quantile(np.asarray(x, float), Q)
     return {"p5": float(p5), "median": float(med), "p95": float(p95)}
@@ -31,7 +41,10 @@ class CampaignResult:
 
     @classmethod
     def empty(cls, loaded: "LoadedCampaign", seed: int, replications: int, interceptor_ids: list[str],
-              threat_ids: list[str], keep_battery_ledger: bool) -> "CampaignResult":
+              threat_ids: list[str], keep_battery_ledger: bool, shared: bool = False) -> "CampaignResult":
+        """Zeros for every night and replication. ``shared``: the arrays in memory that processes
+        forked afterwards write into (``rows``), so a parallel campaign's ranges are neither
+        pickled back nor joined."""
         self = cls()
         c = loaded.campaign
         N, R, K, T, A = c.nights, replications, len(interceptor_ids), len(threat_ids), len(loaded.theatre.assets)
@@ -40,11 +53,12 @@ class CampaignResult:
         self.asset_ids = [a.id for a in loaded.theatre.assets]
         self.battery_ids = [b.id for b in loaded.batteries]
         self.dates = [loaded.date_of(t) for t in range(N)]
-        z = lambda *shape: np.zeros(shape, np.int64)  # noqa: E731
+        zeros = _shared_zeros if shared else np.zeros
+        z = lambda *shape: zeros(shape, np.int64)  # noqa: E731
         self.launched, self.killed, self.leaked, self.expired = z(N, R, T), z(N, R, T), z(N, R, T), z(N, R, T)
-        self.value_lost = np.zeros((N, R, A))
-        self.interceptor_cost_usd = np.zeros((N, R))
-        self.threat_cost_destroyed = np.zeros((N, R))
+        self.value_lost = zeros((N, R, A), float)
+        self.interceptor_cost_usd = zeros((N, R), float)
+        self.threat_cost_destroyed = zeros((N, R), float)
         self.fired, self.delivered, self.produced, self.moved = z(N, R, K), z(N, R, K), z(N, R, K), z(N, R, K)
         self.delivered_to_batteries = z(N, R, K)
         self.battery_stock, self.depot_stock = z(N + 1, R, K), z(N + 1, R, K)
@@ -53,7 +67,8 @@ class CampaignResult:
         self.compiles = 0
         self.compiled_keys: set = set()
         self.batteries_out = z(N, R)  # batteries out of action after each night (damage)
-        self.asset_condition = np.ones((N + 1, R, A))  # fraction of each asset's value left
+        self.asset_condition = zeros((N + 1, R, A), float)  # fraction of each asset's value left
+        self.asset_condition.fill(1.0)
         self.cost_per_round = np.array([loaded.catalog.interceptors[k].cost_usd for k in interceptor_ids])
         return self
 
@@ -61,6 +76,16 @@ class CampaignResult:
     PER_REPLICATION = ("launched", "killed", "leaked", "expired", "value_lost", "interceptor_cost_usd",
                        "threat_cost_destroyed", "fired", "delivered", "produced", "moved", "delivered_to_batteries",
                        "battery_stock", "depot_stock", "battery_ledger", "batteries_out", "asset_condition")
+
+    def rows(self, first: int, end: int) -> "CampaignResult":
+        """Replications [first, end) as a result of their own, its arrays views of these (a
+        range records into them); it counts its own cut threats and compiles."""
+        part = copy.copy(self)
+        for name in self.PER_REPLICATION:
+            if getattr(self, name) is not None:
+                setattr(part, name, getattr(self, name)[:, first:end])
+        part.replications, part.cut, part.compiled_keys, part.compiles = end - first, 0, set(), 0
+        return part
 
     @classmethod
     def join(cls, parts: list["CampaignResult"]) -> "CampaignResult":
@@ -216,10 +241,13 @@ class CampaignResult:
                 cols[f"condition/{aid}"] = flat(self.asset_condition[1:])[:, a]
         return pd.DataFrame(cols)
 
-    def write(self, out_dir: str | Path) -> dict[str, Path]:
+    def write(self, out_dir: str | Path, summary: dict[str, Any] | None = None) -> dict[str, Path]:
+        """campaign.json (``summary``, made here if not given: at thousands of replications it
+        takes a second) and nights.parquet."""
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
         paths = {"json": out / "campaign.json", "parquet": out / "nights.parquet"}
-        paths["json"].write_text(json.dumps(self.summary(), indent=2, allow_nan=False) + "\n", encoding="utf-8")
+        summary = self.summary() if summary is None else summary
+        paths["json"].write_text(json.dumps(summary, indent=2, allow_nan=False) + "\n", encoding="utf-8")
         self.to_frame().to_parquet(paths["parquet"], index=False)
         return paths

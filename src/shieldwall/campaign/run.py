@@ -13,12 +13,13 @@ from __future__ import annotations
 import math
 import zlib
 from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from shieldwall.campaign.ledger import Ledger, pro_rata, split_by_weight
+from shieldwall.campaign.ledger import Ledger, split_by_weight
 from shieldwall.campaign.load import LoadedCampaign
 from shieldwall.engine.compile import Compiled, compile_scenario
 from shieldwall.engine.runner import simulate
@@ -70,6 +71,7 @@ class _GeneratedRaid:
         self.slots: list[_Slot] = []
         self.templates: list[list[Raid]] = []
         self.targets: list[list[list[int]]] = []
+        shares: list[np.ndarray] = []  # per slot: its share of each count 0..cap of its threat
         offset = 0
         for t, tid in enumerate(gen.threat_ids):
             routes = [r for r in loaded.templates if r.threat == tid]
@@ -94,11 +96,22 @@ class _GeneratedRaid:
                         "id": f"g{len(self.raids)}-{route.id}"[:64], "count": cap, "target": assets[i].id,
                         "decoys": decoys}))
                     self.slots.append(_Slot(t, m, a, False, offset, cap))
+                    shares.append(n_asset[m][:, a])
                     offset += cap
                     if decoys is not None:
                         self.slots.append(_Slot(t, m, a, True, offset, dcap))
+                        shares.append(n_decoy[m][:, a])
                         offset += dcap
         self.n_threats = offset
+        # what ``present`` looks up instead of splitting each night's counts again (a
+        # replication's split depends on its own count alone): [slot, count] each slot's share,
+        # and each compiled threat's slot and place in it
+        self.share = np.zeros((len(self.slots), int(self.caps.max(initial=0)) + 1), np.int64)
+        for s, row in enumerate(shares):
+            self.share[s, :len(row)] = row
+        self.slot_threat = np.array([slot.threat for slot in self.slots], np.int64)
+        self.column_slot = np.repeat(np.arange(len(self.slots)), [slot.cap for slot in self.slots])
+        self.column_place = np.concatenate([np.arange(slot.cap) for slot in self.slots] or [np.zeros(0, np.int64)])
 
     def _split(self, t: int, n: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray | None]]:
         """Per route of threat t: [rep, target asset] threats and decoys for n [rep] threats."""
@@ -120,7 +133,18 @@ class _GeneratedRaid:
 
     def present(self, counts: np.ndarray) -> tuple[np.ndarray, int]:
         """[rep, compiled threat] mask for the sampled counts [rep, generator threat]; and how
-        many threats did not fit (0 unless counts exceed ``caps``)."""
+        many threats did not fit (0 unless counts exceed ``caps``). Counts within the caps (all
+        that ``Generator.sample`` draws) are looked up, whole nights at once; larger ones are
+        split (``split_present``)."""
+        counts = np.asarray(counts, np.int64)
+        if not self.fits(counts).all():
+            return self.split_present(counts)
+        want = self.share[np.arange(len(self.slots))[None, :], counts[:, self.slot_threat]]  # [rep, slot]
+        return self.column_place[None, :] < want[:, self.column_slot], 0
+
+    def split_present(self, counts: np.ndarray) -> tuple[np.ndarray, int]:
+        """``present`` by splitting each replication's counts over routes and target assets (the
+        definition; also what counts above the caps take: the tail of a full block is cut)."""
         mask = np.zeros((counts.shape[0], self.n_threats), np.bool_)
         cut = 0
         by_route: dict[int, tuple] = {t: self._split(t, counts[:, t]) for t in range(len(self.templates))}
@@ -138,43 +162,68 @@ class _GeneratedRaid:
 
 class _Variants:
     """Compiled raids, one per (batteries present, new interceptor types, raid), built when
-    first needed."""
+    first needed, or ahead of time in parallel (``needed``)."""
 
-    def __init__(self, loaded: LoadedCampaign, seed: int, batteries: list[Battery]) -> None:
+    def __init__(self, loaded: LoadedCampaign, seed: int, batteries: list[Battery], caps: np.ndarray | None,
+                 compiled: dict[tuple, tuple[Compiled, Scenario]] | None = None,
+                 pending: dict[tuple, Future] | None = None) -> None:
         self.loaded = loaded
         self.seed = seed
+        self.caps = caps  # what a generated raid is compiled for (``_GeneratedRaid``)
         self.batteries = batteries
-        self.cache: dict[tuple, tuple[Compiled, Scenario]] = {}
-        self.used: set[tuple] = set()  # the keys this process asked for (compile_all may make more)
-        self.token: Any = None
+        self.cache: dict[tuple, tuple[Compiled, Scenario]] = {**_COMPILED_HERE, **(compiled or {})}
+        self.pending = pending or {}  # key -> a worker's compiles (``_compile_share``) that hold it
+        self.used: set[tuple] = set()  # the keys this process asked for
 
-    def compile_all(self, token: Any, caps: np.ndarray | None) -> None:
-        """Compile every raid the campaign may need, before its workers fork (they inherit them)."""
+    def needed(self) -> dict[tuple, tuple[tuple[int, ...], int, Any, list[Raid]]]:
+        """Every compiled raid the campaign may ask for, in the order of the first night that
+        does: key -> the arguments of ``get``."""
         loaded = self.loaded
-        active_from = [0] * len(loaded.theatre.batteries) + [
-            loaded.night_of(d.date) for d in loaded.campaign.deliveries if d.system is not None and d.battery is not None]
-        generated = _GeneratedRaid(loaded, caps) if loaded.generator is not None else None
+        active_from = _active_from(loaded)
+        generated = _GeneratedRaid(loaded, self.caps) if loaded.generator is not None else None
+        out: dict[tuple, tuple[tuple[int, ...], int, Any, list[Raid]]] = {}
         for t in range(loaded.nights):
             active = tuple(b for b in range(len(self.batteries)) if active_from[b] <= t)
             if t in loaded.explicit:
                 raids = loaded.explicit[t]
-                self.get(active, t, tuple(r.model_dump_json() for r in raids), raids)
+                args: tuple = (active, t, tuple(r.model_dump_json() for r in raids), raids)
             elif generated is not None:
-                self.get(active, t, "generator", generated.raids)
-        self.used.clear()
-        self.token = token
+                args = (active, t, "generator", generated.raids)
+            else:
+                continue
+            out.setdefault(self.key(*args[:3]), args)
+        return out
+
+    def key(self, active: tuple[int, ...], night: int, raid_key: Any) -> tuple:
+        extra = _new_types(self.loaded, self.batteries, night)
+        return active, tuple(sorted((b, k, n) for b, kinds in extra.items() for k, n in kinds.items())), raid_key
 
     def get(self, active: tuple[int, ...], night: int, raid_key: Any, raids: list[Raid]) -> tuple[Compiled, Scenario]:
-        extra = _new_types(self.loaded, self.batteries, night)
-        key = (active, tuple(sorted((b, k, n) for b, kinds in extra.items() for k, n in kinds.items())), raid_key)
+        key = self.key(active, night, raid_key)
         self.used.add(key)
+        if key not in self.cache and key in self.pending:
+            self.cache.update(self.pending[key].result())  # compiled by a worker meanwhile
         if key not in self.cache:
+            extra = _new_types(self.loaded, self.batteries, night)
             nominal = [self.batteries[b] for b in active]
             nominal = [b.model_copy(update={"interceptors": {**b.interceptors, **extra[b.id]}})
                        if b.id in extra else b for b in nominal]
             scenario = self.loaded.theatre.model_copy(update={"batteries": nominal, "raids": raids})
             self.cache[key] = (compile_scenario(scenario, self.seed), scenario)
         return self.cache[key]
+
+
+_COMPILED_HERE: dict[tuple, tuple[Compiled, Scenario]] = {}  # in a worker: the raids it compiled itself
+
+
+def _compile_share(loaded: LoadedCampaign, seed: int, caps: np.ndarray | None,
+                   keys: list[tuple]) -> dict[tuple, tuple[Compiled, Scenario]]:
+    """A worker's share of a parallel campaign's compiles: kept for the range it runs next (a
+    pool lives for one campaign) and returned to the parent, pickled."""
+    variants = _Variants(loaded, seed, loaded.batteries, caps)
+    needed = variants.needed()
+    _COMPILED_HERE.update({key: variants.get(*needed[key]) for key in keys})
+    return {key: _COMPILED_HERE[key] for key in keys}
 
 
 def run_campaign(loaded: LoadedCampaign, *, replications: int = 200, seed: int | None = None,
@@ -186,8 +235,12 @@ def run_campaign(loaded: LoadedCampaign, *, replications: int = 200, seed: int |
     processes each run the whole campaign for a consecutive range of them, in one pool kept for
     the whole campaign (a pool per night cost more than the night). Every random number is
     drawn as if for all replications and each range takes its own (the engine's chunks of
-    replications included: ``engine.runner.simulate(span=...)``): the results are identical whatever the
-    number of workers. ``max_memory_bytes``: refuse a campaign estimated to need more."""
+    replications included: ``engine.runner.simulate(span=...)``): the results are identical
+    whatever the number of workers. The processes share out the campaign's compiles (one per set
+    of batteries present and raid; each is a few tenths of a second): a worker keeps what it
+    compiled for its own range and gets this process's share with it; this process picks up the
+    workers' compiles on the first night that needs them (a raid compiled nowhere yet is compiled
+    where it is needed). ``max_memory_bytes``: refuse a campaign estimated to need more."""
     from shieldwall.campaign.results import CampaignResult
     from shieldwall.errors import UsageError
 
@@ -209,23 +262,67 @@ def run_campaign(loaded: LoadedCampaign, *, replications: int = 200, seed: int |
 
     from shieldwall.parallel import worker_context
 
-    global _SHARED
     context = worker_context()
-    variants = _Variants(loaded, seed, loaded.batteries)
-    if context.get_start_method() == "fork":  # compiled once here, inherited by the workers
-        variants.compile_all(np.random.SeedSequence().entropy, caps)
-        _SHARED = variants
-    pool = ProcessPoolExecutor(max_workers=len(spans) - 1, mp_context=context)
+    fork = context.get_start_method() == "fork"
+    n_proc = len(spans)
+    variants = _Variants(loaded, seed, loaded.batteries, caps)
+    needed = variants.needed()
+    keys = list(needed)
+    # forked workers are up at once and share the compiles; spawned ones would first import
+    # and load everything (about a second), so this process compiles them all meanwhile
+    share = n_proc if fork else 1
+    global _OUT
+    if fork:  # the ranges record into shared memory: nothing to pickle back, nothing to join
+        _OUT = CampaignResult.empty(loaded, seed, replications, _interceptor_ids(loaded, loaded.batteries),
+                                    _threat_ids(loaded), keep_battery_ledger, shared=True)
+    pool = ProcessPoolExecutor(max_workers=n_proc - 1, mp_context=context)  # forks with the first submit
     try:
-        futures = [pool.submit(_run_range, *args, a, b, None, variants.token) for a, b in spans[1:]]
-        mine = _run_range(*args, *spans[0], progress, variants.token)  # this process runs the first range
-        return CampaignResult.join([mine, *(f.result() for f in futures)])
-    finally:
+        pending: dict[tuple, Future] = {}
+        for p in range(1, share):
+            if keys[p::share]:
+                future = pool.submit(_compile_share, loaded, seed, caps, keys[p::share])
+                pending.update(dict.fromkeys(keys[p::share], future))
+        for key in keys[0::share]:
+            variants.get(*needed[key])
+        if fork:
+            assert _OUT is not None
+            whole = _OUT
+            futures = [pool.submit(_run_shared_range, *args, a, b, variants.cache) for a, b in spans[1:]]
+            mine = _run_range(*args, *spans[0], progress, variants.cache, pending, out=whole.rows(*spans[0]))
+            for future in futures:
+                cut, used = future.result()
+                mine.cut, mine.compiled_keys = mine.cut + cut, mine.compiled_keys | used
+            whole.cut, whole.compiled_keys, whole.compiles = mine.cut, mine.compiled_keys, len(mine.compiled_keys)
+            result = whole
+        else:
+            futures = [pool.submit(_run_range, *args, a, b, None, variants.cache) for a, b in spans[1:]]
+            mine = _run_range(*args, *spans[0], progress, variants.cache)  # this process runs the first range
+            result = CampaignResult.join([mine, *(f.result() for f in futures)])
+    except BaseException:
         pool.shutdown(wait=False, cancel_futures=True)
-        _SHARED = None
+        raise
+    finally:
+        _OUT = None
+    # the workers are idle: wait for them to exit, so that no pool thread outlives the campaign
+    # (with another thread running, the next parallel run could not fork: worker_context)
+    pool.shutdown(wait=True)
+    return result
 
 
-_SHARED: "_Variants | None" = None  # compiled raids a parallel campaign's forked workers inherit
+_OUT: "CampaignResult | None" = None  # a parallel campaign's shared arrays, inherited by its forked workers
+
+
+def _run_shared_range(loaded: LoadedCampaign, replications: int, seed: int, keep_battery_ledger: bool,
+                      max_memory_bytes: int | None, drawn: dict[int, np.ndarray], caps: np.ndarray | None,
+                      first: int, end: int,
+                      compiled: dict[tuple, tuple[Compiled, Scenario]]) -> tuple[int, set]:
+    """A forked worker's range, recorded into the inherited shared arrays; returns what is not
+    in them (threats cut, compiles asked for)."""
+    assert _OUT is not None
+    part = _run_range(loaded, replications, seed, keep_battery_ledger, max_memory_bytes, drawn, caps, first, end, None,
+                      compiled,
+                      out=_OUT.rows(first, end))
+    return part.cut, part.compiled_keys
 
 
 def _check_memory(loaded: LoadedCampaign, replications: int, keep_ledger: bool, max_memory_bytes: int | None) -> None:
@@ -248,18 +345,22 @@ def _check_memory(loaded: LoadedCampaign, replications: int, keep_ledger: bool, 
 
 def _run_range(loaded: LoadedCampaign, replications: int, seed: int, keep_battery_ledger: bool,
                max_memory_bytes: int | None, drawn: dict[int, np.ndarray], caps: np.ndarray | None, first: int,
-               end: int, progress: Callable[[int], Any] | None, shared: Any = None) -> "CampaignResult":
+               end: int, progress: Callable[[int], Any] | None,
+               compiled: dict[tuple, tuple[Compiled, Scenario]] | None = None,
+               pending: dict[tuple, Future] | None = None, out: "CampaignResult | None" = None) -> "CampaignResult":
     """The campaign for replications [first, end) of ``replications``; ``drawn``: every generated
     night's counts for all replications (``_draw_generated``), ``caps``: what the generated raid is
-    compiled for; ``shared``: the token of the compiled raids inherited from the parent, if any."""
+    compiled for; ``compiled``: raids
+    compiled already (``_Variants.needed``), ``pending``: raids being compiled by workers; the
+    others are compiled when first needed. ``out``: record into these arrays
+    (``CampaignResult.rows``), else new ones."""
     from shieldwall.campaign.results import CampaignResult
 
     c = loaded.campaign
     R, N = end - first, c.nights
     batteries = loaded.batteries
     n_theatre = len(loaded.theatre.batteries)
-    active_from = [0] * n_theatre + [
-        loaded.night_of(d.date) for d in c.deliveries if d.system is not None and d.battery is not None]
+    active_from = _active_from(loaded)
     itc = _interceptor_ids(loaded, batteries)
     K, B, P = len(itc), len(batteries), len(c.depots)
     target = np.zeros((B, K), np.int64)  # what top-up restores: each battery's own first load
@@ -270,8 +371,7 @@ def _run_range(loaded: LoadedCampaign, replications: int, seed: int, keep_batter
     threat_ids = _threat_ids(loaded)
     A = len(loaded.theatre.assets)
     generated = _GeneratedRaid(loaded, caps) if loaded.generator is not None else None
-    variants = _SHARED if _SHARED is not None and shared is not None and _SHARED.token == shared else \
-        _Variants(loaded, seed, batteries)
+    variants = _Variants(loaded, seed, batteries, caps, compiled, pending)
     night = _NightRun(replications, first, end, battery_index={b.id: i for i, b in enumerate(batteries)}, itc=itc,
                       threat_ids=threat_ids, max_memory_bytes=max_memory_bytes)
 
@@ -282,7 +382,8 @@ def _run_range(loaded: LoadedCampaign, replications: int, seed: int, keep_batter
         for kid, n in depot.stock.items():
             depot0[:, d, itc.index(kid)] = n
     ledger = Ledger(start, depot0)
-    out = CampaignResult.empty(loaded, seed, R, itc, threat_ids, keep_battery_ledger)
+    if out is None:
+        out = CampaignResult.empty(loaded, seed, R, itc, threat_ids, keep_battery_ledger)
     out.record_start(ledger)
 
     deliveries_on: dict[int, list] = {}
@@ -313,13 +414,7 @@ def _run_range(loaded: LoadedCampaign, replications: int, seed: int, keep_batter
                 ledger.produce(depot_index[p.to], itc.index(p.interceptor), n)
         active = tuple(b for b in range(B) if active_from[b] <= t)
         if c.redistribution.rule == "top-up" and P:
-            for k in range(K):
-                need = np.zeros((R, B), np.int64)
-                cols = [b for b in active if target[b, k] > 0]
-                if not cols:
-                    continue
-                need[:, cols] = np.maximum(target[cols, k][None, :] - ledger.battery[:, cols, k], 0)
-                ledger.move(k, pro_rata(ledger.depot[:, :, k].sum(axis=1), need))
+            ledger.top_up(np.where(np.isin(np.arange(B), active)[:, None], target, 0))
 
         fired = np.zeros_like(ledger.battery)
         usable = out_until < t  # [rep, battery]: batteries out of action keep their stock, do not fire
@@ -411,6 +506,13 @@ def _draw_generated(loaded: LoadedCampaign, seed: int, R: int) -> dict[int, np.n
     paths = gen.paths(np.random.default_rng(np.random.SeedSequence([seed, PATHS_STREAM])), R,
                       loaded.date_of(nights[0]), loaded.date_of(nights[-1]))
     return {t: gen.sample(generator_rng(seed, t), R, loaded.date_of(t), paths) for t in nights}
+
+
+def _active_from(loaded: LoadedCampaign) -> list[int]:
+    """The first night of each of ``loaded.batteries``: 0 for the theatre's, the delivery night
+    for a battery delivered later."""
+    return [0] * len(loaded.theatre.batteries) + [
+        loaded.night_of(d.date) for d in loaded.campaign.deliveries if d.system is not None and d.battery is not None]
 
 
 def _produced_on(p: Any, date: Any, campaign_start: Any) -> int:

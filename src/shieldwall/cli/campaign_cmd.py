@@ -77,12 +77,11 @@ def campaign_tables(summary: dict[str, Any]) -> list[Table]:
 
 def campaign_command(path: Path, *, replications: int, seed: int | None, out: Path, workers: int,
                      max_memory: str | None = None) -> None:
-    from rich.progress import Progress
     from rich.text import Text
 
     from shieldwall.campaign.load import load_campaign
     from shieldwall.campaign.run import run_campaign
-    from shieldwall.cli.run_cmd import progress_columns
+    from shieldwall.cli.run_cmd import steps_bar
     from shieldwall.engine.budget import parse_bytes
     from shieldwall.report.console import plain_console, printable
     from shieldwall.report.html import write_report
@@ -93,12 +92,12 @@ def campaign_command(path: Path, *, replications: int, seed: int | None, out: Pa
     check_out_dir(out)
     loaded = load_campaign(path)
     with StagedRun(out, "campaign", replications=replications, seed=seed, campaign_file=str(path)) as stage:
-        with Progress(*progress_columns(), console=console, transient=True, disable=not console.is_terminal) as bar:
-            task = bar.add_task(printable(f"{loaded.campaign.name}: nights"), total=loaded.nights)
-            result = run_campaign(loaded, replications=replications, seed=seed, workers=workers,
-                                  progress=lambda n: bar.advance(task, n), max_memory_bytes=budget)
+        bar, advance = steps_bar(console, printable(f"{loaded.campaign.name}: nights"), loaded.nights)
+        with bar:
+            result = run_campaign(loaded, replications=replications, seed=seed, workers=workers, progress=advance,
+                                  max_memory_bytes=budget)
         summary = result.summary()
-        result.write(stage.path)
+        result.write(stage.path, summary)
         write_report(stage.path, shown_as=str(out))
         stage.commit()
     console.print(Text(printable(summary["campaign"]), style="bold") + Text(

@@ -6,8 +6,11 @@ mix of an older run's files with a newer one's."""
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from pathlib import Path
 
+from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.text import Text
 
@@ -15,6 +18,26 @@ from rich.text import Text
 def progress_columns() -> tuple:
     """The bar's columns; the description is user text (a scenario's name), never markup."""
     return (TextColumn("{task.description}", markup=False), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+
+
+def steps_bar(console: Console, description: str, total: int) -> tuple[Progress, Callable[[int], None]]:
+    """A transient bar shown on a terminal, and the callback that advances it by n steps. It is
+    refreshed by that callback, with no thread of its own: while another thread runs, worker
+    processes are spawned instead of forked (``engine.runner.worker_context``) and start cold,
+    each importing and loading everything again (a parallel campaign took longer than one
+    process in a terminal)."""
+    bar = Progress(*progress_columns(), console=console, transient=True, disable=not console.is_terminal,
+                   auto_refresh=False)
+    task = bar.add_task(description, total=total)
+    shown = [0.0]  # when it was last drawn: at most ten times a second (a night can take a millisecond)
+
+    def advance(n: int) -> None:
+        bar.advance(task, n)
+        if time.monotonic() - shown[0] >= 0.1 or bar.tasks[0].finished:
+            bar.refresh()
+            shown[0] = time.monotonic()
+
+    return bar, advance
 
 
 def run_command(path: Path, *, replications: int, seed: int | None, out: Path, workers: int,
@@ -31,10 +54,10 @@ def run_command(path: Path, *, replications: int, seed: int | None, out: Path, w
     check_out_dir(out)
     scenario = load_scenario(path)
     with StagedRun(out, "raid", replications=replications, seed=seed, scenario_file=str(path)) as stage:
-        with Progress(*progress_columns(), console=console, transient=True, disable=not console.is_terminal) as bar:
-            task = bar.add_task(printable(f"simulating {scenario.name}"), total=replications)
+        bar, advance = steps_bar(console, printable(f"simulating {scenario.name}"), replications)
+        with bar:
             result = run(scenario, replications=replications, seed=seed, workers=workers, out_dir=stage.path,
-                         progress=lambda n: bar.advance(task, n), max_memory_bytes=budget)
+                         progress=advance, max_memory_bytes=budget)
         summary = result.summary()
         write_markdown_report(summary, stage.path / "report.md")
         if html:

@@ -114,7 +114,7 @@ def estimate(compiled: "Compiled", scenario: "Scenario", *, replications: int, w
     chunk = min(CHUNK_REPLICATIONS, replications)
     pairs = n_thr * n_bat * n_itc
     per_rep = 3 * n_types + 2 * n_bat * n_itc + n_bat + 2 * n_ast + 1
-    flight = max_flight_s(scenario)
+    flight = float(compiled.threats.flight_s.max(initial=0.0))  # compiled: no route to measure again per call
     parts = {
         "random numbers": procs * 2.0 * chunk * n_thr * (2 + shots) * FLOAT_BYTES,
         "outcomes": 3.0 * replications * per_rep * FLOAT_BYTES,  # the run's arrays, a shard and a summary's
@@ -200,10 +200,6 @@ def _flights(scenario: "Scenario") -> list[tuple[int, float, float]]:
             step = min(PATH_STEP_S, PATH_STEP_M / speed)
             out.append((count, flight, flight / step + 2))
     return out
-
-
-def max_flight_s(scenario: "Scenario") -> float:
-    return max((flight for _, flight, _ in _flights(scenario)), default=0.0)
 
 
 def geometry_work(scenario: "Scenario") -> float:
