@@ -63,7 +63,8 @@ def campaign_hash(example: str, replications: int, seed: int) -> dict[str, str]:
     from shieldwall.campaign import load_campaign, run_campaign
 
     result = run_campaign(load_campaign(EXAMPLES / example), replications=replications, seed=seed)
-    return {"summary": _digest(json.dumps(result.summary(), indent=2, default=str) + "\n")}
+    summary = {**result.summary(), "file": example}  # not this checkout's path
+    return {"summary": _digest(json.dumps(summary, indent=2, default=str) + "\n")}
 
 
 def all_hashes() -> dict[str, dict[str, str]]:

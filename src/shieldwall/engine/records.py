@@ -126,6 +126,7 @@ class EventLog(NamedTuple):
     shots: np.ndarray  # [row] int64
     tau_s: np.ndarray  # [row] time since the threat's launch
     count: np.ndarray  # [1] int64: rows written
+    rep_end: np.ndarray  # [logged replication] int64: rows written after each; its length is how many are logged
 
 
 class LoggedEvents(NamedTuple):
@@ -144,11 +145,26 @@ class LoggedEvents(NamedTuple):
         return LoggedEvents(*(a[order] for a in self))
 
 
-def event_log(rows: int) -> EventLog:
-    """An empty log with room for ``rows`` events."""
+class LoggedRows(NamedTuple):
+    """The logged replications of a chunk, every row with its replication (numbered in the whole
+    run), without positions: what the engagement table and the resource timelines are made of
+    (engine/engagements.py)."""
+
+    replication: np.ndarray  # [row] int64
+    time_s: np.ndarray  # [row]
+    kind: np.ndarray  # [row] int64: kernel.EVENT_NAMES
+    threat: np.ndarray  # [row] int64, -1 for a battery's own events (a reload)
+    battery: np.ndarray  # [row] int64, -1 where none
+    interceptor: np.ndarray  # [row] int64, -1 where none
+    shots: np.ndarray  # [row] int64: shots fired (a fire), rounds loaded (a reload)
+
+
+def event_log(rows: int, replications: int = 1) -> EventLog:
+    """An empty log with room for ``rows`` events of the chunk's first ``replications``."""
     n = max(int(rows), 1)
     return EventLog(np.zeros(n), np.zeros(n, np.int64), np.zeros(n, np.int64), np.zeros(n, np.int64),
-                    np.zeros(n, np.int64), np.zeros(n, np.int64), np.zeros(n), np.zeros(1, np.int64))
+                    np.zeros(n, np.int64), np.zeros(n, np.int64), np.zeros(n), np.zeros(1, np.int64),
+                    np.zeros(max(int(replications), 1), np.int64))
 
 
 # -- outcomes ----------------------------------------------------------------------------------
@@ -178,6 +194,14 @@ OUTCOMES: tuple[OutcomeSpec, ...] = (
     OutcomeSpec("threat_cost_destroyed", ("replication",), np.float64, 0.0, "cost of the threats shot down"),
     OutcomeSpec("leak_count_by_threat", ("threat",), np.float64, 0.0, "leaks of each threat, over replications"),
     OutcomeSpec("remaining", ("replication", "battery", "interceptor"), np.int64, 0, "rounds left at the end"),
+    OutcomeSpec("leak_cause", ("replication", "threat"), np.int8, -1,
+                "why each threat leaked: engine/causes.py LEAK_CAUSES code, -1 where it did not leak"),
+    OutcomeSpec("leak_battery", ("replication", "threat"), np.int32, -1,
+                "the battery a leaker's cause points at (the one that missed, or the first that could have "
+                "engaged it), -1 where none could"),
+    OutcomeSpec("dry_s", ("replication", "battery", "interceptor"), np.float64, np.inf,
+                "when the battery ran out of the interceptor (fewer rounds than one shot): -inf if it had none "
+                "at the start, inf if it never ran out"),
 )
 OUTCOME_NAMES: tuple[str, ...] = tuple(s.name for s in OUTCOMES)
 PER_REPLICATION: tuple[str, ...] = tuple(s.name for s in OUTCOMES if s.per_replication)
