@@ -28,6 +28,14 @@ import numpy as np
 import simpy
 from simpy.events import NORMAL, Event
 
+from shieldwall.engine.causes import (
+    LEAK_HELD,
+    LEAK_MAGAZINE_EMPTY,
+    LEAK_MISSED,
+    LEAK_NOT_DETECTED,
+    LEAK_OUT_OF_REACH,
+    LEAK_SATURATED,
+)
 from shieldwall.engine.compile import Compiled
 from shieldwall.engine.records import Outcomes, allocate_outcomes
 from shieldwall.engine.results import ChunkResult, RaidResult
@@ -38,6 +46,7 @@ from shieldwall.wta.epoch import solve_epoch
 EPS_S = 1e-6  # same tolerance as the engine: epochs land exactly on window edges
 AREA = NORMAL + 1  # area-defence engagements at an epoch: after the intercepts landing then
 LATE = NORMAL + 2  # priority of decision epochs: after everything else at the same instant
+BLOCKED, HELD = 1, 2  # what a threat met while it could be engaged, for the cause of its leak
 
 
 # --------------------------------------------------------------------------------------------
@@ -63,6 +72,7 @@ class Static:
         self.vmax = th.vmax_mps.tolist()
         self.first_open = th.first_open_s.tolist()
         self.last_close = th.last_close_s.tolist()
+        self.track = th.track_s.tolist()  # first time any network holds a track (inf: never)
         # paths: (ballistic?, xs, ys, ts, altitude, apogee)
         self.paths = []
         for j in range(self.n_thr):
@@ -326,6 +336,8 @@ class Raid:
         self.next_ok = [-math.inf] * n  # kill assessment of the last miss done
         self.n_eng = [0] * n
         self.shots_used = [0] * n
+        self.met = [0] * n  # BLOCKED / HELD: what it met while it could be engaged
+        self.last_battery = [-1] * n  # the battery of its latest engagement
         self.tracks: dict[int, None] = {}  # threats reported engageable to the battle manager
         # batteries: fire channels and loaded rounds are resources; reserves are plain counts
         self.channels = [simpy.Resource(env, capacity=c) for c in s.channels]
@@ -339,6 +351,9 @@ class Raid:
                 if full > 0:
                     self.loaded[b, k] = simpy.Container(env, capacity=full, init=min(rounds, full))
         self.reloading: set[tuple[int, int]] = set()
+        # when each (battery, interceptor) ran out (fewer rounds than one shot): -inf if at the start
+        self.dry_at = {(b, k): (-math.inf if int(stock[b][k]) < s.rps[k] else math.inf)
+                       for b in range(s.n_bat) for k in range(s.n_itc)}
         # outcomes
         self.killed = [0] * s.n_types
         self.leaked = [0] * s.n_types
@@ -352,6 +367,8 @@ class Raid:
         self.ended = {"suppressed": [0] * s.n_types, "diverted": [0] * s.n_types, "area_killed": [0] * s.n_types}
         self.area_attempts = [0] * s.n_layers
         self.area_kills = [0] * s.n_layers
+        self.leak_cause = [-1] * n  # engine/causes.py code of each leaker
+        self.leak_battery = [-1] * n
 
         self.wakeup: Event | None = None
         for j in range(n):
@@ -386,6 +403,7 @@ class Raid:
         else:
             self.leaked[s.type[j]] += 1
             self.leaked_threat[j] += 1.0
+            self.leak_cause[j], self.leak_battery[j] = self.why_leaked(j)
             if s.damage[j] > 0.0:  # decoys do no damage
                 a = s.target[j]
                 self.hits[a] += 1
@@ -523,28 +541,63 @@ class Raid:
             for p, b, k, w_open, w_close, pk in s.windows[j]:
                 if rel < w_open - EPS_S or rel > w_close + EPS_S:
                     continue
+                if self.dry_at[b, k] <= t:
+                    continue  # the battery has run out of this interceptor
                 if self.channels[b].count >= s.channels[b] or self.loaded[b, k].level < s.rps[k]:
+                    self.met[j] |= BLOCKED
                     continue
                 n = min(s.salvo[cls], self.loaded[b, k].level // s.rps[k])
                 shot_cost = s.itc_cost[k] * s.rps[k] * n
                 gain = s.value[j] * (1.0 - (1.0 - pk) ** n) - s.cost_weight * shot_cost
                 if s.cost_weight > 0.0 and gain <= 0.0:
+                    self.met[j] |= HELD
                     continue  # a shot that costs more than it saves is held
                 candidates.append((-gain, impact, shot_cost, p, j, b, k, pk))
         for j in gone:
             del self.tracks[j]
         # best gain first; ties: sooner impact, cheaper shot, scenario order
         candidates.sort()
+        shown = candidates
         if s.policy.code != GREEDY_CODE and len(candidates) > 1:
             candidates = [candidates[i] for i in self.policy_choice(candidates)]
         for _, _, _, _, j, b, k, pk in candidates:
-            if self.engaged[j] or self.channels[b].count >= s.channels[b] or self.loaded[b, k].level < s.rps[k]:
+            if self.engaged[j]:
+                continue
+            if self.channels[b].count >= s.channels[b] or self.loaded[b, k].level < s.rps[k]:
+                if self.dry_at[b, k] > t:  # a better candidate took the channel or the rounds, not the last
+                    self.met[j] |= BLOCKED
                 continue
             tau_i = self.intercept_time(j, t - self.launch[j], b, k)
             if tau_i < 0.0:
                 continue
             self.fire(j, b, k, pk, self.launch[j] + tau_i)
+        if s.policy.code != GREEDY_CODE:  # a WTA policy kept the batteries' means for others
+            for _, _, _, _, j, b, k, _ in shown:
+                if not self.engaged[j] and self.dry_at[b, k] > t:
+                    self.met[j] |= BLOCKED
         return engageable
+
+    def why_leaked(self, j: int) -> tuple[int, int]:
+        """(cause, battery) of leaker j: engine/causes.py's rule, first match wins. Never
+        engaged, it could have been engaged whenever a window of its was open."""
+        s = self.s
+        if self.n_eng[j] > 0:
+            return LEAK_MISSED, self.last_battery[j]
+        windows = sorted(s.windows[j], key=lambda w: w[3])  # in the order they open (ties: compiled order)
+        if not windows:
+            return (LEAK_NOT_DETECTED if s.track[j] == math.inf else LEAK_OUT_OF_REACH), -1
+        t0 = self.launch[j]
+        first = windows[0][1]
+        # the first battery that had rounds when its window opened; the first whose window stayed open after it ran dry
+        live = next((b for _, b, k, w_open, _, _ in windows if self.dry_at[b, k] > t0 + w_open + EPS_S), -1)
+        dry = next((b for _, b, k, _, w_close, _ in windows if self.dry_at[b, k] <= t0 + w_close + EPS_S), -1)
+        if s.max_eng[s.cls[j]] == 0 or self.met[j] & HELD:
+            return LEAK_HELD, live if live >= 0 else first
+        if self.met[j] & BLOCKED:
+            return LEAK_SATURATED, live if live >= 0 else first
+        if dry >= 0:
+            return LEAK_MAGAZINE_EMPTY, dry
+        return LEAK_OUT_OF_REACH, first
 
     def policy_choice(self, candidates: list[tuple]) -> list[int]:
         """The candidates (in greedy order) a WTA policy fires: its epoch algorithm's choice of
@@ -573,10 +626,13 @@ class Raid:
         kill = any(u < pk for u in self.u_kill[j][first:first + n])  # shot m uses U_kill(j, m)
         self.shots_used[j] += n
         self.n_eng[j] += 1
+        self.last_battery[j] = b
         used = n * s.rps[k]
         if used > 0:
             self.loaded[b, k].get(used)
         self.rounds[b][k] += used
+        if self.level(b, k) + self.reserve[b, k] < s.rps[k] and self.dry_at[b, k] == math.inf:
+            self.dry_at[b, k] = self.env.now
         req = self.channels[b].request()
         self.engaged[j] = True
         if (b, k) not in self.reloading and self.reserve[b, k] > 0:
@@ -647,8 +703,11 @@ def simulate(compiled: Compiled, replications: int, seed: int, stock: np.ndarray
             out.area_attempts[row] = raid.area_attempts
             out.area_kills[row] = raid.area_kills
             out.leak_count_by_threat[:] += raid.leaked_threat
+            out.leak_cause[row] = raid.leak_cause
+            out.leak_battery[row] = raid.leak_battery
             for (b, k), reserve in raid.reserve.items():
                 out.remaining[row, b, k] = raid.level(b, k) + reserve
+                out.dry_s[row, b, k] = raid.dry_at[b, k]
     return out
 
 

@@ -396,7 +396,7 @@ def test_parallel_campaigns_fork_warm_workers_and_leave_no_thread(tmp_path: Path
     import multiprocessing
     import threading
 
-    from shieldwall.engine import runner
+    from shieldwall import parallel as runner
 
     if "fork" not in multiprocessing.get_all_start_methods():
         pytest.skip("no fork on this platform")

@@ -57,7 +57,7 @@ def test_campaign_command_writes_its_files(tmp_path: Path) -> None:
 
 def test_the_progress_bar_runs_no_thread_of_its_own() -> None:
     """On a terminal the bar is drawn by its callback: a refresh thread would make parallel runs
-    spawn cold workers instead of forking (engine.runner.worker_context)."""
+    spawn cold workers instead of forking (shieldwall.parallel.worker_context)."""
     import io
     import sys
     import threading
@@ -66,7 +66,7 @@ def test_the_progress_bar_runs_no_thread_of_its_own() -> None:
     from rich.console import Console
 
     from shieldwall.cli.run_cmd import steps_bar
-    from shieldwall.engine.runner import worker_context
+    from shieldwall.parallel import worker_context
 
     threads = threading.active_count()
     screen = io.StringIO()

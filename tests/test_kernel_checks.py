@@ -31,7 +31,7 @@ def _chunk(log_rows: int, stock_delta: int = 0):  # type: ignore[no-untyped-def]
 
 def test_the_bound_the_runner_gives_the_replay_log_holds() -> None:
     compiled = compile_scenario(make_scenario(), 1)
-    assert _chunk(compiled.n_threats * compiled.max_events_per_threat) >= 1
+    assert _chunk(compiled.log_rows_per_replication()) >= 1
 
 
 def test_a_replay_log_too_small_is_caught() -> None:

@@ -70,6 +70,9 @@ class CampaignResult:
         self.asset_condition = zeros((N + 1, R, A), float)  # fraction of each asset's value left
         self.asset_condition.fill(1.0)
         self.cost_per_round = np.array([loaded.catalog.interceptors[k].cost_usd for k in interceptor_ids])
+        # a stock smaller than one shot (a gun's burst) can never be fired: it counts as run out
+        self.rounds_per_shot = np.array([loaded.catalog.interceptors[k].rounds_per_shot for k in interceptor_ids],
+                                        np.int64)
         return self
 
     # arrays with one entry per replication, on axis 1 ([night(+1), replication, ...])
@@ -140,10 +143,12 @@ class CampaignResult:
         return self.battery_stock + self.depot_stock
 
     def depletion_nights(self) -> np.ndarray:
-        """[rep, interceptor] the first night (1-based) that ends with none of it left, after
-        there had been some; 0 where it never happens."""
-        had = np.maximum.accumulate((self.stock[:-1] + self.delivered + self.produced) > 0, axis=0)
-        empty = (self.stock[1:] == 0) & had
+        """[rep, interceptor] the first night (1-based) that ends with less of it left than one
+        shot takes (a gun's burst: 16 rounds of a 24-round burst are none to fire), after there
+        had been at least one shot's worth; 0 where it never happens."""
+        rps = self.rounds_per_shot
+        had = np.maximum.accumulate((self.stock[:-1] + self.delivered + self.produced) >= rps, axis=0)
+        empty = (self.stock[1:] < rps) & had
         first = empty.argmax(axis=0) + 1
         return np.where(empty.any(axis=0), first, 0)
 
@@ -189,10 +194,13 @@ class CampaignResult:
                    for j, tid in enumerate(self.threat_ids)}
         per_night = {name: [float(x) for x in getattr(self, attr).sum(axis=2).mean(axis=1)]
                      for name, attr in (("launched_mean", "launched"), ("intercepted_mean", "killed"),
-                                        ("leaked_mean", "leaked"))}
+                                        ("leaked_mean", "leaked"), ("value_lost_mean", "value_lost"))}
+        # leakers and value lost night by night, with their 5-95% bands over replications
+        per_night["leaked_band"] = [_band(x) for x in self.leaked.sum(axis=2)]
+        per_night["value_lost_band"] = [_band(x) for x in self.value_lost.sum(axis=2)]
         loaded = self.loaded
         return {
-            "campaign": loaded.campaign.name, "file": loaded.file, "generator": loaded.generator_file,
+            "campaign": loaded.campaign.name, "file": loaded.file, "generator": self._generator_name(),
             "start_date": str(loaded.campaign.start_date), "end_date": str(self.dates[-1]),
             "nights": self.nights, "replications": self.replications, "seed": self.seed,
             "stock_by_night": stock_by_night, "depletion_night": depletion_night, "totals": totals,
@@ -203,6 +211,16 @@ class CampaignResult:
                 "asset_condition_end": {aid: _band(self.asset_condition[-1, :, a]) for a, aid in enumerate(self.asset_ids)},
             },
         }
+
+    def _generator_name(self) -> str | None:
+        """The raid generator as the campaign file names it: ``builtin:NAME``, the file as given,
+        or ``inline`` (never a path of this machine's install)."""
+        ref = self.loaded.campaign.generator
+        if ref is None:
+            return None
+        if ref.builtin is not None:
+            return f"builtin:{ref.builtin}"
+        return str(ref.file) if ref.file is not None else "inline"
 
     def to_frame(self) -> "pd.DataFrame":
         """One row per replication and night."""

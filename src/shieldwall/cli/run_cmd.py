@@ -23,7 +23,7 @@ def progress_columns() -> tuple:
 def steps_bar(console: Console, description: str, total: int) -> tuple[Progress, Callable[[int], None]]:
     """A transient bar shown on a terminal, and the callback that advances it by n steps. It is
     refreshed by that callback, with no thread of its own: while another thread runs, worker
-    processes are spawned instead of forked (``engine.runner.worker_context``) and start cold,
+    processes are spawned instead of forked (``shieldwall.parallel.worker_context``) and start cold,
     each importing and loading everything again (a parallel campaign took longer than one
     process in a terminal)."""
     bar = Progress(*progress_columns(), console=console, transient=True, disable=not console.is_terminal,

@@ -104,7 +104,8 @@ def _horizon_epochs(scenario: "Scenario", flight_s: float) -> float:
     return (last + flight_s) / scenario.doctrine.decision_interval_s + 2
 
 
-def estimate(compiled: "Compiled", scenario: "Scenario", *, replications: int, workers: int = 1) -> Estimate:
+def estimate(compiled: "Compiled", scenario: "Scenario", *, replications: int, workers: int = 1,
+             engagement_replications: int = 0) -> Estimate:
     """Memory of the run's growing arrays, from the compiled sizes (see the module's docstring)."""
     n_thr = compiled.n_threats
     n_bat, n_itc = compiled.stock.shape
@@ -113,7 +114,9 @@ def estimate(compiled: "Compiled", scenario: "Scenario", *, replications: int, w
     procs = max(1, min(workers, -(-replications // CHUNK_REPLICATIONS)))
     chunk = min(CHUNK_REPLICATIONS, replications)
     pairs = n_thr * n_bat * n_itc
-    per_rep = 3 * n_types + 2 * n_bat * n_itc + n_bat + 2 * n_ast + 1
+    per_rep = 3 * n_types + 3 * n_bat * n_itc + n_bat + 2 * n_ast + 1 + n_thr  # leak causes: 5 bytes a threat
+    logged = min(engagement_replications, replications)
+    max_eng = int(compiled.doctrine.max_engagements.max())
     flight = float(compiled.threats.flight_s.max(initial=0.0))  # compiled: no route to measure again per call
     parts = {
         "random numbers": procs * 2.0 * chunk * n_thr * (2 + shots) * FLOAT_BYTES,
@@ -122,6 +125,9 @@ def estimate(compiled: "Compiled", scenario: "Scenario", *, replications: int, w
         "engagement windows": (1 + procs) * pairs * 24.0 * FLOAT_BYTES,
         "threats": (1 + procs) * n_thr * 40.0 * FLOAT_BYTES,
         "replay log": n_thr * compiled.max_events_per_threat * 8.0 * FLOAT_BYTES,
+        # a logged chunk's rows (8 numbers each) per process, and the run's engagements (6 each)
+        "engagement log": (procs * min(chunk, logged) * compiled.log_rows_per_replication() * 8.0
+                           + logged * n_thr * max_eng * 6.0) * FLOAT_BYTES,
     }
     notes = {
         "random numbers": f"{chunk} replications x {n_thr:,} threats x {shots} shots each, per process",
@@ -129,6 +135,7 @@ def estimate(compiled: "Compiled", scenario: "Scenario", *, replications: int, w
         "calendar": f"{flight + max((r.time_s + r.window_s for r in scenario.raids), default=0):,.0f} s of raid in "
                     f"decision epochs of {scenario.doctrine.decision_interval_s:g} s",
         "engagement windows": f"up to {n_thr:,} threats x {n_bat} batteries x {n_itc} interceptor types",
+        "engagement log": f"every engagement of {logged:,} replications (fewer with --engagements N)",
     }
     return Estimate(parts, notes)
 
@@ -145,11 +152,12 @@ def refuse_over_budget(what: str, est: Estimate, max_memory_bytes: int | None,
 
 
 def check_budget(compiled: "Compiled", scenario: "Scenario", *, replications: int, workers: int = 1,
-                 max_memory_bytes: int | None = None) -> Estimate:
+                 max_memory_bytes: int | None = None, engagement_replications: int = 0) -> Estimate:
     """The estimate of a raid run, or a BudgetError (see ``refuse_over_budget``)."""
     return refuse_over_budget(
         f"{scenario.name!r} with {replications:,} replications",
-        estimate(compiled, scenario, replications=replications, workers=workers), max_memory_bytes,
+        estimate(compiled, scenario, replications=replications, workers=workers,
+                 engagement_replications=engagement_replications), max_memory_bytes,
         "Fewer replications, threats, shots per threat (salvo x max_engagements) or a shorter raid bring it down")
 
 

@@ -62,6 +62,7 @@ class Compiled:
     area_layers: AreaLayers
     ew_zone_ids: list[str] = field(default_factory=list)
     area_ids: list[str] = field(default_factory=list)
+    threat_type_decoy: list[bool] | None = None  # per threat type: a decoy (does no damage)
 
     @property
     def n_threats(self) -> int:
@@ -98,6 +99,23 @@ class Compiled:
     def area_attempts(self) -> int:
         """Area-defence engagements a threat can draw uniforms for (Uniforms.area's third axis)."""
         return AREA_ATTEMPTS if self.area_ids else 0
+
+    def log_rows_per_replication(self, stock: np.ndarray | None = None) -> int:
+        """The event log's bound per replication: ``max_events_per_threat`` per threat, and the
+        batteries' reloads. A chain of reloads starts at a shot (at most one per engagement) and
+        each reload adds a launcher's load, except the one that ends a chain: so at most the
+        engagements plus ``stock // rounds_per_launcher`` (+ 2) per (battery, interceptor).
+        ``stock``: the largest per-replication stock, when a campaign gives its own."""
+        stock = self.stock if stock is None else np.asarray(stock)
+        reloads = (self.n_threats * int(self.doctrine.max_engagements.max())
+                   + int((stock // self.batteries.rounds_per_launcher + 2).sum()))
+        return self.n_threats * self.max_events_per_threat + reloads
+
+    @property
+    def horizon_s(self) -> float:
+        """When the last threat's flight ends at the latest: the end of a timeline of the night."""
+        th = self.threats
+        return float((th.launch_s + th.window_s + th.flight_s).max()) if self.n_threats else 0.0
 
     def sizes(self) -> dict[str, int]:
         """The length of every axis an outcome array has (engine/records.py OUTCOMES)."""
@@ -196,6 +214,7 @@ def compile_scenario(scenario: Scenario, seed: int) -> Compiled:
         name=scenario.name, frame=frame, asset_ids=asset_ids, asset_value=asset_value,
         battery_ids=[b.id for b in scenario.batteries], interceptor_ids=itc_ids, threat_type_ids=type_ids,
         threat_type_class=[t.threat_class for t in types], threat_raid=raid_threats["raid"],
+        threat_type_decoy=[bool(t.decoy) for t in types],
         paths=paths, threats=threats, batteries=batteries, interceptors=interceptors,
         windows=_window_index(pair_off, pb, pk_, po, pc, window_pk, len(scenario.batteries)), doctrine=doc,
     )

@@ -18,6 +18,14 @@ from __future__ import annotations
 import numpy as np
 from numba import objmode
 
+from shieldwall.engine.causes import (
+    LEAK_HELD,
+    LEAK_MAGAZINE_EMPTY,
+    LEAK_MISSED,
+    LEAK_NOT_DETECTED,
+    LEAK_OUT_OF_REACH,
+    LEAK_SATURATED,
+)
 from shieldwall.engine.hazards import next_event
 from shieldwall.engine.intercept import intercept_time, leg_table
 from shieldwall.engine.policies import solve_epoch_by_code
@@ -31,8 +39,13 @@ ALIVE, KILLED, LEAKED, EXPIRED, ABSENT, SUPPRESSED, DIVERTED, AREA_KILLED = 0, 1
 # event kinds of the replay log
 EV_LAUNCH, EV_DETECT, EV_FIRE, EV_KILL, EV_MISS, EV_LEAK, EV_EXPIRE = 0, 1, 2, 3, 4, 5, 6
 EV_SUPPRESS, EV_DIVERT, EV_AREA_KILL, EV_AREA_MISS = 7, 8, 9, 10
+# then a battery's own events (threat -1)
+EV_RELOAD = 11
 EVENT_NAMES = ("launch", "detect", "fire", "kill", "miss", "leak", "expire", "suppressed", "diverted", "area-kill",
-               "area-miss")
+               "area-miss", "reload")
+THREAT_EVENTS = EV_RELOAD  # kinds below this are a threat's
+# what a threat met while it could be engaged (for the cause of a leak: engine/causes.py)
+MET_BLOCKED, MET_HELD = 1, 2
 EPS_S = 1e-6  # epochs land exactly on window edges; rounding must not miss them
 INSERTION_SORT_MAX = 48  # candidates of an epoch sorted in place up to this many, else by stable argsorts
 NEVER = 1 << 62  # the epoch of a reload that is not coming
@@ -54,6 +67,36 @@ def _log(log, kind, t, j, b, k, n, tau):  # type: ignore[no-untyped-def]
     log.shots[i] = n
     log.tau_s[i] = tau
     log.count[0] = i + 1
+
+
+@cached_njit()
+def _leak_cause(j, t_launch, met, n_eng, res_bat, max_eng, track_s, pair_off, open_order, pair_b, pair_k, pair_open,
+                pair_close, dry_s, n_itc):  # type: ignore[no-untyped-def]
+    """(cause code, battery) of leaker j: engine/causes.py gives the rule, in this order. Runs
+    once per leaker, so it may be a helper. A threat never engaged could be engaged whenever
+    one of its windows was open, so what its windows met follows from when each battery ran dry."""
+    if n_eng > 0:
+        return LEAK_MISSED, res_bat
+    lo, hi = pair_off[j], pair_off[j + 1]
+    if lo == hi:
+        return (LEAK_NOT_DETECTED if track_s == np.inf else LEAK_OUT_OF_REACH), -1
+    live = -1  # the first battery (windows in open order) that had rounds when the window opened
+    dry = -1  # the first whose window stayed open after it ran dry
+    for q in range(lo, hi):
+        p = open_order[q]
+        t_dry = dry_s[pair_b[p] * n_itc + pair_k[p]]
+        if live < 0 and t_dry > t_launch + pair_open[p] + EPS_S:
+            live = pair_b[p]
+        if dry < 0 and t_dry <= t_launch + pair_close[p] + EPS_S:
+            dry = pair_b[p]
+    first = pair_b[open_order[lo]]
+    if max_eng == 0 or met & MET_HELD:
+        return LEAK_HELD, live if live >= 0 else first
+    if met & MET_BLOCKED:
+        return LEAK_SATURATED, live if live >= 0 else first
+    if dry >= 0:
+        return LEAK_MAGAZINE_EMPTY, dry
+    return LEAK_OUT_OF_REACH, first
 
 
 @cached_njit()
@@ -202,7 +245,7 @@ def _file_opening(j, q, k_min, launch_j, dt, per_dt, free, head, nxt, ev_code, o
 # nogil: in a parallel run the run's own process simulates too, while its pool's threads feed the workers
 @cached_njit(nogil=True)
 def simulate_chunk(paths, threats, batteries, interceptors, windows, doctrine, ew, ew_zones, area, layers, uniforms,
-                   stock_init, present, out, log, log_first):  # type: ignore[no-untyped-def]
+                   stock_init, present, out, log, log_on):  # type: ignore[no-untyped-def]
     """Simulate the chunk's replications (uniforms' first axis) into ``out`` (engine/records.py:
     every argument is one of its records; stock_init [rep, battery, interceptor] and present
     [rep, threat] are per replication). Returns the decision epochs visited, a cost diagnostic."""
@@ -230,6 +273,8 @@ def simulate_chunk(paths, threats, batteries, interceptors, windows, doctrine, e
     leak_threat, remaining = out.leak_count_by_threat, out.remaining
     suppressed, diverted, area_killed = out.suppressed, out.diverted, out.area_killed
     area_attempts, area_kills = out.area_attempts, out.area_kills
+    leak_cause, leak_bat, dry_s = out.leak_cause, out.leak_battery, out.dry_s
+    n_logged = log.rep_end.shape[0] if log_on else 0
     ew_off, area_off = ew.threat_offset, area.threat_offset
     n_layers = layers.burst.shape[0]
     n_area_draws = u_area.shape[2]
@@ -314,6 +359,7 @@ def simulate_chunk(paths, threats, batteries, interceptors, windows, doctrine, e
     resolve = np.empty(n_thr)
     res_kill = np.empty(n_thr, np.bool_)
     res_bat = np.empty(n_thr, np.int64)
+    met = np.empty(n_thr, np.int64)  # MET_ flags: for the cause of a leak
     n_eng = np.empty(n_thr, np.int64)
     shots_used = np.empty(n_thr, np.int64)
     busy = np.empty(n_bat, np.int64)
@@ -322,9 +368,10 @@ def simulate_chunk(paths, threats, batteries, interceptors, windows, doctrine, e
     reserve = np.empty((n_bat, n_itc), np.int64)
     spent = np.empty(n_bat * n_itc, np.bool_)
     reload_done = np.empty((n_bat, n_itc))
+    dry = np.empty(n_bat * n_itc)  # when each (battery, interceptor) ran dry this replication
 
     for r in range(n_rep):
-        logging = log_first and r == 0
+        logging = r < n_logged
         # this replication's kill draws, copied in one streaming pass into a buffer that stays
         # in cache: read where they lie, in random order, each would be a cache miss
         kill_u[:, :] = u_kill[r]
@@ -357,6 +404,7 @@ def simulate_chunk(paths, threats, batteries, interceptors, windows, doctrine, e
             resolve[j] = inf  # pending engagement's intercept time
             res_kill[j] = False
             res_bat[j] = 0
+            met[j] = 0
             n_eng[j] = 0
             shots_used[j] = 0
         for b in range(n_bat):
@@ -369,6 +417,7 @@ def simulate_chunk(paths, threats, batteries, interceptors, windows, doctrine, e
                 # plus reserve rounds only go down, so a spent pair stays spent and its windows
                 # are dropped (most probes of a big raid were windows of batteries that had run dry)
                 spent[b * n_itc + k] = ready[b, k] + reserve[b, k] < itc_rps[k]
+                dry[b * n_itc + k] = -inf if spent[b * n_itc + k] else inf
                 reload_done[b, k] = inf
         next_reload = inf
         reload_at = inf  # the next reload's time when k_reload, its epoch, was worked out
@@ -411,7 +460,7 @@ def simulate_chunk(paths, threats, batteries, interceptors, windows, doctrine, e
             n_dbat = 0
             n_probe = 0
             n_follow = 0
-            for i in range(n_fired):  # batteries that fired last epoch, under a cost weight
+            for i in range(n_fired):  # batteries that fired last epoch, under a cost weight or a WTA policy
                 b = fired_bats[i]
                 fired_bat[b] = False
                 bat_dirty[b] = True
@@ -572,6 +621,8 @@ def simulate_chunk(paths, threats, batteries, interceptors, windows, doctrine, e
                                 add = min(cap[b, k], reserve[b, k], full[b, k] - ready[b, k])
                                 ready[b, k] += add
                                 reserve[b, k] -= add
+                                if logging:
+                                    _log(log, EV_RELOAD, t, -1, b, k, add, 0.0)
                                 if not bat_dirty[b]:
                                     bat_dirty[b] = True
                                     dirty_bats[n_dbat] = b
@@ -624,12 +675,14 @@ def simulate_chunk(paths, threats, batteries, interceptors, windows, doctrine, e
                     if spent[b * n_itc + k]:
                         continue
                     if busy[b] >= bat_channels[b] or ready[b, k] < itc_rps[k]:
+                        met[j] |= MET_BLOCKED
                         n_waiting[b] = _wait(p, b, waiting, n_waiting[b], is_waiting, bat_off)
                         continue
                     n = min(salvo_c[cls], ready[b, k] // itc_rps[k])
                     shot_cost = itc_cost[k] * itc_rps[k] * n
                     gain = th_value[j] * p_kill[pair_level[p], n] - cost_w * shot_cost
                     if cost_w > 0.0 and gain <= 0.0:  # a shot that costs more than it is expected to save is held
+                        met[j] |= MET_HELD
                         n_waiting[b] = _wait(p, b, waiting, n_waiting[b], is_waiting, bat_off)
                         continue
                     c_p[n_c] = p
@@ -666,7 +719,11 @@ def simulate_chunk(paths, threats, batteries, interceptors, windows, doctrine, e
                         j = pair_j[p]
                         b = pair_b[p]
                         k = pair_k[p]
-                        if resolve[j] != inf or busy[b] >= bat_channels[b] or ready[b, k] < itc_rps[k]:
+                        if resolve[j] != inf:
+                            continue
+                        if busy[b] >= bat_channels[b] or ready[b, k] < itc_rps[k]:  # taken by a better candidate
+                            if not spent[b * n_itc + k]:  # (rather than the battery's last rounds)
+                                met[j] |= MET_BLOCKED
                             continue
                         tau_i = intercept_time(t - launch[j], bat_x[b], bat_y[b], itc_speed[k], itc_minr[k],
                                                itc_maxr[k], itc_minalt[k], itc_maxalt[k], flight[j], step[j], vmax[j],
@@ -689,6 +746,7 @@ def simulate_chunk(paths, threats, batteries, interceptors, windows, doctrine, e
                         bk = b * n_itc + k
                         if ready[b, k] + reserve[b, k] < itc_rps[k] and not spent[bk]:
                             spent[bk] = True
+                            dry[bk] = t
                             if policy == GREEDY_CODE:
                                 # the threats whose next opening is on it move on now to their next
                                 # window on a battery that has rounds: what the opening would have
@@ -741,8 +799,10 @@ def simulate_chunk(paths, threats, batteries, interceptors, windows, doctrine, e
                         kk = max(_epoch_of(resolve[j], dt, per_dt), k_epoch + 1)
                         free = _schedule(head, nxt, ev_code, free, kk, j << J_SHIFT | RESOLVE)
                         n_pending += 1
-                        if cost_w > 0.0 and not fired_bat[b]:
-                            # fewer loaded rounds may turn a held salvo into a shot worth its cost
+                        if (cost_w > 0.0 or policy != GREEDY_CODE) and not fired_bat[b]:
+                            # fewer loaded rounds may turn a held salvo into a shot worth its cost, and
+                            # a WTA policy may fire next epoch what it left out for this shot (a battery
+                            # whose means this epoch changed is shown to it again)
                             fired_bat[b] = True
                             fired_bats[n_fired] = b
                             n_fired += 1
@@ -755,6 +815,8 @@ def simulate_chunk(paths, threats, batteries, interceptors, windows, doctrine, e
                         continue
                     b = pair_b[p]
                     k = pair_k[p]
+                    if policy != GREEDY_CODE and not spent[b * n_itc + k]:
+                        met[j] |= MET_BLOCKED  # a WTA policy kept the battery's means for others
                     if policy != GREEDY_CODE and busy[b] < bat_channels[b] and ready[b, k] >= itc_rps[k] \
                             and woken[j] != stamp:
                         # a WTA policy left it out though its battery could still fire (perhaps a
@@ -794,6 +856,8 @@ def simulate_chunk(paths, threats, batteries, interceptors, windows, doctrine, e
             k_epoch = k_next
         # every intercept has resolved; what is still flying fails or hits its target
         for j in range(n_thr):
+            leak_cause[r, j] = -1
+            leak_bat[r, j] = -1
             if status[j] == ALIVE:
                 if expire[j] < impact[j]:
                     status[j] = end_cause[j]
@@ -806,6 +870,11 @@ def simulate_chunk(paths, threats, batteries, interceptors, windows, doctrine, e
                         hits[r, a] += 1
                         survive[r, a] *= 1.0 - th_damage[j]
                     leak_threat[j] += 1.0
+                    cause, lb = _leak_cause(j, launch[j], met[j], n_eng[j], res_bat[j], maxeng_c[th_class[j]],
+                                            track_any[j], pair_off, open_order, pair_b, pair_k, pair_open,
+                                            pair_close, dry, n_itc)
+                    leak_cause[r, j] = cause
+                    leak_bat[r, j] = lb
                     if logging:
                         _log(log, EV_LEAK, impact[j], j, -1, -1, 0, flight[j])
             if status[j] == KILLED:
@@ -823,6 +892,7 @@ def simulate_chunk(paths, threats, batteries, interceptors, windows, doctrine, e
         for b in range(n_bat):
             for k in range(n_itc):
                 remaining[r, b, k] = ready[b, k] + reserve[b, k]
+                dry_s[r, b, k] = dry[b * n_itc + k]
         if logging:
             for j in range(n_thr):
                 if status[j] == ABSENT:
@@ -830,6 +900,7 @@ def simulate_chunk(paths, threats, batteries, interceptors, windows, doctrine, e
                 _log(log, EV_LAUNCH, launch[j], j, -1, -1, 0, 0.0)
                 if track_any[j] < inf:
                     _log(log, EV_DETECT, launch[j] + track_any[j], j, -1, -1, 0, track_any[j])
+            log.rep_end[r] = log.count[0]
         if KERNEL_CHECKS:  # the debug build's conservation identities (jit.py); folded away otherwise
             n_present = 0
             for j in range(n_thr):

@@ -156,9 +156,11 @@ class Uniforms(NamedTuple):
 _EVENT_COLUMNS = [("time_s", np.ndarray), ("kind", np.ndarray), ("threat", np.ndarray), ("battery", np.ndarray),
                   ("interceptor", np.ndarray), ("shots", np.ndarray)]
 
-# The replay log of one replication as the kernel writes it: a row per event, with tau_s (time
-# since the threat's launch, for positions worked out afterwards) and count [1] (rows written).
-EventLog = NamedTuple("EventLog", [*_EVENT_COLUMNS, ("tau_s", np.ndarray), ("count", np.ndarray)])  # type: ignore[misc]
+# The replay log of the chunk's logged replications as the kernel writes it: a row per event, with
+# tau_s (time since the threat's launch, for positions worked out afterwards), count [1] (rows
+# written) and rep_end [logged replication] (rows written after each; its length is how many are logged).
+EventLog = NamedTuple("EventLog", [*_EVENT_COLUMNS, ("tau_s", np.ndarray), ("count", np.ndarray),  # type: ignore[misc]
+                                   ("rep_end", np.ndarray)])
 
 # The log as the results keep it: the rows written, with position_m [event, 3] (east, north,
 # altitude in the scenario's local frame).
@@ -170,11 +172,26 @@ def take_events(events: "LoggedEvents", order: np.ndarray) -> "LoggedEvents":
     return LoggedEvents(*(a[order] for a in events))
 
 
-def event_log(rows: int) -> "EventLog":
-    """An empty log with room for ``rows`` events."""
+class LoggedRows(NamedTuple):
+    """The logged replications of a chunk, every row with its replication (numbered in the whole
+    run), without positions: what the engagement table and the resource timelines are made of
+    (engine/engagements.py)."""
+
+    replication: np.ndarray  # [row] int64
+    time_s: np.ndarray  # [row]
+    kind: np.ndarray  # [row] int64: kernel.EVENT_NAMES
+    threat: np.ndarray  # [row] int64, -1 for a battery's own events (a reload)
+    battery: np.ndarray  # [row] int64, -1 where none
+    interceptor: np.ndarray  # [row] int64, -1 where none
+    shots: np.ndarray  # [row] int64: shots fired (a fire), rounds loaded (a reload)
+
+
+def event_log(rows: int, replications: int = 1) -> "EventLog":
+    """An empty log with room for ``rows`` events of the chunk's first ``replications``."""
     n = max(int(rows), 1)
     return EventLog(np.zeros(n), np.zeros(n, np.int64), np.zeros(n, np.int64), np.zeros(n, np.int64),
-                    np.zeros(n, np.int64), np.zeros(n, np.int64), np.zeros(n), np.zeros(1, np.int64))
+                    np.zeros(n, np.int64), np.zeros(n, np.int64), np.zeros(n), np.zeros(1, np.int64),
+                    np.zeros(max(int(replications), 1), np.int64))
 
 
 # -- outcomes ----------------------------------------------------------------------------------
@@ -210,6 +227,14 @@ OUTCOMES: tuple[OutcomeSpec, ...] = (
     OutcomeSpec("area_killed", ("replication", "threat_type"), np.int64, 0, "threats an area defence shot down"),
     OutcomeSpec("area_attempts", ("replication", "area_defence"), np.int64, 0, "engagements of each area defence"),
     OutcomeSpec("area_kills", ("replication", "area_defence"), np.int64, 0, "threats each area defence shot down"),
+    OutcomeSpec("leak_cause", ("replication", "threat"), np.int8, -1,
+                "why each threat leaked: engine/causes.py LEAK_CAUSES code, -1 where it did not leak"),
+    OutcomeSpec("leak_battery", ("replication", "threat"), np.int32, -1,
+                "the battery a leaker's cause points at (the one that missed, or the first that could have "
+                "engaged it), -1 where none could"),
+    OutcomeSpec("dry_s", ("replication", "battery", "interceptor"), np.float64, np.inf,
+                "when the battery ran out of the interceptor (fewer rounds than one shot): -inf if it had none "
+                "at the start, inf if it never ran out"),
 )
 # the end states: every threat present ends as exactly one of these
 END_STATES: tuple[str, ...] = ("killed", "leaked", "expired", "suppressed", "diverted", "area_killed")

@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from shieldwall.engine import engagements as eng
+from shieldwall.engine.causes import LEAK_CAUSES, NO_BATTERY
 from shieldwall.engine.compile import Compiled
 from shieldwall.engine.kernel import EVENT_NAMES
 from shieldwall.engine.paths import track_points
@@ -17,6 +19,7 @@ from shieldwall.engine.records import (
     END_STATES,
     OUTCOMES,
     LoggedEvents,
+    LoggedRows,
     Outcomes,
     add_outcomes,
     allocate_outcomes,
@@ -38,6 +41,7 @@ class ChunkResult:
     outcomes: Outcomes
     events: LoggedEvents | None = None  # the replay log, for the run's first replication only
     epochs: int = 0  # decision epochs the engine visited: what a replication cost it
+    log: LoggedRows | None = None  # every logged replication's events (engagements and timelines)
 
     @property
     def n_rep(self) -> int:
@@ -88,6 +92,16 @@ def _sum_interceptors(x: np.ndarray) -> np.ndarray:
     return np.einsum("rbk->rb", x)
 
 
+def _by_cause(row: np.ndarray) -> dict[str, float]:
+    """A row of per-cause numbers as summary.json's {cause id: value}, in the table's order."""
+    return {lc.id: float(row[lc.code]) for lc in LEAK_CAUSES}
+
+
+def _clock(seconds: float) -> str:
+    t = int(round(seconds))
+    return f"{t // 3600}:{t % 3600 // 60:02d}:{t % 60:02d}"
+
+
 SHARD_REPLICATIONS = 4096  # rows per Parquet shard: memory stays flat, and a shard per chunk
 # of 128 cost more to write than the engine took to simulate it
 
@@ -95,7 +109,8 @@ class RaidResult:
     """Per-replication outcomes of one run; ``summary()`` is what summary.json holds."""
 
     def __init__(self, compiled: Compiled, scenario: Scenario, seed: int, replications: int,
-                 out_dir: str | Path | None = None, first_replication: int = 0) -> None:
+                 out_dir: str | Path | None = None, first_replication: int = 0,
+                 engagement_replications: int = 0) -> None:
         self.compiled = compiled
         self.scenario = scenario
         self.seed = seed
@@ -109,6 +124,12 @@ class RaidResult:
         self._received: list[tuple[int, int]] = []  # (first, end) of each chunk taken
         self._unwritten: list[tuple[int, int]] = []  # those not in a shard yet
         self.events: LoggedEvents | None = None
+        # replications first_replication .. engagement_end - 1 have their engagements logged
+        self.engagement_end = max(self.first_replication, min(int(engagement_replications),
+                                                              self.first_replication + replications))
+        self._engagements: list[eng.Engagements] = []
+        self._reloads: list[eng.Reloads] = []
+        self.initial_stock: np.ndarray | None = None  # [replication, battery, interceptor], set by the runner
         if self.out_dir is not None:
             (self.out_dir / "replications").mkdir(parents=True, exist_ok=True)
             for old in (self.out_dir / "replications").glob("part-*.parquet"):
@@ -135,6 +156,10 @@ class RaidResult:
             self.events = chunk.events
             if self.out_dir is not None:
                 self._write_events(self.out_dir)
+        if chunk.log is not None:  # only the run's sample (a chunk's piece may reach past it)
+            engagements, reloads = eng.from_log(chunk.log)
+            self._engagements.append(engagements.take(np.flatnonzero(engagements.replication < self.engagement_end)))
+            self._reloads.append(reloads.take(np.flatnonzero(reloads.replication < self.engagement_end)))
         if self.out_dir is not None:
             self._unwritten.append((first, end))
             if sum(e - f for f, e in self._unwritten) >= SHARD_REPLICATIONS:
@@ -176,6 +201,15 @@ class RaidResult:
             pq.write_table(pa.Table.from_pandas(self.tracks_frame(launched), preserve_index=False),
                            out / "tracks.parquet")
 
+    def _write_engagements(self, out: Path) -> None:
+        """engagements.parquet (every engagement of the logged replications) and
+        timelines.parquet (the resource timelines' bands)."""
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        pq.write_table(pa.Table.from_pandas(self.engagements_frame(), preserve_index=False), out / "engagements.parquet")
+        pq.write_table(pa.Table.from_pandas(self.timelines_frame(), preserve_index=False), out / "timelines.parquet")
+
     def finish(self) -> None:
         assert sum(e - f for f, e in self._received) == self.replications, "a chunk is missing"
         if self._unwritten:
@@ -183,10 +217,18 @@ class RaidResult:
         for spec in OUTCOMES:  # killed, leaked, ...: the run's arrays by name
             setattr(self, spec.name, getattr(self._whole, spec.name))
         self.leak_probability_by_threat = self._whole.leak_count_by_threat / self.replications
+        self.engagements = eng.join_engagements(self._engagements)
+        self.reloads = eng.join_reloads(self._reloads)
+        self._engagements, self._reloads = [], []
         if self.out_dir is not None:
             self.write(self.out_dir)
 
     # -- derived per-replication quantities --------------------------------------------
+    @property
+    def engagement_replications(self) -> int:
+        """How many replications have their engagements logged (the first so many of this result)."""
+        return self.engagement_end - self.first_replication
+
     @property
     def value_lost(self) -> np.ndarray:
         """[rep, asset] value destroyed: value * (1 - prod(1 - damage))."""
@@ -256,6 +298,8 @@ class RaidResult:
             for a, aid in enumerate(c.area_ids):
                 cols[f"area_attempts/{aid}"] = chunk.area_attempts[:, a]
                 cols[f"area_kills/{aid}"] = chunk.area_kills[:, a]
+        for cause in LEAK_CAUSES:
+            cols[f"leak_cause/{cause.id}"] = (chunk.leak_cause == cause.code).sum(axis=1)
         return cols
 
     # -- views ---------------------------------------------------------------------------
@@ -287,6 +331,108 @@ class RaidResult:
             "east_m": np.round(xyz[:, 0], 1), "north_m": np.round(xyz[:, 1], 1),
         })
 
+    def outcome_frame(self, name: str) -> "pd.Series":
+        """An outcome array (engine/records.py OUTCOMES: ``rounds``, ``leaked``, ``dry_s``, ...)
+        as a pandas Series indexed by its axes' labels (replication number, battery id,
+        interceptor id, threat type id, asset id, threat number): ``result.outcome_frame("rounds")
+        .groupby(["battery", "interceptor"]).mean()`` instead of indexing a bare array."""
+        import pandas as pd
+
+        spec = next((s for s in OUTCOMES if s.name == name), None)
+        if spec is None:
+            raise KeyError(f"no outcome {name!r}; outcomes: {', '.join(s.name for s in OUTCOMES)}")
+        c = self.compiled
+        labels = {"replication": np.arange(self.first_replication, self.first_replication + self.replications),
+                  "threat_type": c.threat_type_ids, "battery": c.battery_ids, "interceptor": c.interceptor_ids,
+                  "asset": c.asset_ids, "threat": np.arange(c.n_threats)}
+        index = pd.MultiIndex.from_product([labels[d] for d in spec.dims], names=list(spec.dims))
+        return pd.Series(np.asarray(getattr(self, name)).reshape(-1), index=index, name=name)
+
+    def leak_causes_frame(self) -> "pd.DataFrame":
+        """One row per leaker of every replication: why it leaked (engine/causes.py), its type,
+        target and the battery its cause points at."""
+        import pandas as pd
+
+        c = self.compiled
+        rep, j = np.nonzero(self.leak_cause >= 0)
+        bat = self.leak_battery[rep, j]
+        return pd.DataFrame({
+            "replication": rep + self.first_replication, "threat": j,
+            "threat_type": np.asarray(c.threat_type_ids, object)[c.threat_type[j]],
+            "raid": np.asarray(c.threat_raid, object)[j],
+            "asset": np.asarray(c.asset_ids, object)[c.threats.target[j]],
+            "battery": np.asarray([None, *c.battery_ids], object)[bat + 1],
+            "cause": np.asarray([lc.id for lc in LEAK_CAUSES], object)[self.leak_cause[rep, j]],
+            "decoy": c.threats.damage[j] == 0.0,
+        })
+
+    def engagements_frame(self) -> "pd.DataFrame":
+        """One row per engagement (a salvo at a threat) of the logged replications (all of a run,
+        unless ``engagements=N`` took a sample): when, who fired what at which threat and target,
+        and how it ended (RESULTS: kill, miss, threat failed)."""
+        import pandas as pd
+
+        c = self.compiled
+        e = self.engagements
+        k = e.interceptor
+        rounds = e.shots * c.interceptors.rounds_per_shot[k]
+        return pd.DataFrame({
+            "replication": e.replication, "time_s": e.fire_s, "end_s": e.end_s, "threat": e.threat,
+            "threat_type": np.asarray(c.threat_type_ids, object)[c.threat_type[e.threat]],
+            "class": np.asarray(c.threat_type_class, object)[c.threat_type[e.threat]],
+            "raid": np.asarray(c.threat_raid, object)[e.threat],
+            "asset": np.asarray(c.asset_ids, object)[c.threats.target[e.threat]],
+            "battery": np.asarray(c.battery_ids, object)[e.battery],
+            "interceptor": np.asarray(c.interceptor_ids, object)[k],
+            "shots": e.shots, "rounds": rounds, "cost_usd": rounds * c.interceptors.cost_usd[k],
+            "result": np.asarray(eng.RESULTS, object)[e.result],
+        })
+
+    def engagement_table(self, by: tuple[str, ...] = ("battery", "interceptor", "threat_type", "asset")
+                         ) -> "pd.DataFrame":
+        """Engagements, shots, rounds and kills grouped ``by`` (columns of ``engagements_frame``),
+        as means per logged replication: which battery fired what, at what."""
+        frame = self.engagements_frame()
+        n = max(self.engagement_replications, 1)
+        frame["engagements"] = 1
+        frame["kills"] = (frame["result"] == "kill").astype(int)
+        table = frame.groupby(list(by), sort=True)[["engagements", "shots", "rounds", "kills"]].sum() / n
+        return table.reset_index()
+
+    def timelines(self) -> eng.Timelines:
+        """Each battery's rounds left and loaded and its fire channels in use over the night:
+        median and 5-95% band over the logged replications (at most TIMELINE_REPLICATIONS)."""
+        c = self.compiled
+        n = min(self.engagement_replications, eng.TIMELINE_REPLICATIONS)
+        stock = self.initial_stock if self.initial_stock is not None else np.broadcast_to(
+            c.stock, (self.replications, *c.stock.shape))
+        full = c.batteries.launchers * c.batteries.rounds_per_launcher
+        return eng.timelines(self.engagements, self.reloads, first=self.first_replication, replications=n,
+                             initial_stock=stock, loaded_at_start=np.minimum(stock, full[None]),
+                             rounds_per_shot=c.interceptors.rounds_per_shot, horizon_s=c.horizon_s)
+
+    def timelines_frame(self) -> "pd.DataFrame":
+        """``timelines()`` as a table: battery, interceptor (none for channels), quantity
+        (rounds_left, rounds_loaded, channels_busy), time_s, p5, median, p95."""
+        import pandas as pd
+
+        c = self.compiled
+        tl = self.timelines()
+        parts = []
+        for quantity in eng.TIMELINE_QUANTITIES:
+            bands = getattr(tl, quantity)
+            if quantity == "channels_busy":
+                series = [(c.battery_ids[b], None) for b in range(bands.shape[1])]
+            else:
+                series = [(c.battery_ids[b], c.interceptor_ids[k]) for b, k in tl.pairs]
+            n_t = len(tl.time_s)
+            parts.append(pd.DataFrame({
+                "battery": np.repeat([b for b, _ in series], n_t).astype(object),
+                "interceptor": np.repeat(np.asarray([k for _, k in series], object), n_t),
+                "quantity": quantity, "time_s": np.tile(tl.time_s, len(series)),
+                "p5": bands[0].reshape(-1), "median": bands[1].reshape(-1), "p95": bands[2].reshape(-1)}))
+        return pd.concat(parts, ignore_index=True)
+
     def tracks_frame(self, threats: np.ndarray | None = None) -> "pd.DataFrame":
         """The paths of ``threats`` (default all), a row per point: the engine's own vertices,
         with points every ~20 km between them (straight in the engine's frame, curved on a map),
@@ -311,6 +457,7 @@ class RaidResult:
     def summary(self) -> dict[str, Any]:
         c = self.compiled
         launched = self.launched.mean(axis=0)  # the scenario's counts unless threats were masked
+        decoy = list(c.threat_type_decoy or [False] * len(c.threat_type_ids))
         by_type: dict[str, Any] = {}
         expired = self.expired.mean(axis=0)
         for t, (tid, (leaked, leaked_ci), (killed, killed_ci)) in enumerate(
@@ -321,6 +468,7 @@ class RaidResult:
                 "leaked_mean": leaked, "leaked_ci95": leaked_ci,
                 "expired_mean": float(expired[t]),
                 "leak_fraction": leaked / launched[t] if launched[t] else 0.0,
+                "decoy": bool(decoy[t]),
             }
         fired = self.interceptors_fired
         remaining = _sum_batteries(self.remaining).mean(axis=0)
@@ -330,37 +478,54 @@ class RaidResult:
                 "fired_mean": mean, "fired_ci95": ci, "cost_usd_mean": mean * float(c.interceptor_cost_usd[k]),
                 "stock": int(c.stock[:, k].sum()), "remaining_mean": float(remaining[k]),
             }
+        causes = self._leak_cause_counts()
         assets: dict[str, Any] = {}
         value_lost = self.value_lost
         p_hit = (self.hits > 0).mean(axis=0)
+        hits_by_type = self._hits_by_type()
         for a, (aid, (hits, hits_ci), (lost, lost_ci)) in enumerate(
                 zip(c.asset_ids, _ci_pairs(self.hits), _ci_pairs(value_lost))):
             assets[aid] = {"value": float(c.asset_value[a]), "hits_mean": hits, "hits_ci95": hits_ci,
-                           "value_lost_mean": lost, "value_lost_ci95": lost_ci, "p_hit": float(p_hit[a])}
+                           "value_lost_mean": lost, "value_lost_ci95": lost_ci, "p_hit": float(p_hit[a]),
+                           "hits_by_threat_type": {tid: float(hits_by_type[a, t])
+                                                   for t, tid in enumerate(c.threat_type_ids) if hits_by_type[a, t] > 0}}
         bat_fired = _sum_interceptors(self.rounds).mean(axis=0)
         bat_kills = self.kills_by_battery.mean(axis=0)
-        batteries = {bid: {"fired_mean": float(bat_fired[b]), "kills_mean": float(bat_kills[b])}
+        batteries = {bid: {"fired_mean": float(bat_fired[b]), "kills_mean": float(bat_kills[b]),
+                           "interceptors": self._battery_interceptors(b)}
                      for b, bid in enumerate(c.battery_ids)}
-        (leaked_total, leaked_total_ci), (lost_total, lost_total_ci), (cost, cost_ci) = _ci_pairs(
-            np.stack([self.leaked.sum(axis=1), value_lost.sum(axis=1), fired @ c.interceptor_cost_usd], axis=1))
+        armed = ~np.asarray(decoy, bool)
+        (leaked_total, leaked_total_ci), (lost_total, lost_total_ci), (cost, cost_ci), (armed_total, armed_ci) = \
+            _ci_pairs(np.stack([self.leaked.sum(axis=1), value_lost.sum(axis=1), fired @ c.interceptor_cost_usd,
+                                self.leaked[:, armed].sum(axis=1)], axis=1))
         destroyed = float(self.threat_cost_destroyed.mean())
         totals = {
             "launched": _count(launched.sum()),
             "intercepted_mean": float(self.killed.sum(axis=1).mean()),
             "leaked_mean": leaked_total, "leaked_ci95": leaked_total_ci,
+            "leaked_armed_mean": armed_total, "leaked_armed_ci95": armed_ci,
+            "decoys_leaked_mean": float(self.leaked[:, ~armed].sum(axis=1).mean()),
             "expired_mean": float(self.expired.sum(axis=1).mean()),
             "value_lost_mean": lost_total, "value_lost_ci95": lost_total_ci,
             "interceptor_cost_usd_mean": cost, "interceptor_cost_usd_ci95": cost_ci,
             "threat_cost_destroyed_usd_mean": destroyed,
             "cost_exchange_ratio": cost / destroyed if destroyed > 0 else None,
+            "leak_causes": _by_cause(causes["threat"].sum(axis=0) / self.replications),
         }
         out = {
             "scenario": c.name, "replications": int(self.replications), "seed": int(self.seed),
             "threats_by_type": by_type,
             "interceptors_fired": {iid: v["fired_mean"] for iid, v in interceptors.items()},
             "interceptors": interceptors, "batteries": batteries, "assets": assets, "totals": totals,
+            "leak_causes": {tid: _by_cause(row) for tid, row in zip(c.threat_type_ids, causes["threat_type"])},
+            "leak_causes_by_asset": {aid: _by_cause(row) for aid, row in zip(c.asset_ids, causes["asset"])},
+            "leak_causes_by_battery": {bid: _by_cause(row) for bid, row in zip([NO_BATTERY, *c.battery_ids],
+                                                                              causes["battery"])},
         }
         self._mechanisms_summary(out)
+        if self.engagement_replications > 0:
+            out["engagements"] = self._engagement_summary()
+        out["warnings"] = self.warnings()
         return out
 
     def _mechanisms_summary(self, out: dict[str, Any]) -> None:
@@ -396,6 +561,92 @@ class RaidResult:
                 for a, aid in enumerate(c.area_ids)}
             totals["area_defence_cost_usd_mean"], totals["area_defence_cost_usd_ci95"] = mean_ci95(cost.sum(axis=1))
 
+    # -- why threats leaked, who fired what ---------------------------------------------
+    def _leak_cause_counts(self) -> dict[str, np.ndarray]:
+        """Leakers per cause over all replications, [row, cause] by threat, threat type, target
+        asset and battery (row 0: no battery; then battery b at b + 1), divided by the replications."""
+        c = self.compiled
+        n_causes = len(LEAK_CAUSES)
+        cause = self.leak_cause
+        per_threat = np.stack([(cause == lc.code).sum(axis=0) for lc in LEAK_CAUSES], axis=1).astype(float)
+        by_type = np.zeros((len(c.threat_type_ids), n_causes))
+        np.add.at(by_type, c.threat_type, per_threat)
+        by_asset = np.zeros((len(c.asset_ids), n_causes))
+        np.add.at(by_asset, c.threats.target, per_threat)
+        leaked = cause >= 0
+        by_battery = np.zeros((len(c.battery_ids) + 1, n_causes))
+        np.add.at(by_battery, (self.leak_battery[leaked] + 1, cause[leaked]), 1.0)
+        n = float(self.replications)
+        return {"threat": per_threat, "threat_type": by_type / n, "asset": by_asset / n, "battery": by_battery / n}
+
+    def _hits_by_type(self) -> np.ndarray:
+        """[asset, threat type] leakers that did damage, mean per replication."""
+        c = self.compiled
+        out = np.zeros((len(c.asset_ids), len(c.threat_type_ids)))
+        harmful = c.threats.damage > 0.0
+        np.add.at(out, (c.threats.target[harmful], c.threat_type[harmful]), self.leak_count_by_threat[harmful])
+        return out / self.replications
+
+    def _battery_interceptors(self, b: int) -> dict[str, Any]:
+        """Per interceptor the battery carries: rounds fired and left, and when it runs dry."""
+        c = self.compiled
+        stock = self.initial_stock if self.initial_stock is not None else c.stock[None]
+        out: dict[str, Any] = {}
+        for k, iid in enumerate(c.interceptor_ids):
+            if not (stock[:, b, k] > 0).any():
+                continue
+            dry = self.dry_s[:, b, k]
+            q = np.percentile(dry, [5.0, 50.0, 95.0], method="inverted_cdf") if len(dry) else np.full(3, np.inf)
+            out[iid] = {
+                "stock_mean": float(stock[:, b, k].mean()), "fired_mean": float(self.rounds[:, b, k].mean()),
+                "remaining_mean": float(self.remaining[:, b, k].mean()),
+                "rounds_per_shot": int(c.interceptors.rounds_per_shot[k]),
+                "empty_at_start_fraction": float(np.isneginf(dry).mean()),
+                "runs_dry_fraction": float(np.isfinite(dry).mean()),
+                "runs_dry_s": {name: (float(v) if np.isfinite(v) else None) for name, v in zip(("p5", "median", "p95"), q)},
+            }
+        return out
+
+    def _engagement_summary(self) -> dict[str, Any]:
+        """Engagements, rounds and kills per battery, interceptor and threat type: mean per logged replication."""
+        table = self.engagement_table(by=("battery", "interceptor", "threat_type"))
+        nested: dict[str, Any] = {}
+        for row in table.itertuples(index=False):
+            nested.setdefault(row.battery, {}).setdefault(row.interceptor, {})[row.threat_type] = {
+                "engagements_mean": float(row.engagements), "shots_mean": float(row.shots),
+                "rounds_mean": float(row.rounds), "kills_mean": float(row.kills)}
+        return {"replications": int(self.engagement_replications), "by_battery": nested}
+
+    def warnings(self) -> list[str]:
+        """What an analyst should not miss: a battery that never fired (and why), one that cannot
+        fire one shot from its stock, one that runs out of an interceptor during the night."""
+        c = self.compiled
+        out: list[str] = []
+        reachable = np.zeros(len(c.battery_ids), bool)
+        reachable[np.unique(c.windows.battery)] = True
+        fired = self.rounds.sum(axis=(0, 2))
+        stock = self.initial_stock if self.initial_stock is not None else c.stock[None]
+        for b, bid in enumerate(c.battery_ids):
+            carried = [k for k in range(len(c.interceptor_ids)) if (stock[:, b, k] > 0).any()]
+            for k in carried:
+                rps = int(c.interceptors.rounds_per_shot[k])
+                if (stock[:, b, k] < rps).all():
+                    out.append(f"battery {bid}: {int(stock[:, b, k].max())} rounds of {c.interceptor_ids[k]} are fewer "
+                               f"than one shot ({rps} rounds): it can never fire them")
+            if fired[b] == 0:
+                why = ("no threat of this raid comes inside its reach while tracked" if not reachable[b]
+                       else "it had chances but never fired (other batteries engaged first, or fire was held)")
+                out.append(f"battery {bid} never fired in {self.replications} replications: {why}")
+                continue
+            for k in carried:
+                dry = self.dry_s[:, b, k]
+                share = float(np.isfinite(dry).mean())
+                if share > 0:
+                    median = float(np.median(dry[np.isfinite(dry)]))
+                    out.append(f"battery {bid} runs out of {c.interceptor_ids[k]} during the night in "
+                               f"{100 * share:.0f}% of replications (median {_clock(median)} after the start)")
+        return out
+
     # -- files ---------------------------------------------------------------------------
     def write(self, out_dir: str | Path) -> Path:
         """summary.json, scenario.json (the scenario it ran, for reports and replays); into the
@@ -404,6 +655,8 @@ class RaidResult:
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
         (out / "summary.json").write_text(json.dumps(self.summary(), indent=2) + "\n", encoding="utf-8")
+        if self.engagement_replications > 0:
+            self._write_engagements(out)
         if self.out_dir is None or out != self.out_dir:  # these were not streamed there
             self._write_scenario(out)
             self._write_events(out)

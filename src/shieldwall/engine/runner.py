@@ -14,15 +14,18 @@ import numpy as np
 
 from shieldwall.engine.budget import check_budget, check_geometry
 from shieldwall.engine.compile import Compiled, compile_scenario
-from shieldwall.engine.kernel import simulate_chunk
+from shieldwall.engine.kernel import THREAT_EVENTS, simulate_chunk
 from shieldwall.engine.paths import positions
-from shieldwall.engine.records import LoggedEvents, Outcomes, Uniforms, allocate_outcomes, event_log
+from shieldwall.engine.records import LoggedEvents, LoggedRows, Outcomes, Uniforms, allocate_outcomes, event_log
 from shieldwall.engine.results import ChunkResult, RaidResult
 from shieldwall.parallel import shared_pool, submit
 from shieldwall.scenario.model import Scenario
 from shieldwall.scenario.vary import revalidated
 
 CHUNK_SIZE = 128  # replications per seed chunk; part of the reproducibility contract
+# replications whose every engagement a run logs by default (the engagement table and resource
+# timelines, engine/engagements.py): all of a usual run, a sample of a very long one
+DEFAULT_ENGAGEMENT_REPLICATIONS = 10_000
 
 
 def draw_uniforms(compiled: Compiled, n_rep: int, seed_seq: np.random.SeedSequence,
@@ -57,7 +60,7 @@ def kernel_array(a: Any, dtype: Any) -> np.ndarray:
 
 def run_chunk(compiled: Compiled, start: int, n_rep: int, seed_seq: np.random.SeedSequence,
               log_first: bool, stock: np.ndarray | None = None,
-              present: np.ndarray | None = None, rows: tuple[int, int] | None = None,
+              present: np.ndarray | None = None, rows: tuple[int, int] | None = None, log_all: bool = False,
               out: Outcomes | None = None, log_events: bool = True) -> ChunkResult:
     """Replications [start, start + n_rep); ``stock`` [n_rep, battery, interceptor] overrides
     the scenario's initial stocks (a campaign's night starts with the last night's leftovers);
@@ -70,7 +73,8 @@ def run_chunk(compiled: Compiled, start: int, n_rep: int, seed_seq: np.random.Se
 
     ``out``: the arrays to fill (``RaidResult.outcome_rows`` of those replications), new ones
     if None. ``log_events``: keep the replay log of the run's first replication (a campaign,
-    which never reads it, says False)."""
+    which never reads it, says False). ``log_all``: log every replication of the chunk too (the
+    engagement table and resource timelines: engine/engagements.py)."""
     rnd = draw_uniforms(compiled, n_rep, seed_seq, rows)
     if rows is not None:
         lo, hi = rows
@@ -80,23 +84,31 @@ def run_chunk(compiled: Compiled, start: int, n_rep: int, seed_seq: np.random.Se
     n_bat, n_itc = compiled.stock.shape
     if out is None:
         out = allocate_outcomes(compiled.sizes(), n_rep)
-    log = event_log(n_thr * compiled.max_events_per_threat if log_first else 1)
     if stock is None:
         stock = np.broadcast_to(compiled.stock, (n_rep, n_bat, n_itc))
+    n_logged = n_rep if log_all else int(log_first)
+    log = event_log(n_logged * compiled.log_rows_per_replication(stock.max(axis=0)) if n_logged else 1, n_logged)
     if present is None:
         present = np.ones((n_rep, n_thr), np.bool_)
     epochs = simulate_chunk(compiled.paths, compiled.threats, compiled.batteries, compiled.interceptors,
                             compiled.windows, compiled.doctrine, compiled.ew, compiled.ew_zones, compiled.area,
                             compiled.area_layers, rnd, kernel_array(stock, np.int64),
-                            kernel_array(present, np.bool_), out, log, log_first)
+                            kernel_array(present, np.bool_), out, log, n_logged > 0)
     events = None
-    if log_first:
+    if log_first:  # the replay's log: replication 0's threat events, with their positions
+        rows = np.flatnonzero(log.kind[:int(log.rep_end[0])] < THREAT_EVENTS)
+        threat = log.threat[rows]
+        events = LoggedEvents(time_s=log.time_s[rows], kind=log.kind[rows], threat=threat,
+                              battery=log.battery[rows], interceptor=log.interceptor[rows], shots=log.shots[rows],
+                              position_m=positions(threat, log.tau_s[rows], compiled.paths))
+    logged = None
+    if log_all:
         n_ev = int(log.count[0])
-        threat = log.threat[:n_ev]
-        events = LoggedEvents(time_s=log.time_s[:n_ev], kind=log.kind[:n_ev], threat=threat,
-                              battery=log.battery[:n_ev], interceptor=log.interceptor[:n_ev], shots=log.shots[:n_ev],
-                              position_m=positions(threat, log.tau_s[:n_ev], compiled.paths))
-    return ChunkResult(start, out, events=events, epochs=int(epochs))
+        replication = start + np.repeat(np.arange(n_rep), np.diff(log.rep_end, prepend=0))
+        logged = LoggedRows(replication=replication, time_s=log.time_s[:n_ev], kind=log.kind[:n_ev],
+                            threat=log.threat[:n_ev], battery=log.battery[:n_ev], interceptor=log.interceptor[:n_ev],
+                            shots=log.shots[:n_ev])
+    return ChunkResult(start, out, events=events, epochs=int(epochs), log=logged)
 
 
 def _n_pieces(i: int, n_chunks: int, workers: int) -> int:
@@ -125,7 +137,8 @@ def _chunk_job(compiled: Compiled, args: tuple) -> ChunkResult:
 def run(scenario: Scenario | str | Path, *, replications: int = 1000, seed: int | None = None,
         workers: int = 1, out_dir: str | Path | None = None,
         progress: Callable[[int], Any] | None = None, stock: np.ndarray | None = None,
-        present: np.ndarray | None = None, max_memory_bytes: int | None = None) -> RaidResult:
+        present: np.ndarray | None = None, max_memory_bytes: int | None = None,
+        engagements: int | None = None) -> RaidResult:
     """Simulate ``replications`` raids; ``progress(n)`` is called as chunks of n finish.
 
     ``stock`` optionally gives each replication its own initial rounds per (battery,
@@ -134,7 +147,10 @@ def run(scenario: Scenario | str | Path, *, replications: int = 1000, seed: int 
     threats per replication, shape [replications, n_threats]: masked threats do not exist in
     that replication (a campaign draws each night's raid size this way from one compiled raid).
     Both leave the random numbers of the other threats untouched (common random numbers).
-    ``max_memory_bytes``: refuse (BudgetError) a run estimated to need more (engine.budget)."""
+    ``max_memory_bytes``: refuse (BudgetError) a run estimated to need more (engine.budget).
+    ``engagements``: log every engagement of the first so many replications (default: all, up to
+    DEFAULT_ENGAGEMENT_REPLICATIONS; 0: none), for ``RaidResult.engagements_frame`` and the
+    resource timelines."""
     if not isinstance(scenario, Scenario):
         from shieldwall.scenario.load import load_scenario
 
@@ -146,16 +162,19 @@ def run(scenario: Scenario | str | Path, *, replications: int = 1000, seed: int 
     compiled = compile_scenario(scenario, seed)
     return simulate(compiled, scenario, replications=replications, seed=seed, workers=workers,
                     out_dir=out_dir, progress=progress, stock=stock, present=present,
-                    max_memory_bytes=max_memory_bytes)
+                    max_memory_bytes=max_memory_bytes,
+                    engagements=DEFAULT_ENGAGEMENT_REPLICATIONS if engagements is None else engagements)
 
 
 def simulate(compiled: Compiled, scenario: Scenario, *, replications: int, seed: int, workers: int = 1,
              out_dir: str | Path | None = None, progress: Callable[[int], Any] | None = None,
              stock: np.ndarray | None = None, present: np.ndarray | None = None,
              log_events: bool = True, max_memory_bytes: int | None = None,
-             span: tuple[int, int] | None = None) -> RaidResult:
+             span: tuple[int, int] | None = None, engagements: int = 0) -> RaidResult:
     """The Monte Carlo over an already compiled scenario (a campaign reuses one compile for
-    many nights). Arguments as in ``run``; ``log_events=False`` keeps no replay log.
+    many nights). Arguments as in ``run``; ``log_events=False`` keeps no replay log;
+    ``engagements``: log every engagement of the run's first so many replications (none by
+    default here).
 
     ``span`` = (first, end): only replications first .. end - 1 of the run of ``replications``
     (a sweep's task, a campaign worker's range), with exactly the numbers they have in the whole
@@ -170,7 +189,9 @@ def simulate(compiled: Compiled, scenario: Scenario, *, replications: int, seed:
     if not 0 <= first < end <= replications:
         raise UsageError(f"span {span} is not inside the run's {replications} replications")
     n_rep = end - first
-    check_budget(compiled, scenario, replications=n_rep, workers=workers, max_memory_bytes=max_memory_bytes)
+    engagements = max(0, min(int(engagements), end)) if log_events else 0
+    check_budget(compiled, scenario, replications=n_rep, workers=workers, max_memory_bytes=max_memory_bytes,
+                 engagement_replications=max(0, engagements - first))
     children = np.random.SeedSequence(seed).spawn(-(-replications // CHUNK_SIZE))
     if stock is not None:
         stock = np.asarray(stock, np.int64)
@@ -190,9 +211,11 @@ def simulate(compiled: Compiled, scenario: Scenario, *, replications: int, seed:
             lo, hi = lo + lo_i, hi + lo_i
             a, b = start + lo - first, start + hi - first
             jobs.append((compiled, start, n, children[i], i == 0 and log_events, None if stock is None else stock[a:b],
-                         None if present is None else present[a:b], None if (lo, hi) == (0, n) else (lo, hi)))
+                         None if present is None else present[a:b], None if (lo, hi) == (0, n) else (lo, hi),
+                         start + lo < engagements))
             spans.append((a, b))
-    result = RaidResult(compiled, scenario, seed, n_rep, out_dir=out_dir, first_replication=first)
+    result = RaidResult(compiled, scenario, seed, n_rep, out_dir=out_dir, first_replication=first,
+                        engagement_replications=engagements)
     result.initial_stock = (np.broadcast_to(compiled.stock, (n_rep, *compiled.stock.shape))
                             if stock is None else stock)
     if workers <= 1 or len(jobs) == 1:

@@ -128,6 +128,7 @@ STAGING_MARK = ".partial-"
 # What a run writes: an older run's copies of these leave the target when a new run moves in
 # (anything else in the folder, such as other run folders inside it, is never touched).
 RUN_OUTPUTS = (MANIFEST, "summary.json", "scenario.json", "events.parquet", "events.csv", "tracks.parquet", "replications",
+               "engagements.parquet", "timelines.parquet",
                "report.html", "report.md", "campaign.json", "nights.parquet")
 STATES = ("running", "complete", "failed", "cancelled", "interrupted")
 
