@@ -152,14 +152,15 @@ def track_times(paths, flight_s, step_s, rcs_m2, sen_x, sen_y, sen_h, sen_range_
 
 
 @cached_njit()
-def engagement_windows(paths, flight_s, step_s, th_type, th_class, track_rel,  # type: ignore[no-untyped-def]
-                       bat_x, bat_y, bat_net, bat_has, bat_engage,
+def engagement_windows(paths, flight_s, step_s, th_type, th_class, fire_from,  # type: ignore[no-untyped-def]
+                       bat_x, bat_y, bat_has, bat_engage,
                        itc_speed, itc_minr, itc_maxr, itc_minalt, itc_maxalt, itc_pk):
     """Fire-time windows (relative to launch) per (threat, battery, interceptor type).
 
     On the path's time grid, an intercept at tau_i is feasible when the point is inside the
-    envelope; it needs firing at tau_f = tau_i - slant_range / speed, which must come after the
-    network's track. Consecutive feasible samples form one window [min tau_f, max tau_f]."""
+    envelope; it needs firing at tau_f = tau_i - slant_range / speed, which must come no sooner
+    than ``fire_from`` [threat, battery] (the battery's network's track, or later: compile's
+    ``fire_from``). Consecutive feasible samples form one window [min tau_f, max tau_f]."""
     n_thr = flight_s.shape[0]
     n_bat, n_itc = bat_has.shape
     cap = 16
@@ -182,7 +183,7 @@ def engagement_windows(paths, flight_s, step_s, th_type, th_class, track_rel,  #
         for b in range(n_bat):
             if not bat_engage[b, th_class[j]]:
                 continue
-            t_track = track_rel[j, bat_net[b]]
+            t_track = fire_from[j, b]
             if t_track == np.inf:
                 continue
             near = min_ground_distance(j, bat_x[b], bat_y[b], paths)
