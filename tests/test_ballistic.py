@@ -152,3 +152,53 @@ mechanisms: {balistic: true}
         assert path in found, (path, sorted(found))
     assert "ballistic" in found["mechanisms.balistic"].hint
     assert all(p.line for p in err.value.problems)
+
+
+def _air_launched(on: bool, release_m: float = 15000.0, count: int = 2):  # type: ignore[no-untyped-def]
+    catalog = _catalog()
+    catalog["threats"]["alcm"] = {"class": "ballistic", "apogee_km": 40, "rcs_m2": 0.5, "cost_usd": 1e7,
+                                  "launch_altitude_m": release_m}
+    raids = [{"id": "k", "threat": "alcm", "count": count, "launch": {"lat": 51.6, "lon": 30.52, "spread_km": 10},
+              "target": "town", "window_s": 60}]
+    return make_scenario(catalog=catalog, batteries=copy.deepcopy(BATTERY), raids=raids,
+                         doctrine={"salvo": 1, "max_engagements": 2}, mechanisms={"ballistic": on})
+
+
+def test_an_air_launched_arc_starts_at_its_release_altitude() -> None:
+    """Released at h0 with apogee h: up for sqrt(2 (h - h0) / g), down for sqrt(2 h / g); the
+    altitude h - g (t - t_up)^2 / 2 is h0 at release, h at the apogee, 0 at impact (vacuum
+    parabola, docs/model.md). With the switch off it flies the ground-launched arc."""
+    from shieldwall.engine.paths import G_MPS2, position
+
+    h, h0 = 40_000.0, 15_000.0
+    c = compile_scenario(_air_launched(True), 1)
+    t_up, t_down = math.sqrt(2.0 * (h - h0) / G_MPS2), math.sqrt(2.0 * h / G_MPS2)
+    assert c.threats.flight_s == pytest.approx(t_up + t_down)
+    for tau, z in ((0.0, h0), (t_up, h), (t_up + t_down, 0.0), (t_up + 30.0, h - 0.5 * G_MPS2 * 900.0)):
+        assert position(0, tau, c.paths)[2] == pytest.approx(z, abs=1e-6), tau
+    assert c.paths.release_m.tolist() == [h0, h0]
+    off = compile_scenario(_air_launched(False), 1)
+    assert off.threats.flight_s == pytest.approx(2.0 * t_down) and off.paths.release_m.tolist() == [0.0, 0.0]
+
+
+def test_engine_and_simpy_model_agree_on_air_launched_missiles() -> None:
+    result = run(_air_launched(True, count=3), replications=24, seed=6)
+    oracle = simpy_model.simulate(result.compiled, 24, 6)
+    assert simpy_model.identical(oracle, result).all()
+    assert result.killed.sum() > 0 and result.rounds.sum() > result.killed.sum()  # hits and misses both happen
+
+
+def test_air_launch_is_for_ballistic_threats_below_their_apogee() -> None:
+    text = """
+name: bad
+catalog:
+  threats:
+    m: {class: ballistic, apogee_km: 10, launch_altitude_m: 15000}
+    d: {class: drone, speed_mps: 50, altitude_m: 100, launch_altitude_m: 3000}
+assets: [{id: town, lat: 50.45, lon: 30.52}]
+raids: [{id: w, threat: m, count: 1, launch: {lat: 51, lon: 30.5}, target: town}]
+"""
+    with pytest.raises(ScenarioError) as err:
+        parse_scenario(text, "bad.yaml")
+    found = {p.path for p in err.value.problems}
+    assert {"catalog.threats.m.apogee_km", "catalog.threats.d.launch_altitude_m"} <= found, found

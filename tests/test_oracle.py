@@ -111,6 +111,8 @@ def _catalog() -> dict:
                                 "reliability": 0.9}
     catalog["threats"]["srbm"] = {"class": "ballistic", "apogee_km": 40, "cost_usd": 3e6, "rcs_m2": 0.2,
                                   "terminal_manoeuvre_g": 15, "penaids": 2}
+    catalog["threats"]["alcm"] = {"class": "ballistic", "apogee_km": 30, "cost_usd": 1e7, "rcs_m2": 0.3,
+                                  "launch_altitude_m": 14000}  # air-launched (mechanisms.ballistic)
     catalog["threats"]["decoy"] = {"class": "drone", "speed_mps": 45, "altitude_m": 400, "decoy": True,
                                    "guidance": ["gnss"]}
     catalog["threats"]["test-drone"]["guidance"] = ["gnss", "ins"]
@@ -141,13 +143,13 @@ def small_scenarios(draw):  # type: ignore[no-untyped-def]
                           "pk_factor": draw(st.sampled_from([1.0, 1.0, 0.7, 1.3]))})
     raids = []
     for i in range(draw(st.integers(1, 3))):
-        threat = draw(st.sampled_from(["test-drone", "cm", "srbm"]))
+        threat = draw(st.sampled_from(["test-drone", "cm", "srbm", "alcm"]))
         raid = {"id": f"r{i}", "threat": threat, "count": draw(st.integers(1, 6)),
                 "launch": {"lat": 50.45 + draw(st.floats(0.4, 1.5)), "lon": 30.52 + draw(near),
                            "spread_km": draw(st.sampled_from([0, 5]))},
                 "target": assets[draw(st.integers(0, n_assets - 1))]["id"],
                 "time_s": draw(st.sampled_from([0, 60])), "window_s": draw(st.sampled_from([0, 120, 600]))}
-        if threat != "srbm" and draw(st.booleans()):
+        if threat not in ("srbm", "alcm") and draw(st.booleans()):
             raid["waypoints"] = [{"lat": 50.45 + draw(st.floats(0.2, 0.4)), "lon": 30.52 + draw(near)}]
         if threat == "test-drone" and draw(st.booleans()):
             raid["decoys"] = {"threat": "decoy", "count": draw(st.integers(1, 3))}

@@ -142,6 +142,9 @@ class ThreatType(Sourced):
         "zones degrade the kinds they name.")
     ew_resistance: Probability = Field(
         0.0, description="Share of an electronic-warfare zone's loss rate it resists (anti-jam antennas).")
+    launch_altitude_m: upto(L.MAX_ALTITUDE_M, open_low=True) | None = Field(  # type: ignore[valid-type]
+        None, description="Ballistic only: altitude at which its carrier aircraft releases it (air-launched, "
+        "scenario mechanisms.ballistic); none: launched from the ground.")
     terminal_manoeuvre_g: upto(L.MAX_ACCEL_G) | None = Field(  # type: ignore[valid-type]
         None, description="Lateral acceleration of its terminal manoeuvre (g): lowers the kill probability "
         "of interceptors that cannot out-turn it (scenario mechanisms.ballistic).")

@@ -140,7 +140,7 @@ def compile_scenario(scenario: Scenario, seed: int) -> Compiled:
                          f"engine's {MAX_BATTERY_INTERCEPTOR_PAIRS:,} (battery, interceptor) pairs")
 
     raid_threats = _expand_raids(scenario, catalog, frame, type_ids, ax, ay, geometry_rng)
-    paths, flight, step, vmax = _paths(raid_threats, types)
+    paths, flight, step, vmax = _paths(raid_threats, types, scenario.mechanisms.ballistic)
     n_thr = len(raid_threats["type"])
     th_type = np.asarray(raid_threats["type"], np.int64)
     th_class = np.array([class_index(types[t].threat_class) for t in th_type], np.int64)
@@ -447,7 +447,9 @@ def _expand_raids(scenario: Scenario, catalog: Catalog, frame: LocalFrame, type_
     return out
 
 
-def _paths(threats: dict, types: list[ThreatType]) -> tuple[Paths, np.ndarray, np.ndarray, np.ndarray]:
+def _paths(threats: dict, types: list[ThreatType], air_launch: bool = False) -> tuple[Paths, np.ndarray, np.ndarray, np.ndarray]:
+    """Each threat's path; ``air_launch`` (mechanisms.ballistic): a ballistic type with a
+    ``launch_altitude_m`` starts its arc there (docs/model.md, Ballistic missiles)."""
     n = len(threats["type"])
     off = np.zeros(n + 1, np.int64)
     xs: list[float] = []
@@ -456,6 +458,7 @@ def _paths(threats: dict, types: list[ThreatType]) -> tuple[Paths, np.ndarray, n
     is_ball = np.zeros(n, bool)
     alt = np.zeros(n)
     apogee = np.zeros(n)
+    release = np.zeros(n)
     flight = np.zeros(n)
     step = np.zeros(n)
     vmax = np.zeros(n)
@@ -467,6 +470,11 @@ def _paths(threats: dict, types: list[ThreatType]) -> tuple[Paths, np.ndarray, n
             ground = float(seg.sum())
             h = 1000.0 * kind.apogee_km if kind.apogee_km else max(ground / 4.0, 1.0)
             t_flight = 2.0 * np.sqrt(2.0 * h / G_MPS2)
+            if air_launch and kind.launch_altitude_m:  # up from the release point, then down
+                h0 = float(kind.launch_altitude_m)
+                h = max(h, h0)
+                release[j] = h0
+                t_flight = np.sqrt(2.0 * (h - h0) / G_MPS2) + np.sqrt(2.0 * h / G_MPS2)
             is_ball[j] = True
             apogee[j] = h
             times = np.array([0.0, t_flight])
@@ -484,7 +492,8 @@ def _paths(threats: dict, types: list[ThreatType]) -> tuple[Paths, np.ndarray, n
         ts.extend(times)
         off[j + 1] = len(xs)
     paths = Paths(ballistic=is_ball, vertex_offset=off, vertex_x_m=np.array(xs), vertex_y_m=np.array(ys),
-                  vertex_t_s=np.array(ts), altitude_m=alt, apogee_m=apogee)
+                  vertex_t_s=np.array(ts), altitude_m=alt, apogee_m=apogee,
+                  release_m=release)
     return paths, flight, step, vmax
 
 

@@ -173,9 +173,10 @@ class Mechanisms(Strict):
     by default, so a scenario written before a mechanism existed gives the same results."""
 
     ballistic: bool = Field(
-        False, description="Fire units need their own track of a ballistic threat for the system's "
-        "ballistic_track_time_s before launching; a threat's terminal_manoeuvre_g and penaids lower the "
-        "kill probability (docs/model.md, Ballistic engagements).")
+        False, description="Air-launched ballistic threats start at their launch_altitude_m; fire units need "
+        "their own track of a ballistic threat for the system's ballistic_track_time_s before launching; a "
+        "threat's terminal_manoeuvre_g and penaids lower the kill probability (docs/model.md, Ballistic "
+        "engagements).")
 
 
 class Scenario(Strict):
