@@ -106,7 +106,8 @@ def _catalog() -> dict:
                                  "rounds_per_launcher": 60, "reload_s": 300, "interceptors": ["gun-burst"]}
     catalog["systems"]["area"] = {"radar_range_km": 150, "radar_height_m": 20, "fire_channels": 3, "launchers": 2,
                                   "rounds_per_launcher": 4, "reload_s": 900, "interceptors": ["long"],
-                                  "ballistic_track_time_s": 12, "penaid_discrimination": 0.4}
+                                  "ballistic_track_time_s": 12, "penaid_discrimination": 0.4,
+                                  "track_latency_s": 20}
     catalog["threats"]["cm"] = {"class": "cruise", "speed_mps": 240, "altitude_m": 80, "cost_usd": 1e6,
                                 "reliability": 0.9}
     catalog["threats"]["srbm"] = {"class": "ballistic", "apogee_km": 40, "cost_usd": 3e6, "rcs_m2": 0.2,
@@ -166,7 +167,7 @@ def small_scenarios(draw):  # type: ignore[no-untyped-def]
              "lon": 30.52 + draw(near), "radius_km": draw(st.sampled_from([8, 20])), "units": draw(st.integers(1, 30)),
              "stock": draw(st.sampled_from([None, 90, 2000])),
              "active_from_s": draw(st.sampled_from([0, 0, 300]))} for i in range(draw(st.integers(0, 2)))]
-    mechanisms = {"ballistic": draw(st.booleans())}
+    mechanisms = {"ballistic": draw(st.booleans()), "c2": draw(st.booleans())}
     return make_scenario(catalog=_catalog(), assets=assets, batteries=batteries, raids=raids, doctrine=doctrine,
                          ew_zones=ew, area_defences=area, mechanisms=mechanisms)
 

@@ -107,6 +107,9 @@ class SystemType(Sourced):
     ballistic_track_time_s: upto(L.MAX_TRACK_TIME_S) | None = Field(  # type: ignore[valid-type]
         None, description="Time its own radar must hold a track on a ballistic threat before it can launch "
         "(scenario mechanisms.ballistic; none: fires on the network's track at once).")
+    track_latency_s: upto(L.MAX_TRACK_TIME_S) | None = Field(  # type: ignore[valid-type]
+        None, description="Time a track from another radar of its network takes to reach it (fusion, relay, "
+        "acceptance; scenario mechanisms.c2; none: 0). Tracks of its own radar have none.")
     penaid_discrimination: Probability | None = Field(
         None, description="Probability its radar tells a ballistic warhead from one penetration aid "
         "(scenario mechanisms.ballistic; none: 0).")

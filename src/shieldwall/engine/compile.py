@@ -63,6 +63,7 @@ class Compiled:
     ew_zone_ids: list[str] = field(default_factory=list)
     area_ids: list[str] = field(default_factory=list)
     ballistic: "BallisticEffects | None" = None  # what mechanisms.ballistic did (None: off)
+    c2: "C2Effects | None" = None  # what mechanisms.c2 did (None: off)
 
     @property
     def n_threats(self) -> int:
@@ -160,6 +161,9 @@ def compile_scenario(scenario: Scenario, seed: int) -> Compiled:
     has = (batteries.stock > 0) & (batteries.launchers > 0)
     # [threat, battery] the earliest fire time after launch: the battery's network's track, or later
     fire_from = track_rel[:, np.array([networks.index(b.network) for b in scenario.batteries], np.int64)]
+    c2 = C2Effects() if scenario.mechanisms.c2 else None
+    if c2 is not None:
+        fire_from = _c2_fire_from(scenario, catalog, batteries, paths, flight, step, rcs, fire_from, c2)
     ballistic = BallisticEffects() if scenario.mechanisms.ballistic else None
     if ballistic is not None:
         fire_from = _ballistic_fire_from(scenario, catalog, batteries, paths, flight, step, rcs, fire_from, ballistic)
@@ -201,7 +205,7 @@ def compile_scenario(scenario: Scenario, seed: int) -> Compiled:
     area, layers = _area_hazards(scenario, catalog, frame, type_ids, types, th_type, legs, paths)
     return Compiled(
         ew=ew, ew_zones=ew_zones, area=area, area_layers=layers, ew_zone_ids=[z.id for z in scenario.ew_zones],
-        area_ids=[a.id for a in scenario.area_defences], ballistic=ballistic,
+        area_ids=[a.id for a in scenario.area_defences], ballistic=ballistic, c2=c2,
         name=scenario.name, frame=frame, asset_ids=asset_ids, asset_value=asset_value,
         battery_ids=[b.id for b in scenario.batteries], interceptor_ids=itc_ids, threat_type_ids=type_ids,
         threat_type_class=[t.threat_class for t in types], threat_raid=raid_threats["raid"],
@@ -348,15 +352,50 @@ def _ballistic_fire_from(scenario: Scenario, catalog: Catalog, batteries: Batter
     if not need or not paths.ballistic.any():
         return fire_from
     systems = [catalog.systems[scenario.batteries[b].system] for b in need]
-    own = track_times(paths, np.where(paths.ballistic, flight, 0.0), step, rcs, batteries.x_m[need],
-                      batteries.y_m[need], np.array([s.radar_height_m for s in systems], float),
-                      np.array([1000.0 * s.radar_range_km for s in systems], float),
-                      np.arange(len(need), dtype=np.int64), len(need))
+    own = _own_tracks(systems, batteries, need, paths, np.where(paths.ballistic, flight, 0.0), step, rcs)
     out = fire_from.copy()
     ball = paths.ballistic
     for i, (b, system) in enumerate(zip(need, systems)):
         out[ball, b] = np.maximum(fire_from[ball, b], own[ball, i] + system.ballistic_track_time_s)
         effects.track_time_s[scenario.batteries[b].id] = float(system.ballistic_track_time_s)
+    return out
+
+
+def _own_tracks(systems: list[Any], batteries: Batteries, need: list[int], paths: Paths, flight: np.ndarray,
+                step: np.ndarray, rcs: np.ndarray) -> np.ndarray:
+    """[threat, i] when battery need[i]'s own radar first sees each threat (inf: never), by the
+    rule and path sampling of every track (engine/paths.py track_times); rows with flight 0 are
+    not computed."""
+    return track_times(paths, flight, step, rcs, batteries.x_m[need], batteries.y_m[need],
+                       np.array([s.radar_height_m for s in systems], float),
+                       np.array([1000.0 * s.radar_range_km for s in systems], float),
+                       np.arange(len(need), dtype=np.int64), len(need))
+
+
+@dataclass
+class C2Effects:
+    """What ``mechanisms.c2`` changed, for the summary: each battery's track latency."""
+
+    track_latency_s: dict[str, float] = field(default_factory=dict)
+
+    def summary(self) -> dict[str, Any]:
+        return {"track_latency_s": self.track_latency_s}
+
+
+def _c2_fire_from(scenario: Scenario, catalog: Catalog, batteries: Batteries, paths: Paths, flight: np.ndarray,
+                  step: np.ndarray, rcs: np.ndarray, fire_from: np.ndarray, effects: C2Effects) -> np.ndarray:
+    """Command and control (docs/model.md): a fire unit whose system has a ``track_latency_s`` L
+    holds a track from its network L after the network formed it, from its own radar at once:
+    min(network track + L, own detection)."""
+    need = [b for b, bat in enumerate(scenario.batteries) if catalog.systems[bat.system].track_latency_s]
+    if not need:
+        return fire_from
+    systems = [catalog.systems[scenario.batteries[b].system] for b in need]
+    own = _own_tracks(systems, batteries, need, paths, flight, step, rcs)
+    out = fire_from.copy()
+    for i, (b, system) in enumerate(zip(need, systems)):
+        out[:, b] = np.minimum(fire_from[:, b] + system.track_latency_s, own[:, i])
+        effects.track_latency_s[scenario.batteries[b].id] = float(system.track_latency_s)
     return out
 
 

@@ -177,6 +177,9 @@ class Mechanisms(Strict):
         "their own track of a ballistic threat for the system's ballistic_track_time_s before launching; a "
         "threat's terminal_manoeuvre_g and penaids lower the kill probability (docs/model.md, Ballistic "
         "engagements).")
+    c2: bool = Field(
+        False, description="A fire unit gets its network's tracks after the system's track_latency_s; its own "
+        "radar's tracks at once (docs/model.md, Command and control).")
 
 
 class Scenario(Strict):
