@@ -37,6 +37,7 @@ from shieldwall.engine.causes import (
     LEAK_SATURATED,
 )
 from shieldwall.engine.compile import Compiled
+from shieldwall.engine.paths import G_MPS2
 from shieldwall.engine.records import Outcomes, allocate_outcomes
 from shieldwall.engine.results import ChunkResult, RaidResult
 from shieldwall.engine.runner import CHUNK_SIZE, draw_uniforms
@@ -73,13 +74,13 @@ class Static:
         self.first_open = th.first_open_s.tolist()
         self.last_close = th.last_close_s.tolist()
         self.track = th.track_s.tolist()  # first time any network holds a track (inf: never)
-        # paths: (ballistic?, xs, ys, ts, altitude, apogee)
+        # paths: (ballistic?, xs, ys, ts, altitude, apogee, release altitude)
         self.paths = []
         for j in range(self.n_thr):
             o, e = int(paths.vertex_offset[j]), int(paths.vertex_offset[j + 1])
             self.paths.append((bool(paths.ballistic[j]), paths.vertex_x_m[o:e].tolist(),
                                paths.vertex_y_m[o:e].tolist(), paths.vertex_t_s[o:e].tolist(),
-                               float(paths.altitude_m[j]), float(paths.apogee_m[j])))
+                               float(paths.altitude_m[j]), float(paths.apogee_m[j]), float(paths.release_m[j])))
         self.n_bat, self.n_itc = bat.launchers.shape
         self.bat_xy = list(zip(bat.x_m.tolist(), bat.y_m.tolist()))
         self.channels = bat.channels.tolist()
@@ -158,11 +159,16 @@ def epoch_of(time_s: float, dt: float) -> int:
 
 def position(path: tuple, tau: float) -> tuple[float, float, float]:
     """(east_m, north_m, alt_m) of a threat tau seconds after its launch (docs/model.md,
-    Kinematics): a polyline at constant speed and altitude, or a vacuum parabola."""
-    ballistic, xs, ys, ts, alt, apogee = path
+    Kinematics): a polyline at constant speed and altitude, or a vacuum parabola (from the ground,
+    or air-launched: from the release altitude up to the apogee and down)."""
+    ballistic, xs, ys, ts, alt, apogee, release = path
     if ballistic:
         f = min(max(tau / ts[1], 0.0), 1.0)
-        return xs[0] + f * (xs[1] - xs[0]), ys[0] + f * (ys[1] - ys[0]), 4.0 * apogee * f * (1.0 - f)
+        x, y = xs[0] + f * (xs[1] - xs[0]), ys[0] + f * (ys[1] - ys[0])
+        if release > 0.0:
+            late = f * ts[1] - (ts[1] - math.sqrt(2.0 * apogee / G_MPS2))  # time after the apogee
+            return x, y, apogee - 0.5 * G_MPS2 * late * late
+        return x, y, 4.0 * apogee * f * (1.0 - f)
     if tau <= ts[0]:
         return xs[0], ys[0], alt
     if tau >= ts[-1]:
@@ -648,7 +654,7 @@ class Raid:
         path, (bx, by), speed = s.paths[j], s.bat_xy[b], s.itc_speed[k]
         minr, maxr, minalt, maxalt = s.itc_envelope[k]
         flight = s.flight[j]
-        ballistic, xs, ys, ts, alt, _ = path
+        ballistic, xs, ys, ts, alt, _, _ = path
         if ballistic:
             return earliest_on_arc(path, tau_f, bx, by, speed, s.itc_envelope[k], flight, s.step[j], s.vmax[j])
         if not minalt <= alt <= maxalt:  # constant altitude: outside the envelope means never

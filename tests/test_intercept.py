@@ -18,7 +18,7 @@ from shieldwall.engine.kernel import EPS_S, _epoch_of
 def _solve(tau_f, bx, by, speed, minr, maxr, minalt, maxalt, vmax, is_ball, vert_x, vert_y, vert_t, alt, apogee):  # type: ignore[no-untyped-def]
     """intercept_time for one threat (index 0) described by plain arrays."""
     return intercept_time(tau_f, bx, by, speed, minr, maxr, minalt, maxalt, vert_t[-1], 0.5, vmax,
-                          is_ball, 0, vert_x.shape[0], alt, apogee, leg_table(vert_x, vert_y, vert_t))
+                          is_ball, 0, vert_x.shape[0], alt, apogee, 0.0, leg_table(vert_x, vert_y, vert_t))
 
 
 def _leg(x0: float, y0: float, x1: float, y1: float, speed_mps: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

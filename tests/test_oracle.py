@@ -101,14 +101,19 @@ def _catalog() -> dict:
                                             "cost_usd": 500, "rounds_per_shot": 12}
     catalog["interceptors"]["long"] = {"speed_mps": 1500, "min_range_km": 3, "max_range_km": 90,
                                        "max_altitude_m": 30000, "pk": {"cruise": 0.8, "ballistic": 0.5, "drone": 0.7},
-                                       "cost_usd": 3e6}
+                                       "cost_usd": 3e6, "lateral_accel_g": 30}
     catalog["systems"]["gun"] = {"radar_range_km": 15, "fire_channels": 1, "launchers": 1,
                                  "rounds_per_launcher": 60, "reload_s": 300, "interceptors": ["gun-burst"]}
     catalog["systems"]["area"] = {"radar_range_km": 150, "radar_height_m": 20, "fire_channels": 3, "launchers": 2,
-                                  "rounds_per_launcher": 4, "reload_s": 900, "interceptors": ["long"]}
+                                  "rounds_per_launcher": 4, "reload_s": 900, "interceptors": ["long"],
+                                  "ballistic_track_time_s": 12, "penaid_discrimination": 0.4,
+                                  "track_latency_s": 20}
     catalog["threats"]["cm"] = {"class": "cruise", "speed_mps": 240, "altitude_m": 80, "cost_usd": 1e6,
                                 "reliability": 0.9}
-    catalog["threats"]["srbm"] = {"class": "ballistic", "apogee_km": 40, "cost_usd": 3e6, "rcs_m2": 0.2}
+    catalog["threats"]["srbm"] = {"class": "ballistic", "apogee_km": 40, "cost_usd": 3e6, "rcs_m2": 0.2,
+                                  "terminal_manoeuvre_g": 15, "penaids": 2}
+    catalog["threats"]["alcm"] = {"class": "ballistic", "apogee_km": 30, "cost_usd": 1e7, "rcs_m2": 0.3,
+                                  "launch_altitude_m": 14000}  # air-launched (mechanisms.ballistic)
     catalog["threats"]["decoy"] = {"class": "drone", "speed_mps": 45, "altitude_m": 400, "decoy": True,
                                    "guidance": ["gnss"]}
     catalog["threats"]["test-drone"]["guidance"] = ["gnss", "ins"]
@@ -139,13 +144,13 @@ def small_scenarios(draw):  # type: ignore[no-untyped-def]
                           "pk_factor": draw(st.sampled_from([1.0, 1.0, 0.7, 1.3]))})
     raids = []
     for i in range(draw(st.integers(1, 3))):
-        threat = draw(st.sampled_from(["test-drone", "cm", "srbm"]))
+        threat = draw(st.sampled_from(["test-drone", "cm", "srbm", "alcm"]))
         raid = {"id": f"r{i}", "threat": threat, "count": draw(st.integers(1, 6)),
                 "launch": {"lat": 50.45 + draw(st.floats(0.4, 1.5)), "lon": 30.52 + draw(near),
                            "spread_km": draw(st.sampled_from([0, 5]))},
                 "target": assets[draw(st.integers(0, n_assets - 1))]["id"],
                 "time_s": draw(st.sampled_from([0, 60])), "window_s": draw(st.sampled_from([0, 120, 600]))}
-        if threat != "srbm" and draw(st.booleans()):
+        if threat not in ("srbm", "alcm") and draw(st.booleans()):
             raid["waypoints"] = [{"lat": 50.45 + draw(st.floats(0.2, 0.4)), "lon": 30.52 + draw(near)}]
         if threat == "test-drone" and draw(st.booleans()):
             raid["decoys"] = {"threat": "decoy", "count": draw(st.integers(1, 3))}
@@ -162,8 +167,9 @@ def small_scenarios(draw):  # type: ignore[no-untyped-def]
              "lon": 30.52 + draw(near), "radius_km": draw(st.sampled_from([8, 20])), "units": draw(st.integers(1, 30)),
              "stock": draw(st.sampled_from([None, 90, 2000])),
              "active_from_s": draw(st.sampled_from([0, 0, 300]))} for i in range(draw(st.integers(0, 2)))]
+    mechanisms = {"ballistic": draw(st.booleans()), "c2": draw(st.booleans())}
     return make_scenario(catalog=_catalog(), assets=assets, batteries=batteries, raids=raids, doctrine=doctrine,
-                         ew_zones=ew, area_defences=area)
+                         ew_zones=ew, area_defences=area, mechanisms=mechanisms)
 
 
 @settings(max_examples=30, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])

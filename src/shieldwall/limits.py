@@ -41,6 +41,9 @@ MAX_AREA_DEFENCES = 1_000
 MAX_ZONE_RADIUS_KM = 2_000.0
 MAX_AREA_UNITS = 100_000  # teams, sites or aircraft of one area defence
 MAX_ATTEMPTS_PER_MIN = 600.0  # engagements one area unit can start per minute
+MAX_TRACK_TIME_S = 600.0  # a fire unit's track time before it can launch at a ballistic threat
+MAX_ACCEL_G = 100.0  # lateral acceleration of a manoeuvring threat or an interceptor
+MAX_PENAIDS = 20  # penetration aids (decoys) a ballistic missile releases
 MAX_LOSS_PER_KM = 10.0  # an electronic-warfare zone's loss rate per km flown inside
 
 # --- the catalog -------------------------------------------------------------------------------

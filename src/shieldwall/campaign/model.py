@@ -23,7 +23,7 @@ from shieldwall.catalog.model import (
     count_upto,
     upto,
 )
-from shieldwall.scenario.model import AreaDefence, Asset, Battery, Doctrine, EwZone, Point, Radar, Raid
+from shieldwall.scenario.model import AreaDefence, Asset, Battery, Doctrine, EwZone, Mechanisms, Point, Radar, Raid
 
 GENERATOR_VERSION = 1
 Stock = dict[Id, StockCount]  # type: ignore[valid-type]
@@ -146,6 +146,7 @@ class Theatre(Strict):
     doctrine: Doctrine | None = None
     ew_zones: list[EwZone] | None = None
     area_defences: list[AreaDefence] | None = None
+    mechanisms: Mechanisms | None = None
 
 
 class WhatIf(Strict):

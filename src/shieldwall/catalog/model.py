@@ -88,6 +88,9 @@ class InterceptorType(Sourced):
     rounds_per_launcher: count_upto(L.MAX_ROUNDS, low=1) | None = Field(  # type: ignore[valid-type]
         None, description="Rounds one launcher holds of this type; overrides the system's value."
     )
+    lateral_accel_g: upto(L.MAX_ACCEL_G, open_low=True) | None = Field(  # type: ignore[valid-type]
+        None, description="Lateral acceleration it can pull (g), against a manoeuvring threat "
+        "(scenario mechanisms.ballistic; none: not limited).")
 
 
 class SystemType(Sourced):
@@ -101,6 +104,15 @@ class SystemType(Sourced):
     rounds_per_launcher: count_upto(L.MAX_ROUNDS, low=1)  # type: ignore[valid-type]
     reload_s: upto(L.MAX_RELOAD_S) = Field(description="Time to reload one launcher.")  # type: ignore[valid-type]
     interceptors: list[Id] = Field(min_length=1, max_length=100)
+    ballistic_track_time_s: upto(L.MAX_TRACK_TIME_S) | None = Field(  # type: ignore[valid-type]
+        None, description="Time its own radar must hold a track on a ballistic threat before it can launch "
+        "(scenario mechanisms.ballistic; none: fires on the network's track at once).")
+    track_latency_s: upto(L.MAX_TRACK_TIME_S) | None = Field(  # type: ignore[valid-type]
+        None, description="Time a track from another radar of its network takes to reach it (fusion, relay, "
+        "acceptance; scenario mechanisms.c2; none: 0). Tracks of its own radar have none.")
+    penaid_discrimination: Probability | None = Field(
+        None, description="Probability its radar tells a ballistic warhead from one penetration aid "
+        "(scenario mechanisms.ballistic; none: 0).")
 
 
 class RadarType(Sourced):
@@ -133,6 +145,15 @@ class ThreatType(Sourced):
         "zones degrade the kinds they name.")
     ew_resistance: Probability = Field(
         0.0, description="Share of an electronic-warfare zone's loss rate it resists (anti-jam antennas).")
+    launch_altitude_m: upto(L.MAX_ALTITUDE_M, open_low=True) | None = Field(  # type: ignore[valid-type]
+        None, description="Ballistic only: altitude at which its carrier aircraft releases it (air-launched, "
+        "scenario mechanisms.ballistic); none: launched from the ground.")
+    terminal_manoeuvre_g: upto(L.MAX_ACCEL_G) | None = Field(  # type: ignore[valid-type]
+        None, description="Lateral acceleration of its terminal manoeuvre (g): lowers the kill probability "
+        "of interceptors that cannot out-turn it (scenario mechanisms.ballistic).")
+    penaids: count_upto(L.MAX_PENAIDS) | None = Field(  # type: ignore[valid-type]
+        None, description="Penetration aids (decoys) it releases: a shot goes at one of them unless the fire "
+        "unit tells them apart (scenario mechanisms.ballistic).")
 
     @property
     def damage_fraction(self) -> float:

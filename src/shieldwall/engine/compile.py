@@ -63,6 +63,8 @@ class Compiled:
     ew_zone_ids: list[str] = field(default_factory=list)
     area_ids: list[str] = field(default_factory=list)
     threat_type_decoy: list[bool] | None = None  # per threat type: a decoy (does no damage)
+    ballistic: "BallisticEffects | None" = None  # what mechanisms.ballistic did (None: off)
+    c2: "C2Effects | None" = None  # what mechanisms.c2 did (None: off)
 
     @property
     def n_threats(self) -> int:
@@ -157,7 +159,7 @@ def compile_scenario(scenario: Scenario, seed: int) -> Compiled:
                          f"engine's {MAX_BATTERY_INTERCEPTOR_PAIRS:,} (battery, interceptor) pairs")
 
     raid_threats = _expand_raids(scenario, catalog, frame, type_ids, ax, ay, geometry_rng)
-    paths, flight, step, vmax = _paths(raid_threats, types)
+    paths, flight, step, vmax = _paths(raid_threats, types, scenario.mechanisms.ballistic)
     n_thr = len(raid_threats["type"])
     th_type = np.asarray(raid_threats["type"], np.int64)
     th_class = np.array([class_index(types[t].threat_class) for t in th_type], np.int64)
@@ -175,11 +177,18 @@ def compile_scenario(scenario: Scenario, seed: int) -> Compiled:
     batteries, engage = _batteries(scenario, catalog, frame, itc_ids, networks)
     interceptors = _interceptors(catalog, itc_ids, type_ids)
     has = (batteries.stock > 0) & (batteries.launchers > 0)
+    # [threat, battery] the earliest fire time after launch: the battery's network's track, or later
+    fire_from = track_rel[:, np.array([networks.index(b.network) for b in scenario.batteries], np.int64)]
+    c2 = C2Effects() if scenario.mechanisms.c2 else None
+    if c2 is not None:
+        fire_from = _c2_fire_from(scenario, catalog, batteries, paths, flight, step, rcs, fire_from, c2)
+    ballistic = BallisticEffects() if scenario.mechanisms.ballistic else None
+    if ballistic is not None:
+        fire_from = _ballistic_fire_from(scenario, catalog, batteries, paths, flight, step, rcs, fire_from, ballistic)
     pj, pb, pk_, po, pc = engagement_windows(
-        paths, flight, step, th_type, th_class, track_rel,
-        batteries.x_m, batteries.y_m, np.array([networks.index(b.network) for b in scenario.batteries], np.int64),
-        has, engage, interceptors.speed_mps, interceptors.min_range_m, interceptors.max_range_m,
-        interceptors.min_altitude_m, interceptors.max_altitude_m, interceptors.pk)
+        paths, flight, step, th_type, th_class, np.ascontiguousarray(fire_from),
+        batteries.x_m, batteries.y_m, has, engage, interceptors.speed_mps, interceptors.min_range_m,
+        interceptors.max_range_m, interceptors.min_altitude_m, interceptors.max_altitude_m, interceptors.pk)
     order = np.lexsort((po, pk_, pb, pj))
     pj, pb, pk_, po, pc = pj[order], pb[order], pk_[order], po[order], pc[order]
     pair_off = np.searchsorted(pj, np.arange(n_thr + 1)).astype(np.int64)
@@ -187,7 +196,11 @@ def compile_scenario(scenario: Scenario, seed: int) -> Compiled:
     last_close = np.full(n_thr, -np.inf)
     np.minimum.at(first_open, pj, po)
     np.maximum.at(last_close, pj, pc)
-    window_pk = window_kill_probability(interceptors.pk[pk_, th_type[pj]], pb, scenario)
+    factor = None
+    if ballistic is not None:
+        factor = _ballistic_pk_factor(scenario, catalog, itc_ids, type_ids, types, th_type[pj], pb, pk_, ballistic)
+        ballistic.note_windows(type_ids, types, th_type, pj)
+    window_pk = window_kill_probability(interceptors.pk[pk_, th_type[pj]], pb, scenario, factor)
 
     doctrine = scenario.doctrine
     salvo = np.array([doctrine.per_class("salvo", c) for c in THREAT_CLASSES], np.int64)
@@ -210,7 +223,7 @@ def compile_scenario(scenario: Scenario, seed: int) -> Compiled:
     area, layers = _area_hazards(scenario, catalog, frame, type_ids, types, th_type, legs, paths)
     return Compiled(
         ew=ew, ew_zones=ew_zones, area=area, area_layers=layers, ew_zone_ids=[z.id for z in scenario.ew_zones],
-        area_ids=[a.id for a in scenario.area_defences],
+        area_ids=[a.id for a in scenario.area_defences], ballistic=ballistic, c2=c2,
         name=scenario.name, frame=frame, asset_ids=asset_ids, asset_value=asset_value,
         battery_ids=[b.id for b in scenario.batteries], interceptor_ids=itc_ids, threat_type_ids=type_ids,
         threat_type_class=[t.threat_class for t in types], threat_raid=raid_threats["raid"],
@@ -309,12 +322,127 @@ def _area_hazards(scenario: Scenario, catalog: Catalog, frame: LocalFrame, type_
     return build_hazards(n_thr, pieces), layers
 
 
-def window_kill_probability(base_pk: np.ndarray, battery: np.ndarray, scenario: Scenario) -> np.ndarray:
+def window_kill_probability(base_pk: np.ndarray, battery: np.ndarray, scenario: Scenario,
+                            factor: np.ndarray | None = None) -> np.ndarray:
     """Each engagement window's single-shot kill probability: the catalog's Pk of the window's
     interceptor against its threat type, times each Pk modifier. A new modifier multiplies its
-    per-window factor in here (docs/architecture.md, "How to add a mechanism")."""
+    per-window factor in here (docs/architecture.md, "How to add a mechanism"): ``factor``
+    [window], the mechanisms' product (None: none is on, nothing is multiplied)."""
     pk_factor = np.array([b.pk_factor for b in scenario.batteries], float)
-    return np.minimum(base_pk * pk_factor[battery], 1.0)
+    pk = base_pk * pk_factor[battery]
+    if factor is not None:
+        pk = pk * factor
+    return np.minimum(pk, 1.0)
+
+
+@dataclass
+class BallisticEffects:
+    """What ``mechanisms.ballistic`` changed, for the summary (docs/model.md, Ballistic
+    engagements): each battery's track time, the Pk factor of each (interceptor, ballistic-effect
+    threat type), and the share of each ballistic type's threats some battery can engage."""
+
+    track_time_s: dict[str, float] = field(default_factory=dict)
+    pk_factor: dict[str, dict[str, float]] = field(default_factory=dict)
+    engageable_fraction: dict[str, float] = field(default_factory=dict)
+
+    def note_windows(self, type_ids: list[str], types: list[ThreatType], th_type: np.ndarray,
+                     pair_threat: np.ndarray) -> None:
+        has = np.zeros(len(th_type), bool)
+        has[pair_threat] = True
+        for t, (tid, kind) in enumerate(zip(type_ids, types)):
+            mine = th_type == t
+            if CLASS_INFO[kind.threat_class].kinematics == "ballistic" and mine.any():
+                self.engageable_fraction[tid] = float(has[mine].mean())
+
+    def summary(self) -> dict[str, Any]:
+        return {"track_time_s": self.track_time_s, "pk_factor": self.pk_factor,
+                "engageable_fraction": self.engageable_fraction}
+
+
+def _ballistic_fire_from(scenario: Scenario, catalog: Catalog, batteries: Batteries, paths: Paths,
+                         flight: np.ndarray, step: np.ndarray, rcs: np.ndarray, fire_from: np.ndarray,
+                         effects: BallisticEffects) -> np.ndarray:
+    """A fire unit whose system has a ``ballistic_track_time_s`` T launches at a ballistic threat
+    only once its own radar has held a track for T: no sooner than (own detection + T), and no
+    sooner than its network's track. Its own radar's detection uses the same rule and path
+    sampling as every track (engine/paths.py track_times); non-ballistic rows are not computed."""
+    need = [b for b, bat in enumerate(scenario.batteries)
+            if catalog.systems[bat.system].ballistic_track_time_s is not None]
+    if not need or not paths.ballistic.any():
+        return fire_from
+    systems = [catalog.systems[scenario.batteries[b].system] for b in need]
+    own = _own_tracks(systems, batteries, need, paths, np.where(paths.ballistic, flight, 0.0), step, rcs)
+    out = fire_from.copy()
+    ball = paths.ballistic
+    for i, (b, system) in enumerate(zip(need, systems)):
+        out[ball, b] = np.maximum(fire_from[ball, b], own[ball, i] + system.ballistic_track_time_s)
+        effects.track_time_s[scenario.batteries[b].id] = float(system.ballistic_track_time_s)
+    return out
+
+
+def _own_tracks(systems: list[Any], batteries: Batteries, need: list[int], paths: Paths, flight: np.ndarray,
+                step: np.ndarray, rcs: np.ndarray) -> np.ndarray:
+    """[threat, i] when battery need[i]'s own radar first sees each threat (inf: never), by the
+    rule and path sampling of every track (engine/paths.py track_times); rows with flight 0 are
+    not computed."""
+    return track_times(paths, flight, step, rcs, batteries.x_m[need], batteries.y_m[need],
+                       np.array([s.radar_height_m for s in systems], float),
+                       np.array([1000.0 * s.radar_range_km for s in systems], float),
+                       np.arange(len(need), dtype=np.int64), len(need))
+
+
+@dataclass
+class C2Effects:
+    """What ``mechanisms.c2`` changed, for the summary: each battery's track latency."""
+
+    track_latency_s: dict[str, float] = field(default_factory=dict)
+
+    def summary(self) -> dict[str, Any]:
+        return {"track_latency_s": self.track_latency_s}
+
+
+def _c2_fire_from(scenario: Scenario, catalog: Catalog, batteries: Batteries, paths: Paths, flight: np.ndarray,
+                  step: np.ndarray, rcs: np.ndarray, fire_from: np.ndarray, effects: C2Effects) -> np.ndarray:
+    """Command and control (docs/model.md): a fire unit whose system has a ``track_latency_s`` L
+    holds a track from its network L after the network formed it, from its own radar at once:
+    min(network track + L, own detection)."""
+    need = [b for b, bat in enumerate(scenario.batteries) if catalog.systems[bat.system].track_latency_s]
+    if not need:
+        return fire_from
+    systems = [catalog.systems[scenario.batteries[b].system] for b in need]
+    own = _own_tracks(systems, batteries, need, paths, flight, step, rcs)
+    out = fire_from.copy()
+    for i, (b, system) in enumerate(zip(need, systems)):
+        out[:, b] = np.minimum(fire_from[:, b] + system.track_latency_s, own[:, i])
+        effects.track_latency_s[scenario.batteries[b].id] = float(system.track_latency_s)
+    return out
+
+
+def _ballistic_pk_factor(scenario: Scenario, catalog: Catalog, itc_ids: list[str], type_ids: list[str],
+                         types: list[ThreatType],
+                         pair_type: np.ndarray, pair_battery: np.ndarray, pair_itc: np.ndarray,
+                         effects: BallisticEffects) -> np.ndarray:
+    """[window] the Pk factor of a threat's terminal manoeuvre and penetration aids
+    (docs/model.md, Ballistic engagements):
+
+        manoeuvre = min(1, a_interceptor / (3 a_threat))     (1 if either is not given)
+        penaids   = 1 / (1 + n (1 - d))                       n aids, d the fire unit's discrimination
+    """
+    a_itc = np.array([catalog.interceptors[k].lateral_accel_g or np.inf for k in itc_ids], float)
+    a_thr = np.array([t.terminal_manoeuvre_g or 0.0 for t in types], float)
+    n_aids = np.array([t.penaids or 0 for t in types], float)
+    discr = np.array([catalog.systems[b.system].penaid_discrimination or 0.0 for b in scenario.batteries], float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        manoeuvre = np.where(a_thr[None, :] > 0.0, np.minimum(1.0, a_itc[:, None] / (3.0 * a_thr[None, :])), 1.0)
+    penaid = 1.0 / (1.0 + n_aids[None, :] * (1.0 - discr[:, None]))  # [battery, type]
+    factor = manoeuvre[pair_itc, pair_type] * penaid[pair_battery, pair_type]
+    for k, kid in enumerate(itc_ids):
+        for t in range(len(types)):
+            if a_thr[t] > 0.0 or n_aids[t] > 0:
+                mine = (pair_itc == k) & (pair_type == t)
+                if mine.any():
+                    effects.pk_factor.setdefault(kid, {})[type_ids[t]] = float(factor[mine].mean())
+    return factor
 
 
 def _window_index(pair_off: np.ndarray, pair_b: np.ndarray, pair_k: np.ndarray, pair_open: np.ndarray,
@@ -377,7 +505,9 @@ def _expand_raids(scenario: Scenario, catalog: Catalog, frame: LocalFrame, type_
     return out
 
 
-def _paths(threats: dict, types: list[ThreatType]) -> tuple[Paths, np.ndarray, np.ndarray, np.ndarray]:
+def _paths(threats: dict, types: list[ThreatType], air_launch: bool = False) -> tuple[Paths, np.ndarray, np.ndarray, np.ndarray]:
+    """Each threat's path; ``air_launch`` (mechanisms.ballistic): a ballistic type with a
+    ``launch_altitude_m`` starts its arc there (docs/model.md, Ballistic missiles)."""
     n = len(threats["type"])
     off = np.zeros(n + 1, np.int64)
     xs: list[float] = []
@@ -386,6 +516,7 @@ def _paths(threats: dict, types: list[ThreatType]) -> tuple[Paths, np.ndarray, n
     is_ball = np.zeros(n, bool)
     alt = np.zeros(n)
     apogee = np.zeros(n)
+    release = np.zeros(n)
     flight = np.zeros(n)
     step = np.zeros(n)
     vmax = np.zeros(n)
@@ -397,6 +528,11 @@ def _paths(threats: dict, types: list[ThreatType]) -> tuple[Paths, np.ndarray, n
             ground = float(seg.sum())
             h = 1000.0 * kind.apogee_km if kind.apogee_km else max(ground / 4.0, 1.0)
             t_flight = 2.0 * np.sqrt(2.0 * h / G_MPS2)
+            if air_launch and kind.launch_altitude_m:  # up from the release point, then down
+                h0 = float(kind.launch_altitude_m)
+                h = max(h, h0)
+                release[j] = h0
+                t_flight = np.sqrt(2.0 * (h - h0) / G_MPS2) + np.sqrt(2.0 * h / G_MPS2)
             is_ball[j] = True
             apogee[j] = h
             times = np.array([0.0, t_flight])
@@ -414,7 +550,8 @@ def _paths(threats: dict, types: list[ThreatType]) -> tuple[Paths, np.ndarray, n
         ts.extend(times)
         off[j + 1] = len(xs)
     paths = Paths(ballistic=is_ball, vertex_offset=off, vertex_x_m=np.array(xs), vertex_y_m=np.array(ys),
-                  vertex_t_s=np.array(ts), altitude_m=alt, apogee_m=apogee)
+                  vertex_t_s=np.array(ts), altitude_m=alt, apogee_m=apogee,
+                  release_m=release)
     return paths, flight, step, vmax
 
 

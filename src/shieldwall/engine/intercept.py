@@ -17,10 +17,10 @@ from shieldwall.engine.paths import arc_position
 
 
 @cached_njit(inline="always")
-def _on_arc(tau, tau_f, bx, by, speed, minr, maxr, minalt, maxalt, x0, y0, x1, y1, flight_s, apogee_m):  # type: ignore[no-untyped-def]
+def _on_arc(tau, tau_f, bx, by, speed, minr, maxr, minalt, maxalt, x0, y0, x1, y1, flight_s, apogee_m, release_m):  # type: ignore[no-untyped-def]
     """The rule at one time on a ballistic arc: (feasible, gap_m), gap_m > 0 while the
     interceptor cannot be there yet. Scalars only (see arc_position)."""
-    x, y, z = arc_position(tau, x0, y0, x1, y1, flight_s, apogee_m)
+    x, y, z = arc_position(tau, x0, y0, x1, y1, flight_s, apogee_m, release_m)
     d = np.sqrt((x - bx) ** 2 + (y - by) ** 2 + z * z)
     gap_m = d - (tau - tau_f) * speed
     return gap_m <= 0.0 and minr <= d <= maxr and minalt <= z <= maxalt, gap_m
@@ -128,7 +128,7 @@ def leg_table(vert_x, vert_y, vert_t):  # type: ignore[no-untyped-def]
 
 @cached_njit(inline="always")
 def intercept_time(tau_f, bx, by, speed, minr, maxr, minalt, maxalt, flight_j, step_j, vmax_j,
-                   ballistic, v_first, v_end, alt_m, apogee_m, legs):  # type: ignore[no-untyped-def]
+                   ballistic, v_first, v_end, alt_m, apogee_m, release_m, legs):  # type: ignore[no-untyped-def]
     """Earliest tau_i >= tau_f (after launch) at which an interceptor (speed, envelope) fired from
     (bx, by) at tau_f meets a threat inside its envelope; -1 if there is none before impact. The
     threat's path is rows [v_first, v_end) of ``legs`` (see leg_table); scalars otherwise."""
@@ -153,26 +153,26 @@ def intercept_time(tau_f, bx, by, speed, minr, maxr, minalt, maxalt, flight_j, s
         return -1.0
     return _earliest_on_arc(tau_f, bx, by, speed, minr, maxr, minalt, maxalt, flight_j, step_j, vmax_j,
                             legs[v_first, 0], legs[v_first, 1], legs[v_first + 1, 0], legs[v_first + 1, 1],
-                            legs[v_first + 1, 2], apogee_m)
+                            legs[v_first + 1, 2], apogee_m, release_m)
 
 
 @cached_njit()
 def _earliest_on_arc(tau_f, bx, by, speed, minr, maxr, minalt, maxalt, flight_j, step_j, vmax_j,
-                     x0, y0, x1, y1, arc_s, apogee_m):  # type: ignore[no-untyped-def]
+                     x0, y0, x1, y1, arc_s, apogee_m, release_m):  # type: ignore[no-untyped-def]
     """A ballistic arc is no quadratic: step along it (never by less than the time the gap
     needs to close) and bisect where the rule turns true."""
-    x, y, z = arc_position(tau_f, x0, y0, x1, y1, arc_s, apogee_m)
+    x, y, z = arc_position(tau_f, x0, y0, x1, y1, arc_s, apogee_m, release_m)
     d0 = np.sqrt((x - bx) ** 2 + (y - by) ** 2 + z * z)
     tau = tau_f + d0 / (speed + vmax_j)  # no intercept can come sooner than a head-on one
     prev = -1.0
     prev_gap = 0.0
     while tau < flight_j:
-        ok, gap_m = _on_arc(tau, tau_f, bx, by, speed, minr, maxr, minalt, maxalt, x0, y0, x1, y1, arc_s, apogee_m)
+        ok, gap_m = _on_arc(tau, tau_f, bx, by, speed, minr, maxr, minalt, maxalt, x0, y0, x1, y1, arc_s, apogee_m, release_m)
         if ok:
             if prev < 0.0:
                 return tau
             return _refine_on_arc(prev, prev_gap, tau, gap_m, tau_f, bx, by, speed, minr, maxr, minalt, maxalt,
-                                  x0, y0, x1, y1, arc_s, apogee_m)
+                                  x0, y0, x1, y1, arc_s, apogee_m, release_m)
         prev = tau
         prev_gap = gap_m
         # the gap closes at most at speed + vmax: nothing before that can be feasible
@@ -182,7 +182,7 @@ def _earliest_on_arc(tau_f, bx, by, speed, minr, maxr, minalt, maxalt, flight_j,
 
 @cached_njit(inline="always")
 def _refine_on_arc(lo, g_lo, hi, g_hi, tau_f, bx, by, speed, minr, maxr, minalt, maxalt, x0, y0, x1, y1, arc_s,
-                   apogee_m):  # type: ignore[no-untyped-def]
+                   apogee_m, release_m):  # type: ignore[no-untyped-def]
     """The rule is false at lo and true at hi: narrow that to a microsecond, keeping hi a time
     where it is true. Where the reach gap (g_lo > 0 >= g_hi) is what closes, its zero is aimed
     at by the secant, then a step just past the estimate closes the bracket from the other side
@@ -204,7 +204,7 @@ def _refine_on_arc(lo, g_lo, hi, g_hi, tau_f, bx, by, speed, minr, maxr, minalt,
                 if lo < est < hi:
                     mid = est
                     secant = True
-        ok, g = _on_arc(mid, tau_f, bx, by, speed, minr, maxr, minalt, maxalt, x0, y0, x1, y1, arc_s, apogee_m)
+        ok, g = _on_arc(mid, tau_f, bx, by, speed, minr, maxr, minalt, maxalt, x0, y0, x1, y1, arc_s, apogee_m, release_m)
         if ok:
             hi, g_hi = mid, g
         else:

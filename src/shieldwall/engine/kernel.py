@@ -261,6 +261,7 @@ def simulate_chunk(paths, threats, batteries, interceptors, windows, doctrine, e
     itc_minalt, itc_maxalt = interceptors.min_altitude_m, interceptors.max_altitude_m
     itc_cost, itc_rps = interceptors.cost_usd, interceptors.rounds_per_shot
     is_ball, vert_off, th_alt, th_apogee = paths.ballistic, paths.vertex_offset, paths.altitude_m, paths.apogee_m
+    th_release = paths.release_m
     pair_off, pair_b, pair_k, pair_j = windows.threat_offset, windows.battery, windows.interceptor, windows.threat
     pair_open, pair_close, pair_level, pk_levels = windows.open_s, windows.close_s, windows.pk_level, windows.pk_levels
     bat_off, open_order = windows.battery_offset, windows.open_order
@@ -727,7 +728,8 @@ def simulate_chunk(paths, threats, batteries, interceptors, windows, doctrine, e
                             continue
                         tau_i = intercept_time(t - launch[j], bat_x[b], bat_y[b], itc_speed[k], itc_minr[k],
                                                itc_maxr[k], itc_minalt[k], itc_maxalt[k], flight[j], step[j], vmax[j],
-                                               is_ball[j], vert_off[j], vert_off[j + 1], th_alt[j], th_apogee[j], legs)
+                                               is_ball[j], vert_off[j], vert_off[j + 1], th_alt[j], th_apogee[j],
+                                               th_release[j], legs)
                         if tau_i < 0.0:  # an envelope edge: look at this threat again next epoch
                             gate[j] = t + dt
                             free = _schedule(head, nxt, ev_code, free, k_epoch + 1, j << J_SHIFT | ASSESSED)

@@ -18,24 +18,30 @@ G_MPS2 = 9.80665
 
 
 @cached_njit(inline="always")
-def arc_position(tau, x0, y0, x1, y1, flight_s, apogee_m):  # type: ignore[no-untyped-def]
+def arc_position(tau, x0, y0, x1, y1, flight_s, apogee_m, release_m):  # type: ignore[no-untyped-def]
     """(east_m, north_m, alt_m) on a ballistic arc, from scalars only: hot loops that step
-    along an arc pay no reference counting for array arguments."""
+    along an arc pay no reference counting for array arguments. ``release_m`` > 0: air-launched,
+    the arc starts at that altitude (docs/model.md, Ballistic missiles)."""
     f = tau / flight_s
     if f < 0.0:
         f = 0.0
     elif f > 1.0:
         f = 1.0
+    if release_m > 0.0:  # from the release point up to the apogee, then down to the ground
+        t_down = np.sqrt(2.0 * apogee_m / G_MPS2)
+        late = f * flight_s - (flight_s - t_down)  # time after the apogee
+        return x0 + f * (x1 - x0), y0 + f * (y1 - y0), apogee_m - 0.5 * G_MPS2 * late * late
     return x0 + f * (x1 - x0), y0 + f * (y1 - y0), 4.0 * apogee_m * f * (1.0 - f)
 
 
 @cached_njit(inline="always")
-def position_of(j, tau, is_ball, vert_off, vert_x, vert_y, vert_t, th_alt, th_apogee):  # type: ignore[no-untyped-def]
+def position_of(j, tau, is_ball, vert_off, vert_x, vert_y, vert_t, th_alt, th_apogee, th_release):  # type: ignore[no-untyped-def]
     """(east_m, north_m, alt_m) of threat j at time tau_s after its launch."""
     o = vert_off[j]
     e = vert_off[j + 1]
     if is_ball[j]:
-        return arc_position(tau, vert_x[o], vert_y[o], vert_x[o + 1], vert_y[o + 1], vert_t[o + 1], th_apogee[j])
+        return arc_position(tau, vert_x[o], vert_y[o], vert_x[o + 1], vert_y[o + 1], vert_t[o + 1], th_apogee[j],
+                            th_release[j])
     if tau <= vert_t[o]:
         return vert_x[o], vert_y[o], th_alt[j]
     if tau >= vert_t[e - 1]:
@@ -60,7 +66,7 @@ def position(j, tau, paths):  # type: ignore[no-untyped-def]
     """``position_of`` with the path arrays in their record (engine/records.py Paths), for code
     off the hot path."""
     return position_of(j, tau, paths.ballistic, paths.vertex_offset, paths.vertex_x_m, paths.vertex_y_m,
-                       paths.vertex_t_s, paths.altitude_m, paths.apogee_m)
+                       paths.vertex_t_s, paths.altitude_m, paths.apogee_m, paths.release_m)
 
 
 @cached_njit()
@@ -152,14 +158,15 @@ def track_times(paths, flight_s, step_s, rcs_m2, sen_x, sen_y, sen_h, sen_range_
 
 
 @cached_njit()
-def engagement_windows(paths, flight_s, step_s, th_type, th_class, track_rel,  # type: ignore[no-untyped-def]
-                       bat_x, bat_y, bat_net, bat_has, bat_engage,
+def engagement_windows(paths, flight_s, step_s, th_type, th_class, fire_from,  # type: ignore[no-untyped-def]
+                       bat_x, bat_y, bat_has, bat_engage,
                        itc_speed, itc_minr, itc_maxr, itc_minalt, itc_maxalt, itc_pk):
     """Fire-time windows (relative to launch) per (threat, battery, interceptor type).
 
     On the path's time grid, an intercept at tau_i is feasible when the point is inside the
-    envelope; it needs firing at tau_f = tau_i - slant_range / speed, which must come after the
-    network's track. Consecutive feasible samples form one window [min tau_f, max tau_f]."""
+    envelope; it needs firing at tau_f = tau_i - slant_range / speed, which must come no sooner
+    than ``fire_from`` [threat, battery] (the battery's network's track, or later: compile's
+    ``fire_from``). Consecutive feasible samples form one window [min tau_f, max tau_f]."""
     n_thr = flight_s.shape[0]
     n_bat, n_itc = bat_has.shape
     cap = 16
@@ -182,7 +189,7 @@ def engagement_windows(paths, flight_s, step_s, th_type, th_class, track_rel,  #
         for b in range(n_bat):
             if not bat_engage[b, th_class[j]]:
                 continue
-            t_track = track_rel[j, bat_net[b]]
+            t_track = fire_from[j, b]
             if t_track == np.inf:
                 continue
             near = min_ground_distance(j, bat_x[b], bat_y[b], paths)

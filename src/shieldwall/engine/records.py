@@ -27,6 +27,7 @@ class Paths(NamedTuple):
     vertex_t_s: np.ndarray  # [vertex] flight time at the vertex, from launch
     altitude_m: np.ndarray  # [threat] polyline altitude
     apogee_m: np.ndarray  # [threat] ballistic apogee
+    release_m: np.ndarray  # [threat] ballistic: altitude it is released at (air-launched; 0: from the ground)
 
 
 class Threats(NamedTuple):

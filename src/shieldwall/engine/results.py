@@ -532,6 +532,10 @@ class RaidResult:
         """What electronic warfare and area defences did, added only where the scenario has them
         (a scenario without them keeps its summary.json byte for byte)."""
         c = self.compiled
+        if c.ballistic is not None:
+            out["ballistic"] = c.ballistic.summary()
+        if c.c2 is not None:
+            out["c2"] = c.c2.summary()
         if not (c.ew_zone_ids or c.area_ids):
             return
         launched = self.launched.mean(axis=0)

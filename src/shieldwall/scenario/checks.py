@@ -261,6 +261,22 @@ def _threat_flight(ctx: _Context) -> Iterator[Problem]:
                 )
 
 
+def _threat_release(ctx: _Context) -> Iterator[Problem]:
+    """An air-launched threat is ballistic (its arc starts at the release altitude) and its given
+    apogee lies above the release."""
+    for _, threat, path, note in _entries(ctx, "threats"):
+        if threat.launch_altitude_m is None:
+            continue
+        if CLASS_INFO[threat.threat_class].kinematics != "ballistic":
+            yield ctx.problem((*path, "launch_altitude_m"),
+                              f"`launch_altitude_m` is for ballistic threats, not a {threat.threat_class} threat",
+                              hint=note)
+        elif threat.apogee_km is not None and 1000.0 * threat.apogee_km <= threat.launch_altitude_m:
+            yield ctx.problem((*path, "apogee_km"),
+                              f"the apogee ({threat.apogee_km:g} km) must be above the release altitude "
+                              f"({threat.launch_altitude_m:g} m)", hint=note)
+
+
 def _area_defences(ctx: _Context) -> Iterator[Problem]:
     """An area defence names a catalog type and is in place for a non-empty time."""
     for index, area in enumerate(ctx.scenario.area_defences):
@@ -328,6 +344,7 @@ CHECKS: tuple[Check, ...] = (
     _raid_waypoints,
     _threat_total,
     _threat_flight,
+    _threat_release,
     _interceptor_pk,
     _area_defences,
     _interceptor_envelopes,

@@ -168,6 +168,20 @@ class Doctrine(Strict):
         return value if isinstance(value, int) else value.get(threat_class, 1)  # type: ignore[no-any-return]
 
 
+class Mechanisms(Strict):
+    """Switches for the mechanisms whose physical parameters live in the catalog (issue 18). Off
+    by default, so a scenario written before a mechanism existed gives the same results."""
+
+    ballistic: bool = Field(
+        False, description="Air-launched ballistic threats start at their launch_altitude_m; fire units need "
+        "their own track of a ballistic threat for the system's ballistic_track_time_s before launching; a "
+        "threat's terminal_manoeuvre_g and penaids lower the kill probability (docs/model.md, Ballistic "
+        "engagements).")
+    c2: bool = Field(
+        False, description="A fire unit gets its network's tracks after the system's track_latency_s; its own "
+        "radar's tracks at once (docs/model.md, Command and control).")
+
+
 class Scenario(Strict):
     name: Name
     description: Text | None = None
@@ -183,6 +197,8 @@ class Scenario(Strict):
                                    description="Electronic-warfare zones (none: no electronic warfare).")
     area_defences: list[AreaDefence] = Field(default_factory=list, max_length=L.MAX_AREA_DEFENCES,
                                              description="Mobile fire groups, interceptor drones, aviation on patrol.")
+    mechanisms: Mechanisms = Field(default_factory=Mechanisms,
+                                   description="Switches for catalog-driven mechanisms (all off by default).")
 
     def with_(self, changes: Mapping[str, Any] | None = None, /, **fields: Any) -> "Scenario":
         """A copy with values set by path, validated and checked as a file is: ``s.with_(
