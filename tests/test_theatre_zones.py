@@ -16,7 +16,7 @@ from shieldwall.scenario.record import read_record
 from shieldwall.scenario.theatre import load_theatre
 from test_backtest import RATES_ROWS, THEATRE, write_record, write_theatre
 
-GNSS = THEATRE.replace("reliability: 1.0}", "reliability: 1.0, guidance: [gnss]}")
+GNSS = THEATRE.replace("reliability: 1.0}", "reliability: 1.0, guidance: [gnss], ew_resistance: 0.0}")
 ZONES = """
 ew_zones:
   - {id: south-ew, region: south, radius_km: 50, loss_per_km: 0.02, divert_share: 0.25}

@@ -158,6 +158,11 @@ class TheatreFile(Strict):
     ew_zones: list[TheatreEwZone] = Field(default_factory=list, description="Electronic-warfare zones.")
     area_defences: list[TheatreAreaDefence] = Field(
         default_factory=list, description="Mobile fire groups, interceptor drones, aviation on patrol.")
+    ranges: dict[str, tuple[float, float]] = Field(
+        default_factory=dict, description="Plausible ranges of the zones' uncertain numbers, each for every zone of "
+        "its section: `ew_zones.loss_per_km: [0.002, 0.05]` (what `shieldwall calibrate theatre` may search).")
+    calibration: dict[str, Any] | None = Field(
+        None, description="Provenance written by `shieldwall calibrate theatre` (record, window, fit); not read.")
 
 
 def _key(name: str) -> str:
@@ -326,7 +331,9 @@ def is_theatre_file(path: str | Path) -> bool:
 def build_theatre(source: YamlSource) -> Theatre:
     from shieldwall.scenario.load import pydantic_problems
 
-    data = source.data
+    from shieldwall.scenario.load import with_catalog_overrides
+
+    data = with_catalog_overrides(source.data)  # catalog entries naming a built-in id may give only changes
     where = source.source_map
     if isinstance(data, Mapping) and "version" in data and data["version"] != THEATRE_VERSION:
         raise ScenarioError(source.file, [where.problem(("version",), f"unsupported theatre version {data['version']!r}",
@@ -411,6 +418,15 @@ def theatre_problems(model: TheatreFile, where: SourceMap) -> list[Problem]:
                 problems.append(where.problem((section, i, "distance_km"),
                                               "`distance_km` and `bearing_deg` move a zone from its `region`'s centre",
                                               hint="give `region`, or leave distance_km out"))
+    for key, (lo, hi) in model.ranges.items():
+        section, _, name = key.partition(".")
+        zone_type = {"ew_zones": EwZone, "area_defences": AreaDefence}.get(section)
+        if zone_type is None or name not in zone_type.model_fields or name in ("id", "lat", "lon"):
+            problems.append(where.problem(("ranges", key), f"`{key}` is not a zone field a range can apply to",
+                                          expected="ew_zones.FIELD or area_defences.FIELD (e.g. ew_zones.loss_per_km)",
+                                          at_key=True))
+        elif not lo <= hi:
+            problems.append(where.problem(("ranges", key), f"range of `{key}` has low {lo} above high {hi}"))
     aliases: dict[str, FieldPath] = {}
     for i, r in enumerate(model.regions):
         for j, name in enumerate(r.aliases):
