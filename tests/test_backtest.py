@@ -195,7 +195,7 @@ def test_rates_without_defence_and_with(tmp_path: Path) -> None:
     shahed = doc["by_model"]["Shahed-136/131"]
     assert shahed["launched"] == 110 and shahed["recorded"] == {"destroyed": round(88 / 110, 4),
                                                                 "neutralised": round(100 / 110, 4),
-                                                                "not_reach_goal": round(12 / 110, 4)}
+                                                                "suppressed": round(12 / 110, 4)}
     assert shahed["simulated"]["destroyed"] == {"mean": 0.0, "lo": 0.0, "hi": 0.0}  # nothing defends, nothing fails
     assert doc["by_model"]["X-101/X-555 and Kalibr"]["recorded"]["destroyed"] == round(6 / 7, 4)
     assert [b["bin"] for b in doc["by_size"]["Shahed-136/131"]] == ["<50", "50-150"]

@@ -16,11 +16,13 @@ of ``NIGHTS_PER_BATCH`` (part of the reproducibility contract), each batch one e
 ``SeedSequence([seed, batch])``. Re-running a plan with other parameters reuses everything but
 the compile; the same seed gives the same random numbers per threat (common random numbers).
 
-Outcomes: a replicated night gives, per threat type, the threats killed and those that failed in
-flight (``expired``: the record counts those as not reaching their goal). Where one night has
-several rows flying the same type, its outcomes of that type are shared between the rows by
-launched count. Simulated ``destroyed`` = killed; ``neutralised`` = killed + failed in flight (+
-electronic-warfare losses once the engine models them). Per record model, the shares are summed
+Outcomes: a replicated night gives, per threat type, the threats shot down (by a battery,
+``killed``, or by an area defence, ``area_killed``), those lost to electronic warfare
+(``suppressed``, and ``diverted``: they fall elsewhere) and those that failed in flight
+(``expired``). Where one night has several rows flying the same type, its outcomes of that type
+are shared between the rows by launched count. Simulated ``destroyed`` = killed + area_killed
+(the record's ``destroyed``: shot down); ``suppressed`` = suppressed + diverted + failed in flight
+(the record's ``not_reach_goal``: lost without being shot down); ``neutralised`` = both. Per record model, the shares are summed
 over its rows (the record's own ``model`` string: a row naming several models is its own entry,
 as the record cannot split it) and divided by the launched of its mapped part; the interval is the
 2.5-97.5 % range over replications of that window share."""
@@ -41,6 +43,10 @@ from shieldwall.scenario.model import Decoys, Raid, Scenario
 from shieldwall.scenario.record import Attack, ModelMap, Record, read_record
 from shieldwall.scenario.theatre import Theatre, load_theatre
 
+# engine end states summed into the record's columns (module docstring)
+SHOT_DOWN = ("killed", "area_killed")
+LOST = ("expired", "suppressed", "diverted")
+SIMULATED = (*SHOT_DOWN, *LOST, "launched")
 SIZE_BINS = ((0, 50, "<50"), (50, 150, "50-150"), (150, 300, "150-300"), (300, None, ">=300"))
 NIGHTS_PER_BATCH = 32
 MAX_REPLICATIONS = 10_000
@@ -219,13 +225,13 @@ class RatesRun:
         return np.repeat(mask, replications, axis=0)
 
     def simulate(self, replications: int, seed: int, workers: int = 1, progress: Any = None) -> dict[str, np.ndarray]:
-        """Per night, replication and threat type: killed, expired and launched."""
+        """Per night, replication and threat type: each of ``SIMULATED`` (end states and launched)."""
         from shieldwall.engine.runner import simulate
 
         if not 1 <= replications <= MAX_REPLICATIONS:
             raise UsageError(f"replications must be from 1 to {MAX_REPLICATIONS:,}, got {replications}")
         n_nights, n_types = len(self.plan.nights), len(self.compiled.threat_type_ids)
-        out = {k: np.zeros((n_nights, replications, n_types), np.int64) for k in ("killed", "expired", "launched")}
+        out = {k: np.zeros((n_nights, replications, n_types), np.int64) for k in SIMULATED}
         for b, lo in enumerate(range(0, n_nights, NIGHTS_PER_BATCH)):
             nights = np.arange(lo, min(lo + NIGHTS_PER_BATCH, n_nights))
             present = self.present(nights, replications)
@@ -233,9 +239,8 @@ class RatesRun:
                               seed=int(np.random.SeedSequence([seed, b]).generate_state(1)[0]), workers=workers,
                               present=present, log_events=False)
             shape = (len(nights), replications, n_types)
-            out["killed"][nights] = result.killed.reshape(shape)
-            out["expired"][nights] = result.expired.reshape(shape)
-            out["launched"][nights] = result.launched.reshape(shape)
+            for k in SIMULATED:
+                out[k][nights] = getattr(result, k).reshape(shape)
             if progress:
                 progress(len(nights))
         return out
@@ -245,7 +250,7 @@ def _share(recorded: int, launched: int) -> float | None:
     return round(recorded / launched, 4) if launched else None
 
 
-def _entry(rows: list[Row], destroyed: np.ndarray, neutralised: np.ndarray) -> dict[str, Any]:
+def _entry(rows: list[Row], destroyed: np.ndarray, suppressed: np.ndarray) -> dict[str, Any]:
     """One model (or bin): recorded shares of its rows' launched, simulated [replication] shares of
     the mapped launched."""
     launched = sum(r.attack.launched for r in rows)
@@ -259,9 +264,10 @@ def _entry(rows: list[Row], destroyed: np.ndarray, neutralised: np.ndarray) -> d
                 "hi": round(float(np.quantile(share, 0.975)), 4)}
 
     return {"launched": int(launched), "launched_simulated": int(mapped), "attacks": len(rows),
-            "recorded": {"destroyed": _share(rec_d, launched), "neutralised": _share(rec_n, launched),
-                         "not_reach_goal": _share(rec_n - rec_d, launched)},
-            "simulated": {"destroyed": band(destroyed), "neutralised": band(neutralised)}}
+            "recorded": {"destroyed": _share(rec_d, launched), "suppressed": _share(rec_n - rec_d, launched),
+                         "neutralised": _share(rec_n, launched)},
+            "simulated": {"destroyed": band(destroyed), "suppressed": band(suppressed),
+                          "neutralised": band(destroyed + suppressed)}}
 
 
 def summarise(run: RatesRun, outcome: dict[str, np.ndarray]) -> dict[str, Any]:
@@ -274,21 +280,22 @@ def summarise(run: RatesRun, outcome: dict[str, np.ndarray]) -> dict[str, Any]:
         for t, n in r.types.items():
             totals[(r.night, t)] += n
     replications = outcome["killed"].shape[1]
+    shot = sum(outcome[k] for k in SHOT_DOWN)
+    lost = sum(outcome[k] for k in LOST)
     row_d = np.zeros((len(plan.rows), replications))
-    row_n = np.zeros((len(plan.rows), replications))
+    row_s = np.zeros((len(plan.rows), replications))
     for i, r in enumerate(plan.rows):
         for t, n in r.types.items():
             k = type_ids.index(t)
             share = n / totals[(r.night, t)]
-            killed = outcome["killed"][r.night, :, k]
-            row_d[i] += share * killed
-            row_n[i] += share * (killed + outcome["expired"][r.night, :, k])
+            row_d[i] += share * shot[r.night, :, k]
+            row_s[i] += share * lost[r.night, :, k]
     by_model_rows: dict[str, list[int]] = defaultdict(list)
     for i, r in enumerate(plan.rows):
         by_model_rows[r.attack.model].append(i)
     order = sorted(by_model_rows, key=lambda m: -sum(plan.rows[i].attack.launched for i in by_model_rows[m]))
     by_model = {m: _entry([plan.rows[i] for i in by_model_rows[m]], row_d[by_model_rows[m]].sum(0),
-                          row_n[by_model_rows[m]].sum(0)) for m in order}
+                          row_s[by_model_rows[m]].sum(0)) for m in order}
     by_size: dict[str, list[dict[str, Any]]] = {}
     for m in order:
         entries = []
@@ -296,7 +303,7 @@ def summarise(run: RatesRun, outcome: dict[str, np.ndarray]) -> dict[str, Any]:
             idx = [i for i in by_model_rows[m] if size_bin(plan.rows[i].attack.launched) == label]
             if idx:
                 entries.append({"bin": label, **_entry([plan.rows[i] for i in idx], row_d[idx].sum(0),
-                                                       row_n[idx].sum(0))})
+                                                       row_s[idx].sum(0))})
         by_size[m] = entries
     return {"by_model": by_model, "by_size": by_size}
 
@@ -333,9 +340,12 @@ def backtest_rates(record: str | Path | Record, start: dt.date, end: dt.date, *,
                    "nights_per_batch": NIGHTS_PER_BATCH},
         "definitions": {
             "recorded.destroyed": "destroyed / launched of the model's rows",
+            "recorded.suppressed": "not_reach_goal / launched (lost without being shot down)",
             "recorded.neutralised": "(destroyed + not_reach_goal) / launched",
-            "simulated.destroyed": "killed / launched of the rows' mapped threats; mean and 2.5-97.5 % over replications",
-            "simulated.neutralised": "(killed + failed in flight) / launched; no electronic warfare modelled yet",
+            "simulated.destroyed": "(shot down by a battery + by an area defence) / launched of the rows' mapped "
+                                   "threats; mean and 2.5-97.5 % over replications",
+            "simulated.suppressed": "(lost to electronic warfare + diverted + failed in flight) / launched",
+            "simulated.neutralised": "destroyed + suppressed",
         },
         **result,
     }

@@ -137,3 +137,38 @@ def rates_command(record: Path, *, start: str, until: str, theatre: Path | None,
     if th["unresolved_targets"]:
         console.print(f"targets no alias knows (spread like national attacks): {', '.join(th['unresolved_targets'])}")
     console.print(f"wrote {json_path}, {html_path}")
+
+
+def calibrate_theatre_command(record: Path, *, start: str | None, until: str, theatre: Path | None, out: Path,
+                              replications: int, seed: int, evaluations: int) -> None:
+    """Fit the theatre's ranged parameters to the record and write the calibrated theatre."""
+    from shieldwall.backtest.calibrate import calibrate_theatre, write_theatre_yaml
+
+    first, last = _date(start, "--from"), _date(until, "--until")
+    assert last is not None
+    console = Console()
+
+    def progress(n: int, d: float) -> None:
+        if n % 10 == 0:
+            console.print(f"  evaluation {n}: deviance {d:,.1f}")
+
+    data, result = calibrate_theatre(record, first, last, theatre=theatre, replications=replications, seed=seed,
+                                     evaluations=evaluations, progress=progress)
+    cal = data["calibration"]
+    header = (f"Calibrated by `shieldwall calibrate theatre` on {cal['record']['file']} "
+              f"{cal['window']['from']}..{cal['window']['until']} (sha256 {cal['record']['sha256'][:16]}...).\n"
+              f"From {theatre or 'the shipped theatre'}: every zone and unit NOTIONAL, never real positions; "
+              "the fitted values and their provenance are under `calibration:`\nand in each fitted field's "
+              "`sources` note.")
+    path = write_theatre_yaml(data, out, header)
+    table = Table(title=f"{len(result['parameters'])} parameters, deviance {cal['deviance']['start']:,.1f} -> "
+                        f"{cal['deviance']['fitted']:,.1f} over {cal['groups']} groups ({cal['evaluations']} "
+                        "evaluations)", title_justify="left")
+    for col in ("parameter", "start", "fitted", "+- (1 se)", "range"):
+        table.add_column(col, justify="left" if col == "parameter" else "right")
+    for row in result["parameters"]:
+        se = "not identified" if row["standard_error"] is None else f"{row['standard_error']:.3g}"
+        table.add_row(row["name"], f"{row['start']:.4g}", f"{row['value']:.4g}", se,
+                      f"[{row['range'][0]:g}, {row['range'][1]:g}]")
+    console.print(table)
+    console.print(f"wrote {path}")

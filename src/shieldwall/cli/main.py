@@ -206,6 +206,24 @@ def calibrate_raids(
            half_life=half_life)
 
 
+@calibrate_app.command("theatre")
+def calibrate_theatre(
+    record: Path = typer.Argument(..., metavar="RECORD.csv", help="Attack record (format of the 2022-2024 file)."),
+    until: str = typer.Option(..., "--until", help="Last night fitted (YYYY-MM-DD)."),
+    start: Optional[str] = typer.Option(None, "--from", help="First night fitted (default: the record's first)."),
+    theatre: Optional[Path] = typer.Option(None, "--theatre", help="Theatre file (default: the shipped one)."),
+    out: Path = typer.Option(Path("calibrated-theatre.yaml"), "--out", "-o", help="Theatre file to write."),
+    replications: int = typer.Option(10, "--replications", "-n", help="Replications per night per evaluation."),
+    seed: int = typer.Option(0, "--seed", "-s", min=0, help="Random seed (common to every evaluation)."),
+    evaluations: int = typer.Option(80, "--evaluations", help="Optimiser budget (objective evaluations)."),
+) -> None:
+    """Fit the theatre's uncertain physical parameters (their catalog `ranges`) to the record."""
+    from shieldwall.cli.backtest_cmd import calibrate_theatre_command
+
+    guard(calibrate_theatre_command, record, start=start, until=until, theatre=theatre, out=out,
+          replications=replications, seed=seed, evaluations=evaluations)
+
+
 from shieldwall.cli.wta_cmd import wta_app  # noqa: E402  (light: imports its solvers inside the commands)
 
 app.add_typer(wta_app, name="wta")

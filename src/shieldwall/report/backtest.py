@@ -143,22 +143,24 @@ def render_rates(doc: dict[str, Any]) -> str:
                      f"{escape(w['from'])} to {escape(w['until'])}: {w['nights']} nights, {w['attacks']} attacks, "
                      f"{w['threats']:,} threats replayed against {escape(doc['theatre']['name'])} "
                      f"({doc['theatre']['units']} units); {eng['replications']} replications, seed {eng['seed']}")]
-    rows = [[escape(m), f"{e['launched']:,}", _pct(e["recorded"]["destroyed"]), _band(e["simulated"]["destroyed"]),
-             _pct(e["recorded"]["neutralised"]), _band(e["simulated"]["neutralised"])]
-            for m, e in doc["by_model"].items()]
-    head = ["record model", "launched", "destroyed % (record)", "simulated", "neutralised % (record)", "simulated"]
+    def cells(e: dict[str, Any]) -> list[str]:
+        return [c for k in ("destroyed", "suppressed", "neutralised")
+                for c in (_pct(e["recorded"].get(k)), _band(e["simulated"][k]) if k in e["simulated"] else "")]
+
+    rows = [[escape(m), f"{e['launched']:,}", *cells(e)] for m, e in doc["by_model"].items()]
+    head = ["record model", "launched", "destroyed % (record)", "simulated", "not reaching goal % (record)",
+            "simulated (EW, failed)", "neutralised % (record)", "simulated"]
     body.append("<h2>By record model</h2>" + _table(head, rows))
     for model, bins in doc["by_size"].items():
         if len(bins) > 1:
-            rows = [[escape(b["bin"]), f"{b['launched']:,}", _pct(b["recorded"]["destroyed"]),
-                     _band(b["simulated"]["destroyed"]), _pct(b["recorded"]["neutralised"]),
-                     _band(b["simulated"]["neutralised"])] for b in bins]
+            rows = [[escape(b["bin"]), f"{b['launched']:,}", *cells(b)] for b in bins]
             body.append(f"<h3>{escape(model)} by attack size (launched in the attack)</h3>"
                         + _table(["attack size", *head[1:]], rows))
     body.append(_plot(calibration_plot(doc, "destroyed"), "calibration-destroyed"))
     body.append(_plot(calibration_plot(doc, "neutralised"), "calibration-neutralised"))
     body.append("<p class=sw-muted>Simulated: mean and 2.5-97.5% range over replications of the window's share. "
-                "No electronic warfare or cheap layers are modelled yet (docs/validation.md).</p>")
+                "Destroyed: shot down by batteries and area defences; not reaching goal: lost to electronic "
+                "warfare, diverted or failed in flight (docs/validation.md).</p>")
     return _page("backtest rates", body)
 
 

@@ -35,7 +35,18 @@ from shieldwall.catalog.model import (
     ThreatClass,
 )
 from shieldwall.errors import Problem, ScenarioError
-from shieldwall.scenario.model import Asset, Battery, Doctrine, Lat, Lon, Radar, Raid, Scenario
+from shieldwall.scenario.model import (
+    AreaDefence,
+    Asset,
+    Battery,
+    Doctrine,
+    EwZone,
+    Lat,
+    Lon,
+    Radar,
+    Raid,
+    Scenario,
+)
 from shieldwall.scenario.yaml_source import FieldPath, SourceMap, YamlSource, read_yaml_file, sort_problems
 
 THEATRE_VERSION = 1
@@ -106,6 +117,28 @@ class LaunchTiming(Strict):
     window_s: NonNegativeFloat = Field(3600.0, description="Launches spread uniformly over it.")
 
 
+class Placed(Strict):
+    """A zone's centre: at a region's public centre (``region``), moved ``distance_km`` at
+    ``bearing_deg`` from it, or at an explicit ``lat``/``lon`` (one or the other)."""
+
+    region: Id | None = Field(None, description="A region id: the zone is centred on (or placed from) its centre.")
+    lat: Lat | None = None  # type: ignore[valid-type]
+    lon: Lon | None = None  # type: ignore[valid-type]
+    bearing_deg: float = Field(0.0, ge=0.0, lt=360.0)
+    distance_km: NonNegativeFloat = 0.0
+
+
+PLACEMENT_FIELDS = frozenset(Placed.model_fields)
+
+
+class TheatreEwZone(Placed, EwZone):
+    """An electronic-warfare zone (scenario ``ew_zones``) placed relative to a region."""
+
+
+class TheatreAreaDefence(Placed, AreaDefence):
+    """An area defence (scenario ``area_defences``) placed relative to a region."""
+
+
 class TheatreFile(Strict):
     version: int = Field(description=f"File format version; this shieldwall reads {THEATRE_VERSION}.")
     kind: Literal["theatre"] = "theatre"
@@ -122,6 +155,14 @@ class TheatreFile(Strict):
     default_launch: dict[ThreatClass, list[Id]] = Field(
         default_factory=dict, description="Per threat class, the areas used when a row names no known launch place.")
     timing: dict[ThreatClass, LaunchTiming] = Field(default_factory=dict)
+    ew_zones: list[TheatreEwZone] = Field(default_factory=list, description="Electronic-warfare zones.")
+    area_defences: list[TheatreAreaDefence] = Field(
+        default_factory=list, description="Mobile fire groups, interceptor drones, aviation on patrol.")
+    ranges: dict[str, tuple[float, float]] = Field(
+        default_factory=dict, description="Plausible ranges of the zones' uncertain numbers, each for every zone of "
+        "its section: `ew_zones.loss_per_km: [0.002, 0.05]` (what `shieldwall calibrate theatre` may search).")
+    calibration: dict[str, Any] | None = Field(
+        None, description="Provenance written by `shieldwall calibrate theatre` (record, window, fit); not read.")
 
 
 def _key(name: str) -> str:
@@ -243,10 +284,33 @@ class Theatre:
                                    launchers=u.launchers))
         return out
 
+    def place(self, zone: Placed) -> tuple[float, float]:
+        """(lat, lon) of a zone's centre: its own, or its region's centre moved by bearing and distance."""
+        from pyproj import Geod
+
+        if zone.region is None:
+            return float(zone.lat), float(zone.lon)  # type: ignore[arg-type]
+        r = self.regions[zone.region]
+        if zone.distance_km == 0:
+            return r.lat, r.lon
+        lon2, lat2, _ = Geod(ellps="WGS84").fwd(r.lon, r.lat, zone.bearing_deg, 1000.0 * zone.distance_km)
+        return round(float(lat2), 6), round(float(lon2), 6)
+
+    def _placed(self, zone: Placed, kind: type[Any]) -> Any:
+        lat, lon = self.place(zone)
+        return kind(**{k: v for k, v in zone if k not in PLACEMENT_FIELDS}, lat=lat, lon=lon)
+
+    def ew_zones(self) -> list[EwZone]:
+        return [self._placed(z, EwZone) for z in self.model.ew_zones]
+
+    def area_defences(self) -> list[AreaDefence]:
+        return [self._placed(a, AreaDefence) for a in self.model.area_defences]
+
     def scenario(self, raids: list[Raid], name: str | None = None) -> Scenario:
         return Scenario(name=name or self.name, description=self.model.description, catalog=self.model.catalog,
                         assets=self.assets(), radars=list(self.model.radars), batteries=self.batteries(),
-                        raids=raids, doctrine=self.model.doctrine)
+                        raids=raids, doctrine=self.model.doctrine, ew_zones=self.ew_zones(),
+                        area_defences=self.area_defences())
 
 
 # --- loading and checks -------------------------------------------------------------------------------
@@ -267,7 +331,9 @@ def is_theatre_file(path: str | Path) -> bool:
 def build_theatre(source: YamlSource) -> Theatre:
     from shieldwall.scenario.load import pydantic_problems
 
-    data = source.data
+    from shieldwall.scenario.load import with_catalog_overrides
+
+    data = with_catalog_overrides(source.data)  # catalog entries naming a built-in id may give only changes
     where = source.source_map
     if isinstance(data, Mapping) and "version" in data and data["version"] != THEATRE_VERSION:
         raise ScenarioError(source.file, [where.problem(("version",), f"unsupported theatre version {data['version']!r}",
@@ -329,6 +395,38 @@ def theatre_problems(model: TheatreFile, where: SourceMap) -> list[Problem]:
         for j, aid in enumerate(ids):
             if aid not in area_ids:
                 problems.append(_unknown(where, ("default_launch", cls, j), "launch area", aid, area_ids))
+    for section in ("ew_zones", "area_defences"):
+        zones = getattr(model, section)
+        zone_ids: dict[str, int] = {}
+        for i, z in enumerate(zones):
+            if z.id in zone_ids:
+                problems.append(where.problem((section, i, "id"), f"duplicate id `{z.id}`",
+                                              hint=f"also at {section}.{zone_ids[z.id]}.id"))
+            zone_ids.setdefault(z.id, i)
+            if z.region is not None:
+                if z.region not in region_ids:
+                    problems.append(_unknown(where, (section, i, "region"), "region", z.region, region_ids))
+                if z.lat is not None or z.lon is not None:
+                    problems.append(where.problem((section, i, "lat" if z.lat is not None else "lon"),
+                                                  "give either `region` or `lat` and `lon`, not both"))
+            elif z.lat is None or z.lon is None:
+                problems.append(where.problem((section, i), "a zone needs `region`, or `lat` and `lon`",
+                                              expected="region: ID, or lat: and lon:",
+                                              found="lat only" if z.lon is None and z.lat is not None
+                                              else "lon only" if z.lat is None and z.lon is not None else "neither"))
+            elif z.distance_km:
+                problems.append(where.problem((section, i, "distance_km"),
+                                              "`distance_km` and `bearing_deg` move a zone from its `region`'s centre",
+                                              hint="give `region`, or leave distance_km out"))
+    for key, (lo, hi) in model.ranges.items():
+        section, _, name = key.partition(".")
+        zone_type = {"ew_zones": EwZone, "area_defences": AreaDefence}.get(section)
+        if zone_type is None or name not in zone_type.model_fields or name in ("id", "lat", "lon"):
+            problems.append(where.problem(("ranges", key), f"`{key}` is not a zone field a range can apply to",
+                                          expected="ew_zones.FIELD or area_defences.FIELD (e.g. ew_zones.loss_per_km)",
+                                          at_key=True))
+        elif not lo <= hi:
+            problems.append(where.problem(("ranges", key), f"range of `{key}` has low {lo} above high {hi}"))
     aliases: dict[str, FieldPath] = {}
     for i, r in enumerate(model.regions):
         for j, name in enumerate(r.aliases):
@@ -352,7 +450,8 @@ def _relocate(p: Problem, where: SourceMap, asset_paths: list[FieldPath], unit_p
 
     match = re.match(r"^(assets|batteries)\[(\d+)\](.*)$", p.path)
     if not match:
-        located = where.problem(tuple(k for k in re.split(r"[.\[\]]+", p.path) if k), p.message)
+        located = where.problem(tuple(int(k) if k.isdigit() else k for k in re.split(r"[.\[\]]+", p.path) if k),
+                                p.message)
         return Problem(p.message, p.path, located.line, located.column, p.expected, p.found, p.hint)
     head = (asset_paths if match.group(1) == "assets" else unit_paths)[int(match.group(2))]
     rest = tuple(int(k) if k.isdigit() else k for k in re.split(r"[.\[\]]+", match.group(3)) if k)
@@ -365,6 +464,7 @@ def theatre_schema() -> dict[str, Any]:
     schema = TheatreFile.model_json_schema(by_alias=True)
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["title"] = "shieldwall theatre"
-    schema["description"] = "A shieldwall national theatre (YAML or JSON): regions, assets, units, launch areas."
+    schema["description"] = ("A shieldwall national theatre (YAML or JSON): regions, assets, units, launch areas, "
+                             "electronic-warfare zones and area defences.")
     return schema
 
