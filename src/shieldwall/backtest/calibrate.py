@@ -45,6 +45,7 @@ from shieldwall.backtest.rates import RatesPlan, RatesRun, plan_rates, summarise
 from shieldwall.catalog.builtin import builtin_catalog
 from shieldwall.catalog.model import CATALOG_SECTIONS, complete_overrides
 from shieldwall.errors import UsageError
+from shieldwall.scenario.model import MECHANISM_FIELDS
 from shieldwall.scenario.record import Record, read_record
 from shieldwall.scenario.theatre import Theatre, TheatreFile, load_theatre
 
@@ -91,12 +92,15 @@ def free_parameters(run: RatesRun) -> list[Parameter]:
     theatre = run.plan.theatre
     catalog = theatre.model.catalog.merged_over(builtin_catalog())
     used = _used(run)
+    switches = run.plan.scenario().mechanisms
     out: list[Parameter] = []
     for section in CATALOG_SECTIONS:
         for entry_id in sorted(used.get(section, ())):
             entry = getattr(catalog, section).get(entry_id)
             for key, (lo, hi) in sorted((entry.ranges if entry is not None else {}).items()):
                 path = key.split(".")
+                if path[0] in MECHANISM_FIELDS and not getattr(switches, MECHANISM_FIELDS[path[0]]):
+                    continue  # its mechanism is off in this theatre: the record cannot inform it
                 start = _field_value(entry, path)
                 if start is None:
                     raise UsageError(f"catalog {section}.{entry_id}: range `{key}` names no number of the entry")

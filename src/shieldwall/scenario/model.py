@@ -182,6 +182,15 @@ class Mechanisms(Strict):
         "radar's tracks at once (docs/model.md, Command and control).")
 
 
+# Which catalog fields only act under which switch of ``Mechanisms`` (one table: calibration reads
+# it to leave out a parameter that cannot move the results of a run with its mechanism off).
+MECHANISM_FIELDS: dict[str, str] = {
+    "ballistic_track_time_s": "ballistic", "lateral_accel_g": "ballistic", "penaid_discrimination": "ballistic",
+    "terminal_manoeuvre_g": "ballistic", "penaids": "ballistic", "launch_altitude_m": "ballistic",
+    "track_latency_s": "c2",
+}
+
+
 class Scenario(Strict):
     name: Name
     description: Text | None = None
