@@ -47,7 +47,7 @@ from shieldwall.wta.epoch import solve_epoch
 EPS_S = 1e-6  # same tolerance as the engine: epochs land exactly on window edges
 AREA = NORMAL + 1  # area-defence engagements at an epoch: after the intercepts landing then
 LATE = NORMAL + 2  # priority of decision epochs: after everything else at the same instant
-BLOCKED, HELD = 1, 2  # what a threat met while it could be engaged, for the cause of its leak
+HELD = 1  # the cost weight held fire at it (for the cause of its leak)
 
 
 # --------------------------------------------------------------------------------------------
@@ -290,6 +290,18 @@ def earliest_on_arc(path: tuple, tau_f: float, bx: float, by: float, speed: floa
     return -1.0
 
 
+def epoch_of(time_s: float, dt: float) -> int:
+    """The first decision epoch k (at k * dt) at or after time_s, as the engine finds it (a first
+    guess by 1 / dt, made exact by comparisons: the same floating-point steps give the same k)."""
+    per_dt = 1.0 / dt
+    k = max(int((time_s - EPS_S) * per_dt), 0)
+    while k * dt + EPS_S < time_s:
+        k += 1
+    while k > 0 and (k - 1) * dt + EPS_S >= time_s:
+        k -= 1
+    return k
+
+
 def timeout_at(env: simpy.Environment, when: float, priority: int = NORMAL) -> Event:
     """An event at the absolute time ``when`` (``env.timeout`` takes a delay, and
     ``now + (when - now)`` can miss ``when`` by a rounding step)."""
@@ -342,7 +354,7 @@ class Raid:
         self.next_ok = [-math.inf] * n  # kill assessment of the last miss done
         self.n_eng = [0] * n
         self.shots_used = [0] * n
-        self.met = [0] * n  # BLOCKED / HELD: what it met while it could be engaged
+        self.met = [0] * n  # HELD: the cost weight held fire at it
         self.last_battery = [-1] * n  # the battery of its latest engagement
         self.tracks: dict[int, None] = {}  # threats reported engageable to the battle manager
         # batteries: fire channels and loaded rounds are resources; reserves are plain counts
@@ -550,7 +562,6 @@ class Raid:
                 if self.dry_at[b, k] <= t:
                     continue  # the battery has run out of this interceptor
                 if self.channels[b].count >= s.channels[b] or self.loaded[b, k].level < s.rps[k]:
-                    self.met[j] |= BLOCKED
                     continue
                 n = min(s.salvo[cls], self.loaded[b, k].level // s.rps[k])
                 shot_cost = s.itc_cost[k] * s.rps[k] * n
@@ -563,29 +574,20 @@ class Raid:
             del self.tracks[j]
         # best gain first; ties: sooner impact, cheaper shot, scenario order
         candidates.sort()
-        shown = candidates
         if s.policy.code != GREEDY_CODE and len(candidates) > 1:
             candidates = [candidates[i] for i in self.policy_choice(candidates)]
         for _, _, _, _, j, b, k, pk in candidates:
-            if self.engaged[j]:
-                continue
-            if self.channels[b].count >= s.channels[b] or self.loaded[b, k].level < s.rps[k]:
-                if self.dry_at[b, k] > t:  # a better candidate took the channel or the rounds, not the last
-                    self.met[j] |= BLOCKED
+            if self.engaged[j] or self.channels[b].count >= s.channels[b] or self.loaded[b, k].level < s.rps[k]:
                 continue
             tau_i = self.intercept_time(j, t - self.launch[j], b, k)
             if tau_i < 0.0:
                 continue
             self.fire(j, b, k, pk, self.launch[j] + tau_i)
-        if s.policy.code != GREEDY_CODE:  # a WTA policy kept the batteries' means for others
-            for _, _, _, _, j, b, k, _ in shown:
-                if not self.engaged[j] and self.dry_at[b, k] > t:
-                    self.met[j] |= BLOCKED
         return engageable
 
     def why_leaked(self, j: int) -> tuple[int, int]:
         """(cause, battery) of leaker j: engine/causes.py's rule, first match wins. Never
-        engaged, it could have been engaged whenever a window of its was open."""
+        engaged, it could have been engaged at every decision epoch inside a window of its."""
         s = self.s
         if self.n_eng[j] > 0:
             return LEAK_MISSED, self.last_battery[j]
@@ -594,13 +596,14 @@ class Raid:
             return (LEAK_NOT_DETECTED if s.track[j] == math.inf else LEAK_OUT_OF_REACH), -1
         t0 = self.launch[j]
         first = windows[0][1]
-        # the first battery that had rounds when its window opened; the first whose window stayed open after it ran dry
-        live = next((b for _, b, k, w_open, _, _ in windows if self.dry_at[b, k] > t0 + w_open + EPS_S), -1)
+        held = s.max_eng[s.cls[j]] == 0 or bool(self.met[j] & HELD)
+        for _, b, k, w_open, w_close, _ in windows:  # a decision epoch in the window while the battery had rounds
+            t_epoch = epoch_of(t0 + w_open, s.dt) * s.dt
+            if t_epoch <= t0 + w_close + EPS_S and t_epoch < self.dry_at[b, k]:
+                return (LEAK_HELD if held else LEAK_SATURATED), b
+        if held:
+            return LEAK_HELD, first
         dry = next((b for _, b, k, _, w_close, _ in windows if self.dry_at[b, k] <= t0 + w_close + EPS_S), -1)
-        if s.max_eng[s.cls[j]] == 0 or self.met[j] & HELD:
-            return LEAK_HELD, live if live >= 0 else first
-        if self.met[j] & BLOCKED:
-            return LEAK_SATURATED, live if live >= 0 else first
         if dry >= 0:
             return LEAK_MAGAZINE_EMPTY, dry
         return LEAK_OUT_OF_REACH, first

@@ -50,7 +50,8 @@ def test_campaign_command_writes_its_files(tmp_path: Path) -> None:
     assert set(summary["stock_by_night"]) == {"test-missile"} and len(summary["stock_by_night"]["test-missile"]) == 5
     assert (out / "nights.parquet").exists()
     html = (out / "report.html").read_text()
-    assert "test-missile" in html and "<svg" in html  # the campaign report, stock plot included
+    assert "test-missile" in html  # the campaign report, its stock chart included (drawn by Chart.js from inline data)
+    assert 'data-chart="stock"' in html and 'id="chart-data"' in html
     for words in ("Stock at the end of the night", "runs out", "Campaign totals", "cost exchange"):
         assert words in result.output
 

@@ -32,6 +32,9 @@ CAMPAIGN = {  # the shape shieldwall.campaign writes (stock at the end of each n
                         "amraam": {"p5": 3, "median": None, "p95": None, "fraction_depleted": 0.2},
                         "gepard-35mm": None},
     "interceptors": {"iris-t": {"start": {"p5": 24, "median": 24, "p95": 24}}},
+    "per_night": {"leaked_band": [{"p5": 0, "median": 2, "p95": 6}, {"p5": 1, "median": 3, "p95": 7},
+                                  {"p5": 0, "median": 4, "p95": 9}, {"p5": 2, "median": 5, "p95": 12}],
+                  "value_lost_band": [{"p5": 0, "median": 1.5, "p95": 4}] * 4},
     "totals": {"leaked": {"mean": 12.5, "ci95": [11, 14], "p5": 6, "median": 12, "p95": 20},
                "interceptor_cost_usd": {"mean": 4.2e8, "ci95": [4e8, 4.4e8], "p5": 3e8, "median": 4.2e8, "p95": 5e8}},
 }
@@ -52,17 +55,34 @@ def _external_references(html: str) -> list[str]:
     return [r for r in refs if not r.startswith(("data:", "#"))]
 
 
-def test_report_is_self_contained_with_tables_plots_and_replay(small_run: Path) -> None:
+def _charts(html: str) -> dict:
+    """The chart configurations the page draws (report/charts.py), by name."""
+    match = re.search(r'<script type="application/json" id="chart-data">(.*?)</script>', html)
+    return json.loads(match.group(1)) if match else {}
+
+
+def test_report_is_self_contained_with_tables_charts_and_replay(small_run: Path) -> None:
     path = write_report(small_run)
     assert path == small_run / "report.html"
     html = path.read_text(encoding="utf-8")
     assert _external_references(html) == []
-    assert "<script src" not in html and "<metadata>" not in html
-    for plot in ("leakers", "assets", "interceptors", "timeline"):
-        assert re.search(rf'data-plot="{plot}"><svg', html), plot
+    assert "<script src" not in html
+    charts = _charts(html)
+    for name in ("leakers", "asset-hits", "value-lost", "interceptors", "replication-timeline", "resources"):
+        assert f'data-chart="{name}"' in html and charts.get(name), name
     summary = json.loads((small_run / "summary.json").read_text())
     for tid in summary["threats_by_type"]:
         assert f"<td>{tid}</td>" in html
+    # the charts show the summary's numbers: leakers per type with their intervals
+    leakers = charts["leakers"]["data"]["datasets"]
+    assert leakers[0]["data"] == [round(r["leaked_mean"], 3) for r in summary["threats_by_type"].values()]
+    assert leakers[1]["data"] == [[round(r["leaked_ci95"][0], 3), round(r["leaked_ci95"][1], 3)]
+                                  for r in summary["threats_by_type"].values()]
+    # a resource timeline per battery, its rounds left falling from the stock
+    assert [c["battery"] for c in charts["resources"]] == list(summary["batteries"])
+    first = charts["resources"][0]["data"]["datasets"]
+    left = next(d for d in first if d["label"].endswith("rounds left (median)"))
+    assert left["data"][0]["y"] >= left["data"][-1]["y"]
     data = json.loads(re.search(r'<script type="application/json" id="replay-data">(.*?)</script>', html).group(1))
     events = pd.read_parquet(small_run / "events.parquet")
     assert len(data["kills"]) == (events.event == "kill").sum()
@@ -90,13 +110,21 @@ def test_campaign_json_adds_stock_and_depletion_plots(small_run: Path, tmp_path:
     shutil.copytree(small_run, folder)
     (folder / "campaign.json").write_text(json.dumps(CAMPAIGN))
     html = write_report(folder).read_text()
-    assert 'id=campaign' in html and 'data-plot="stock"><svg' in html and 'data-plot="depletion"><svg' in html
+    charts = _charts(html)
+    assert 'id=campaign' in html and len(charts["stock"]) == 3 and charts["depletion"]
     assert "not depleted" in html and "not by the end" in html and "100%" in html and "$420.0M" in html
+    # the depletion axis ends with the campaign (4 nights), not far past it
+    assert charts["depletion"]["options"]["scales"]["x"]["max"] == 5
+    # leakers and value lost night by night, with their bands (issue 20, item 7)
+    median = next(d for d in charts["night-leakers"]["data"]["datasets"] if d["label"].endswith("(median)"))
+    assert [p["y"] for p in median["data"]] == [2, 3, 4, 5] and charts["night-value-lost"]
+    ranges = charts["depletion"]["data"]["datasets"][0]["data"]
+    assert ranges == [[2, 4], [3, 4.5], None]  # iris-t; amraam runs past the end; gepard never
     only = tmp_path / "campaign-only"  # a campaign folder without a raid summary still reports
     only.mkdir()
     (only / "campaign.json").write_text(json.dumps(CAMPAIGN))
     html = write_report(only).read_text()
-    assert 'data-plot="stock"' in html and "Map replay" not in html and "<h1>winter</h1>" in html
+    assert 'data-chart="stock"' in html and "Map replay" not in html and "<h1>winter</h1>" in html
 
 
 def test_a_run_without_scenario_json_reports_without_map_or_with_scenario_option(small_run: Path,
@@ -147,4 +175,4 @@ def test_without_an_event_log_the_map_shows_the_laydown_only(small_run: Path, tm
     (folder / "events.parquet").unlink()
     html = render_report(load_run(folder))
     data = json.loads(re.search(r'id="replay-data">(.*?)</script>', html).group(1))
-    assert data["threats"] == [] and len(data["assets"]) == 3 and 'data-plot="timeline"' not in html
+    assert data["threats"] == [] and len(data["assets"]) == 3 and "replication-timeline" not in _charts(html)

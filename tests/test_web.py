@@ -4,6 +4,7 @@ folders, nothing outside the runs folder is read or written."""
 from __future__ import annotations
 
 import json
+import re
 import time
 import warnings
 from pathlib import Path
@@ -65,7 +66,8 @@ def test_validation_reports_located_problems_and_malformed_yaml(client: TestClie
         next(line for line in SMALL.splitlines() if "value: 60" in line)) + 1
     broken = client.post("/api/validate", json={"text": "name: [unclosed\n  - {"}).json()
     assert not broken["ok"] and broken["problems"][0]["message"]
-    assert client.post("/api/validate", json={"text": SMALL}).json() == {"ok": True, "problems": [], "name": "small"}
+    assert client.post("/api/validate", json={"text": SMALL}).json() == {"ok": True, "problems": [], "name": "small",
+                                                                         "kind": "raid", "warnings": []}
     assert client.post("/api/validate", content=b"{not json",
                        headers={"Content-Type": "application/json"}).status_code == 400
     response = client.post("/api/runs", json={"text": "name: x\n", "replications": 10})
@@ -109,13 +111,74 @@ def test_concurrent_runs_get_their_own_folders_and_leave_others_alone(client: Te
     assert before == {p: p.read_bytes() for p in before}
 
 
-def test_compare_shows_both_runs(client: TestClient) -> None:
-    job = client.post("/api/runs", json={"text": SMALL.replace("iris-t: 24", "iris-t: 4"), "replications": 60,
-                                         "name": "fewer"}).json()
+def test_compare_runs_both_again_on_common_random_numbers_as_the_cli_does(client: TestClient, runs: Path) -> None:
+    from shieldwall.campaign.compare import compare_inputs
+    from shieldwall.scenario.load import parse_scenario
+
+    fewer = SMALL.replace("iris-t: 24", "iris-t: 2")
+    job = client.post("/api/runs", json={"text": fewer, "replications": 20, "name": "fewer"}).json()
     other = wait_job(client, job)["run"]
-    page = client.get(f"/compare?a=base&b={other}").text
-    assert "base" in page and other in page and "fired: iris-t" in page and "B - A" in page
-    assert client.get("/compare?a=base&b=..%2Fx").status_code == 400
+    started = client.post("/api/compare", json={"a": "base", "b": other, "replications": 30, "seed": 7})
+    assert started.status_code == 202, started.text
+    done = wait_job(client, started.json())
+    assert done["state"] == "done" and done["report_url"] == f"/compare/{done['run']}"
+    result = json.loads((runs / done["run"] / "comparison.json").read_text())
+    # the CLI's comparison of the same two scenarios, seed and replications: the same numbers
+    cli = compare_inputs(parse_scenario(SMALL), parse_scenario(fewer), labels=("base", other), replications=30, seed=7)
+    assert result["metrics"] == json.loads(json.dumps(cli["metrics"]))
+    assert result["common_random_numbers"] is True
+    page = client.get(done["report_url"]).text
+    assert "95% interval" in page and "common random numbers" in page
+    # coloured by what B - A means: fewer interceptors fired costs less (better, though lower),
+    # fewer threats intercepted is worse (though lower too)
+    assert re.search(r'data-metric="interceptor_cost_usd" data-verdict="better".*?class="sw-better"', page)
+    assert re.search(r'data-metric="intercepted" data-verdict="worse".*?class="sw-worse"', page)
+    assert f'/compare/{done["run"]}' in client.get("/").text  # listed with the runs
+    assert client.get("/api/runs").json()  # a comparison folder does not break the runs list
+    assert client.post("/api/compare", json={"a": "base", "b": "..%2Fx"}).status_code == 400
+
+
+def test_compare_refuses_different_scenarios_and_a_campaign_against_a_raid(client: TestClient) -> None:
+    moved = SMALL.replace("id: substation", "id: depot")
+    other = wait_job(client, client.post("/api/runs", json={"text": moved, "replications": 5}).json())["run"]
+    refused = client.post("/api/compare", json={"a": "base", "b": other, "replications": 10})
+    assert refused.status_code == 422 and "not two options of one scenario" in refused.json()["detail"]
+    assert "other assets" in refused.json()["detail"]
+    campaign = wait_job(client, client.post("/api/runs", json={"text": SHORT_CAMPAIGN, "replications": 2}).json())
+    mixed = client.post("/api/compare", json={"a": "base", "b": campaign["run"], "replications": 10})
+    assert mixed.status_code == 422 and "two campaigns or two raid scenarios" in mixed.json()["detail"]
+
+
+SHORT_CAMPAIGN = (EXAMPLES / "campaign-winter.yaml").read_text(encoding="utf-8").replace("nights: 121", "nights: 3")
+
+
+def test_campaigns_validate_run_and_list_as_campaigns(client: TestClient, runs: Path) -> None:
+    checked = client.post("/api/validate", json={"text": SHORT_CAMPAIGN, "file": "campaign-winter.yaml"}).json()
+    assert checked["ok"] and checked["kind"] == "campaign" and checked["problems"] == []
+    assert checked["name"] == "winter-with-purchase"
+    broken = client.post("/api/validate", json={"text": SHORT_CAMPAIGN.replace("nights: 3", "nights: -3")}).json()
+    assert not broken["ok"] and any(p.get("path") == "nights" for p in broken["problems"])
+    job = client.post("/api/runs", json={"text": SHORT_CAMPAIGN, "replications": 3}).json()
+    done = wait_job(client, job)
+    assert done["state"] == "done" and done["total"] == 9, done  # 3 replications x 3 nights
+    name = done["run"]
+    assert (runs / name / "campaign.json").is_file() and (runs / name / "campaign-input.yaml").is_file()
+    row = next(r for r in client.get("/api/runs").json() if r["run"] == name)
+    assert row["campaign"] and row["nights"] == 3 and row["replications"] == 3
+    summary = json.loads((runs / name / "campaign.json").read_text())
+    assert row["leaked_mean"] == pytest.approx(summary["totals"]["leaked"]["mean"])
+    assert row["launched"] == pytest.approx(summary["totals"]["launched"]["mean"])
+    listing = client.get("/").text
+    tr = re.search(rf'<tr data-run="{name}".*?</tr>', listing).group(0)
+    assert "campaign, 3 nights" in tr and "/replay" not in tr and f"/editor?run={name}" in tr
+    # the campaign it ran opens in the editor, self-contained, and validates as a campaign
+    text = client.get(f"/api/runs/{name}/scenario").json()["text"]
+    again = client.post("/api/validate", json={"text": text}).json()
+    assert again["ok"] and again["kind"] == "campaign"
+    replay = client.get(f"/api/runs/{name}/replay")
+    assert replay.status_code == 404 and "campaign" in replay.json()["detail"]
+    assert "--scenario" not in replay.text
+    assert client.get(f"/runs/{name}/report").status_code == 200
 
 
 def test_serve_command_listens_on_loopback_and_answers(tmp_path: Path) -> None:

@@ -8,6 +8,7 @@ run started from the page finishes and its report opens. Screenshots land in tes
 
 from __future__ import annotations
 
+import re
 import socket
 import threading
 import time
@@ -122,8 +123,18 @@ def test_report_opens_offline_with_one_marker_per_battery_and_asset_and_all_kill
     page.wait_for_selector("#replay .sw-map .leaflet-marker-pane .sw-battery")
     assert page.locator(".sw-battery").count() == len(scenario.batteries)
     assert page.locator(".sw-asset").count() == len(scenario.assets)
+    # named on the map, assets drawn above the batteries beside them, and opened on the laydown
+    names = page.locator(".sw-map-label").all_inner_texts()
+    assert sorted(names) == sorted([a.id for a in scenario.assets] + [b.id for b in scenario.batteries])
+    z = page.evaluate("""() => [...document.querySelectorAll('.sw-asset, .sw-battery')].map(
+        e => [e.classList.contains('sw-asset'), Number(e.style.zIndex)])""")
+    assert min(zi for is_asset, zi in z if is_asset) > max(zi for is_asset, zi in z if not is_asset)
+    box = page.locator("#replay .sw-map").bounding_box()
+    for marker in page.locator(".sw-asset").all():  # every asset inside the opening view
+        m = marker.bounding_box()
+        assert box["x"] <= m["x"] <= box["x"] + box["width"] and box["y"] <= m["y"] <= box["y"] + box["height"]
     assert page.locator(".sw-kill").count() == 0  # nothing has happened at time 0
-    assert page.locator("figure.sw-plot svg").count() >= 4
+    assert page.locator("figure.sw-chart canvas").count() >= 4  # Chart.js drew the charts offline
     _shot(page, "report.png", full_page=True)
     slider = page.locator("#replay .sw-slider")
     slider.focus()
@@ -198,8 +209,44 @@ def test_the_app_replay_page_and_compare_page(browser: object, server: str) -> N
     page.goto(f"{server}/runs/city/replay")
     page.wait_for_selector("#replay .sw-battery")
     assert page.locator(".sw-battery").count() == 2
+    # compare: both run again on common random numbers, B - A with its interval, coloured by meaning
     page.goto(f"{server}/compare?a=city&b=city")
-    assert page.locator("table.sw-compare-table").count() == 1
+    page.locator("#compare-replications").fill("6")
+    page.locator("#compare-run").click()
+    page.wait_for_url(re.compile(r".*/compare/city-vs-city-.*"), timeout=60_000)
+    table = page.locator("table.sw-compare-table")
+    assert table.count() == 1 and "95% interval" in table.inner_text()
+    # the same file against itself: every difference is exactly 0, so nothing is better or worse
+    assert page.locator("td.sw-better, td.sw-worse").count() == 0
+    assert page.locator('tr[data-verdict="no clear difference"]').count() >= 4
+    _shot(page, "compare-result.png", full_page=True)
+    assert watched.errors == []
+    watched.close()
+
+
+def test_a_campaign_opens_validates_and_runs_from_the_editor(browser: object, server: str) -> None:
+    watched = Watched(browser, allowed=server)
+    page = watched.page
+    page.goto(f"{server}/editor?example=campaign-three-cities.yaml")
+    page.wait_for_selector("#no-problems:not([hidden])")
+    assert page.locator("#status").inner_text().startswith('Checked: campaign "three-cities')
+    assert page.locator("#problems li.sw-problem:not(.sw-warning)").count() == 0
+    text = page.locator("#scenario-text")
+    text.fill(re.sub(r"(?m)^nights: \d+", "nights: 2", text.input_value()))
+    page.wait_for_selector("#no-problems:not([hidden])")
+    page.locator("#replications").fill("2")
+    page.locator("#run").click()
+    link = page.locator("#run-status a.sw-report-link")
+    link.wait_for(timeout=90_000)
+    assert "three-cities-winter" in page.locator("#run-status").inner_text()
+    _shot(page, "editor-campaign-finished.png")
+    link.click()
+    page.wait_for_selector("figure[data-chart=stock] canvas")
+    assert page.locator("#campaign").count() == 1
+    page.goto(f"{server}/")
+    row = page.locator('table.sw-runs tr[data-kind="campaign"]').first
+    assert "2 nights" in row.inner_text() and row.locator("a", has_text="replay").count() == 0
+    _shot(page, "runs-with-campaign.png", full_page=True)
     assert watched.errors == []
     watched.close()
 

@@ -236,7 +236,8 @@ def test_the_runs_list_survives_any_malformed_file(app: object, runs: Path, base
     assert "dangling" not in listed and "loop" not in listed
     assert client.get("/compare").status_code == 200
     compare = client.get("/compare?a=base&b=strings")
-    assert compare.status_code == 200 and "<script>alert" not in compare.text and "&lt;script&gt;" in compare.text
+    assert compare.status_code == 200 and "<script>alert" not in compare.text and "<i>x</i>" not in compare.text
+    assert "&lt;i&gt;x&lt;/i&gt;" in compare.text  # the run's scenario name, escaped, in the run pickers
     for url in ("/runs/cut-short/report", "/api/runs/cut-short", "/api/runs/deep", "/runs/cut-events/report",
                 "/api/runs/cut-events/replay", "/runs/wrong-shape/report", "/api/runs/not-json-at-all"):
         answer = client.get(url)

@@ -9,6 +9,12 @@ quantities (threats x shots x replications) are the engine's budget's business
 
 from __future__ import annotations
 
+# --- defaults of every command ------------------------------------------------------------------
+# One default per kind of input, the same in `run`, `campaign`, `compare` and the web app: a raid
+# scenario is cheap to replicate, a campaign is a raid per night for months.
+RAID_REPLICATIONS = 1_000
+CAMPAIGN_REPLICATIONS = 200
+
 # --- files -------------------------------------------------------------------------------------
 MAX_FILE_BYTES = 4 << 20  # a scenario or campaign file; the web app's upload cap is 1 MiB
 MAX_YAML_VALUES = 200_000  # values (nodes) in one file, aliases expanded

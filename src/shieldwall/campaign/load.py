@@ -135,6 +135,30 @@ class LoadedCampaign:
         return varied
 
 
+def self_contained(loaded: LoadedCampaign) -> dict[str, Any]:
+    """The campaign as one file that needs no other: the theatre written out (not a path to its
+    scenario), the generator's routes and each explicit night's raids in full, a generator file
+    inlined. A run folder keeps it (``campaign-input.yaml``) so that the web app can show the
+    campaign and run it again, wherever the original files went; it gives the same results."""
+    c = loaded.campaign
+    data = c.model_dump(mode="json", by_alias=True, exclude_none=True)
+    theatre = {key: loaded.theatre_data(("theatre", key)) for key in THEATRE_SECTIONS}
+    data["theatre"] = {k: v for k, v in theatre.items() if v is not None}
+    if c.generator is not None and loaded.generator is not None:
+        generator: dict[str, Any] = {"share": c.generator.share,
+                                     "routes": [r.model_dump(mode="json", by_alias=True, exclude_none=True)
+                                                for r in loaded.templates]}
+        if c.generator.builtin is not None:
+            generator["builtin"] = c.generator.builtin
+        else:
+            generator["model"] = loaded.generator.model.model_dump(mode="json", by_alias=True, exclude_none=True)
+        data["generator"] = generator
+    data["raids"] = [{"night": night + 1, "raids": [r.model_dump(mode="json", by_alias=True, exclude_none=True)
+                                                   for r in raids]}
+                     for night, raids in sorted(loaded.explicit.items())]
+    return data
+
+
 def load_campaign(path: str | Path) -> LoadedCampaign:
     source = read_yaml_file(path)
     return build_campaign(source, Path(path).parent)

@@ -21,6 +21,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from shieldwall.engine.results import RaidResult
 
 Q = (0.05, 0.5, 0.95)
+CAMPAIGN_INPUT = "campaign-input.yaml"  # a run folder's self-contained copy of its campaign
 
 
 def _shared_zeros(shape: tuple[int, ...], dtype: Any) -> np.ndarray:
@@ -264,8 +265,21 @@ class CampaignResult:
         takes a second) and nights.parquet."""
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
-        paths = {"json": out / "campaign.json", "parquet": out / "nights.parquet"}
+        paths = {"json": out / "campaign.json", "parquet": out / "nights.parquet", "input": out / CAMPAIGN_INPUT}
         summary = self.summary() if summary is None else summary
         paths["json"].write_text(json.dumps(summary, indent=2, allow_nan=False) + "\n", encoding="utf-8")
         self.to_frame().to_parquet(paths["parquet"], index=False)
+        paths["input"].write_text(campaign_input_text(self.loaded), encoding="utf-8")
         return paths
+
+
+def campaign_input_text(loaded: "LoadedCampaign") -> str:
+    """The campaign that ran, as one self-contained YAML file (campaign.load.self_contained)."""
+    import yaml
+
+    from shieldwall.campaign.load import self_contained
+
+    origin = " ".join(str(loaded.file or "text").split())  # one comment line, whatever the path holds
+    head = (f"# The campaign of this run, self-contained, as it ran (from {origin})."
+            "\n# `shieldwall campaign` runs it again with the same results; the web app opens it in its editor.\n")
+    return head + yaml.safe_dump(self_contained(loaded), sort_keys=False, allow_unicode=True)

@@ -75,31 +75,36 @@ def campaign_tables(summary: dict[str, Any]) -> list[Table]:
     return [stock, runs_out, cumulative, totals]
 
 
-def campaign_command(path: Path, *, replications: int, seed: int | None, out: Path, workers: int,
+def campaign_command(path: Path, *, replications: int, seed: int | None, out: Path | None, workers: int,
                      max_memory: str | None = None) -> None:
     from rich.text import Text
 
     from shieldwall.campaign.load import load_campaign
     from shieldwall.campaign.run import run_campaign
-    from shieldwall.cli.run_cmd import steps_bar
+    from shieldwall.cli.run_cmd import interrupted_message, steps_bar
     from shieldwall.engine.budget import parse_bytes
     from shieldwall.report.console import plain_console, printable
     from shieldwall.report.html import write_report
-    from shieldwall.report.rundir import StagedRun, check_out_dir
+    from shieldwall.report.rundir import DEFAULT_RUNS, StagedRun, check_out_dir, new_run_folder
 
     console = plain_console()
     budget = parse_bytes(max_memory) if max_memory else None
-    check_out_dir(out)
+    if out is not None:
+        check_out_dir(out)
     loaded = load_campaign(path)
-    with StagedRun(out, "campaign", replications=replications, seed=seed, campaign_file=str(path)) as stage:
-        bar, advance = steps_bar(console, printable(f"{loaded.campaign.name}: nights"), loaded.nights)
-        with bar:
-            result = run_campaign(loaded, replications=replications, seed=seed, workers=workers, progress=advance,
-                                  max_memory_bytes=budget)
-        summary = result.summary()
-        result.write(stage.path, summary)
-        write_report(stage.path, shown_as=str(out))
-        stage.commit()
+    reserved = out is None
+    if out is None:  # a new folder each run, inside the folder `shieldwall serve` lists
+        out = new_run_folder(DEFAULT_RUNS, loaded.campaign.name)
+    with interrupted_message(console, out, reserved):
+        with StagedRun(out, "campaign", replications=replications, seed=seed, campaign_file=str(path)) as stage:
+            bar, advance = steps_bar(console, printable(f"{loaded.campaign.name}: nights"), loaded.nights)
+            with bar:
+                result = run_campaign(loaded, replications=replications, seed=seed, workers=workers,
+                                      progress=advance, max_memory_bytes=budget)
+            summary = result.summary()
+            result.write(stage.path, summary)
+            write_report(stage.path, shown_as=str(out))
+            stage.commit()
     console.print(Text(printable(summary["campaign"]), style="bold") + Text(
         f": {summary['nights']} nights from {summary['start_date']}, {replications} replications, "
         f"seed {summary['seed']}"))
@@ -112,29 +117,37 @@ def campaign_command(path: Path, *, replications: int, seed: int | None, out: Pa
                                  f"and night), {out / 'report.html'}")))
 
 
-def compare_command(a: Path, b: Path, *, replications: int, seed: int | None, out: Path | None) -> None:
+def compare_command(a: Path, b: Path, *, replications: int | None, seed: int | None, out: Path | None,
+                    workers: int = 1) -> None:
+    from rich.progress import Progress
     from rich.text import Text
 
-    from shieldwall.campaign.compare import compare_files
+    from shieldwall.campaign.compare import compare_files, default_replications, verdict
+    from shieldwall.campaign.load import is_campaign_file
+    from shieldwall.cli.run_cmd import progress_columns
     from shieldwall.report.console import plain_console, printable
 
     console = plain_console()
-    result = compare_files(a, b, replications=replications, seed=seed)
-    table = Table(title=f"B - A, paired over {replications} replications (seed {result['seed']}, common random "
+    campaign = is_campaign_file(a)
+    n = replications if replications is not None else default_replications(campaign)
+    total = 2 * (load_nights(a) if campaign else n)
+    with Progress(*progress_columns(), console=console, transient=True, disable=not console.is_terminal) as bar:
+        task = bar.add_task("A, then B: " + ("nights" if campaign else "replications"), total=total)
+        result = compare_files(a, b, replications=n, seed=seed, workers=workers,
+                               progress=lambda k: bar.advance(task, k))
+    table = Table(title=f"B - A, paired over {n} replications (seed {result['seed']}, common random "
                         "numbers); 95% interval", title_justify="left")
-    for col in ("", "A", "B", "B - A", "95% interval"):
-        table.add_column(col, justify="left" if not col else "right")
-    labels = {"launched": "threats launched", "intercepted": "intercepted", "leaked": "leaked",
-              "value_lost": "value lost (asset units)", "interceptor_cost_usd": "interceptors spent"}
+    for col in ("", "A", "B", "B - A", "95% interval", "B is"):
+        table.add_column(col, justify="left" if col in ("", "B is") else "right")
     for name, m in result["metrics"].items():
         fmt = usd if name.endswith("usd") else (lambda x: f"{x:,.2f}")
-        table.add_row(labels.get(name, name), fmt(m["a_mean"]), fmt(m["b_mean"]), fmt(m["difference_mean"]),
-                      f"[{fmt(m['difference_ci95'][0])}, {fmt(m['difference_ci95'][1])}]")
+        table.add_row(m["label"], fmt(m["a_mean"]), fmt(m["b_mean"]), fmt(m["difference_mean"]),
+                      f"[{fmt(m['difference_ci95'][0])}, {fmt(m['difference_ci95'][1])}]", verdict(m))
     for k, m in result["depletion_night"].items():
         if m["a_never"] == 1.0 and m["b_never"] == 1.0:
             continue
-        table.add_row(f"night {k} runs out", f"{m['a_mean']:.1f}", f"{m['b_mean']:.1f}", f"{m['difference_mean']:+.1f}",
-                      f"[{m['difference_ci95'][0]:+.1f}, {m['difference_ci95'][1]:+.1f}]")
+        table.add_row(m["label"], f"{m['a_mean']:.1f}", f"{m['b_mean']:.1f}", f"{m['difference_mean']:+.1f}",
+                      f"[{m['difference_ci95'][0]:+.1f}, {m['difference_ci95'][1]:+.1f}]", verdict(m))
     console.print(Text(printable(f"A: {a}\nB: {b}")))
     console.print(table)
     if result["depletion_night"]:
@@ -150,6 +163,12 @@ def compare_command(a: Path, b: Path, *, replications: int, seed: int | None, ou
         except OSError as exc:
             raise UsageError(f"cannot write {out}: {exc.strerror or exc}") from None
         console.print(Text(printable(f"wrote {out}")))
+
+
+def load_nights(path: Path) -> int:
+    from shieldwall.campaign.load import load_campaign
+
+    return load_campaign(path).nights
 
 
 def calibrate_raids_command(csv: Path, *, out: Path, distribution: str, start: str | None, end: str | None,

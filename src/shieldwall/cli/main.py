@@ -8,13 +8,39 @@ from typing import Optional
 
 import typer
 
+from shieldwall.limits import CAMPAIGN_REPLICATIONS, RAID_REPLICATIONS
+
 app = typer.Typer(
     name="shieldwall",
     help="Analyse layered air and missile defence: raids, interceptors, stockpiles.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,  # plain help: flags without a type, and no rich import for --help
 )
+REPLICATIONS_HELP = (f"Monte Carlo replications (default: {RAID_REPLICATIONS:,} for a raid scenario, "
+                     f"{CAMPAIGN_REPLICATIONS} for a campaign).")
+WORKERS_HELP = "Processes that simulate (this one and N - 1 workers)."
+SEED_HELP = "Random seed (default: the file's, else 0)."
+
+
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            typer.echo(f"shieldwall {version('shieldwall')}")
+        except PackageNotFoundError:  # pragma: no cover - run from a source tree without install
+            typer.echo("shieldwall (not installed)")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                 help="Print the version and exit."),
+) -> None:
+    """Analyse layered air and missile defence: raids, interceptors, stockpiles."""
 
 
 MAX_MEMORY_HELP = ("Refuse a run estimated to need more memory, e.g. 8GiB (default: half of this machine's, "
@@ -41,25 +67,32 @@ def guard(fn, *args, **kwargs):  # type: ignore[no-untyped-def]
 
 @app.command()
 def run(
-    scenario: Path = typer.Argument(..., help="Scenario file (YAML)."),
-    replications: int = typer.Option(1000, "--replications", "-n", min=1, help="Monte Carlo replications."),
-    seed: Optional[int] = typer.Option(None, "--seed", "-s", min=0, help="Random seed (default: the scenario's, else 0)."),
-    out: Path = typer.Option(Path("out"), "--out", "-o", help="Folder for summary.json, Parquet and events."),
-    workers: int = typer.Option(1, "--workers", "-w", min=1,
-                                help="Processes that simulate (this one and N - 1 workers)."),
+    scenario: Path = typer.Argument(..., metavar="SCENARIO", help="Raid scenario file (YAML)."),
+    replications: int = typer.Option(RAID_REPLICATIONS, "--replications", "-n", min=1, metavar="N",
+                                     help="Monte Carlo replications."),
+    seed: Optional[int] = typer.Option(None, "--seed", "-s", min=0, metavar="SEED", help=SEED_HELP),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", metavar="DIR",
+                                       help="Run folder to write (default: out/NAME-DATE-TIME, a new one each run, "
+                                            "where `shieldwall serve` lists it)."),
+    workers: int = typer.Option(1, "--workers", "-w", min=1, metavar="N", help=WORKERS_HELP),
     no_report: bool = typer.Option(False, "--no-report", help="Skip the HTML report (report.html)."),
-    max_memory: Optional[str] = typer.Option(None, "--max-memory", help=MAX_MEMORY_HELP),
+    engagements: Optional[int] = typer.Option(None, "--engagements", min=0, metavar="N",
+                                              help="Log every engagement of the first N replications for "
+                                                   "engagements.parquet and the timelines (default: all, up to "
+                                                   "10,000; 0: none)."),
+    max_memory: Optional[str] = typer.Option(None, "--max-memory", metavar="SIZE", help=MAX_MEMORY_HELP),
 ) -> None:
-    """Simulate a raid many times and report leakers, interceptors used and value lost."""
+    """Simulate a raid many times and report leakers and why, interceptors used and value lost."""
     from shieldwall.cli.run_cmd import run_command
 
     guard(run_command, scenario, replications=replications, seed=seed, out=out, workers=workers,
-          html=not no_report, max_memory=max_memory)
+          html=not no_report, max_memory=max_memory, engagements=engagements)
 
 
 @app.command()
-def validate(scenario: Path = typer.Argument(..., help="Scenario file (YAML).")) -> None:
-    """Check a scenario or campaign file and say what is wrong, or that it is fine."""
+def validate(scenario: Path = typer.Argument(..., metavar="FILE",
+                                             help="Scenario, campaign, sweep or allocation file (YAML).")) -> None:
+    """Check a scenario, campaign, sweep or allocation file: what is wrong, what looks wrong, or that it is fine."""
     from shieldwall.cli.validate_cmd import validate_command
 
     guard(validate_command, scenario)
@@ -74,9 +107,13 @@ def catalog(entry_id: Optional[str] = typer.Argument(None, metavar="[ID]", help=
 
 
 @app.command()
-def schema(out: Optional[Path] = typer.Option(None, "--out", "-o", help="Write to a file instead of stdout."),
-           kind: str = typer.Option("scenario", "--kind", help="scenario or theatre.")) -> None:
-    """Print the JSON Schema of scenario (or theatre) files, for editors."""
+def schema(
+    kind: str = typer.Argument("scenario", metavar="[KIND]", help="scenario (default), campaign or theatre."),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", metavar="FILE", help="Write to a file instead of stdout."),
+    kind_option: Optional[str] = typer.Option(None, "--kind", metavar="KIND", help="The same as the KIND argument."),
+) -> None:
+    """Print the JSON Schema of scenario, campaign or theatre files (for editors)."""
+    kind = kind_option or kind
     from shieldwall.cli.validate_cmd import schema_command
 
     guard(schema_command, out, kind)
@@ -84,9 +121,11 @@ def schema(out: Optional[Path] = typer.Option(None, "--out", "-o", help="Write t
 
 @app.command()
 def report(
-    run_dir: Path = typer.Argument(..., help="Run folder (summary.json, events.parquet, scenario.json...)."),
-    out: Optional[Path] = typer.Option(None, "--out", "-o", help="HTML file (default: RUN_DIR/report.html)."),
-    scenario: Optional[Path] = typer.Option(None, "--scenario", help="Scenario file, for runs without scenario.json."),
+    run_dir: Path = typer.Argument(..., metavar="RUN_DIR",
+                                   help="Run folder (summary.json or campaign.json, scenario.json, ...)."),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", metavar="FILE", help="HTML file (default: RUN_DIR/report.html)."),
+    scenario: Optional[Path] = typer.Option(None, "--scenario", metavar="FILE",
+                                            help="Scenario file, for runs without scenario.json."),
 ) -> None:
     """Write one self-contained HTML report (tables, plots, map replay) of a run folder."""
     from shieldwall.cli.report_cmd import report_command
@@ -96,17 +135,21 @@ def report(
 
 @app.command()
 def serve(
-    host: str = typer.Option("127.0.0.1", "--host", help="Address to bind (loopback unless told otherwise)."),
-    port: int = typer.Option(8000, "--port", min=1, max=65535, help="Port."),
-    runs: Path = typer.Option(Path("out"), "--runs", help="Folder of run folders (created if missing)."),
-    max_replications: int = typer.Option(20000, "--max-replications", min=1,
+    host: str = typer.Option("127.0.0.1", "--host", metavar="ADDRESS",
+                             help="Address to bind (loopback unless told otherwise)."),
+    port: int = typer.Option(8000, "--port", min=1, max=65535, metavar="PORT", help="Port."),
+    runs: Path = typer.Option(Path("out"), "--runs", metavar="DIR",
+                              help="Folder of run folders (created if missing); `run` and `campaign` write there "
+                                   "by default."),
+    max_replications: int = typer.Option(20000, "--max-replications", min=1, metavar="N",
                                          help="Largest run the web app will start."),
-    examples: Optional[Path] = typer.Option(None, "--examples", help="Folder of scenario files to offer (default: ./examples)."),
-    allow_host: list[str] = typer.Option([], "--allow-host",
+    examples: Optional[Path] = typer.Option(None, "--examples", metavar="DIR",
+                                            help="Folder of scenario and campaign files to offer (default: ./examples)."),
+    allow_host: list[str] = typer.Option([], "--allow-host", metavar="NAME",
                                          help="Also answer requests for this host name (repeat for more)."),
-    max_run_seconds: float = typer.Option(1800.0, "--max-run-seconds", min=1.0,
+    max_run_seconds: float = typer.Option(1800.0, "--max-run-seconds", min=1.0, metavar="SECONDS",
                                           help="Stop a run from the app after this long."),
-    max_run_memory: Optional[str] = typer.Option(None, "--max-run-memory",
+    max_run_memory: Optional[str] = typer.Option(None, "--max-run-memory", metavar="SIZE",
                                                  help="Stop (or refuse) a run from the app over this much memory, "
                                                       "e.g. 4GiB (default: a share of this machine's)."),
 ) -> None:
@@ -120,12 +163,14 @@ def serve(
 @app.command()
 def campaign(
     path: Path = typer.Argument(..., metavar="CAMPAIGN", help="Campaign file (YAML with a `nights:` key)."),
-    replications: int = typer.Option(200, "--replications", "-n", min=1, help="Monte Carlo replications."),
-    seed: Optional[int] = typer.Option(None, "--seed", "-s", min=0, help="Random seed (default: the file's, else 0)."),
-    out: Path = typer.Option(Path("out/campaign"), "--out", "-o", help="Folder for campaign.json and nights.parquet."),
-    workers: int = typer.Option(1, "--workers", "-w", min=1,
-                                help="Processes that simulate each night (this one and N - 1 workers)."),
-    max_memory: Optional[str] = typer.Option(None, "--max-memory", help=MAX_MEMORY_HELP),
+    replications: int = typer.Option(CAMPAIGN_REPLICATIONS, "--replications", "-n", min=1, metavar="N",
+                                     help="Monte Carlo replications."),
+    seed: Optional[int] = typer.Option(None, "--seed", "-s", min=0, metavar="SEED", help=SEED_HELP),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", metavar="DIR",
+                                       help="Run folder for campaign.json, nights.parquet and the report (default: "
+                                            "out/NAME-DATE-TIME, a new one each run)."),
+    workers: int = typer.Option(1, "--workers", "-w", min=1, metavar="N", help=WORKERS_HELP),
+    max_memory: Optional[str] = typer.Option(None, "--max-memory", metavar="SIZE", help=MAX_MEMORY_HELP),
 ) -> None:
     """Simulate many nights of raids: stocks over time, when they run out, what leaks, what it costs."""
     from shieldwall.cli.campaign_cmd import campaign_command
@@ -138,14 +183,18 @@ def campaign(
 def compare(
     a: Path = typer.Argument(..., metavar="A", help="Campaign or raid scenario file (the baseline)."),
     b: Path = typer.Argument(..., metavar="B", help="The same with an option (a delivery, a battery, a doctrine)."),
-    replications: int = typer.Option(200, "--replications", "-n", min=2, help="Monte Carlo replications."),
-    seed: Optional[int] = typer.Option(None, "--seed", "-s", min=0, help="Random seed (default: A's, else 0)."),
-    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Also write the comparison as JSON."),
+    replications: Optional[int] = typer.Option(None, "--replications", "-n", min=2, metavar="N",
+                                               help=REPLICATIONS_HELP),
+    seed: Optional[int] = typer.Option(None, "--seed", "-s", min=0, metavar="SEED",
+                                       help="Random seed (default: A's, else 0)."),
+    workers: int = typer.Option(1, "--workers", "-w", min=1, metavar="N", help=WORKERS_HELP),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", metavar="FILE", help="Also write the comparison as JSON."),
 ) -> None:
-    """B - A with 95% intervals, on common random numbers: leakers, value lost, cost, runs-out night."""
+    """B - A with 95% intervals, on common random numbers: leakers, value lost, cost, runs-out night.
+    A and B must be two options of one scenario or campaign (the same defended assets and raids)."""
     from shieldwall.cli.campaign_cmd import compare_command
 
-    guard(compare_command, a, b, replications=replications, seed=seed, out=out)
+    guard(compare_command, a, b, replications=replications, seed=seed, out=out, workers=workers)
 
 
 @app.command()
@@ -231,6 +280,53 @@ app.add_typer(wta_app, name="wta")
 from shieldwall.cli.backtest_cmd import backtest_app  # noqa: E402  (light: imports its work inside the commands)
 
 app.add_typer(backtest_app, name="backtest")
+
+
+class PlainCommand(typer.core.TyperCommand):
+    """Help as a command line reads: ``Usage: shieldwall run [OPTIONS] SCENARIO`` and arguments
+    by their names, not typer's ``{scenario}`` and ``<path>``."""
+
+    def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(*args, **kwargs)
+        for param in self.params:  # an option that takes a value shows one: --time-limit TIME_LIMIT
+            if param.param_type_name == "option" and not getattr(param, "is_flag", False) and param.metavar is None:
+                longest = max(param.opts, key=len)
+                param.metavar = longest.lstrip("-").replace("-", "_").upper()
+
+    @staticmethod
+    def _name(param: typer.core.click.Parameter) -> str:
+        return param.metavar or (param.name or "").upper()
+
+    def collect_usage_pieces(self, ctx: typer.core.click.Context) -> list[str]:
+        pieces = [self.options_metavar] if self.options_metavar else []
+        for param in self.get_params(ctx):
+            if param.param_type_name == "argument":
+                name = self._name(param).strip("[]")
+                pieces.append(name if param.required else f"[{name}]")
+        return pieces
+
+    def format_options(self, ctx: typer.core.click.Context, formatter: typer.core.click.HelpFormatter) -> None:
+        args = [(self._name(p).strip("[]"), getattr(p, "help", "") or "") for p in self.get_params(ctx)
+                if p.param_type_name == "argument"]
+        opts = [rv for p in self.get_params(ctx) if p.param_type_name == "option" and (rv := p.get_help_record(ctx))]
+        if args:
+            with formatter.section("Arguments"):
+                formatter.write_dl(args)
+        if opts:
+            with formatter.section("Options"):
+                formatter.write_dl(opts)
+
+
+def _plain_help(typer_app: typer.Typer) -> None:
+    for info in typer_app.registered_commands:
+        if info.cls in (None, typer.core.TyperCommand):
+            info.cls = PlainCommand
+    for group in typer_app.registered_groups:
+        if group.typer_instance is not None:
+            _plain_help(group.typer_instance)
+
+
+_plain_help(app)
 
 
 def main() -> None:  # pragma: no cover

@@ -8,11 +8,18 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.console import Console
+import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.text import Text
+
+if TYPE_CHECKING:  # pragma: no cover
+    from rich.console import Console
 
 
 def progress_columns() -> tuple:
@@ -40,34 +47,62 @@ def steps_bar(console: Console, description: str, total: int) -> tuple[Progress,
     return bar, advance
 
 
-def run_command(path: Path, *, replications: int, seed: int | None, out: Path, workers: int,
-                html: bool = True, max_memory: str | None = None) -> None:
+def run_command(path: Path, *, replications: int, seed: int | None, out: Path | None, workers: int,
+                html: bool = True, max_memory: str | None = None, engagements: int | None = None) -> None:
     from shieldwall.engine.budget import parse_bytes
     from shieldwall.engine.runner import run
     from shieldwall.report.console import plain_console, print_summary, printable
     from shieldwall.report.markdown import write_markdown_report
-    from shieldwall.report.rundir import StagedRun, check_out_dir
+    from shieldwall.report.rundir import DEFAULT_RUNS, StagedRun, check_out_dir, new_run_folder
     from shieldwall.scenario.load import load_scenario
 
     console = plain_console()
     budget = parse_bytes(max_memory) if max_memory else None
-    check_out_dir(out)
+    if out is not None:
+        check_out_dir(out)
     scenario = load_scenario(path)
-    with StagedRun(out, "raid", replications=replications, seed=seed, scenario_file=str(path)) as stage:
-        bar, advance = steps_bar(console, printable(f"simulating {scenario.name}"), replications)
-        with bar:
-            result = run(scenario, replications=replications, seed=seed, workers=workers, out_dir=stage.path,
-                         progress=advance, max_memory_bytes=budget)
-        summary = result.summary()
-        write_markdown_report(summary, stage.path / "report.md")
-        if html:
-            from shieldwall.report.html import write_report
+    reserved = out is None
+    if out is None:  # a new folder each run, inside the folder `shieldwall serve` lists
+        out = new_run_folder(DEFAULT_RUNS, scenario.name)
+    with interrupted_message(console, out, reserved):
+        with StagedRun(out, "raid", replications=replications, seed=seed, scenario_file=str(path)) as stage:
+            bar, advance = steps_bar(console, printable(f"simulating {scenario.name}"), replications)
+            with bar:
+                result = run(scenario, replications=replications, seed=seed, workers=workers, out_dir=stage.path,
+                             progress=advance, max_memory_bytes=budget, engagements=engagements)
+            summary = result.summary()
+            write_markdown_report(summary, stage.path / "report.md")
+            if html:
+                from shieldwall.report.html import write_report
 
-            write_report(stage.path, shown_as=str(out))
-        stage.commit()
+                write_report(stage.path, shown_as=str(out))
+            stage.commit()
     print_summary(console, summary)
-    written = f"wrote {out / 'summary.json'}, {out / 'report.md'}, {out / 'replications'}/*.parquet, " \
+    logged = f", {out / 'engagements.parquet'} (every engagement)" if result.engagement_replications else ""
+    written = f"wrote {out / 'summary.json'}, {out / 'report.md'}, {out / 'replications'}/*.parquet{logged}, " \
               f"{out / 'events.parquet'} (replication 0)"
     console.print(Text(printable(written)))
     if html:
         console.print(Text(printable(f"wrote {out / 'report.html'} (open it in a browser; no network needed)")))
+
+
+@contextmanager
+def interrupted_message(console: "Console", out: Path, reserved: bool) -> Iterator[None]:
+    """Ctrl-C or a failure during a run: say that nothing was written (the staging folder is gone,
+    ``out`` is as it was; a folder reserved for this run is removed again), then let it end the
+    command (exit 130 for Ctrl-C)."""
+    try:
+        yield
+    except BaseException as exc:
+        from shieldwall.report.console import printable
+
+        if reserved:
+            try:
+                out.rmdir()  # still empty: the run never moved in
+            except OSError:
+                pass
+        if isinstance(exc, KeyboardInterrupt):
+            console.print(Text(printable(f"interrupted: nothing was written, {out} is as it was"
+                                         + (" (removed: it was made for this run)" if reserved else ""))))
+            raise typer.Exit(130) from None
+        raise

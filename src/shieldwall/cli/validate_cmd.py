@@ -1,5 +1,6 @@
-"""``shieldwall validate`` and ``shieldwall schema``: check a scenario file without running it,
-and publish the JSON Schema that lets editors complete and check scenario files as they type."""
+"""``shieldwall validate`` and ``shieldwall schema``: check a scenario or campaign file without
+running it (what is wrong, and what looks wrong: scenario.checks.scenario_warnings), and publish
+the JSON Schemas that let editors complete and check scenario and campaign files as they type."""
 
 from __future__ import annotations
 
@@ -13,9 +14,11 @@ from rich.text import Text
 
 from shieldwall.errors import UsageError
 from shieldwall.report.console import printable
+from shieldwall.scenario.checks import scenario_warnings
 from shieldwall.scenario.model import Scenario
 
 SCHEMA_PATH = Path(__file__).resolve().parent.parent / "schema" / "scenario.schema.json"
+SCHEMA_KINDS = ("scenario", "campaign", "theatre")
 SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 SCHEMA_TITLE = "shieldwall scenario"
 
@@ -47,6 +50,7 @@ def validate_command(path: Path) -> None:
         summary = (f" {path} is a valid campaign — {_count(loaded.campaign.nights, 'night')}, "
                    f"{_count(len(loaded.batteries), 'battery')}, {_count(len(loaded.campaign.deliveries), 'delivery')}")
         Console(highlight=False, soft_wrap=True).print(Text.assemble(("ok:", "bold green"), printable(summary)))
+        _print_warnings(path, scenario_warnings(loaded.theatre), "the theatre: ")
         return
     scenario = scenario_from_source(source)
     threats = sum(raid.count + (raid.decoys.count if raid.decoys else 0) for raid in scenario.raids)
@@ -61,6 +65,14 @@ def validate_command(path: Path) -> None:
     )
     summary = f" {path} is valid — {counts} ({_count(threats, 'threat')} incl. decoys)"
     Console(highlight=False, soft_wrap=True).print(Text.assemble(("ok:", "bold green"), printable(summary)))
+    _print_warnings(path, scenario_warnings(scenario, source.source_map))
+
+
+def _print_warnings(path: Path, warnings: list[Any], prefix: str = "") -> None:
+    """Valid, but almost certainly not what was meant: said after the ok, with its place."""
+    console = Console(highlight=False, soft_wrap=True, stderr=True)
+    for w in warnings:
+        console.print(Text("warning: ", style="bold yellow") + Text(printable(prefix + w.render(str(path)))))
 
 
 def _validate_sweep_file(path: Path, data: dict[str, Any]) -> None:
@@ -87,14 +99,18 @@ def _count(n: int, noun: str) -> str:
     return f"{n} {noun if n == 1 else plural}"
 
 
-def scenario_schema() -> dict[str, Any]:
-    """The JSON Schema of scenario files, keyed as files write them (``class``, not
-    ``threat_class``)."""
-    schema = Scenario.model_json_schema(by_alias=True)
+def scenario_schema(kind: str = "scenario") -> dict[str, Any]:
+    """The JSON Schema of scenario (or campaign) files, keyed as files write them (``class``,
+    not ``threat_class``)."""
+    from shieldwall.campaign.model import Campaign
+
+    model = Campaign if kind == "campaign" else Scenario
+    schema = model.model_json_schema(by_alias=True)
     _partial_builtin_entries(schema)
     schema["$schema"] = SCHEMA_DIALECT
-    schema["title"] = SCHEMA_TITLE
-    schema["description"] = "A shieldwall raid scenario (YAML or JSON)."
+    schema["title"] = SCHEMA_TITLE if kind == "scenario" else f"shieldwall {kind}"
+    schema["description"] = ("A shieldwall raid scenario (YAML or JSON)." if kind == "scenario" else
+                             "A shieldwall campaign: many nights of raids on one theatre (YAML or JSON).")
     return schema
 
 
@@ -118,21 +134,21 @@ def _partial_builtin_entries(schema: dict[str, Any]) -> None:
         spec["properties"] = {i: {"$ref": f"#/$defs/{name}Override"} for i in ids}
 
 
-def schema_text() -> str:
+def schema_text(kind: str = "scenario") -> str:
     """Stable text (sorted keys, final newline) so the committed copy diffs cleanly."""
-    return json.dumps(scenario_schema(), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    return json.dumps(scenario_schema(kind), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 
 def schema_command(out: Path | None, kind: str = "scenario") -> None:
-    """Print the schema (of scenario or theatre files), or write it to ``out``."""
-    if kind not in ("scenario", "theatre"):
-        raise UsageError(f"--kind must be scenario or theatre, got {kind!r}")
+    """Print the schema of ``kind`` (scenario, campaign or theatre), or write it to ``out``."""
+    if kind not in SCHEMA_KINDS:
+        raise UsageError(f"no schema for {kind!r}: there is one for {', '.join(SCHEMA_KINDS)}")
     if kind == "theatre":
         from shieldwall.scenario.theatre import theatre_schema
 
         text = json.dumps(theatre_schema(), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
     else:
-        text = schema_text()
+        text = schema_text(kind)
     if out is None:
         sys.stdout.write(text)
         return

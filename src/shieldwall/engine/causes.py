@@ -7,26 +7,30 @@ stacked bar, the API and the web app list the causes from this table, in its ord
 (say "diverted", once electronic warfare exists) is a row here plus its rule in both models:
 nothing downstream names a cause.
 
-The rule, first match wins (a threat never engaged could be engaged whenever one of its
-engagement windows was open, so what stopped it follows from what its windows met):
+The rule, first match wins. A threat never engaged could be engaged at every decision epoch
+inside one of its engagement windows, so what stopped it follows from its windows, the epoch
+grid and when each battery ran dry (the outcome ``dry_s``): nothing needs recording in the
+engine's hot loops, and the SimPy model applies the same rule to its own state.
 
 1. ``missed``: it was engaged at least once, and every engagement missed (battery: the last
    that engaged it);
 2. ``not_detected``: it had no engagement window, and no sensor network ever held a track of it;
 3. ``out_of_reach``: it had no engagement window although tracked (no battery with an interceptor
    able to engage its class reached it while its network held a track);
-4. ``held``: a battery held its fire (the doctrine gives its class no engagements, or the shot
-   would have cost more than it was expected to save: ``doctrine.cost_weight``);
-5. ``saturated``: a battery with rounds left could have engaged it, but its fire channels or its
-   loaded rounds were all taken (by other threats, or launchers reloading) whenever it looked;
-6. ``magazine_empty``: a battery it came in reach of had run out of that interceptor while the
-   window was still open;
-7. ``out_of_reach`` again: its windows never gave an intercept at a decision epoch (too short
-   for the epoch grid, or the exact intercept failed at an envelope's edge).
+4. ``held``: a decision epoch fell inside a window of a battery that still had rounds, and fire
+   was held: the doctrine gives its class no engagements, or the shot would have cost more than it
+   was expected to save (``doctrine.cost_weight``);
+5. ``saturated``: a decision epoch fell inside a window of a battery that still had rounds, and
+   it was not engaged: the battery's fire channels or loaded rounds were all taken (by other
+   threats, launchers reloading, or a WTA policy's choice), or, rarely, the exact intercept failed
+   at the envelope's edge;
+6. ``magazine_empty``: every such epoch came after that battery had run out of the interceptor,
+   and one of its windows was still open when it ran out;
+7. ``out_of_reach`` again: its windows held no decision epoch (shorter than the grid's step).
 
-The battery a cause points at (``leak_battery``): for 4 and 5 the first whose window opened while
-it had rounds (else the first window's), for 6 the first that ran dry with the window open, for 7
-the first window's; none for 2 and 3.
+The battery a cause points at (``leak_battery``): for 4 and 5 the first (in the order its
+windows open) whose window held an epoch while it had rounds, for 6 the first that ran dry with
+the window open, for 7 the first window's; none for 2 and 3.
 """
 
 from __future__ import annotations

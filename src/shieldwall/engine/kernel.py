@@ -44,8 +44,8 @@ EV_RELOAD = 11
 EVENT_NAMES = ("launch", "detect", "fire", "kill", "miss", "leak", "expire", "suppressed", "diverted", "area-kill",
                "area-miss", "reload")
 THREAT_EVENTS = EV_RELOAD  # kinds below this are a threat's
-# what a threat met while it could be engaged (for the cause of a leak: engine/causes.py)
-MET_BLOCKED, MET_HELD = 1, 2
+# a threat's fire was held by the cost weight (for the cause of a leak: engine/causes.py)
+MET_HELD = 1
 EPS_S = 1e-6  # epochs land exactly on window edges; rounding must not miss them
 INSERTION_SORT_MAX = 48  # candidates of an epoch sorted in place up to this many, else by stable argsorts
 NEVER = 1 << 62  # the epoch of a reload that is not coming
@@ -69,33 +69,32 @@ def _log(log, kind, t, j, b, k, n, tau):  # type: ignore[no-untyped-def]
     log.count[0] = i + 1
 
 
-@cached_njit()
+@cached_njit(inline="always")
 def _leak_cause(j, t_launch, met, n_eng, res_bat, max_eng, track_s, pair_off, open_order, pair_b, pair_k, pair_open,
-                pair_close, dry_s, n_itc):  # type: ignore[no-untyped-def]
-    """(cause code, battery) of leaker j: engine/causes.py gives the rule, in this order. Runs
-    once per leaker, so it may be a helper. A threat never engaged could be engaged whenever
-    one of its windows was open, so what its windows met follows from when each battery ran dry."""
+                pair_close, dry_s, n_itc, dt, per_dt):  # type: ignore[no-untyped-def]
+    """(cause code, battery) of leaker j: engine/causes.py gives the rule, in this order. A threat
+    never engaged could be engaged at every decision epoch inside one of its windows, so what
+    stopped it follows from the windows, the epoch grid and when each battery ran dry: nothing
+    is recorded in the hot loops for it (a flag set there cost the kernel ~5%). Inlined, and
+    each scan stops at its first match (a call, whose arrays numba reference-counts, cost more)."""
     if n_eng > 0:
         return LEAK_MISSED, res_bat
     lo, hi = pair_off[j], pair_off[j + 1]
     if lo == hi:
         return (LEAK_NOT_DETECTED if track_s == np.inf else LEAK_OUT_OF_REACH), -1
-    live = -1  # the first battery (windows in open order) that had rounds when the window opened
-    dry = -1  # the first whose window stayed open after it ran dry
-    for q in range(lo, hi):
-        p = open_order[q]
-        t_dry = dry_s[pair_b[p] * n_itc + pair_k[p]]
-        if live < 0 and t_dry > t_launch + pair_open[p] + EPS_S:
-            live = pair_b[p]
-        if dry < 0 and t_dry <= t_launch + pair_close[p] + EPS_S:
-            dry = pair_b[p]
     first = pair_b[open_order[lo]]
-    if max_eng == 0 or met & MET_HELD:
-        return LEAK_HELD, live if live >= 0 else first
-    if met & MET_BLOCKED:
-        return LEAK_SATURATED, live if live >= 0 else first
-    if dry >= 0:
-        return LEAK_MAGAZINE_EMPTY, dry
+    held = max_eng == 0 or met & MET_HELD
+    for q in range(lo, hi):  # the first window with a decision epoch while its battery had rounds
+        p = open_order[q]
+        t_epoch = _epoch_of(t_launch + pair_open[p], dt, per_dt) * dt
+        if t_epoch <= t_launch + pair_close[p] + EPS_S and t_epoch < dry_s[pair_b[p] * n_itc + pair_k[p]]:
+            return (LEAK_HELD if held else LEAK_SATURATED), pair_b[p]
+    if held:
+        return LEAK_HELD, first
+    for q in range(lo, hi):  # the first battery that ran dry while its window was open
+        p = open_order[q]
+        if dry_s[pair_b[p] * n_itc + pair_k[p]] <= t_launch + pair_close[p] + EPS_S:
+            return LEAK_MAGAZINE_EMPTY, pair_b[p]
     return LEAK_OUT_OF_REACH, first
 
 
@@ -676,7 +675,6 @@ def simulate_chunk(paths, threats, batteries, interceptors, windows, doctrine, e
                     if spent[b * n_itc + k]:
                         continue
                     if busy[b] >= bat_channels[b] or ready[b, k] < itc_rps[k]:
-                        met[j] |= MET_BLOCKED
                         n_waiting[b] = _wait(p, b, waiting, n_waiting[b], is_waiting, bat_off)
                         continue
                     n = min(salvo_c[cls], ready[b, k] // itc_rps[k])
@@ -720,11 +718,7 @@ def simulate_chunk(paths, threats, batteries, interceptors, windows, doctrine, e
                         j = pair_j[p]
                         b = pair_b[p]
                         k = pair_k[p]
-                        if resolve[j] != inf:
-                            continue
-                        if busy[b] >= bat_channels[b] or ready[b, k] < itc_rps[k]:  # taken by a better candidate
-                            if not spent[b * n_itc + k]:  # (rather than the battery's last rounds)
-                                met[j] |= MET_BLOCKED
+                        if resolve[j] != inf or busy[b] >= bat_channels[b] or ready[b, k] < itc_rps[k]:
                             continue
                         tau_i = intercept_time(t - launch[j], bat_x[b], bat_y[b], itc_speed[k], itc_minr[k],
                                                itc_maxr[k], itc_minalt[k], itc_maxalt[k], flight[j], step[j], vmax[j],
@@ -817,8 +811,6 @@ def simulate_chunk(paths, threats, batteries, interceptors, windows, doctrine, e
                         continue
                     b = pair_b[p]
                     k = pair_k[p]
-                    if policy != GREEDY_CODE and not spent[b * n_itc + k]:
-                        met[j] |= MET_BLOCKED  # a WTA policy kept the battery's means for others
                     if policy != GREEDY_CODE and busy[b] < bat_channels[b] and ready[b, k] >= itc_rps[k] \
                             and woken[j] != stamp:
                         # a WTA policy left it out though its battery could still fire (perhaps a
@@ -874,7 +866,7 @@ def simulate_chunk(paths, threats, batteries, interceptors, windows, doctrine, e
                     leak_threat[j] += 1.0
                     cause, lb = _leak_cause(j, launch[j], met[j], n_eng[j], res_bat[j], maxeng_c[th_class[j]],
                                             track_any[j], pair_off, open_order, pair_b, pair_k, pair_open,
-                                            pair_close, dry, n_itc)
+                                            pair_close, dry, n_itc, dt, per_dt)
                     leak_cause[r, j] = cause
                     leak_bat[r, j] = lb
                     if logging:

@@ -622,23 +622,22 @@ class RaidResult:
         return {"replications": int(self.engagement_replications), "by_battery": nested}
 
     def warnings(self) -> list[str]:
-        """What an analyst should not miss: a battery that never fired (and why), one that cannot
-        fire one shot from its stock, one that runs out of an interceptor during the night."""
+        """What an analyst should not miss: the scenario's own warnings (a battery far from
+        everything, a stock below one shot: scenario.checks.scenario_warnings), a battery that
+        never fired (and why), one that runs out of an interceptor during the night."""
+        from shieldwall.scenario.checks import scenario_warnings
+
         c = self.compiled
-        out: list[str] = []
+        out = [f"{p.path}: {p.message}" + (f" ({p.hint})" if p.hint else "") for p in scenario_warnings(self.scenario)]
         reachable = np.zeros(len(c.battery_ids), bool)
         reachable[np.unique(c.windows.battery)] = True
         fired = self.rounds.sum(axis=(0, 2))
         stock = self.initial_stock if self.initial_stock is not None else c.stock[None]
         for b, bid in enumerate(c.battery_ids):
             carried = [k for k in range(len(c.interceptor_ids)) if (stock[:, b, k] > 0).any()]
-            for k in carried:
-                rps = int(c.interceptors.rounds_per_shot[k])
-                if (stock[:, b, k] < rps).all():
-                    out.append(f"battery {bid}: {int(stock[:, b, k].max())} rounds of {c.interceptor_ids[k]} are fewer "
-                               f"than one shot ({rps} rounds): it can never fire them")
             if fired[b] == 0:
-                why = ("no threat of this raid comes inside its reach while tracked" if not reachable[b]
+                why = ("it has no rounds" if not carried else
+                       "no threat of this raid comes inside its reach while tracked" if not reachable[b]
                        else "it had chances but never fired (other batteries engaged first, or fire was held)")
                 out.append(f"battery {bid} never fired in {self.replications} replications: {why}")
                 continue

@@ -9,6 +9,8 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from shieldwall.report.tables import TextTable, raid_tables, usd  # noqa: F401  (usd: for the other commands)
+
 
 def printable(text: Any) -> str:
     """User text made safe for a terminal: control characters (escape sequences, carriage
@@ -17,61 +19,46 @@ def printable(text: Any) -> str:
     return "".join(c if c in "\n\t" or unicodedata.category(c)[0] != "C" else ascii(c)[1:-1] for c in str(text))
 
 
+WIDE_COLUMNS = 240  # a pipe or a log file: tables at their natural width, never wrapped at 80
+
+
 def plain_console(**kwargs: Any) -> Console:
-    """A console that never reads markup or highlights: names in user files may hold `[/]`."""
-    return Console(markup=False, highlight=False, **kwargs)
+    """A console that never reads markup or highlights: names in user files may hold `[/]`.
+    Writing to a pipe or a file (``make demo | tee``, a CI log), it draws tables at their own
+    width instead of wrapping them at 80 columns."""
+    console = Console(markup=False, highlight=False, **kwargs)
+    if not console.is_terminal and "width" not in kwargs:
+        console = Console(markup=False, highlight=False, width=WIDE_COLUMNS, **kwargs)
+    return console
 
 
-def _ci(mean: float, ci: list[float], digits: int | None = None) -> str:
-    if digits is None:
-        digits = 2 if abs(mean) < 10 else 1
-    return f"{mean:.{digits}f} [{ci[0]:.{digits}f}, {ci[1]:.{digits}f}]"
+def rich_table(table: TextTable) -> Table:
+    """One of report/tables.py's tables, drawn by rich."""
+    out = Table(title=table.title, title_justify="left", show_header=any(table.head))
+    for i, col in enumerate(table.head):
+        out.add_column(col, justify="left" if i in table.text_columns else "right")
+    for row in table.rows:
+        out.add_row(*row)
+    for row in table.total:
+        out.add_row(*row, style="bold")
+    return out
 
 
-def usd(x: float) -> str:
-    if abs(x) >= 1e9:
-        return f"${x / 1e9:.2f}bn"
-    if abs(x) >= 1e6:
-        return f"${x / 1e6:.1f}M"
-    if abs(x) >= 1e3:
-        return f"${x / 1e3:.0f}k"
-    return f"${x:.0f}"
+def summary_tables(summary: dict[str, Any], everything: bool = False) -> list[Any]:
+    """The run's tables (report/tables.py) for the terminal, each with its note under it;
+    ``everything``: the long ones too (report.md)."""
+    out: list[Any] = []
+    for table in raid_tables(summary):
+        if everything or table.console:
+            out.append(rich_table(table))
+            if table.note:
+                out.append(Text(printable(table.note), style="dim"))
+    return out
 
 
-def summary_tables(summary: dict[str, Any]) -> list[Table]:
-    threats = Table(title="Threats (mean over replications, 95% CI)", title_justify="left")
-    for col in ("threat", "class", "launched", "intercepted", "leaked", "leak %"):
-        threats.add_column(col, justify="left" if col in ("threat", "class") else "right")
-    for tid, row in summary["threats_by_type"].items():  # ids are checked: letters, digits, . _ -
-        threats.add_row(tid, row["class"], str(row["launched"]), _ci(row["intercepted_mean"], row["intercepted_ci95"]),
-                        _ci(row["leaked_mean"], row["leaked_ci95"]), f"{100 * row['leak_fraction']:.1f}")
-    tot = summary["totals"]
-    threats.add_row("all", "", str(tot["launched"]), f"{tot['intercepted_mean']:.1f}",
-                    _ci(tot["leaked_mean"], tot["leaked_ci95"]),
-                    f"{100 * tot['leaked_mean'] / max(tot['launched'], 1):.1f}", style="bold")
-
-    shots = Table(title="Interceptors fired", title_justify="left")
-    for col in ("interceptor", "fired", "stock", "cost"):
-        shots.add_column(col, justify="left" if col == "interceptor" else "right")
-    for iid, row in summary["interceptors"].items():
-        shots.add_row(iid, _ci(row["fired_mean"], row["fired_ci95"]), str(row["stock"]), usd(row["cost_usd_mean"]))
-
-    assets = Table(title="Defended assets", title_justify="left")
-    for col in ("asset", "value", "hits", "P(hit)", "value lost"):
-        assets.add_column(col, justify="left" if col == "asset" else "right")
-    for aid, row in summary["assets"].items():
-        assets.add_row(aid, f"{row['value']:g}", _ci(row["hits_mean"], row["hits_ci95"]),
-                       f"{row['p_hit']:.2f}", _ci(row["value_lost_mean"], row["value_lost_ci95"], 2))
-
-    money = Table(title="Cost exchange (means)", title_justify="left", show_header=False)
-    money.add_column("what")
-    money.add_column("value", justify="right")
-    money.add_row("interceptors spent", usd(tot["interceptor_cost_usd_mean"]))
-    money.add_row("threats destroyed (their cost)", usd(tot["threat_cost_destroyed_usd_mean"]))
-    ratio = tot["cost_exchange_ratio"]
-    money.add_row("spent per $ destroyed", "n/a" if ratio is None else f"{ratio:.2f}")
-    money.add_row("value lost (asset units)", _ci(tot["value_lost_mean"], tot["value_lost_ci95"], 2))
-    return [threats, shots, assets, money]
+def print_warnings(console: Console, warnings: list[str]) -> None:
+    for text in warnings:
+        console.print(Text("warning: ", style="bold yellow") + Text(printable(text)))
 
 
 def print_summary(console: Console, summary: dict[str, Any]) -> None:
@@ -79,3 +66,4 @@ def print_summary(console: Console, summary: dict[str, Any]) -> None:
                   + Text(f": {summary['replications']} replications, seed {summary['seed']}"))
     for table in summary_tables(summary):
         console.print(table)
+    print_warnings(console, summary.get("warnings") or [])

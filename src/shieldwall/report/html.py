@@ -1,5 +1,6 @@
 """The HTML report of a run folder: one self-contained file (styles, scripts, map outline,
-replay data and plots inline) that opens in any browser with no network."""
+replay data, and charts drawn in the browser from the numbers inline: report/charts.py) that
+opens in any browser with no network."""
 
 from __future__ import annotations
 
@@ -13,14 +14,15 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-from shieldwall.report.console import usd
-from shieldwall.static import STATIC_DIR
 from shieldwall.errors import UsageError
 from shieldwall.report.rundir import RunFolder, load_run
+from shieldwall.report.tables import TextTable, raid_tables, usd
+from shieldwall.static import STATIC_DIR
 
 STATIC = STATIC_DIR
 LEAFLET = STATIC / "vendor" / "leaflet"
 OUTLINE = STATIC / "vendor" / "natural-earth" / "europe-50m.geojson"
+CHARTJS = STATIC / "vendor" / "chartjs" / "chart.umd.min.js"
 
 
 def _asset(path: Path) -> str:
@@ -48,32 +50,35 @@ def _script(text: str) -> str:
     return "<script>" + text.replace("</script", "<\\/script") + "</script>"
 
 
-def _ci(mean: float, ci: list[float] | None, digits: int | None = None) -> str:
-    if digits is None:
-        digits = 2 if abs(mean) < 10 else 1
-    if not ci:
-        return f"{mean:.{digits}f}"
-    return f"{mean:.{digits}f} <span class=sw-muted>[{ci[0]:.{digits}f}, {ci[1]:.{digits}f}]</span>"
-
-
-def _table(head: list[str], rows: list[list[str]], total: list[str] | None = None, cls: str = "") -> str:
-    out = [f'<table class="sw-table {cls}"><thead><tr>']
-    out += [f"<th>{escape(h)}</th>" for h in head]
+def html_table(table: TextTable) -> str:
+    """One of report/tables.py's tables as HTML (every cell escaped)."""
+    out = [f'<h3>{escape(table.title)}</h3><table class="sw-table sw-{table.key}"><thead><tr>']
+    out += [f"<th>{escape(h)}</th>" for h in table.head]
     out.append("</tr></thead><tbody>")
-    for row in rows:
-        out.append("<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>")
-    if total:
-        out.append('<tr class="sw-total">' + "".join(f"<td>{c}</td>" for c in total) + "</tr>")
+    for row in table.rows:
+        out.append("<tr>" + "".join(f"<td>{escape(c)}</td>" for c in row) + "</tr>")
+    for row in table.total:
+        out.append('<tr class="sw-total">' + "".join(f"<td>{escape(c)}</td>" for c in row) + "</tr>")
     out.append("</tbody></table>")
+    if table.note:
+        out.append(f'<p class="sw-muted">{escape(table.note)}</p>')
     return "".join(out)
 
 
 def summary_cards(summary: dict[str, Any]) -> str:
+    """The headline: armed leakers apart from decoys, and launched = intercepted + failed + leaked."""
     tot = summary["totals"]
     ratio = tot.get("cost_exchange_ratio")
+    armed = "leaked_armed_mean" in tot
+    lead, lead_ci = (tot["leaked_armed_mean"], tot["leaked_armed_ci95"]) if armed else (tot["leaked_mean"],
+                                                                                         tot["leaked_ci95"])
     cards = [
-        ("threats launched", f"{tot['launched']:g}", "per raid"),
-        ("leaked", f"{tot['leaked_mean']:.1f}", f"95% CI {tot['leaked_ci95'][0]:.1f}-{tot['leaked_ci95'][1]:.1f}"),
+        ("threats launched", f"{tot['launched']:g}",
+         f"{tot['intercepted_mean']:.1f} intercepted, {tot.get('expired_mean', 0.0):.1f} failed in flight, "
+         f"{tot['leaked_mean']:.2f} leaked"),
+        ("armed leakers" if armed else "leaked", f"{lead:.2f}",
+         f"95% CI {lead_ci[0]:.2f}-{lead_ci[1]:.2f}"
+         + (f"; plus {tot['decoys_leaked_mean']:.2f} decoys (no damage)" if armed else "")),
         ("value lost", f"{tot['value_lost_mean']:.1f}",
          f"95% CI {tot['value_lost_ci95'][0]:.1f}-{tot['value_lost_ci95'][1]:.1f} (asset units)"),
         ("interceptors spent", usd(tot["interceptor_cost_usd_mean"]), "mean cost per raid"),
@@ -81,78 +86,98 @@ def summary_cards(summary: dict[str, Any]) -> str:
          f"threats destroyed: {usd(tot['threat_cost_destroyed_usd_mean'])}"),
     ]
     return '<div class="sw-cards">' + "".join(
-        f'<div class="sw-card"><div class="sw-small">{escape(a)}</div><div class="sw-big">{escape(b)}</div>'
-        f'<div class="sw-small">{escape(c)}</div></div>' for a, b, c in cards) + "</div>"
+        f'<div class="sw-card" data-card="{escape(a)}"><div class="sw-small">{escape(a)}</div>'
+        f'<div class="sw-big">{escape(b)}</div><div class="sw-small">{escape(c)}</div></div>' for a, b, c in cards) + "</div>"
 
 
-def summary_tables(summary: dict[str, Any]) -> str:
-    """The tables of the terminal and report.md, as HTML."""
-    tot = summary["totals"]
-    threats = _table(
-        ["threat", "class", "launched", "intercepted", "leaked", "leak %"],
-        [[escape(t), escape(r["class"]), f"{r['launched']:g}", _ci(r["intercepted_mean"], r["intercepted_ci95"]),
-          _ci(r["leaked_mean"], r["leaked_ci95"]), f"{100 * r['leak_fraction']:.1f}"]
-         for t, r in summary["threats_by_type"].items()],
-        ["all", "", f"{tot['launched']:g}", f"{tot['intercepted_mean']:.1f}", _ci(tot["leaked_mean"], tot["leaked_ci95"]),
-         f"{100 * tot['leaked_mean'] / max(tot['launched'], 1):.1f}"], cls="sw-threats")
-    shots = _table(
-        ["interceptor", "fired", "stock", "left (mean)", "cost"],
-        [[escape(k), _ci(r["fired_mean"], r["fired_ci95"]), f"{r['stock']:g}", f"{r.get('remaining_mean', 0):.1f}",
-          usd(r["cost_usd_mean"])] for k, r in summary["interceptors"].items()], cls="sw-interceptors")
-    assets = _table(
-        ["asset", "value", "hits", "P(hit)", "value lost"],
-        [[escape(a), f"{r['value']:g}", _ci(r["hits_mean"], r["hits_ci95"]), f"{r['p_hit']:.2f}",
-          _ci(r["value_lost_mean"], r["value_lost_ci95"], 2)] for a, r in summary["assets"].items()],
-        cls="sw-assets")
-    batteries = _table(["battery", "rounds fired (mean)", "kills (mean)"],
-                       [[escape(b), f"{r['fired_mean']:.1f}", f"{r['kills_mean']:.2f}"]
-                        for b, r in summary.get("batteries", {}).items()], cls="sw-batteries")
-    return (f"<h3>Threats <span class=sw-muted>(mean per raid, 95% interval)</span></h3>{threats}"
-            f'<div class="sw-grid2"><div><h3>Interceptors</h3>{shots}</div>'
-            f"<div><h3>Batteries</h3>{batteries}</div></div>"
-            f"<h3>Defended assets</h3>{assets}")
+def warnings_box(warnings: list[str]) -> str:
+    if not warnings:
+        return ""
+    return ('<div class="sw-note sw-warnings"><b>Look at these</b><ul>'
+            + "".join(f"<li>{escape(w)}</li>" for w in warnings) + "</ul></div>")
 
 
-def _plot(svg: str | None, name: str) -> str:
-    return f'<figure class="sw-plot" data-plot="{name}">{svg}</figure>' if svg else ""
+def _chart(name: str) -> str:
+    return f'<figure class="sw-chart" data-chart="{name}"></figure>'
 
 
-def campaign_section(campaign: dict[str, Any]) -> str:
-    from shieldwall.report import plots
+def raid_section(run: RunFolder, charts: dict[str, Any]) -> str:
+    """Summary cards and tables, why threats leaked, who fired what, the resource timelines."""
+    from shieldwall.report import charts as ch
+
+    s = run.summary or {}
+    tables = {t.key: t for t in raid_tables(s)}
+    charts.update({"leakers": ch.leakers_chart(s), "leak-causes": ch.leak_causes_chart(s),
+                   "leak-causes-by-battery": ch.leak_causes_by_battery_chart(s), "asset-hits": ch.asset_hits_chart(s),
+                   "value-lost": ch.value_lost_chart(s), "interceptors": ch.interceptors_chart(s),
+                   "replication-timeline": ch.replication_timeline_chart(run.events),
+                   "resources": ch.resource_timeline_charts(run.timelines)})
+    parts = [f"<h2 id=summary>Summary</h2>{summary_cards(s)}{warnings_box(s.get('warnings') or [])}",
+             html_table(tables["threats"]), _chart("leakers")]
+    parts.append("<h2 id=why>Why threats leaked</h2>")
+    if "leak-causes" in tables:
+        parts += [_chart("leak-causes"), html_table(tables["leak-causes"]), _chart("leak-causes-by-battery")]
+    else:
+        parts.append('<p class="sw-muted">Nothing leaked in any replication.</p>')
+    parts += ["<h2 id=fire>Who fired what</h2>", html_table(tables["interceptors"]), _chart("interceptors"),
+              html_table(tables["batteries"])]
+    if "engagements" in tables:
+        parts.append(html_table(tables["engagements"]))
+    parts += ["<h2 id=assets>Defended assets</h2>", html_table(tables["assets"]), _chart("asset-hits"),
+              _chart("value-lost"), html_table(tables["money"])]
+    if charts["resources"]:
+        parts += ["<h2 id=resources>Rounds and fire channels over the night</h2>"
+                  '<p class="sw-muted">Median and 5-95% band over replications (timelines.parquet): rounds left, '
+                  "rounds loaded on launchers (dashed: reloads bring it back up) and fire channels in use.</p>",
+                  '<div class="sw-grid2">' + _chart("resources") + "</div>"]
+    parts.append(_chart("replication-timeline"))
+    return "".join(parts)
+
+
+def campaign_section(campaign: dict[str, Any], charts: dict[str, Any]) -> str:
+    from shieldwall.report import charts as ch
+    from shieldwall.report.tables import number
 
     parts = ["<h2 id=campaign>Campaign</h2>"]
     keys = ("campaign", "start_date", "end_date", "nights", "replications", "seed")
     facts = [(k, campaign[k]) for k in keys if isinstance(campaign.get(k), (int, float, str))]
     if facts:
-        parts.append(_table(["", ""], [[escape(k.replace("_", " ")), escape(str(v))] for k, v in facts],
-                            cls="sw-campaign"))
+        parts.append(html_table(TextTable("campaign", "The campaign", ["", ""],
+                                          [[k.replace("_", " "), str(v)] for k, v in facts])))
     totals = campaign.get("totals")
     if isinstance(totals, dict):
         rows = []
         for name, t in totals.items():
             if isinstance(t, dict) and isinstance(t.get("mean"), (int, float)):
-                money = name.endswith("usd")
-                show = usd if money else (lambda x: f"{x:.1f}")
+                show = usd if name.endswith("usd") else (lambda x: number(x, 1))
                 band = (f"{show(t['p5'])} - {show(t['p95'])}"
                         if isinstance(t.get("p5"), (int, float)) and isinstance(t.get("p95"), (int, float)) else "")
-                rows.append([escape(name.replace("_", " ")), show(t["mean"]), band])
+                rows.append([name.replace("_", " "), show(t["mean"]), band])
         if rows:
-            parts.append("<h3>Whole campaign, per replication</h3>"
-                         + _table(["", "mean", "5-95%"], rows, cls="sw-campaign-totals"))
-    stock, depletion = plots.stock_plot(campaign), plots.depletion_plot(campaign)
-    parts.append(_plot(stock, "stock"))
-    parts.append(_plot(depletion, "depletion"))
+            parts.append(html_table(TextTable("campaign-totals", "Whole campaign, per replication",
+                                              ["", "mean", "5-95%"], rows)))
+    charts.update({"night-leakers": ch.per_night_chart(campaign, "leaked", "Leakers night by night (median, 5-95%)",
+                                                       "leakers"),
+                   "night-value-lost": ch.per_night_chart(campaign, "value_lost", "Value lost night by night "
+                                                          "(median, 5-95%)", "value lost"),
+                   "stock": ch.stock_charts(campaign), "depletion": ch.depletion_chart(campaign)})
+    if charts["night-leakers"] or charts["night-value-lost"]:
+        parts.append('<div class="sw-grid2">' + _chart("night-leakers") + _chart("night-value-lost") + "</div>")
+    if charts["stock"]:
+        parts.append('<div class="sw-grid3">' + _chart("stock") + "</div>")
+    parts.append(_chart("depletion"))
     nights = campaign.get("depletion_night")
     if isinstance(nights, dict):
         rows = []
         for kid, q in nights.items():
-            qs = plots._quantiles(q)
-            cells = ["not depleted", "", ""] if qs is None else ["not by the end" if x is None else f"{x:g}" for x in qs]
+            qs = [q.get(k) if isinstance(q, dict) else None for k in ("p5", "median", "p95")]
+            cells = ["not depleted", "", ""] if q is None else ["not by the end" if x is None else f"{x:g}" for x in qs]
             share = q.get("fraction_depleted") if isinstance(q, dict) else 0.0
-            rows.append([escape(kid), *cells, f"{100 * share:.0f}%" if isinstance(share, (int, float)) else ""])
-        parts.append(_table(["interceptor", "depletion night p5", "median", "p95", "replications that run out"], rows,
-                            cls="sw-depletion"))
-    if not (stock or depletion):
+            rows.append([kid, *cells, f"{100 * share:.0f}%" if isinstance(share, (int, float)) else ""])
+        parts.append(html_table(TextTable("depletion", "The night each stock runs out (fewer rounds than one shot)",
+                                          ["interceptor", "depletion night p5", "median", "p95",
+                                           "replications that run out"], rows)))
+    if not (charts["stock"] or charts["depletion"]):
         parts.append('<p class="sw-note">campaign.json has no stock_by_night or depletion_night to plot.</p>')
     return "".join(parts)
 
@@ -187,8 +212,6 @@ def replay_section(run: RunFolder) -> tuple[str, str]:
 def render_report(run: RunFolder, shown_as: str | None = None) -> str:
     """The report's HTML; ``shown_as`` names the run folder in it (a run is written in a staging
     folder and moved into place afterwards)."""
-    from shieldwall.report import plots
-
     title = f"shieldwall report: {run.name}"
     body: list[str] = [f"<h1>{escape(run.name)}</h1>"]
     meta = []
@@ -198,33 +221,35 @@ def render_report(run: RunFolder, shown_as: str | None = None) -> str:
         meta.append(escape(run.scenario.description))
     meta.append(f"report written {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC from {escape(shown_as or str(run.path))}")
     body.append('<p class="sw-meta">' + "<br>".join(meta) + "</p>")
-    toc = ['<a href="#summary">summary</a>' if run.summary else "", '<a href="#plots">plots</a>' if run.summary else "",
+    toc = [('<a href="#summary">summary</a> · <a href="#why">why threats leaked</a> · <a href="#fire">who fired what'
+            '</a> · <a href="#assets">assets</a>') if run.summary else "",
+           '<a href="#resources">over the night</a>' if run.summary and run.timelines is not None else "",
            '<a href="#map">map replay</a>' if (run.summary or run.scenario) else "",
            '<a href="#campaign">campaign</a>' if run.campaign else ""]
     body.append('<p class="sw-muted">' + " · ".join(t for t in toc if t) + "</p>")
+    charts: dict[str, Any] = {}
     if run.summary:
-        s = run.summary
-        body.append(f"<h2 id=summary>Summary</h2>{summary_cards(s)}{summary_tables(s)}")
-        body.append("<h2 id=plots>Plots</h2>")
-        body.append(_plot(plots.leakers_plot(s), "leakers"))
-        body.append(_plot(plots.assets_plot(s), "assets"))
-        body.append(_plot(plots.interceptors_plot(s), "interceptors"))
-        body.append(_plot(plots.timeline_plot(run.events), "timeline"))
+        body.append(raid_section(run, charts))
     replay_html, replay_scripts = replay_section(run) if (run.summary or run.scenario) else ("", "")
     body.append(replay_html)
     if run.campaign:
-        body.append(campaign_section(run.campaign))
-    files = ", ".join(f for f in ("summary.json", "scenario.json", "events.parquet", "campaign.json", "nights.parquet")
-                      if (run.path / f).is_file())
+        body.append(campaign_section(run.campaign, charts))
+    files = ", ".join(f for f in ("summary.json", "scenario.json", "engagements.parquet", "timelines.parquet",
+                                  "events.parquet", "campaign.json", "nights.parquet") if (run.path / f).is_file())
     body.append("<h2>About these numbers</h2><p class=sw-muted>Public, approximate data; notional laydowns. "
                 "Raid intervals are 95% intervals of the mean over replications, campaign bands 5-95% ranges "
                 f"over replications (docs/model.md). Files of this run: {escape(files)}.</p>")
     head = (f'<meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">'
-            f'<link rel="icon" href="data:,"><title>{escape(title)}</title><style>{leaflet_css_inline()}</style>'
-
-            f"<style>{_asset(STATIC / 'shieldwall.css')}</style>")
+            f'<link rel="icon" href="data:,"><title>{escape(title)}</title>'
+            + (f"<style>{leaflet_css_inline()}</style>" if replay_scripts else "")
+            + f"<style>{_asset(STATIC / 'shieldwall.css')}</style>")
+    charts = {k: v for k, v in charts.items() if v}
     scripts = (_script(_asset(LEAFLET / "leaflet.js")) + _script(_asset(STATIC / "replay.js"))
                if replay_scripts else "")
+    if charts:
+        scripts += (_script(_asset(CHARTJS)) + _script(_asset(STATIC / "charts.js")) + json_script("chart-data", charts)
+                    + _script("ShieldwallCharts.mount(document.body,"
+                              "JSON.parse(document.getElementById('chart-data').textContent));"))
     return (f"<!doctype html><html lang=en><head>{head}</head><body>"
             f'<header class="sw-top"><span class="sw-brand">shieldwall</span><span>{escape(run.name)}</span></header>'
             f"<main>{''.join(body)}</main>{scripts}{replay_scripts}</body></html>\n")

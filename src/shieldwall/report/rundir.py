@@ -4,6 +4,7 @@ scenario.json, events.parquet and campaign.json are there."""
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -27,6 +28,7 @@ class RunFolder:
     scenario_note: str | None  # why there is no scenario (no map), when there is none
     events: "pd.DataFrame | None"
     tracks: "pd.DataFrame | None" = None  # replication 0's threat paths (tracks.parquet)
+    timelines: "pd.DataFrame | None" = None  # the resource timelines' bands (timelines.parquet)
 
     @property
     def name(self) -> str:
@@ -104,16 +106,23 @@ def load_run(path: str | Path, scenario_file: str | Path | None = None) -> RunFo
         except Exception as exc:  # pyarrow's errors for a cut or foreign file have no common base
             raise UsageError(f"{folder / 'events.parquet'}: not a readable event log ({type(exc).__name__}: "
                              f"{str(exc)[:200]}); run it again, or delete the file to report without a replay") from None
-    tracks = None
-    if (folder / "tracks.parquet").is_file():
-        import pandas as pd
+    tracks = _optional_table(folder / "tracks.parquet", "tracks", "to replay without paths")
+    timelines = _optional_table(folder / "timelines.parquet", "timelines", "to report without them")
+    return RunFolder(folder, summary, campaign, scenario, note, events, tracks, timelines)
 
-        try:
-            tracks = pd.read_parquet(folder / "tracks.parquet")
-        except Exception as exc:  # as above
-            raise UsageError(f"{folder / 'tracks.parquet'}: not readable tracks ({type(exc).__name__}: "
-                             f"{str(exc)[:200]}); run it again, or delete the file to replay without paths") from None
-    return RunFolder(folder, summary, campaign, scenario, note, events, tracks)
+
+def _optional_table(path: Path, what: str, without: str) -> "pd.DataFrame | None":
+    """A Parquet file of a run folder, None when it is not there; a cut or foreign one is a
+    UsageError that says what to do."""
+    if not path.is_file():
+        return None
+    import pandas as pd
+
+    try:
+        return pd.read_parquet(path)
+    except Exception as exc:  # pyarrow's errors for a cut or foreign file have no common base
+        raise UsageError(f"{path}: not readable {what} ({type(exc).__name__}: {str(exc)[:200]}); run it again, "
+                         f"or delete the file {without}") from None
 
 
 # --- writing a run folder that tells the truth -------------------------------------------------
@@ -129,7 +138,7 @@ STAGING_MARK = ".partial-"
 # (anything else in the folder, such as other run folders inside it, is never touched).
 RUN_OUTPUTS = (MANIFEST, "summary.json", "scenario.json", "events.parquet", "events.csv", "tracks.parquet", "replications",
                "engagements.parquet", "timelines.parquet",
-               "report.html", "report.md", "campaign.json", "nights.parquet")
+               "report.html", "report.md", "campaign.json", "nights.parquet", "campaign-input.yaml")
 STATES = ("running", "complete", "failed", "cancelled", "interrupted")
 
 
@@ -199,6 +208,36 @@ def staging_target_name(path: Path) -> str | None:
     if not name.startswith(".") or STAGING_MARK not in name:
         return None
     return name[1:name.rindex(STAGING_MARK)] or None
+
+
+NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")  # a run folder's name: what the web app serves
+DEFAULT_RUNS = Path("out")  # where `run` and `campaign` write by default, and `serve` looks
+
+
+def slug(text: str) -> str:
+    out = re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-.")[:40]
+    return out or "run"
+
+
+def new_run_folder(runs_dir: Path, base: str) -> Path:
+    """A folder name that was free: ``base-YYYYmmdd-HHMMSS[-n]``, reserved by creating it (empty,
+    so it is not a run folder until a complete run moves in). The web app and the CLI's default
+    ``--out`` both name runs this way, so a run from either is listed by ``shieldwall serve``."""
+    from datetime import datetime, timezone
+
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
+    try:
+        runs_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"{runs_dir}: cannot make a run folder here ({exc.strerror or exc})") from None
+    for n in range(1000):
+        path = runs_dir / (f"{slug(base)}-{stamp}" + (f"-{n}" if n else ""))
+        try:
+            path.mkdir(parents=False, exist_ok=False)
+            return path
+        except FileExistsError:
+            continue
+    raise RuntimeError("could not find a free run folder name")  # pragma: no cover
 
 
 def check_out_dir(out: Path) -> Path:

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from shieldwall.errors import UsageError
-from shieldwall.report.html import STATIC, _asset, _plot, _table
+from shieldwall.report.html import STATIC, _asset
 from shieldwall.report.plots import BAND, LINE, _figure, _svg, _tidy
 
 MAX_TABLE_POINTS = 500
@@ -22,6 +22,19 @@ def load_sweep_json(folder: str | Path) -> dict[str, Any]:
         raise UsageError(f"{folder} holds no sweep.json: run `shieldwall sweep` (or finish it with --resume)")
     return json.loads(path.read_text(encoding="utf-8"))
 
+
+
+def _table(head: list[str], rows: list[list[str]], cls: str = "") -> str:
+    """An HTML table of cells that are already HTML (escaped by the caller)."""
+    out = [f'<table class="sw-table {cls}"><thead><tr>'] + [f"<th>{escape(h)}</th>" for h in head]
+    out.append("</tr></thead><tbody>")
+    out += ["<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>" for row in rows]
+    return "".join(out) + "</tbody></table>"
+
+
+def _plot(svg: str | None, name: str) -> str:
+    """A sweep's SVG plot in its figure (sweep reports still draw SVG: report/plots.py)."""
+    return f'<figure class="sw-plot" data-plot="{name}">{svg}</figure>' if svg else ""
 
 def tornado_plot(result: dict[str, Any], output: str) -> str | None:
     """Bars per factor, most important on top: total and first-order Sobol' indices with their

@@ -350,3 +350,78 @@ CHECKS: tuple[Check, ...] = (
     _interceptor_envelopes,
     _system_interceptors,
 )
+
+
+# --- warnings: valid, but almost certainly not what was meant ----------------------------------
+EARTH_RADIUS_KM = 6371.0
+FAR_MARGIN_KM = 50.0  # a battery this much beyond its reach from every asset and raid route is flagged
+
+
+def scenario_warnings(scenario: Scenario, source_map: SourceMap | None = None) -> list[Problem]:
+    """Located warnings for a scenario that validates but would not do what its author meant:
+    a battery far beyond its reach from every asset and every raid's route (latitude and
+    longitude swapped, say: it validates and never fires), or a stock smaller than one shot (a
+    gun's 16 rounds with bursts of 24 can never be fired). Shown by ``validate``, ``run`` and
+    the web app's editor; they never stop a run."""
+    catalog = scenario.catalog.merged_over(builtin_catalog())
+    ctx = _Context(scenario, catalog, source_map or SourceMap())
+    return sort_problems([*_far_batteries(ctx), *_stock_below_one_shot(ctx)])
+
+
+def _distance_km(lat: float, lon: float, points: list[tuple[float, float]]) -> float:
+    """Shortest distance from (lat, lon) to a polyline through ``points`` (a flat frame around
+    the point: a few km off at 1,000 km, plenty to tell near from far)."""
+    import math
+
+    k_lat = math.pi / 180.0 * EARTH_RADIUS_KM
+    k_lon = k_lat * math.cos(math.radians(lat))
+    xy = [((p_lon - lon) * k_lon, (p_lat - lat) * k_lat) for p_lat, p_lon in points]
+    best = min(math.hypot(x, y) for x, y in xy)
+    for (x0, y0), (x1, y1) in zip(xy, xy[1:]):
+        dx, dy = x1 - x0, y1 - y0
+        length2 = dx * dx + dy * dy
+        if length2 > 0:
+            t = max(0.0, min(1.0, -(x0 * dx + y0 * dy) / length2))
+            best = min(best, math.hypot(x0 + t * dx, y0 + t * dy))
+    return best
+
+
+def _far_batteries(ctx: _Context) -> Iterator[Problem]:
+    s = ctx.scenario
+    routes: list[list[tuple[float, float]]] = [[(a.lat, a.lon)] for a in s.assets]
+    for raid in s.raids:
+        targets = [a for a in s.assets if (a.id == raid.target if isinstance(raid.target, str)
+                                           else a.kind == raid.target.kind)]
+        for target in targets:
+            routes.append([(raid.launch.lat, raid.launch.lon), *((w.lat, w.lon) for w in raid.waypoints),
+                           (target.lat, target.lon)])
+    if not routes:
+        return
+    for index, battery in enumerate(s.batteries):
+        system = ctx.catalog.systems.get(battery.system)
+        reach = max((ctx.catalog.interceptors[k].max_range_km for k in battery.interceptors
+                     if k in ctx.catalog.interceptors), default=0.0)
+        if system is None:
+            continue
+        spread = max((raid.launch.spread_km for raid in s.raids), default=0.0)
+        near = min(_distance_km(battery.lat, battery.lon, route) for route in routes)
+        if near <= reach + spread + FAR_MARGIN_KM:
+            continue
+        swapped = min(_distance_km(battery.lon, battery.lat, route) for route in routes) \
+            if abs(battery.lon) <= 90 else float("inf")
+        hint = ("latitude and longitude swapped? Swapped, it would be "
+                f"{swapped:,.0f} km from them" if swapped <= reach + spread + FAR_MARGIN_KM else
+                "check its lat and lon")
+        yield ctx.problem(("batteries", index), f"battery `{battery.id}` is {near:,.0f} km from every asset and raid "
+                          f"route, beyond its interceptors' {reach:g} km reach: it will never fire", hint=hint)
+
+
+def _stock_below_one_shot(ctx: _Context) -> Iterator[Problem]:
+    for index, battery in enumerate(ctx.scenario.batteries):
+        for name, stock in battery.interceptors.items():
+            kind = ctx.catalog.interceptors.get(name)
+            if kind is not None and 0 < stock < kind.rounds_per_shot:
+                yield ctx.problem(("batteries", index, "interceptors", name),
+                                  f"{stock} rounds of `{name}` are fewer than one shot ({kind.rounds_per_shot} "
+                                  "rounds a burst): they can never be fired", at_key=True,
+                                  hint=f"give at least {kind.rounds_per_shot}, or 0")

@@ -1,5 +1,6 @@
-/* shieldwall scenario editor: open an example, a file or a run's scenario; check it as you type
- * (POST /api/validate) and show each problem next to its line; start a run and follow it. */
+/* shieldwall editor: open an example, a file or a run's scenario or campaign; check it as you type
+ * (POST /api/validate) and show each problem and warning next to its line; download it, revert it;
+ * start a run (a raid or a campaign) and follow or cancel it. */
 (function () {
   "use strict";
   var text = document.getElementById("scenario-text");
@@ -24,7 +25,9 @@
     return fetch(url, {method: "POST", headers: headers, body: body, credentials: "same-origin"});
   }
   var badLines = {};
-  var timer = null, checked = null;
+  var timer = null, checked = null, opened = null, kind = null;
+  var reps = document.getElementById("replications");
+  var revertButton = document.getElementById("revert");
 
   function detail(body, fallback) {
     if (body && typeof body.detail === "string") return body.detail;
@@ -50,12 +53,14 @@
     text.scrollTop = Math.max(0, (line - 5) * lineHeight);
   }
 
-  function showProblems(problems) {
+  function showProblems(problems, warnings) {
     list.innerHTML = "";
     badLines = {};
-    problems.forEach(function (p) {
-      var li = document.createElement("li");
-      li.className = "sw-problem";
+    problems.map(function (p) { return [p, "sw-problem"]; })
+      .concat((warnings || []).map(function (p) { return [p, "sw-problem sw-warning"]; }))
+      .forEach(function (pair) {
+      var p = pair[0], li = document.createElement("li");
+      li.className = pair[1];
       var where = (p.line ? "line " + p.line + (p.column ? ", column " + p.column : "") : "") + (p.path ? "  " + p.path : "");
       var parts = ['<div class="sw-where"></div>', '<div class="sw-message"></div>'];
       li.innerHTML = parts.join("");
@@ -65,9 +70,10 @@
       if (p.found) msg += " (found: " + p.found + ")";
       if (p.hint) msg += " - " + p.hint;
       li.querySelector(".sw-message").textContent = msg;
+      if (pair[1] !== "sw-problem") li.querySelector(".sw-where").textContent = "warning " + where;
       if (p.line) {
         li.dataset.line = p.line;
-        badLines[p.line] = (badLines[p.line] ? badLines[p.line] + "; " : "") + p.message;
+        if (pair[1] === "sw-problem") badLines[p.line] = (badLines[p.line] ? badLines[p.line] + "; " : "") + p.message;
         li.addEventListener("click", function () { goTo(p.line, p.column); });
       }
       list.appendChild(li);
@@ -87,8 +93,13 @@
         if (!r.ok) { showProblems([{message: detail(j, "the server refused it (" + r.status + ")")}]);
                      status.textContent = "Not checked."; return false; }
         checked = body;
-        showProblems(j.problems);
-        status.textContent = j.ok ? "Checked: scenario " + JSON.stringify(j.name) + " is valid." :
+        showProblems(j.problems, j.warnings);
+        kind = j.kind;
+        reps.placeholder = kind === "campaign" ? "200" : "1,000";
+        var warned = (j.warnings || []).length;
+        status.textContent = j.ok ? "Checked: " + (kind === "campaign" ? "campaign " : "scenario ") +
+          JSON.stringify(j.name) + " is valid" + (warned ? ", with " + warned + " warning" + (warned === 1 ? "" : "s") +
+          " (yellow)." : ".") :
           j.problems.length + " problem" + (j.problems.length === 1 ? "" : "s") + " (red line numbers).";
         return j.ok;
       })
@@ -98,11 +109,30 @@
   function load(name, body) {
     fileName = name;
     text.value = body;
+    opened = body;
+    revertButton.disabled = true;
     source.textContent = name;
     validate();
   }
 
+  document.getElementById("download").addEventListener("click", function () {
+    var link = document.createElement("a");
+    link.href = URL.createObjectURL(new Blob([text.value], {type: "text/yaml"}));
+    link.download = fileName.replace(/\.json$/, ".yaml") || "scenario.yaml";
+    document.body.appendChild(link);
+    link.click();
+    setTimeout(function () { URL.revokeObjectURL(link.href); link.remove(); }, 1000);
+  });
+  revertButton.addEventListener("click", function () {
+    if (opened === null) return;
+    text.value = opened;
+    revertButton.disabled = true;
+    drawGutter();
+    validate();
+  });
+
   text.addEventListener("input", function () {
+    revertButton.disabled = opened === null || text.value === opened;
     drawGutter();
     clearTimeout(timer);
     timer = setTimeout(validate, 400);
@@ -146,7 +176,8 @@
     progress.max = job.total;
     progress.value = job.done;
     runStatus.className = "";
-    runStatus.textContent = job.state + ": " + job.done + " of " + job.total + " replications (" + job.elapsed_s + " s)";
+    runStatus.textContent = job.state + ": " + job.done + " of " + job.total +
+      (job.kind === "campaign" ? " replication-nights" : " replications") + " (" + job.elapsed_s + " s)";
     if (job.state === "done") {
       runButton.disabled = false;
       runStatus.className = "sw-ok";
@@ -167,9 +198,9 @@
   }
 
   runButton.addEventListener("click", function () {
-    var reps = Number(document.getElementById("replications").value);
     var seedText = document.getElementById("seed").value;
-    var payload = {text: text.value, replications: reps, file: fileName};
+    var payload = {text: text.value, file: fileName};
+    if (reps.value !== "") payload.replications = Number(reps.value);
     if (seedText !== "") payload.seed = Number(seedText);
     runButton.disabled = true;
     runStatus.className = "";

@@ -71,13 +71,17 @@
     map.attributionControl.setPrefix(false);
     map.attributionControl.addAttribution("Outline: Natural Earth (public domain) \u00b7 notional laydown");
     // the view first (from the data): a canvas renderer added to a map with no view draws nothing
+    // opens on what is defended: the assets and the batteries' engagement rings (not the radars'
+    // reach, hundreds of km, which left the laydown a dot); zoom out to see the routes
     var around = L.latLngBounds([]);
     (data.batteries || []).forEach(function (b) {
-      around.extend(L.latLng(b.lat, b.lon).toBounds(2000 * Math.max(b.radar_km, b.engage_km, 1)));
+      around.extend(L.latLng(b.lat, b.lon).toBounds(2000 * Math.max(b.engage_km, 1)));
     });
-    (data.radars || []).forEach(function (r) { around.extend(L.latLng(r.lat, r.lon).toBounds(2000 * r.range_km)); });
-    (data.assets || []).forEach(function (a) { around.extend(L.latLng(a.lat, a.lon).toBounds(20000)); });
-    if (around.isValid()) map.fitBounds(around.pad(0.05)); else map.setView([49, 32], 6);
+    (data.assets || []).forEach(function (a) { around.extend(L.latLng(a.lat, a.lon).toBounds(6000)); });
+    if (!around.isValid()) {
+      (data.radars || []).forEach(function (r) { around.extend(L.latLng(r.lat, r.lon).toBounds(2000 * r.range_km)); });
+    }
+    if (around.isValid()) map.fitBounds(around.pad(0.1)); else map.setView([49, 32], 6);
     var canvas = L.canvas({padding: 0.3});
     var overlays = {};
     if (outline) {
@@ -87,6 +91,15 @@
     }
     var radarRings = L.layerGroup(), engageRings = L.layerGroup(), routes = L.layerGroup();
     var laydown = L.layerGroup().addTo(map), kills = L.layerGroup().addTo(map), leaks = L.layerGroup().addTo(map);
+    var labels = L.layerGroup().addTo(map);
+    function label(lat, lon, text, cls) {  // a name beside its marker (textContent: user text is never HTML)
+      var el = document.createElement("span");
+      el.className = "sw-map-label " + cls;
+      el.textContent = text;
+      L.marker([lat, lon], {icon: L.divIcon({className: "sw-map-label-box", html: el, iconSize: null,
+                                              iconAnchor: [-8, 7]}),
+                            interactive: false, keyboard: false}).addTo(labels);
+    }
     var shots = L.layerGroup().addTo(map), threats = L.layerGroup().addTo(map);
 
     (data.radars || []).forEach(function (r) {
@@ -106,11 +119,14 @@
         .bindTooltip("<b>" + esc(b.id) + "</b> " + esc(b.system) + "<br>engages to " + b.engage_km +
                      " km, radar " + b.radar_km + " km<br>" + stock.join(", "))
         .addTo(laydown);
+      label(b.lat, b.lon, b.id, "sw-label-battery");
     });
     (data.assets || []).forEach(function (a) {
-      L.marker([a.lat, a.lon], {icon: icon("sw-asset", 12), title: a.id, keyboard: false})
+      // above the batteries: a battery beside its asset no longer hides it
+      L.marker([a.lat, a.lon], {icon: icon("sw-asset", 12), title: a.id, keyboard: false, zIndexOffset: 700})
         .bindTooltip("<b>" + esc(a.id) + "</b> value " + a.value + (a.kind ? " (" + esc(a.kind) + ")" : ""))
         .addTo(laydown);
+      label(a.lat, a.lon, a.id, "sw-label-asset");
     });
     radarRings.addTo(map);
     engageRings.addTo(map);
@@ -146,6 +162,7 @@
         shown: false};
     });
 
+    overlays["names"] = labels;
     overlays["radar coverage"] = radarRings;
     overlays["engagement rings"] = engageRings;
     overlays["routes"] = routes;

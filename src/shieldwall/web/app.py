@@ -28,6 +28,7 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from shieldwall.errors import ScenarioError, ShieldwallError
+from shieldwall.report.tables import usd
 from shieldwall.static import STATIC_DIR
 from shieldwall.web.jobs import NAME_RE, JobManager
 
@@ -198,6 +199,9 @@ def _text_body(schema_text: str) -> dict[str, Any]:
 
 _VALIDATE_BODY = _text_body('{"type": "object", "required": ["text"], "properties": {"text": {"type": "string"}, '
                             '"file": {"type": "string"}}}')
+_COMPARE_BODY = _text_body('{"type": "object", "required": ["a", "b"], "properties": {"a": {"type": "string"}, '
+                           '"b": {"type": "string"}, "replications": {"type": "integer", "minimum": 2}, '
+                           '"seed": {"type": "integer", "minimum": 0}}}')
 _RUN_BODY = _text_body('{"type": "object", "required": ["text"], "properties": {"text": {"type": "string"}, '
                        '"replications": {"type": "integer", "minimum": 1}, "seed": {"type": "integer", "minimum": 0}, '
                        '"name": {"type": "string"}, "file": {"type": "string"}}}')
@@ -292,14 +296,16 @@ def create_app(runs_dir: str | Path, *, max_replications: int = 20000, examples_
         return data
 
     def check_now(text: str, file: str) -> tuple[Any, list[dict[str, Any]]]:
-        from shieldwall.scenario.load import parse_scenario
+        """A raid scenario or a campaign (files it names are looked for among the examples)."""
+        from shieldwall.web.inputs import check_text
 
         try:
-            return parse_scenario(text, file=file), []
+            return check_text(text, file, examples), []
         except ScenarioError as exc:
             return None, [asdict(p) for p in exc.problems] or [{"message": str(exc)}]
 
     async def check(text: Any, file: Any = None) -> tuple[Any, list[dict[str, Any]]]:
+        """(inputs.Checked or None, problems), worked out off the event loop."""
         if not isinstance(text, str):
             raise HTTPException(400, "send {\"text\": \"<scenario YAML>\"}")
         name = file if isinstance(file, str) and file else "scenario.yaml"
@@ -323,6 +329,8 @@ def create_app(runs_dir: str | Path, *, max_replications: int = 20000, examples_
                                "campaign": (path / "campaign.json").is_file(), "scenario": None}
         if target is not None:
             manifest = rundir.read_manifest(path) or {}
+            if manifest.get("kind") == "compare":  # a comparison on its way: the compare page follows it
+                return None
             row["error"] = manifest.get("error") if isinstance(manifest.get("error"), str) else None
             return row
         try:
@@ -332,12 +340,18 @@ def create_app(runs_dir: str | Path, *, max_replications: int = 20000, examples_
             row["error"] = str(exc)
             return row
         tot = summary.get("totals") if isinstance(summary.get("totals"), dict) else {}
+
+        def total(name: str) -> float | int | None:
+            """A raid's ``NAME_mean``, or a campaign's ``{NAME: {mean: ...}}`` (its whole campaign)."""
+            value = tot.get(name)
+            return number(value.get("mean")) if isinstance(value, dict) else number(tot.get(f"{name}_mean", value))
+
         name_of = summary.get("scenario") or summary.get("campaign")
         row.update(scenario=name_of if isinstance(name_of, str) else None,
                    replications=number(summary.get("replications")), seed=number(summary.get("seed")),
-                   launched=number(tot.get("launched")), leaked_mean=number(tot.get("leaked_mean")),
-                   value_lost_mean=number(tot.get("value_lost_mean")),
-                   interceptor_cost_usd_mean=number(tot.get("interceptor_cost_usd_mean")))
+                   nights=number(summary.get("nights")) if row["campaign"] else None,
+                   launched=total("launched"), leaked_mean=total("leaked"), value_lost_mean=total("value_lost"),
+                   interceptor_cost_usd_mean=total("interceptor_cost_usd"))
         return row
 
     def list_runs() -> list[dict[str, Any]]:
@@ -403,18 +417,29 @@ def create_app(runs_dir: str | Path, *, max_replications: int = 20000, examples_
 
     @app.get("/api/runs/{name}/scenario")
     def api_run_scenario(name: str) -> dict[str, Any]:
+        """What the run ran, as text for the editor: its scenario, or its campaign (self-contained)."""
         import yaml
 
-        data = rundir.read_json_object(file_in(run_folder(name), "scenario.json"))
+        from shieldwall.campaign.results import CAMPAIGN_INPUT
+
+        folder = run_folder(name)
+        if (folder / "campaign.json").is_file():
+            return {"name": f"{name}.yaml", "text": file_in(folder, CAMPAIGN_INPUT).read_text(encoding="utf-8")}
+        data = rundir.read_json_object(file_in(folder, "scenario.json"))
         return {"name": f"{name}.yaml", "text": yaml.safe_dump(data, sort_keys=False, allow_unicode=True)}
 
     @app.get("/api/runs/{name}/replay")
     def api_replay(name: str) -> dict[str, Any]:
         from shieldwall.report.replay import replay_data
 
-        run = rundir.load_run(run_folder(name))
+        folder = run_folder(name)
+        if (folder / "campaign.json").is_file():
+            raise HTTPException(404, f"run {name!r} is a campaign: it has no single night to replay; its report has "
+                                     "the stocks, the night each runs out and the leakers night by night")
+        run = rundir.load_run(folder)
         if run.scenario is None:
-            raise HTTPException(404, f"run {name!r} has no scenario.json: {run.scenario_note}")
+            raise HTTPException(404, f"run {name!r} has no scenario to draw (an older run without scenario.json): "
+                                     "open its scenario in the editor and run it again")
         return replay_data(run.scenario, run.events, run.tracks)
 
     @app.get("/api/examples")
@@ -430,9 +455,10 @@ def create_app(runs_dir: str | Path, *, max_replications: int = 20000, examples_
     @app.post("/api/validate", openapi_extra=_VALIDATE_BODY)
     async def api_validate(request: Request) -> dict[str, Any]:
         data = await json_body(request)
-        scenario, problems = await check(data.get("text"), data.get("file"))
-        return {"ok": scenario is not None, "problems": problems,
-                "name": scenario.name if scenario is not None else None}
+        checked, problems = await check(data.get("text"), data.get("file"))
+        return {"ok": checked is not None, "problems": problems, "name": checked.name if checked else None,
+                "kind": checked.kind if checked else None,
+                "warnings": [asdict(w) for w in checked.warnings] if checked else []}
 
     @app.post("/api/upload")
     async def api_upload(file: UploadFile) -> dict[str, Any]:
@@ -444,15 +470,41 @@ def create_app(runs_dir: str | Path, *, max_replications: int = 20000, examples_
             text = raw.decode("utf-8")
         except UnicodeDecodeError:
             raise HTTPException(400, f"{name}: not UTF-8 text") from None
-        scenario, problems = await check(text, name)
-        return {"name": name, "text": text, "ok": scenario is not None, "problems": problems}
+        checked, problems = await check(text, name)
+        return {"name": name, "text": text, "ok": checked is not None, "problems": problems,
+                "kind": checked.kind if checked else None}
 
     @app.post("/api/runs", status_code=202, openapi_extra=_RUN_BODY)
     async def api_start(request: Request) -> Any:
         data = await json_body(request)
-        text, reps, seed, name = data.get("text"), data.get("replications", 1000), data.get("seed"), data.get("name")
+        text, seed, name = data.get("text"), data.get("seed"), data.get("name")
         if not isinstance(text, str):
-            raise HTTPException(400, "send {\"text\": \"<scenario YAML>\", \"replications\": N}")
+            raise HTTPException(400, "send {\"text\": \"<scenario or campaign YAML>\", \"replications\": N}")
+        if name is not None and (not isinstance(name, str) or not NAME_RE.match(name)):
+            raise HTTPException(422, "name: letters, digits, '.', '_' and '-' only")
+        checked, problems = await check(text, data.get("file"))
+        if checked is None:
+            return JSONResponse({"detail": "the file has problems", "problems": problems}, status_code=422)
+        reps = run_options(data, seed, checked.kind == "campaign")
+        if jobs.active() >= jobs.max_active:
+            raise HTTPException(429, f"{jobs.max_active} runs are already going; wait for one to finish or cancel one")
+        if checked.kind == "raid":
+            job = await anyio.to_thread.run_sync(lambda: jobs.start(checked.value, replications=reps, seed=seed,
+                                                                    name=name))
+        else:
+            payload = json.dumps(checked.payload())
+            job = await anyio.to_thread.run_sync(lambda: jobs.start_job(
+                "campaign", payload, name=name or checked.name, total=reps * checked.steps, replications=reps,
+                seed=seed))
+        return {**job.to_dict(), "status_url": f"/api/jobs/{job.id}"}
+
+    def run_options(data: dict[str, Any], seed: Any, campaign: bool = False) -> int:
+        """The replications asked for (default by kind: limits.py), checked with the seed."""
+        from shieldwall.limits import CAMPAIGN_REPLICATIONS, RAID_REPLICATIONS
+
+        reps = data.get("replications")
+        if reps is None:
+            reps = CAMPAIGN_REPLICATIONS if campaign else RAID_REPLICATIONS
         if not isinstance(reps, int) or isinstance(reps, bool) or reps < 1:
             raise HTTPException(422, f"replications must be a whole number >= 1, got {str(reps)[:50]!r}")
         if reps > max_replications:
@@ -460,15 +512,7 @@ def create_app(runs_dir: str | Path, *, max_replications: int = 20000, examples_
                                      "(shieldwall serve --max-replications)")
         if seed is not None and (not isinstance(seed, int) or isinstance(seed, bool) or not 0 <= seed < 2**63):
             raise HTTPException(422, f"seed must be a whole number from 0 to 2^63 - 1, got {str(seed)[:50]!r}")
-        if name is not None and (not isinstance(name, str) or not NAME_RE.match(name)):
-            raise HTTPException(422, "name: letters, digits, '.', '_' and '-' only")
-        scenario, problems = await check(text, data.get("file"))
-        if scenario is None:
-            return JSONResponse({"detail": "the scenario has problems", "problems": problems}, status_code=422)
-        if jobs.active() >= jobs.max_active:
-            raise HTTPException(429, f"{jobs.max_active} runs are already going; wait for one to finish or cancel one")
-        job = await anyio.to_thread.run_sync(lambda: jobs.start(scenario, replications=reps, seed=seed, name=name))
-        return {**job.to_dict(), "status_url": f"/api/jobs/{job.id}"}
+        return reps
 
     def job_or_folder(job_id: str) -> dict[str, Any]:
         job = jobs.get(job_id)
@@ -508,24 +552,38 @@ def create_app(runs_dir: str | Path, *, max_replications: int = 20000, examples_
                         "start one, or run <code>shieldwall run SCENARIO --out FOLDER</code> into this folder.</p>")
         else:
             body.append('<table class="sw-table sw-runs"><thead><tr><th>run</th><th>state</th><th>scenario</th>'
-                        "<th>replications</th><th>launched</th><th>leaked (mean)</th><th>value lost</th>"
-                        "<th>interceptor cost (USD)</th><th></th></tr></thead><tbody>")
+                        "<th>kind</th><th>replications</th><th>launched</th><th>leaked (mean)</th><th>value lost</th>"
+                        "<th>interceptor cost</th><th></th></tr></thead><tbody>")
             for r in rows:
                 def num(key: str, fmt: str = "{:.1f}", r: dict[str, Any] = r) -> str:
                     return escape(fmt.format(r[key])) if number(r.get(key)) is not None else ""
                 name, done = escape(r["run"]), r["state"] == "complete" and not r.get("error")
                 link = f'<a href="/runs/{name}/report">{name}</a>' if done else name
-                actions = (f'<a href="/runs/{name}/report">report</a> · <a href="/runs/{name}/replay">replay</a> · '
-                           f'<a href="/editor?run={name}">scenario</a>') if done else escape(r.get("error") or "")
+                if not done:
+                    actions = escape(r.get("error") or "")
+                elif r["campaign"]:
+                    actions = (f'<a href="/runs/{name}/report">report</a> · '
+                               f'<a href="/editor?run={name}">campaign</a>')
+                else:
+                    actions = (f'<a href="/runs/{name}/report">report</a> · <a href="/runs/{name}/replay">replay</a> · '
+                               f'<a href="/editor?run={name}">scenario</a>')
+                kind = (f"campaign, {num('nights', '{:g}')} nights (totals)" if r["campaign"] else "raid (per raid)")
+                cost = usd(r["interceptor_cost_usd_mean"]) if number(r.get("interceptor_cost_usd_mean")) is not None else ""
                 body.append(
-                    f'<tr data-run="{name}" data-state="{escape(r["state"])}"><td>{link}</td>'
+                    f'<tr data-run="{name}" data-state="{escape(r["state"])}" data-kind="'
+                    f'{"campaign" if r["campaign"] else "raid"}"><td>{link}</td>'
                     f'<td class="sw-state-{escape(r["state"])}">{escape(r["state"])}</td>'
-                    f"<td>{escape(str(r.get('scenario') or ''))}{' (campaign)' if r['campaign'] else ''}</td>"
-                    f"<td>{num('replications', '{}')}</td><td>{num('launched', '{:g}')}</td>"
+                    f"<td>{escape(str(r.get('scenario') or ''))}</td><td>{kind}</td>"
+                    f"<td>{num('replications', '{}')}</td><td>{num('launched', '{:,.0f}')}</td>"
                     f"<td>{num('leaked_mean', '{:.2f}')}</td><td>{num('value_lost_mean')}</td>"
-                    f"<td>{num('interceptor_cost_usd_mean', '{:,.0f}')}</td><td>{actions}</td></tr>")
+                    f"<td>{escape(cost)}</td><td>{actions}</td></tr>")
             body.append("</tbody></table>")
             body.append(compare_form([r for r in rows if r["state"] == "complete"]))
+        comparisons = list_comparisons()
+        if comparisons:
+            body.append('<h2>Comparisons</h2><ul class="sw-comparisons">' + "".join(
+                f'<li><a href="/compare/{escape(c["name"])}">{escape(c["name"])}</a> '
+                f'<span class="sw-muted">{escape(c["what"])}</span></li>' for c in comparisons) + "</ul>")
         sweeps = list_sweeps()
         if sweeps:
             body.append('<h2>Sweeps</h2><table class="sw-table sw-sweeps"><thead><tr><th>sweep</th><th>base</th>'
@@ -539,11 +597,43 @@ def create_app(runs_dir: str | Path, *, max_replications: int = 20000, examples_
             body.append("</tbody></table>")
         return page("runs", "".join(body))
 
-    def compare_form(rows: list[dict[str, Any]]) -> str:
-        options = "".join(f'<option value="{escape(r["run"])}">{escape(r["run"])}</option>' for r in rows)
-        return (f'<h2>Compare two runs</h2><form class="sw-form-row" action="/compare" method="get">'
-                f'<select name="a">{options}</select> with <select name="b">{options}</select>'
-                '<button class="sw-primary" type="submit">Compare</button></form>')
+    def compare_form(rows: list[dict[str, Any]], a: str | None = None, b: str | None = None) -> str:
+        def options(chosen: str | None) -> str:
+            return "".join(f'<option value="{escape(r["run"])}"{" selected" if r["run"] == chosen else ""}>'
+                           f'{escape(r["run"])} ({"campaign" if r["campaign"] else "raid"}: '
+                           f'{escape(str(r.get("scenario") or ""))})</option>' for r in rows)
+        return (f'<h2>Compare two runs</h2><form class="sw-form-row" id="compare-form" action="/compare" method="get">'
+                f'<label>A <select name="a" id="compare-a">{options(a)}</select></label> '
+                f'<label>B <select name="b" id="compare-b">{options(b)}</select></label>'
+                '<label>replications <input id="compare-replications" type="number" min="2" '
+                f'max="{max_replications}" placeholder="1,000 raid / 200 campaign" style="width:12em"></label>'
+                '<label>seed <input id="compare-seed" type="number" min="0" placeholder="A\'s" style="width:6em"></label>'
+                '<button class="sw-primary" type="submit" id="compare-run">Compare</button></form>'
+                '<p class="sw-muted">Both run again with one seed, on common random numbers: B - A with its 95% '
+                "interval, as <code>shieldwall compare</code> does. A and B must be two options of one scenario or "
+                "campaign.</p>")
+
+    def comparison_folders() -> dict[str, Path]:
+        from shieldwall.web.jobs import COMPARISON
+
+        found = {}
+        for path in sorted(runs.iterdir()):
+            if NAME_RE.match(path.name) and not path.is_symlink() and (path / COMPARISON).is_file():
+                found[path.name] = path
+        return found
+
+    def list_comparisons() -> list[dict[str, str]]:
+        from shieldwall.web.jobs import COMPARISON
+
+        out = []
+        for name, path in comparison_folders().items():
+            try:
+                data = rundir.read_json_object(path / COMPARISON) or {}
+                what = f"{data.get('a')} vs {data.get('b')}, {data.get('replications')} replications"
+            except ShieldwallError:
+                what = "(unreadable)"
+            out.append({"name": name, "what": what})
+        return out
 
     @app.get("/runs/{name}/report")
     def report(name: str) -> Response:
@@ -575,11 +665,13 @@ def create_app(runs_dir: str | Path, *, max_replications: int = 20000, examples_
 
     @app.get("/editor", response_class=HTMLResponse)
     def editor() -> HTMLResponse:
-        body = f"""<h1>Scenario editor</h1>
+        body = f"""<h1>Scenario and campaign editor</h1>
 <div class="sw-form-row">
   <label>Open an example <select id="example"><option value="">choose...</option></select></label>
   <label>or a file <input id="upload" type="file" accept=".yaml,.yml,.json"></label>
   <span id="source" class="sw-muted"></span>
+  <button id="download" type="button" title="Save the text as a file">Download</button>
+  <button id="revert" type="button" title="Back to the file as it was opened" disabled>Revert</button>
 </div>
 <div class="sw-editor">
   <div>
@@ -591,16 +683,18 @@ def create_app(runs_dir: str | Path, *, max_replications: int = 20000, examples_
   <div>
     <h3>Problems</h3>
     <ul id="problems" class="sw-problems"></ul>
-    <p id="no-problems" class="sw-ok" hidden>No problems: this scenario can run.</p>
+    <p id="no-problems" class="sw-ok" hidden>No problems: this can run.</p>
     <h3>Run it</h3>
     <div class="sw-form-row">
-      <label>replications <input id="replications" type="number" min="1" max="{max_replications}" value="200"
-        style="width:7em"></label>
+      <label>replications <input id="replications" type="number" min="1" max="{max_replications}"
+        placeholder="1,000" style="width:7em"></label>
       <label>seed <input id="seed" type="number" min="0" placeholder="scenario's" style="width:7em"></label>
       <button id="run" class="sw-primary" type="button">Run</button>
       <button id="cancel" type="button" hidden>Cancel</button>
     </div>
-    <p class="sw-muted">At most {max_replications} replications. Each run gets a new folder in the runs folder.</p>
+    <p class="sw-muted">Empty: 1,000 replications for a raid scenario, 200 for a campaign (at most
+      {max_replications}). A campaign's files (its theatre's scenario) are looked for among the examples.
+      Each run gets a new folder in the runs folder.</p>
     <progress id="progress" max="1" value="0" hidden></progress>
     <div id="run-status" role="status"></div>
   </div>
@@ -609,12 +703,53 @@ def create_app(runs_dir: str | Path, *, max_replications: int = 20000, examples_
 
     @app.get("/compare", response_class=HTMLResponse)
     def compare(a: str | None = None, b: str | None = None) -> HTMLResponse:
-        from shieldwall.web.compare import compare_body
+        """Pick two runs; the page's script starts the comparison (POST /api/compare) and follows it."""
+        rows = [r for r in list_runs() if r["state"] == "complete"]
+        body = ("<h1>Compare two runs</h1>" + compare_form(rows, a, b)
+                + '<progress id="compare-progress" max="1" value="0" hidden></progress>'
+                  '<div id="compare-status" role="status"></div>')
+        return page("compare", body, '<script src="/static/compare.js"></script>')
 
-        if not a or not b:
-            rows = [r for r in list_runs() if r["state"] == "complete"]
-            return page("compare", "<h1>Compare two runs</h1>" + compare_form(rows))
+    @app.get("/compare/{name}", response_class=HTMLResponse)
+    def comparison(name: str) -> HTMLResponse:
+        from shieldwall.web.compare import comparison_body
+        from shieldwall.web.jobs import COMPARISON
+
+        folder = comparison_folders().get(name)
+        if folder is None:
+            raise HTTPException(404, f"no comparison {name!r} in {runs}")
+        return page(f"comparison {name}", comparison_body(rundir.read_json_object(folder / COMPARISON) or {}))
+
+    @app.post("/api/compare", status_code=202, openapi_extra=_COMPARE_BODY)
+    async def api_compare(request: Request) -> Any:
+        """Run two finished runs' inputs again on common random numbers: the CLI's compare."""
+        from shieldwall.campaign.compare import check_comparable, check_kinds
+        from shieldwall.web.inputs import run_input
+
+        data = await json_body(request)
+        a, b, seed = data.get("a"), data.get("b"), data.get("seed")
+        if not isinstance(a, str) or not isinstance(b, str):
+            raise HTTPException(400, "send {\"a\": RUN, \"b\": RUN} (run names from /api/runs)")
         fa, fb = run_folder(a), run_folder(b)
-        return page(f"{a} vs {b}", compare_body(fa, fb))
+
+        def load() -> tuple[Any, Any]:
+            ia, ib = run_input(fa), run_input(fb)
+            check_kinds(a, b, ia.kind == "campaign", ib.kind == "campaign")
+            check_comparable(ia.value, ib.value, (a, b))
+            return ia, ib
+
+        try:
+            ia, ib = await anyio.to_thread.run_sync(load, limiter=limiter)
+        except ShieldwallError as exc:
+            raise HTTPException(422, str(exc)) from None
+        reps = run_options(data, seed, ia.kind == "campaign")
+        if reps < 2:
+            raise HTTPException(422, "a comparison needs at least 2 replications")
+        if jobs.active() >= jobs.max_active:
+            raise HTTPException(429, f"{jobs.max_active} runs are already going; wait for one to finish or cancel one")
+        payload = json.dumps({"a": ia.payload(a), "b": ib.payload(b)})
+        job = await anyio.to_thread.run_sync(lambda: jobs.start_job(
+            "compare", payload, name=f"{a[:40]}-vs-{b[:40]}", total=2 * reps * ia.steps, replications=reps, seed=seed))
+        return {**job.to_dict(), "status_url": f"/api/jobs/{job.id}"}
 
     return app

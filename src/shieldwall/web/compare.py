@@ -1,83 +1,54 @@
-"""Two runs side by side: their key numbers in one table with the difference, and their
-leaker and interceptor plots next to each other."""
+"""A comparison's page: the CLI's ``compare`` (campaign/compare.py) shown in the web app.
+
+B - A per metric with its 95% paired interval on common random numbers, and what it means:
+green where B is clearly better, red where clearly worse (by whether higher is better for that
+metric), plain where the interval holds zero."""
 
 from __future__ import annotations
 
 from html import escape
-from pathlib import Path
 from typing import Any
 
-from shieldwall.report.console import usd
+from shieldwall.campaign.compare import verdict
+from shieldwall.report.tables import usd
 
 
-def _summary(folder: Path) -> dict[str, Any]:
-    """summary.json, or {} when it is missing or unreadable (the page says so)."""
-    from shieldwall.errors import ShieldwallError
-    from shieldwall.report.rundir import read_json_object
-
-    try:
-        return read_json_object(folder / "summary.json") or {}
-    except ShieldwallError:
-        return {}
+def _show(x: float, money: bool, signed: bool = False) -> str:
+    if money:
+        return ("+" if signed and x > 0 else "") + usd(x)
+    return f"{x:+,.2f}" if signed else f"{x:,.2f}"
 
 
-def _rows(sa: dict[str, Any], sb: dict[str, Any]) -> list[tuple[str, float | None, float | None, bool]]:
-    """(label, a, b, money) for every number both runs can have; missing -> None."""
-    def get(s: dict[str, Any], *keys: str) -> float | None:
-        for k in keys:
-            if not isinstance(s, dict) or k not in s:
-                return None
-            s = s[k]
-        return float(s) if isinstance(s, (int, float)) else None
-
-    rows = [("threats launched", get(sa, "totals", "launched"), get(sb, "totals", "launched"), False),
-            ("leaked (mean)", get(sa, "totals", "leaked_mean"), get(sb, "totals", "leaked_mean"), False),
-            ("value lost (mean)", get(sa, "totals", "value_lost_mean"), get(sb, "totals", "value_lost_mean"), False),
-            ("interceptor cost (mean)", get(sa, "totals", "interceptor_cost_usd_mean"),
-             get(sb, "totals", "interceptor_cost_usd_mean"), True)]
-    for group, key, label in (("threats_by_type", "leaked_mean", "leaked: {}"),
-                              ("assets", "value_lost_mean", "value lost: {}"),
-                              ("interceptors", "fired_mean", "fired: {}")):
-        ga = sa.get(group) if isinstance(sa.get(group), dict) else {}
-        gb = sb.get(group) if isinstance(sb.get(group), dict) else {}
-        ids = list(ga) + [k for k in gb if k not in ga]
-        rows += [(label.format(i), get(sa, group, i, key), get(sb, group, i, key), False) for i in ids]
-    return rows
-
-
-def _plot(draw: Any, summary: dict[str, Any]) -> str:
-    """A plot of a summary, or nothing when the file does not have the shape shieldwall writes."""
-    try:
-        return draw(summary) or ""
-    except (KeyError, TypeError, ValueError, AttributeError, IndexError):
-        return ""
-
-
-def compare_body(fa: Path, fb: Path) -> str:
-    from shieldwall.report import plots
-
-    sa, sb = _summary(fa), _summary(fb)
-
-    def show(x: float | None, money: bool) -> str:
-        return "" if x is None else (usd(x) if money else f"{x:.2f}")
-
-    table = ['<table class="sw-table sw-compare-table"><thead><tr><th></th>'
-             f'<th>A: {escape(fa.name)}</th><th>B: {escape(fb.name)}</th><th>B - A</th></tr></thead><tbody>']
-    for label, a, b, money in _rows(sa, sb):
-        diff = None if a is None or b is None else b - a
-        cls = "" if not diff else ("sw-up" if diff > 0 else "sw-down")
-        cell = "" if diff is None else ("" if not diff else "+" if diff > 0 else "-") + show(abs(diff), money)
-        table.append(f"<tr><td>{escape(label)}</td><td>{show(a, money)}</td><td>{show(b, money)}</td>"
-                     f'<td class="{cls}">{cell}</td></tr>')
-    table.append("</tbody></table>")
-    head = []
-    for tag, folder, s in (("A", fa, sa), ("B", fb, sb)):
-        meta = (escape(f"{s.get('scenario', '')}, {s.get('replications', '?')} replications, seed {s.get('seed', '?')}")
-                if s else "no readable summary.json")
-        head.append(f'<div><h2>{tag}: <a href="/runs/{escape(folder.name)}/report">{escape(folder.name)}</a></h2>'
-                    f"<p class=sw-meta>{meta}</p>"
-                    f'<figure class="sw-plot">{_plot(plots.leakers_plot, s)}</figure>'
-                    f'<figure class="sw-plot">{_plot(plots.interceptors_plot, s)}</figure></div>')
-    return (f"<h1>Compare runs</h1><p class=sw-meta>Means per raid; red: B is higher, green: B is lower. "
-            f"Differences within the runs' 95% intervals (see each report) may be noise.</p>"
-            f"{''.join(table)}<div class=\"sw-compare\">{''.join(head)}</div>")
+def comparison_body(result: dict[str, Any]) -> str:
+    if not result.get("metrics"):
+        return '<h1>Comparison</h1><p class="sw-error">This comparison has no results (comparison.json).</p>'
+    kind = result.get("kind", "raid")
+    rows = []
+    metrics = [(name, m) for name, m in result["metrics"].items()]
+    metrics += [(f"depletion {k}", m) for k, m in (result.get("depletion_night") or {}).items()
+                if not (m.get("a_never") == 1.0 and m.get("b_never") == 1.0)]
+    for name, m in metrics:
+        money = name.endswith("usd")
+        lo, hi = m["difference_ci95"]
+        word = verdict(m)
+        cls = {"better": "sw-better", "worse": "sw-worse"}.get(word, "")
+        rows.append(f'<tr data-metric="{escape(name)}" data-verdict="{escape(word)}"><td>{escape(m.get("label", name))}</td>'
+                    f"<td>{_show(m['a_mean'], money)}</td><td>{_show(m['b_mean'], money)}</td>"
+                    f'<td class="{cls}">{_show(m["difference_mean"], money, True)}</td>'
+                    f'<td>[{_show(lo, money, True)}, {_show(hi, money, True)}]</td><td class="{cls}">{escape(word)}</td></tr>')
+    names = result.get("scenario") or ["", ""]
+    notes = []
+    if not result.get("common_random_numbers", True):
+        notes.append("A and B do not launch the same threats, so their random numbers are only partly common.")
+    if result.get("note"):
+        notes.append(str(result["note"]))
+    return (f"<h1>Compare: {escape(str(result.get('b')))} - {escape(str(result.get('a')))}</h1>"
+            f'<p class="sw-meta">A: {escape(str(result.get("a")))} ({escape(str(names[0]))}); '
+            f'B: {escape(str(result.get("b")))} ({escape(str(names[1]))}); {escape(kind)}, '
+            f"{result.get('replications')} replications, seed {result.get('seed')}, common random numbers. "
+            "Green: B is clearly better; red: clearly worse (the 95% interval of B - A excludes 0); "
+            "plain: no clear difference.</p>"
+            '<table class="sw-table sw-compare-table"><thead><tr><th></th><th>A</th><th>B</th><th>B - A</th>'
+            f'<th>95% interval</th><th>B is</th></tr></thead><tbody>{"".join(rows)}</tbody></table>'
+            + "".join(f'<p class="sw-muted">{escape(n)}</p>' for n in notes)
+            + '<p><a href="/compare">another comparison</a></p>')

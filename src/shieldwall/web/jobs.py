@@ -9,41 +9,22 @@ A job's id is its run folder's name, so its state can still be told after the se
 
 from __future__ import annotations
 
+import json
 import multiprocessing
 import os
-import re
 import sys
 import threading
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from shieldwall.report.rundir import NAME_RE, new_run_folder, slug  # noqa: F401  (the app's names)
 from shieldwall.scenario.model import Scenario
 
-NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 WATCH_S = 0.2  # how often the watchdog looks at a running job
+COMPARISON = "comparison.json"  # what a comparison job writes (web/compare.py shows it)
 ERROR_FILE = ".error"
-
-
-def slug(text: str) -> str:
-    out = re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-.")[:40]
-    return out or "run"
-
-
-def new_run_folder(runs_dir: Path, base: str) -> Path:
-    """A folder name that was free: ``base-YYYYmmdd-HHMMSS[-n]``, reserved by creating it (empty,
-    so it is not a run folder until a complete run moves in)."""
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
-    for n in range(1000):
-        path = runs_dir / (f"{slug(base)}-{stamp}" + (f"-{n}" if n else ""))
-        try:
-            path.mkdir(parents=False, exist_ok=False)
-            return path
-        except FileExistsError:
-            continue
-    raise RuntimeError("could not find a free run folder name")  # pragma: no cover
 
 
 def rss_bytes(pid: int) -> int | None:
@@ -65,31 +46,69 @@ def _context() -> Any:
     return multiprocessing.get_context("spawn")
 
 
-def _child(scenario_json: str, replications: int, seed: int | None, stage: str, target: str,
-           max_memory_bytes: int, done: Any) -> None:
-    """The run, in its own process: simulate into the staging folder, write the reports. The
-    parent moves the folder into place when this exits cleanly."""
-    from shieldwall.engine.runner import run
-    from shieldwall.report.html import write_report
-    from shieldwall.report.markdown import write_markdown_report
+JOB_KINDS = ("raid", "campaign", "compare")
 
+
+def _child(kind: str, payload: str, replications: int, seed: int | None, stage: str, target: str,
+           max_memory_bytes: int, done: Any) -> None:
+    """The job, in its own process, writing into the staging folder; the parent moves the folder
+    into place when this exits cleanly. ``payload`` (JSON): a raid's scenario; a campaign's
+    self-contained text; a comparison's two inputs (inputs.load_input), each a scenario or a
+    campaign."""
     folder = Path(stage)
     try:
-        scenario = Scenario.model_validate_json(scenario_json)
-
         def progress(n: int) -> None:
             done.value += int(n)
 
-        result = run(scenario, replications=replications, seed=seed, out_dir=folder, progress=progress,
-                     max_memory_bytes=max_memory_bytes)
-        write_markdown_report(result.summary(), folder / "report.md")
-        write_report(folder, shown_as=target)
+        if kind == "raid":
+            _run_raid(Scenario.model_validate_json(payload), replications, seed, folder, target, progress,
+                      max_memory_bytes)
+        elif kind == "campaign":
+            _run_campaign(payload, replications, seed, folder, target, progress, max_memory_bytes)
+        else:
+            _run_compare(payload, replications, seed, folder, progress)
     except BaseException as exc:  # noqa: BLE001 - every failure is reported to the page
         from shieldwall.errors import ShieldwallError
 
         text = str(exc) if isinstance(exc, ShieldwallError) else f"{type(exc).__name__}: {exc}"
         (folder / ERROR_FILE).write_text(text, encoding="utf-8")
         sys.exit(1)
+
+
+def _run_raid(scenario: Scenario, replications: int, seed: int | None, folder: Path, target: str, progress: Any,
+              max_memory_bytes: int) -> None:
+    from shieldwall.engine.runner import run
+    from shieldwall.report.html import write_report
+    from shieldwall.report.markdown import write_markdown_report
+
+    result = run(scenario, replications=replications, seed=seed, out_dir=folder, progress=progress,
+                 max_memory_bytes=max_memory_bytes)
+    write_markdown_report(result.summary(), folder / "report.md")
+    write_report(folder, shown_as=target)
+
+
+def _run_campaign(text: str, replications: int, seed: int | None, folder: Path, target: str, progress: Any,
+                  max_memory_bytes: int) -> None:
+    from shieldwall.campaign.run import run_campaign
+    from shieldwall.report.html import write_report
+    from shieldwall.web.inputs import load_input
+
+    loaded = load_input(json.loads(text))
+    result = run_campaign(loaded, replications=replications, seed=seed, progress=progress,
+                          max_memory_bytes=max_memory_bytes)
+    result.write(folder)
+    write_report(folder, shown_as=target)
+
+
+def _run_compare(payload: str, replications: int, seed: int | None, folder: Path, progress: Any) -> None:
+    from shieldwall.campaign.compare import compare_inputs
+    from shieldwall.web.inputs import load_input
+
+    data = json.loads(payload)
+    a, b = load_input(data["a"]), load_input(data["b"])
+    result = compare_inputs(a, b, labels=(data["a"]["label"], data["b"]["label"]), replications=replications,
+                            seed=seed, progress=progress)
+    (folder / COMPARISON).write_text(json.dumps(result, indent=2, allow_nan=False) + "\n", encoding="utf-8")
 
 
 @dataclass
@@ -105,6 +124,7 @@ class Job:
     done_value: Any = None
     process: Any = None
     cancel_asked: bool = False
+    kind: str = "raid"  # JOB_KINDS
 
     @property
     def done(self) -> int:
@@ -113,9 +133,11 @@ class Job:
         return min(self.total, int(self.done_value.value)) if self.done_value is not None else 0
 
     def to_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "run": self.run, "state": self.state, "done": self.done, "total": self.total,
-                "error": self.error, "elapsed_s": round((self.finished or time.time()) - self.started, 1),
-                "report_url": f"/runs/{self.run}/report" if self.state == "done" else None,
+        page = f"/compare/{self.run}" if self.kind == "compare" else f"/runs/{self.run}/report"
+        return {"id": self.id, "run": self.run, "kind": self.kind, "state": self.state, "done": self.done,
+                "total": self.total, "error": self.error,
+                "elapsed_s": round((self.finished or time.time()) - self.started, 1),
+                "report_url": page if self.state == "done" else None,
                 "cancel_url": f"/api/jobs/{self.id}/cancel" if self.state in ("queued", "running") else None}
 
 
@@ -143,18 +165,27 @@ class JobManager:
             return self._jobs.get(job_id)
 
     def start(self, scenario: Scenario, *, replications: int, seed: int | None, name: str | None) -> Job:
+        """A raid run of ``scenario``."""
+        return self.start_job("raid", scenario.model_dump_json(by_alias=True), name=name or scenario.name,
+                              total=replications, replications=replications, seed=seed)
+
+    def start_job(self, kind: str, payload: str, *, name: str, total: int, replications: int,
+                  seed: int | None) -> Job:
+        """A job of ``kind`` (JOB_KINDS) in a new folder of the runs folder; ``total``: the
+        replications, nights or both runs' steps its progress counts to."""
         from shieldwall.report.rundir import StagedRun
 
-        folder = new_run_folder(self.runs_dir, name or scenario.name)
-        stage = StagedRun(folder, "raid", keep_failed=True, replications=replications, seed=seed, source="web")
-        job = Job(id=folder.name, run=folder.name, folder=folder, total=replications,
+        assert kind in JOB_KINDS, kind
+        folder = new_run_folder(self.runs_dir, name)
+        stage = StagedRun(folder, kind, keep_failed=True, replications=replications, seed=seed, source="web")
+        job = Job(id=folder.name, run=folder.name, folder=folder, total=total, kind=kind,
                   done_value=self._ctx.Value("q", 0, lock=False))
         with self._lock:
             self._jobs[job.id] = job
         job.process = self._ctx.Process(
-            target=_child, name=f"shieldwall-run-{job.id}", daemon=True,
-            args=(scenario.model_dump_json(by_alias=True), replications, seed, str(stage.path), folder.name,
-                  self.max_memory_bytes, job.done_value))
+            target=_child, name=f"shieldwall-{kind}-{job.id}", daemon=True,
+            args=(kind, payload, replications, seed, str(stage.path), folder.name, self.max_memory_bytes,
+                  job.done_value))
         job.process.start()
         job.state = "running"
         threading.Thread(target=self._watch, args=(job, stage), name=f"shieldwall-watch-{job.id}",
