@@ -15,10 +15,22 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-from shieldwall.report.html import STATIC, _asset, _plot, _table
+from shieldwall.report.html import STATIC, _asset
 from shieldwall.report.plots import BAND, LINE, _figure, _svg, _tidy
 
 RECORD = "#dc2626"
+
+
+def _plot(svg: str | None, name: str) -> str:
+    """A matplotlib SVG as a figure of the page (nothing where there is no plot)."""
+    return f'<figure class="sw-plot" data-plot="{name}">{svg}</figure>' if svg else ""
+
+
+def _table(head: list[str], rows: list[list[str]]) -> str:
+    """An HTML table of already escaped cells, in the run report's style."""
+    out = ['<table class="sw-table"><thead><tr>', *(f"<th>{escape(h)}</th>" for h in head), "</tr></thead><tbody>"]
+    out += ["<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>" for row in rows]
+    return "".join(out) + "</tbody></table>"
 
 
 def fan_chart(test: dict[str, Any]) -> str | None:
