@@ -92,11 +92,12 @@ def test_recovers_pk_and_reliability_from_a_record_the_model_made(tmp_path: Path
 def test_bad_input_is_a_clear_error(tmp_path: Path, args: list[str], words: str) -> None:
     record = write_record(tmp_path, [n.replace("{k}", "0").replace("{s}", "60") for n in NIGHTS])
     argv = ["calibrate", "theatre", str(record), "--theatre", str(write_theatre(tmp_path, text=RANGED)),
-            "--until", "2023-12-31", *args]
+            "--until", "2023-12-31", "--out", str(tmp_path / "never-written.yaml"), *args]
     if "--until" in args:
         argv = argv[:5] + args[:2] + argv[7:]
     result = CliRunner().invoke(app, argv)
     assert result.exit_code == 2 and words in result.output and "Traceback" not in result.output
+    assert not (tmp_path / "never-written.yaml").exists()
 
 
 def test_nothing_to_fit_and_bad_theatre_ranges(tmp_path: Path) -> None:
