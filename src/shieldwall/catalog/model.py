@@ -92,6 +92,11 @@ class InterceptorType(Sourced):
         None, description="Lateral acceleration it can pull (g), against a manoeuvring threat "
         "(scenario mechanisms.ballistic; none: not limited).")
 
+    def pk_against(self, type_id: str, threat_class: str) -> float:
+        """Single-shot kill probability against a threat type: its own id wins over its class;
+        a class left out cannot be engaged (0)."""
+        return self.pk.get(type_id, self.pk.get(threat_class, 0.0))
+
 
 class SystemType(Sourced):
     """A fire unit: its own radar, fire channels, launchers and the interceptors it can fire."""

@@ -33,3 +33,19 @@ class LocalFrame:
         """(east_m, north_m) -> (lat, lon) in degrees."""
         lon, lat = self._inv.transform(np.asarray(east_m, float), np.asarray(north_m, float))  # type: ignore[attr-defined]
         return np.asarray(lat, float), np.asarray(lon, float)
+
+
+# The 4/3-earth radar horizon (docs/model.md): refraction bends a radar's beam so that it sees as
+# far as over a sphere of 4/3 the earth's radius, and a target is above the horizon while its
+# ground range is under sqrt(2 k R h_antenna) + sqrt(2 k R h_target). sqrt(2 * 4/3 * 6,371 km)
+# is 4,122 m per sqrt(m); the detection kernel (paths.track_times) writes it as 4120.0, and this
+# constant is that number, so that a horizon drawn on a map is the one the engine detects with.
+EFFECTIVE_EARTH_RADIUS_M = 4.0 / 3.0 * 6_371_000.0
+HORIZON_M_PER_SQRT_M = 4120.0
+
+
+def radar_horizon_m(antenna_height_m: float, target_altitude_m: float) -> float:
+    """Ground range (m) within which a target at ``target_altitude_m`` is above the 4/3-earth
+    horizon of an antenna ``antenna_height_m`` above the ground: the engine's detection test."""
+    return HORIZON_M_PER_SQRT_M * (float(np.sqrt(max(antenna_height_m, 0.0)))
+                                   + float(np.sqrt(max(target_altitude_m, 0.0))))

@@ -238,6 +238,14 @@
       });
   } else if (params.get("example")) {
     openExample(params.get("example"));
+  } else if (params.get("from") === "laydown" && sessionStorage.getItem("shieldwall-laydown-to-editor")) {
+    var handed = JSON.parse(sessionStorage.getItem("shieldwall-laydown-to-editor"));
+    load(handed.name, handed.text);  // the laydown page's moved scenario (laydown.js)
   }
+  document.getElementById("to-laydown").addEventListener("click", function () {
+    sessionStorage.setItem("shieldwall-editor-to-laydown", JSON.stringify({name: fileName || "scenario.yaml",
+                                                                           text: text.value}));
+    location.href = "/laydown?from=editor";
+  });
   drawGutter();
 })();

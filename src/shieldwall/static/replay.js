@@ -50,6 +50,42 @@
     return el;
   }
 
+  /* The map every page of shieldwall draws on: no tiles, the country outline under everything,
+   * opened on what is defended: the assets and the batteries' engagement rings (not the radars'
+   * reach, hundreds of km, which left the laydown a dot); zoom out to see the routes. The replay
+   * and the laydown page (laydown.js) both start from it. */
+  function baseMap(mapDiv, data, outline) {
+    var map = L.map(mapDiv, {zoomSnap: 0.25, worldCopyJump: false, attributionControl: true});
+    map.attributionControl.setPrefix(false);
+    map.attributionControl.addAttribution("Outline: Natural Earth (public domain) \u00b7 notional laydown");
+    // the view first (from the data): a canvas renderer added to a map with no view draws nothing
+    var around = L.latLngBounds([]);
+    (data.batteries || []).forEach(function (b) {
+      around.extend(L.latLng(b.lat, b.lon).toBounds(2000 * Math.max(b.engage_km, 1)));
+    });
+    (data.assets || []).forEach(function (a) { around.extend(L.latLng(a.lat, a.lon).toBounds(6000)); });
+    if (!around.isValid()) {
+      (data.radars || []).forEach(function (r) { around.extend(L.latLng(r.lat, r.lon).toBounds(2000 * r.range_km)); });
+    }
+    if (around.isValid()) map.fitBounds(around.pad(0.1)); else map.setView([49, 32], 6);
+    if (outline) {
+      map.createPane("sw-outline").style.zIndex = 250;  // under every overlay, where tiles would be
+      L.geoJSON(outline, {pane: "sw-outline", interactive: false, style: {color: "#9ca3af", weight: 1, fillColor: "#f4f1ea",
+                                                       fillOpacity: 1}}).addTo(map);
+    }
+    return map;
+  }
+
+  /* a name beside its marker (textContent: user text is never HTML) */
+  function nameLabel(lat, lon, text, cls) {
+    var el = document.createElement("span");
+    el.className = "sw-map-label " + cls;
+    el.textContent = text;
+    return L.marker([lat, lon], {icon: L.divIcon({className: "sw-map-label-box", html: el, iconSize: null,
+                                                   iconAnchor: [-8, 7]}),
+                                 interactive: false, keyboard: false});
+  }
+
   function mount(root, data, outline) {
     root.classList.add("sw-replay");
     var mapDiv = element("div", {"class": "sw-map"}, root);
@@ -67,39 +103,13 @@
     });
     var counts = element("div", {"class": "sw-counts"}, root);
 
-    var map = L.map(mapDiv, {zoomSnap: 0.25, worldCopyJump: false, attributionControl: true});
-    map.attributionControl.setPrefix(false);
-    map.attributionControl.addAttribution("Outline: Natural Earth (public domain) \u00b7 notional laydown");
-    // the view first (from the data): a canvas renderer added to a map with no view draws nothing
-    // opens on what is defended: the assets and the batteries' engagement rings (not the radars'
-    // reach, hundreds of km, which left the laydown a dot); zoom out to see the routes
-    var around = L.latLngBounds([]);
-    (data.batteries || []).forEach(function (b) {
-      around.extend(L.latLng(b.lat, b.lon).toBounds(2000 * Math.max(b.engage_km, 1)));
-    });
-    (data.assets || []).forEach(function (a) { around.extend(L.latLng(a.lat, a.lon).toBounds(6000)); });
-    if (!around.isValid()) {
-      (data.radars || []).forEach(function (r) { around.extend(L.latLng(r.lat, r.lon).toBounds(2000 * r.range_km)); });
-    }
-    if (around.isValid()) map.fitBounds(around.pad(0.1)); else map.setView([49, 32], 6);
+    var map = baseMap(mapDiv, data, outline);
     var canvas = L.canvas({padding: 0.3});
     var overlays = {};
-    if (outline) {
-      map.createPane("sw-outline").style.zIndex = 250;  // under every overlay, where tiles would be
-      L.geoJSON(outline, {pane: "sw-outline", interactive: false, style: {color: "#9ca3af", weight: 1, fillColor: "#f4f1ea",
-                                                       fillOpacity: 1}}).addTo(map);
-    }
     var radarRings = L.layerGroup(), engageRings = L.layerGroup(), routes = L.layerGroup();
     var laydown = L.layerGroup().addTo(map), kills = L.layerGroup().addTo(map), leaks = L.layerGroup().addTo(map);
     var labels = L.layerGroup().addTo(map);
-    function label(lat, lon, text, cls) {  // a name beside its marker (textContent: user text is never HTML)
-      var el = document.createElement("span");
-      el.className = "sw-map-label " + cls;
-      el.textContent = text;
-      L.marker([lat, lon], {icon: L.divIcon({className: "sw-map-label-box", html: el, iconSize: null,
-                                              iconAnchor: [-8, 7]}),
-                            interactive: false, keyboard: false}).addTo(labels);
-    }
+    function label(lat, lon, text, cls) { return nameLabel(lat, lon, text, cls).addTo(labels); }
     var shots = L.layerGroup().addTo(map), threats = L.layerGroup().addTo(map);
 
     (data.radars || []).forEach(function (r) {
@@ -234,5 +244,6 @@
     return api;
   }
 
-  global.ShieldwallReplay = {mount: mount, clock: clock};
+  global.ShieldwallReplay = {mount: mount, clock: clock, baseMap: baseMap, nameLabel: nameLabel, icon: icon,
+                             esc: esc, element: element};
 })(window);

@@ -187,7 +187,7 @@ def _page(title: str, body: str, token: str, scripts: str = "") -> HTMLResponse:
         f'<meta name="shieldwall-token" content="{escape(token)}">'
         f'<link rel="stylesheet" href="/static/shieldwall.css"></head><body>'
         f'<header class="sw-top"><a class="sw-brand" href="/">shieldwall</a><a href="/">runs</a>'
-        f'<a href="/editor">scenario editor</a><a href="/compare">compare</a></header>'
+        f'<a href="/editor">scenario editor</a><a href="/laydown">laydown</a><a href="/compare">compare</a></header>'
         f"<main>{body}</main>{scripts}</body></html>")
 
 
@@ -202,6 +202,14 @@ _VALIDATE_BODY = _text_body('{"type": "object", "required": ["text"], "propertie
 _COMPARE_BODY = _text_body('{"type": "object", "required": ["a", "b"], "properties": {"a": {"type": "string"}, '
                            '"b": {"type": "string"}, "replications": {"type": "integer", "minimum": 2}, '
                            '"seed": {"type": "integer", "minimum": 0}}}')
+_LAYDOWN_FIELDS = ('"text": {"type": "string"}, "file": {"type": "string"}, "threat": {"type": "string"}, '
+                   '"altitude_m": {"type": "number", "minimum": 0}, "moves": {"type": "object", "additionalProperties": '
+                   '{"type": "object", "required": ["lat", "lon"], "properties": {"lat": {"type": "number"}, '
+                   '"lon": {"type": "number"}}}}')
+_LAYDOWN_BODY = _text_body('{"type": "object", "required": ["text"], "properties": {' + _LAYDOWN_FIELDS + '}}')
+_LAYDOWN_COMPARE_BODY = _text_body('{"type": "object", "required": ["text", "moves"], "properties": {' + _LAYDOWN_FIELDS
+                                   + ', "replications": {"type": "integer", "minimum": 2}, '
+                                     '"seed": {"type": "integer", "minimum": 0}}}')
 _RUN_BODY = _text_body('{"type": "object", "required": ["text"], "properties": {"text": {"type": "string"}, '
                        '"replications": {"type": "integer", "minimum": 1}, "seed": {"type": "integer", "minimum": 0}, '
                        '"name": {"type": "string"}, "file": {"type": "string"}}}')
@@ -231,6 +239,10 @@ def create_app(runs_dir: str | Path, *, max_replications: int = 20000, examples_
 
     @app.exception_handler(ShieldwallError)
     async def _user_error(request: Request, exc: ShieldwallError) -> JSONResponse:
+        if isinstance(exc, ScenarioError) and request.url.path.startswith("/api/laydown"):
+            # what the page was sent has problems: each located, as the editor lists them
+            return JSONResponse({"detail": str(exc), "file": exc.file,
+                                 "problems": [asdict(p) for p in exc.problems]}, status_code=422)
         return JSONResponse({"detail": str(exc)}, status_code=400)
 
     # -- paths: every name from a URL resolves inside the runs folder, or the request fails ----
@@ -304,14 +316,18 @@ def create_app(runs_dir: str | Path, *, max_replications: int = 20000, examples_
         except ScenarioError as exc:
             return None, [asdict(p) for p in exc.problems] or [{"message": str(exc)}]
 
-    async def check(text: Any, file: Any = None) -> tuple[Any, list[dict[str, Any]]]:
-        """(inputs.Checked or None, problems), worked out off the event loop."""
+    def text_and_name(text: Any, file: Any) -> tuple[str, str]:
+        """A request's scenario text (under the size cap) and the file name its problems name."""
         if not isinstance(text, str):
             raise HTTPException(400, "send {\"text\": \"<scenario YAML>\"}")
         name = file if isinstance(file, str) and file else "scenario.yaml"
         if len(text.encode("utf-8")) > max_upload_bytes:
             raise HTTPException(413, f"scenario too large: over {max_upload_bytes} bytes")
-        return await anyio.to_thread.run_sync(check_now, text, Path(name).name[:200], limiter=limiter)
+        return text, Path(name).name[:200]
+
+    async def check(text: Any, file: Any = None) -> tuple[Any, list[dict[str, Any]]]:
+        """(inputs.Checked or None, problems), worked out off the event loop."""
+        return await anyio.to_thread.run_sync(check_now, *text_and_name(text, file), limiter=limiter)
 
     def number(value: Any) -> float | int | None:
         return value if isinstance(value, (int, float)) and not isinstance(value, bool) else None
@@ -566,7 +582,7 @@ def create_app(runs_dir: str | Path, *, max_replications: int = 20000, examples_
                                f'<a href="/editor?run={name}">campaign</a>')
                 else:
                     actions = (f'<a href="/runs/{name}/report">report</a> · <a href="/runs/{name}/replay">replay</a> · '
-                               f'<a href="/editor?run={name}">scenario</a>')
+                               f'<a href="/editor?run={name}">scenario</a> · <a href="/laydown?run={name}">laydown</a>')
                 kind = (f"campaign, {num('nights', '{:g}')} nights (totals)" if r["campaign"] else "raid (per raid)")
                 cost = usd(r["interceptor_cost_usd_mean"]) if number(r.get("interceptor_cost_usd_mean")) is not None else ""
                 body.append(
@@ -655,7 +671,8 @@ def create_app(runs_dir: str | Path, *, max_replications: int = 20000, examples_
     def replay_page(name: str) -> HTMLResponse:
         folder = run_folder(name)
         body = (f'<h1>Replay: {escape(name)}</h1><p class=sw-meta>Replication 0. '
-                f'<a href="/runs/{escape(name)}/report">full report</a></p>'
+                f'<a href="/runs/{escape(name)}/report">full report</a> · '
+                f'<a href="/laydown?run={escape(name)}">move its batteries (laydown)</a></p>'
                 f'<div id="replay" tabindex="0" data-run="{escape(folder.name)}"></div>'
                 '<p id="replay-error" class="sw-error" hidden></p>')
         scripts = ('<link rel="stylesheet" href="/static/vendor/leaflet/leaflet.css">'
@@ -672,6 +689,7 @@ def create_app(runs_dir: str | Path, *, max_replications: int = 20000, examples_
   <span id="source" class="sw-muted"></span>
   <button id="download" type="button" title="Save the text as a file">Download</button>
   <button id="revert" type="button" title="Back to the file as it was opened" disabled>Revert</button>
+  <button id="to-laydown" type="button" title="Move its batteries and radars on a map">Laydown</button>
 </div>
 <div class="sw-editor">
   <div>
@@ -701,6 +719,45 @@ def create_app(runs_dir: str | Path, *, max_replications: int = 20000, examples_
 </div>"""
         return page("editor", body, '<script src="/static/editor.js"></script>')
 
+    @app.get("/laydown", response_class=HTMLResponse)
+    def laydown_page() -> HTMLResponse:
+        """Move batteries and radars on the map of a scenario (?run=NAME, ?example=NAME, or the
+        editor's text): the page's script asks /api/laydown for the rings and /api/laydown/compare
+        for the comparison, shown in place."""
+        body = f"""<h1>Laydown</h1>
+<div class="sw-form-row">
+  <label>Open an example <select id="laydown-example"><option value="">choose...</option></select></label>
+  <span id="laydown-source" class="sw-muted"></span>
+  <label>threat <select id="laydown-threat"></select></label>
+  <label>at <input id="laydown-altitude" type="number" min="0" step="50" style="width:7em"> m</label>
+  <button id="laydown-reset" type="button" title="Every unit back where the file has it">Reset</button>
+  <button id="laydown-download" type="button" title="Save the moved scenario as a YAML file">Download</button>
+  <button id="laydown-editor" type="button" title="Open the moved scenario in the editor">Open in the editor</button>
+</div>
+<p class="sw-muted">Drag a battery (green square) or a radar (white dot). Each battery shows its engagement ring
+  against the threat type (green: the longest range of an interceptor it holds that may engage it, on the ground at
+  that altitude) and its radar horizon for a target at that altitude (dashed blue: 4/3-earth); radars show their
+  horizon. Grey dots: where the file has a moved unit.</p>
+<div id="laydown" class="sw-replay sw-laydown"></div>
+<div id="laydown-status" role="status"></div>
+<ul id="laydown-problems" class="sw-problems"></ul>
+<h2>Re-run and compare</h2>
+<div class="sw-form-row">
+  <label>replications <input id="laydown-replications" type="number" min="2" max="{max_replications}"
+    placeholder="1,000" style="width:7em"></label>
+  <label>seed <input id="laydown-seed" type="number" min="0" placeholder="scenario's" style="width:7em"></label>
+  <button id="laydown-compare" class="sw-primary" type="button" disabled>Compare with the file as opened</button>
+</div>
+<p class="sw-muted">Both laydowns run with one seed on common random numbers, as <code>shieldwall compare</code> does:
+  A is the file as opened, B the moved laydown.</p>
+<progress id="laydown-progress" max="1" value="0" hidden></progress>
+<div id="laydown-compare-status" role="status"></div>
+<div id="laydown-result"></div>"""
+        scripts = ('<link rel="stylesheet" href="/static/vendor/leaflet/leaflet.css">'
+                   '<script src="/static/vendor/leaflet/leaflet.js"></script><script src="/static/replay.js"></script>'
+                   '<script src="/static/laydown.js"></script>')
+        return page("laydown", body, scripts)
+
     @app.get("/compare", response_class=HTMLResponse)
     def compare(a: str | None = None, b: str | None = None) -> HTMLResponse:
         """Pick two runs; the page's script starts the comparison (POST /api/compare) and follows it."""
@@ -727,7 +784,7 @@ def create_app(runs_dir: str | Path, *, max_replications: int = 20000, examples_
         from shieldwall.web.inputs import run_input
 
         data = await json_body(request)
-        a, b, seed = data.get("a"), data.get("b"), data.get("seed")
+        a, b = data.get("a"), data.get("b")
         if not isinstance(a, str) or not isinstance(b, str):
             raise HTTPException(400, "send {\"a\": RUN, \"b\": RUN} (run names from /api/runs)")
         fa, fb = run_folder(a), run_folder(b)
@@ -742,14 +799,75 @@ def create_app(runs_dir: str | Path, *, max_replications: int = 20000, examples_
             ia, ib = await anyio.to_thread.run_sync(load, limiter=limiter)
         except ShieldwallError as exc:
             raise HTTPException(422, str(exc)) from None
-        reps = run_options(data, seed, ia.kind == "campaign")
+        return await start_compare(data, ia.payload(a), ib.payload(b), name=f"{a[:40]}-vs-{b[:40]}",
+                                   campaign=ia.kind == "campaign", steps=ia.steps)
+
+    async def start_compare(data: dict[str, Any], a: dict[str, Any], b: dict[str, Any], *, name: str,
+                            campaign: bool = False, steps: int = 1) -> dict[str, Any]:
+        """A comparison job of two checked inputs (inputs.input_payload): the runs page's and the
+        laydown page's, both the CLI's compare, under the same replication cap and job slots."""
+        seed = data.get("seed")
+        reps = run_options(data, seed, campaign)
         if reps < 2:
             raise HTTPException(422, "a comparison needs at least 2 replications")
         if jobs.active() >= jobs.max_active:
             raise HTTPException(429, f"{jobs.max_active} runs are already going; wait for one to finish or cancel one")
-        payload = json.dumps({"a": ia.payload(a), "b": ib.payload(b)})
+        payload = json.dumps({"a": a, "b": b})
         job = await anyio.to_thread.run_sync(lambda: jobs.start_job(
-            "compare", payload, name=f"{a[:40]}-vs-{b[:40]}", total=2 * reps * ia.steps, replications=reps, seed=seed))
+            "compare", payload, name=name, total=2 * reps * steps, replications=reps, seed=seed))
         return {**job.to_dict(), "status_url": f"/api/jobs/{job.id}"}
+
+    @app.get("/api/comparisons/{name}")
+    def api_comparison(name: str) -> dict[str, Any]:
+        """A finished comparison: its numbers and its table (web.compare), for a page to show in place."""
+        from shieldwall.web.compare import comparison_table
+        from shieldwall.web.jobs import COMPARISON
+
+        folder = comparison_folders().get(name)
+        if folder is None:
+            raise HTTPException(404, f"no comparison {name!r} in {runs}")
+        result = rundir.read_json_object(folder / COMPARISON) or {}
+        if not result.get("metrics"):
+            raise HTTPException(422, f"comparison {name!r} has no results ({COMPARISON})")
+        return {"comparison": result, "html": comparison_table(result), "page_url": f"/compare/{name}"}
+
+    # -- the laydown page: move batteries and radars, see their reach, compare in place ---------
+    async def laydown_of(data: dict[str, Any]) -> Any:
+        """(web.laydown.Laydown, its view) of a request, worked out off the event loop; problems
+        (the file's, or the moves', located) are a ScenarioError: a 422 with the list."""
+        from shieldwall.web.laydown import build_laydown, laydown_view
+
+        text, name = text_and_name(data.get("text"), data.get("file"))
+
+        def work() -> tuple[Any, Any]:
+            laid = build_laydown(text, name, data.get("moves"))
+            return laid, laydown_view(laid, data.get("threat"), data.get("altitude_m"))
+
+        return await anyio.to_thread.run_sync(work, limiter=limiter)
+
+    @app.post("/api/laydown", openapi_extra=_LAYDOWN_BODY)
+    async def api_laydown(request: Request) -> dict[str, Any]:
+        """The scenario with its batteries and radars moved: each one's engagement ring against
+        the chosen threat type and radar horizon at the chosen altitude, and the moved file."""
+        _, view = await laydown_of(await json_body(request))
+        return view
+
+    @app.post("/api/laydown/compare", status_code=202, openapi_extra=_LAYDOWN_COMPARE_BODY)
+    async def api_laydown_compare(request: Request) -> Any:
+        """The scenario as opened (A) against the moved laydown (B), on common random numbers."""
+        from shieldwall.campaign.compare import check_comparable
+        from shieldwall.web.inputs import input_payload
+
+        data = await json_body(request)
+        laid, _ = await laydown_of(data)
+        if not laid.moved_ids:
+            raise HTTPException(422, "nothing moved: drag a battery or a radar first")
+        try:
+            await anyio.to_thread.run_sync(check_comparable, laid.original, laid.moved, ("as opened", "moved"),
+                                           limiter=limiter)
+        except ShieldwallError as exc:
+            raise HTTPException(422, str(exc)) from None
+        return await start_compare(data, input_payload(laid.original, "as opened"), input_payload(laid.moved, "moved"),
+                                   name=f"{laid.original.name[:40]}-laydown")
 
     return app

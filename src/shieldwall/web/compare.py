@@ -20,8 +20,16 @@ def _show(x: float, money: bool, signed: bool = False) -> str:
 
 
 def comparison_body(result: dict[str, Any]) -> str:
+    """The comparison page's body: a heading, what was compared, the table."""
     if not result.get("metrics"):
         return '<h1>Comparison</h1><p class="sw-error">This comparison has no results (comparison.json).</p>'
+    return (f"<h1>Compare: {escape(str(result.get('b')))} - {escape(str(result.get('a')))}</h1>"
+            + comparison_table(result) + '<p><a href="/compare">another comparison</a></p>')
+
+
+def comparison_table(result: dict[str, Any]) -> str:
+    """What was compared, B - A per metric with its interval and verdict, and the notes: the
+    comparison page's and the laydown page's (shown in place) one table."""
     kind = result.get("kind", "raid")
     rows = []
     metrics = [(name, m) for name, m in result["metrics"].items()]
@@ -42,13 +50,11 @@ def comparison_body(result: dict[str, Any]) -> str:
         notes.append("A and B do not launch the same threats, so their random numbers are only partly common.")
     if result.get("note"):
         notes.append(str(result["note"]))
-    return (f"<h1>Compare: {escape(str(result.get('b')))} - {escape(str(result.get('a')))}</h1>"
-            f'<p class="sw-meta">A: {escape(str(result.get("a")))} ({escape(str(names[0]))}); '
+    return (f'<p class="sw-meta">A: {escape(str(result.get("a")))} ({escape(str(names[0]))}); '
             f'B: {escape(str(result.get("b")))} ({escape(str(names[1]))}); {escape(kind)}, '
             f"{result.get('replications')} replications, seed {result.get('seed')}, common random numbers. "
             "Green: B is clearly better; red: clearly worse (the 95% interval of B - A excludes 0); "
             "plain: no clear difference.</p>"
             '<table class="sw-table sw-compare-table"><thead><tr><th></th><th>A</th><th>B</th><th>B - A</th>'
             f'<th>95% interval</th><th>B is</th></tr></thead><tbody>{"".join(rows)}</tbody></table>'
-            + "".join(f'<p class="sw-muted">{escape(n)}</p>' for n in notes)
-            + '<p><a href="/compare">another comparison</a></p>')
+            + "".join(f'<p class="sw-muted">{escape(n)}</p>' for n in notes))
