@@ -11,8 +11,9 @@ temporary directory named by its commit (kept, so that its numba cache survives 
 benchmark runs), run by the same interpreter with ``PYTHONPATH`` pointing there. Rounds are
 paired and alternate their order (this tree then the baseline, then the other way round), so
 that a drift of a shared machine's speed falls on both; each run's CPU seconds are printed
-beside its wall seconds (other users' load moves CPU time less). Both trees' summary.json and
-report.md are checked identical (the same seed).
+beside its wall seconds (other users' load moves CPU time less). Both trees' summary.json,
+report.md, scenario.json, events.csv and report.html (but the line that says when and where it
+was written) are checked identical (the same seed).
 
 Then the stages of one run of each tree, timed inside the process (``--child stages``):
 interpreter start and the command's imports up to the run, loading the scenario, compiling,
@@ -28,6 +29,7 @@ import io
 import json
 import os
 import platform
+import re
 import resource
 import statistics
 import subprocess
@@ -142,9 +144,12 @@ def main() -> None:
 
         for name, tree in trees.items():  # warm: numba's cache filled, files in the page cache
             command(tree, *run_args(name))
-        same = all((outs["this tree"] / f).read_bytes() == (outs[args.baseline] / f).read_bytes()
-                   for f in ("summary.json", "report.md"))
-        assert same, "summary.json or report.md differ from the baseline's"
+        def text(name: str, f: str) -> str:  # the report names its folder and when it was written
+            return re.sub(r"report written [^<]*", "", (outs[name] / f).read_text(encoding="utf-8"))
+
+        same = [f for f in ("summary.json", "report.md", "scenario.json", "events.csv", "report.html")
+                if text("this tree", f) != text(args.baseline, f)]
+        assert not same, f"{', '.join(same)} differ from the baseline's"
         timings: dict[str, dict[str, list[tuple[float, float]]]] = {n: {"run": [], "help": []} for n in trees}
         for i in range(args.rounds):
             order = list(trees) if i % 2 == 0 else list(trees)[::-1]
@@ -163,7 +168,8 @@ def main() -> None:
     lines = [
         f"`.venv/bin/python benchmarks/run_speed.py --rounds {args.rounds} --baseline {args.baseline} "
         f"--replications {args.replications}` on {machine}, load average before: {load}; {args.rounds} rounds of "
-        "paired runs in alternating order, each a fresh process, warm; summary.json and report.md identical (checked).",
+        "paired runs in alternating order, each a fresh process, warm; summary.json, report.md, scenario.json, events.csv "
+        "and report.html (but its time and folder) identical (checked).",
         "",
         f"| command | this tree, wall (median, min-max) | CPU | {args.baseline}, wall | CPU | "
         f"{args.baseline} / this tree, paired wall ratio (median) |",
