@@ -1,8 +1,8 @@
 """Fixed costs of a command (issue 20): a warm ``shieldwall run examples/city-defence.yaml
 --replications 1000`` (report included) and ``shieldwall --help``, this tree beside another
-revision (default ``main``), and where the seconds of a run go.
+revision (default: where this branch left main), and where the seconds of a run go.
 
-    .venv/bin/python benchmarks/run_speed.py [--rounds 5] [--baseline main] [--replications 1000]
+    .venv/bin/python benchmarks/run_speed.py [--rounds 5] [--baseline REV] [--replications 1000]
 
 Both commands run as a user runs them (a fresh ``python -m shieldwall`` each time), warm: each
 tree has run once before the timings (numba's cache filled and loaded from disk afterwards).
@@ -125,13 +125,18 @@ def stages(tree: Path, replications: int, out: Path) -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--baseline", default="main", help="git revision to compare with (default main)")
+    parser.add_argument("--baseline", default=None,
+                        help="git revision to compare with (default: where this branch left main, "
+                             "`git merge-base HEAD main`, whose outputs must equal this tree's)")
     parser.add_argument("--replications", type=int, default=1000)
     parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         print(json.dumps(child_stages(int(args.child[0]), args.child[1], float(args.child[2]))))
         return
+    if args.baseline is None:
+        args.baseline = subprocess.run(["git", "merge-base", "HEAD", "main"], cwd=ROOT, capture_output=True, text=True,
+                                       check=True).stdout.strip()[:12]
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     base = export(args.baseline)
     trees = {"this tree": ROOT, args.baseline: base}
@@ -149,7 +154,11 @@ def main() -> None:
 
         same = [f for f in ("summary.json", "report.md", "scenario.json", "events.csv", "report.html")
                 if text("this tree", f) != text(args.baseline, f)]
-        assert not same, f"{', '.join(same)} differ from the baseline's"
+        if same:
+            a, b = text("this tree", same[0]), text(args.baseline, same[0])
+            at = next((i for i, (x, y) in enumerate(zip(a, b)) if x != y), min(len(a), len(b)))
+            raise SystemExit(f"{', '.join(same)} differ from the baseline's, first at character {at} of "
+                             f"{same[0]}: {a[at - 80:at + 80]!r} / {b[at - 80:at + 80]!r}")
         timings: dict[str, dict[str, list[tuple[float, float]]]] = {n: {"run": [], "help": []} for n in trees}
         for i in range(args.rounds):
             order = list(trees) if i % 2 == 0 else list(trees)[::-1]
