@@ -218,19 +218,27 @@ def _child(*argv: object) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def _cli(replications: int, workers: int, out: Path) -> tuple[float, float]:
-    """``shieldwall campaign`` as a user runs it: wall seconds, CPU seconds of all its processes."""
-    import resource
+# ``python -m shieldwall`` that says, as it exits, the CPU seconds of its own process and of its workers
+CLI_WITH_CPU = ("import atexit, os, resource, runpy\n"
+                "def cpu(who):\n"
+                "    r = resource.getrusage(who)\n"
+                "    return r.ru_utime + r.ru_stime\n"
+                "atexit.register(lambda: os.write(2, ('CPU %.4f %.4f\\n' % (cpu(resource.RUSAGE_SELF), "
+                "cpu(resource.RUSAGE_CHILDREN))).encode()))\n"
+                "runpy.run_module('shieldwall', run_name='__main__')\n")
 
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cmd = [sys.executable, "-m", "shieldwall", "campaign", str(WINTER), "-n", str(replications), "-w", str(workers),
+
+def _cli(replications: int, workers: int, out: Path) -> tuple[float, float, float]:
+    """``shieldwall campaign`` as a user runs it: wall seconds, CPU seconds of all its processes
+    and of the command's own process (the one that also does every serial part)."""
+    cmd = [sys.executable, "-c", CLI_WITH_CPU, "campaign", str(WINTER), "-n", str(replications), "-w", str(workers),
            "--out", str(out)]
     start = time.perf_counter()
     proc = subprocess.run(cmd, capture_output=True, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT / "src")})
     wall = time.perf_counter() - start
     assert proc.returncode == 0, proc.stderr
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return wall, after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+    own, workers_cpu = (float(x) for x in proc.stderr.decode().strip().splitlines()[-1].split()[1:3])
+    return wall, own + workers_cpu, own
 
 
 def workers_part(replications: list[int], rounds: int, tmp: Path) -> list[str]:
@@ -248,7 +256,7 @@ def workers_part(replications: list[int], rounds: int, tmp: Path) -> list[str]:
     rows = []
     for reps in replications:
         engine: dict[int, list[dict]] = {1: [], 2: []}
-        cli: dict[int, list[tuple[float, float]]] = {1: [], 2: []}
+        cli: dict[int, list[tuple[float, float, float]]] = {1: [], 2: []}
         ceiling = []
         for i in range(rounds):
             ceiling.append(child_capacity()["capacity"])
@@ -266,8 +274,9 @@ def workers_part(replications: list[int], rounds: int, tmp: Path) -> list[str]:
                     f"{statistics.median(b['cpu_main'] + b['cpu_workers'] for b in e2) / statistics.median(a['cpu_main'] for a in e1):.2f} | "
                     f"{spread(ceiling)} |")
         paired = [a[0] / b[0] for a, b in zip(cli[1], cli[2])]
+        cpu_ratio = [a[1] / b[2] for a, b in zip(cli[1], cli[2])]  # the worker ends first: the command's own is longer
         rows.append(f"| {reps} | `shieldwall campaign` | {statistics.median(a[0] for a in cli[1]):.2f} s | "
-                    f"{statistics.median(b[0] for b in cli[2]):.2f} s | {spread(paired)} | | "
+                    f"{statistics.median(b[0] for b in cli[2]):.2f} s | {spread(paired)} | {spread(cpu_ratio)} | "
                     f"{statistics.median(b[1] for b in cli[2]) / statistics.median(a[1] for a in cli[1]):.2f} | |")
     stages = []
     for reps in replications:
@@ -285,7 +294,8 @@ def workers_part(replications: list[int], rounds: int, tmp: Path) -> list[str]:
         *rows,
         "",
         "The CPU ratio is what 2 workers would give on two idle cores (each process's own CPU seconds, which other "
-        "users' load changes less than wall time). The command's stages, seconds (one run each, in-process timers; "
+        "users' load changes less than wall time; for the command, all of `-w 1`'s CPU over the CPU of `-w 2`'s own "
+        "process, which does every serial part and half the replications: its worker ends first). The command's stages, seconds (one run each, in-process timers; "
         "the rest of the command is interpreter start, imports and printing):",
         "",
         "| replications | workers | " + " | ".join(STAGES) + " |",

@@ -426,3 +426,45 @@ def test_parallel_campaigns_fork_warm_workers_and_leave_no_thread(tmp_path: Path
         if getattr(one, name) is not None:
             np.testing.assert_array_equal(getattr(one, name), getattr(spawned, name), err_msg=name)
     assert spawned.compiles == one.compiles == 2 and threading.active_count() == threads
+
+
+def test_the_generator_caps_are_scipy_stats_binomial_quantiles() -> None:
+    """The caps' quantile is scipy.stats.binom.ppf's own (without importing scipy.stats): the
+    same numbers, bit for bit, over sizes, shares (0 and 1 included) and tails."""
+    from scipy import stats
+
+    from shieldwall.campaign.generator import CAP_TAIL, binomial_quantile
+
+    rng = np.random.default_rng(4)
+    p = np.concatenate([[0.0, 1.0, 1e-12, 0.5, 1.0 - 1e-12], rng.uniform(0.0, 1.0, 200), rng.uniform(0.0, 0.01, 100)])
+    for n in (0, 1, 2, 7, 40, 250, 1_000, 12_345):
+        for q in (1.0 - CAP_TAIL, 0.5, 1e-6, 0.999):
+            got, expected = binomial_quantile(q, n, p), np.asarray(stats.binom.ppf(q, n, p), float)
+            assert np.array_equal(got, expected), (n, q)
+
+
+def test_nights_parquet_holds_to_frame_and_the_write_imports_no_pandas(tmp_path: Path) -> None:
+    """nights.parquet, written from the arrays (no pandas), reads back as ``to_frame()``: same
+    columns, types (dates to the millisecond, as pandas wrote them) and values; in a fresh
+    process a campaign's load, run and write import neither pandas nor scipy.stats."""
+    import subprocess
+    import sys
+
+    import pandas as pd
+
+    from shieldwall.arrow import numeric_table
+
+    examples = Path(__file__).resolve().parents[1] / "examples"
+    result = run_campaign(load_campaign(examples / "campaign-winter.yaml"), replications=3, seed=2)
+    result.write(tmp_path / "run")
+    back = pd.read_parquet(tmp_path / "run" / "nights.parquet")
+    frame = result.to_frame()
+    assert list(back.columns) == list(frame.columns) and (back.dtypes == frame.dtypes).all()
+    assert back.equals(frame)
+    with pytest.raises(ValueError, match="numeric"):
+        numeric_table({"name": np.array(["a"], object)})
+    code = ("import sys; from shieldwall.campaign import load_campaign, run_campaign; "
+            f"run_campaign(load_campaign({str(examples / 'campaign-winter.yaml')!r}), replications=2, seed=1)"
+            f".write({str(tmp_path / 'fresh')!r}); print('pandas' in sys.modules, 'scipy.stats' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["False", "False"]

@@ -88,6 +88,17 @@ def test_builtin_catalog_validates(raw: dict[str, Any]) -> None:
     assert set(raw) <= set(KINDS)
 
 
+def test_the_builtin_catalog_reads_the_same_with_either_yaml_parser(raw: dict[str, Any]) -> None:
+    """builtin_catalog parses with libyaml where PyYAML has it: the same data as the Python
+    parser, value for value and type for type."""
+    text = BUILTIN_PATH.read_text(encoding="utf-8")
+    python = yaml.load(text, Loader=yaml.SafeLoader)  # noqa: S506
+    assert python == raw and repr(python) == repr(raw)
+    if getattr(yaml, "CSafeLoader", None) is not None:
+        assert repr(yaml.load(text, Loader=yaml.CSafeLoader)) == repr(python)  # noqa: S506
+    assert builtin_catalog() == Catalog.model_validate(python)
+
+
 def test_ids_unique_across_kinds(raw: dict[str, Any]) -> None:
     counts = Counter(entry_id for kind in KINDS for entry_id in raw.get(kind, {}))
     assert [entry_id for entry_id, n in counts.items() if n > 1] == []

@@ -18,6 +18,20 @@ from shieldwall.campaign.trend import TrendPaths, draw_sizes
 CAP_TAIL = 1e-9  # per-threat compile size: a draw above it has probability below this
 
 
+def binomial_quantile(q: float, n: int, p: np.ndarray) -> np.ndarray:
+    """``scipy.stats.binom.ppf(q, n, p)`` for 0 < q < 1, a whole n >= 0 and 0 <= p <= 1: the
+    Boost quantile function that scipy.stats calls there, without importing scipy.stats (half
+    a second, most of the time a campaign took to load; tests/test_campaign.py checks that the
+    two agree)."""
+    try:
+        from scipy.special._ufuncs import _binom_ppf
+    except ImportError:  # pragma: no cover - a SciPy without it
+        from scipy import stats
+
+        return np.asarray(stats.binom.ppf(q, n, p), float)
+    return np.asarray(_binom_ppf(q, n, np.asarray(p, float)), float)
+
+
 class Generator:
     """A validated generator file plus the theatre's ``share`` of it."""
 
@@ -38,12 +52,10 @@ class Generator:
 
     def _caps(self) -> np.ndarray:
         """The most threats of each type one night can bring (what the raid is compiled for)."""
-        from scipy import stats
-
         caps = np.zeros(len(self.threat_ids), np.int64)
         for family in self.model.families:
             p = self._mix(family) * self.share
-            caps += np.ceil(stats.binom.ppf(1.0 - CAP_TAIL, family.size.max, p)).astype(np.int64)
+            caps += np.ceil(binomial_quantile(1.0 - CAP_TAIL, family.size.max, p)).astype(np.int64)
         return np.maximum(caps, 1)
 
     @property

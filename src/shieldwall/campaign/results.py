@@ -227,10 +227,15 @@ class CampaignResult:
         """One row per replication and night."""
         import pandas as pd
 
+        return pd.DataFrame(self._columns())
+
+    def _columns(self) -> dict[str, Any]:
+        """``to_frame``'s columns, a row per replication and night; dates to the millisecond
+        (as pandas stores them in nights.parquet)."""
         N, R = self.nights, self.replications
         cols: dict[str, Any] = {
             "replication": np.tile(np.arange(R), N), "night": np.repeat(np.arange(1, N + 1), R),
-            "date": np.repeat(np.array(self.dates, dtype="datetime64[D]"), R),
+            "date": np.repeat(np.array(self.dates, dtype="datetime64[D]"), R).astype("datetime64[ms]"),
         }
         flat = lambda a: a.reshape(N * R, *a.shape[2:])  # noqa: E731
         cols["launched"] = flat(self.launched).sum(axis=1)
@@ -258,7 +263,7 @@ class CampaignResult:
             cols["batteries_out"] = flat(self.batteries_out)
             for a, aid in enumerate(self.asset_ids):
                 cols[f"condition/{aid}"] = flat(self.asset_condition[1:])[:, a]
-        return pd.DataFrame(cols)
+        return cols
 
     def write(self, out_dir: str | Path, summary: dict[str, Any] | None = None) -> dict[str, Path]:
         """campaign.json (``summary``, made here if not given: at thousands of replications it
@@ -268,7 +273,9 @@ class CampaignResult:
         paths = {"json": out / "campaign.json", "parquet": out / "nights.parquet", "input": out / CAMPAIGN_INPUT}
         summary = self.summary() if summary is None else summary
         paths["json"].write_text(json.dumps(summary, indent=2, allow_nan=False) + "\n", encoding="utf-8")
-        self.to_frame().to_parquet(paths["parquet"], index=False)
+        from shieldwall.arrow import write_numeric_parquet
+
+        write_numeric_parquet(self._columns(), paths["parquet"])  # no pandas: ~0.25 s of a serial part
         paths["input"].write_text(campaign_input_text(self.loaded), encoding="utf-8")
         return paths
 

@@ -75,7 +75,7 @@ def run_command(path: Path, *, replications: int, seed: int | None, out: Path | 
             if html:
                 from shieldwall.report.html import write_report
 
-                write_report(stage.path, shown_as=str(out))
+                write_report(stage.path, shown_as=str(out), scenario=result.scenario)
             stage.commit()
     print_summary(console, summary)
     logged = f", {out / 'engagements.parquet'} (every engagement)" if result.engagement_replications else ""

@@ -3,6 +3,7 @@ intervals, and the files a run writes (summary.json, Parquet shards, the replay 
 
 from __future__ import annotations
 
+import copy
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -130,6 +131,7 @@ class RaidResult:
         self._engagements: list[eng.Engagements] = []
         self._reloads: list[eng.Reloads] = []
         self.initial_stock: np.ndarray | None = None  # [replication, battery, interceptor], set by the runner
+        self._summary: dict[str, Any] | None = None  # ``summary()``, once the run has finished
         if self.out_dir is not None:
             (self.out_dir / "replications").mkdir(parents=True, exist_ok=True)
             for old in (self.out_dir / "replications").glob("part-*.parquet"):
@@ -455,6 +457,14 @@ class RaidResult:
         })
 
     def summary(self) -> dict[str, Any]:
+        """What summary.json holds. Worked out once (a run's arrays do not change once it has
+        finished: summary.json and the command's tables are the same numbers, and cost the
+        work once); each call gets its own copy to change."""
+        if self._summary is None:
+            self._summary = self._summarise()
+        return copy.deepcopy(self._summary)
+
+    def _summarise(self) -> dict[str, Any]:
         c = self.compiled
         launched = self.launched.mean(axis=0)  # the scenario's counts unless threats were masked
         decoy = list(c.threat_type_decoy or [False] * len(c.threat_type_ids))
@@ -612,13 +622,28 @@ class RaidResult:
         return out
 
     def _engagement_summary(self) -> dict[str, Any]:
-        """Engagements, rounds and kills per battery, interceptor and threat type: mean per logged replication."""
-        table = self.engagement_table(by=("battery", "interceptor", "threat_type"))
+        """Engagements, rounds and kills per battery, interceptor and threat type: mean per
+        logged replication. ``engagement_table``'s numbers, in its order (groups sorted by their
+        ids), added up in NumPy: whole numbers, so the sums are exact in any order, and a run
+        imports no pandas for its summary (~0.2 s)."""
+        c = self.compiled
+        e = self.engagements
+        n = max(self.engagement_replications, 1)
+        n_itc, n_type = len(c.interceptor_ids), len(c.threat_type_ids)
+        group = (e.battery * n_itc + e.interceptor) * n_type + c.threat_type[e.threat]
+        keys, which = np.unique(group, return_inverse=True)
+        rounds = e.shots * c.interceptors.rounds_per_shot[e.interceptor]
+        columns = {"engagements_mean": np.ones(len(group)), "shots_mean": e.shots, "rounds_mean": rounds,
+                   "kills_mean": e.result == eng.RESULTS.index("kill")}
+        means = {name: np.bincount(which, weights=np.asarray(w, float), minlength=len(keys)) / n
+                 for name, w in columns.items()}
+        labels = [(c.battery_ids[key // (n_itc * n_type)], c.interceptor_ids[key // n_type % n_itc],
+                   c.threat_type_ids[key % n_type]) for key in keys.tolist()]
         nested: dict[str, Any] = {}
-        for row in table.itertuples(index=False):
-            nested.setdefault(row.battery, {}).setdefault(row.interceptor, {})[row.threat_type] = {
-                "engagements_mean": float(row.engagements), "shots_mean": float(row.shots),
-                "rounds_mean": float(row.rounds), "kills_mean": float(row.kills)}
+        for i in sorted(range(len(keys)), key=labels.__getitem__):
+            battery, interceptor, threat_type = labels[i]
+            nested.setdefault(battery, {}).setdefault(interceptor, {})[threat_type] = {
+                name: float(m[i]) for name, m in means.items()}
         return {"replications": int(self.engagement_replications), "by_battery": nested}
 
     def warnings(self) -> list[str]:

@@ -12,12 +12,15 @@ import threading
 from datetime import datetime, timezone
 from html import escape
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from shieldwall.errors import UsageError
 from shieldwall.report.rundir import RunFolder, load_run
 from shieldwall.report.tables import TextTable, raid_tables, usd
 from shieldwall.static import STATIC_DIR
+
+if TYPE_CHECKING:  # pragma: no cover
+    from shieldwall.scenario.model import Scenario
 
 STATIC = STATIC_DIR
 LEAFLET = STATIC / "vendor" / "leaflet"
@@ -256,9 +259,11 @@ def render_report(run: RunFolder, shown_as: str | None = None) -> str:
 
 
 def write_report(run_dir: str | Path, out: str | Path | None = None,
-                 scenario_file: str | Path | None = None, shown_as: str | None = None) -> Path:
-    """Write ``report.html`` (or ``out``) for a run folder; returns its path."""
-    run = load_run(run_dir, scenario_file)
+                 scenario_file: str | Path | None = None, shown_as: str | None = None,
+                 scenario: "Scenario | None" = None) -> Path:
+    """Write ``report.html`` (or ``out``) for a run folder; returns its path. ``scenario``: the
+    run's own, held by the command that has just run it (rundir.load_run)."""
+    run = load_run(run_dir, scenario_file, scenario)
     path = Path(out) if out is not None else run.path / "report.html"
     try:
         html = render_report(run, shown_as)

@@ -67,8 +67,11 @@ def read_json_object(path: Path) -> dict[str, Any] | None:
     return data
 
 
-def load_run(path: str | Path, scenario_file: str | Path | None = None) -> RunFolder:
-    """Read a run folder; ``scenario_file`` stands in for a missing scenario.json (older runs)."""
+def load_run(path: str | Path, scenario_file: str | Path | None = None,
+             scenario: "Scenario | None" = None) -> RunFolder:
+    """Read a run folder; ``scenario_file`` stands in for a missing scenario.json (older runs);
+    ``scenario``: the run's own, from the command that has just run it and written its
+    scenario.json (not read back and validated again)."""
     folder = Path(path)
     if not folder.is_dir():
         raise UsageError(f"{folder}: no such run folder")
@@ -77,19 +80,19 @@ def load_run(path: str | Path, scenario_file: str | Path | None = None) -> RunFo
     if summary is None and campaign is None:
         raise UsageError(f"{folder}: not a run folder (no summary.json or campaign.json); "
                          "write one with `shieldwall run SCENARIO --out FOLDER`")
-    scenario, note = None, None
+    note = None
     from shieldwall.errors import ScenarioError
     from shieldwall.scenario.load import load_scenario
 
     source = Path(scenario_file) if scenario_file is not None else folder / "scenario.json"
-    if source.is_file():
+    if scenario is None and source.is_file():
         try:
             scenario = load_scenario(source)
         except ScenarioError as exc:
             if scenario_file is not None:
                 raise
             note = f"scenario.json does not load ({exc.problems[0].message if exc.problems else exc})"
-    else:
+    elif scenario is None:
         note = ("this run folder has no scenario.json (written by shieldwall 0.1 and later); "
                 "pass --scenario FILE to draw the map")
     events = None
