@@ -250,6 +250,43 @@ def test_the_runs_list_survives_any_malformed_file(app: object, runs: Path, base
     assert client.get("/runs/base/report").status_code == 200
 
 
+def test_a_comparison_file_of_any_shape_is_escaped_or_a_located_400(app: object, runs: Path) -> None:
+    """comparison.json sits in the runs folder like a run's files: its strings are text (the
+    replications and the seed were once inserted raw), and a malformed one is a 400 that names
+    the field, on the comparison page and its API, never a 500."""
+    client = own_client(app)
+    metric = {"a_mean": 1.0, "b_mean": 2.0, "difference_mean": 1.0, "difference_ci95": [0.5, 1.5],
+              "higher_is_better": False}
+    shown = runs / "strings-cmp"
+    shown.mkdir()
+    (shown / "comparison.json").write_text(json.dumps(
+        {"a": "<i>a</i>", "b": "b", "kind": "raid", "replications": "<b id=inj>1</b>", "seed": "<u>s</u>",
+         "scenario": ["<i>x</i>", "y"], "metrics": {"leaked_mean": {**metric, "label": "<s>leaked</s>"}}}))
+    for url in ("/compare/strings-cmp", "/api/comparisons/strings-cmp"):
+        answer = client.get(url)
+        text = answer.text if url.startswith("/compare") else answer.json()["html"]
+        assert answer.status_code == 200, (url, answer.text[:300])
+        assert "<b id=inj>" not in text and "<u>s</u>" not in text and "<i>" not in text and "<s>" not in text
+        assert "&lt;b id=inj&gt;1&lt;/b&gt; replications" in text and 'data-verdict="worse"' in text
+    for name, field, body in (
+            ("metrics-number", "metrics", {"metrics": 5}),
+            ("metric-list", "metrics.leaked_mean", {"metrics": {"leaked_mean": [1]}}),
+            ("mean-text", "metrics.leaked_mean.a_mean", {"metrics": {"leaked_mean": {**metric, "a_mean": "x"}}}),
+            ("ci-short", "metrics.leaked_mean.difference_ci95", {"metrics": {"leaked_mean": {
+                **metric, "difference_ci95": [1]}}}),
+            ("better-text", "metrics.leaked_mean.higher_is_better", {"metrics": {"leaked_mean": {
+                **metric, "higher_is_better": "yes"}}}),
+            ("depletion-text", "depletion_night.pac3", {"metrics": {"leaked_mean": metric},
+                                                        "depletion_night": {"pac3": "soon"}})):
+        (runs / name).mkdir()
+        (runs / name / "comparison.json").write_text(json.dumps(body))
+        for url in (f"/compare/{name}", f"/api/comparisons/{name}"):
+            answer = client.get(url)
+            assert answer.status_code == 400, (url, answer.status_code, answer.text[:300])
+            assert field in answer.json()["detail"], (url, answer.json())
+    assert client.get("/").status_code == 200
+
+
 def test_runs_are_listed_with_their_state_and_an_earlier_servers_run_is_interrupted(app: object,
                                                                                    runs: Path) -> None:
     stale = runs / ".gone.partial-0001"
