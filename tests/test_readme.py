@@ -27,6 +27,12 @@ def test_readme_python_example_runs(capsys) -> None:  # type: ignore[no-untyped-
     finally:
         os.chdir(cwd)
     assert len(namespace["frame"]) == 500
+    result = namespace["result"]  # the labelled views it names (issue 20 item 4: no bare arrays needed)
+    assert namespace["rounds"].index.names == ["replication", "battery", "interceptor"]
+    assert namespace["rounds"].sum() == result.rounds.sum()
+    assert set(namespace["engagements"]["replication"]) == set(range(500))
+    assert len(namespace["why"]) == result.leaked.sum()
+    assert {"battery", "interceptor", "quantity", "median"} <= set(namespace["timelines"].columns)
     assert float(capsys.readouterr().out.strip()) == namespace["result"].summary()["totals"]["leaked_mean"]
 
 
