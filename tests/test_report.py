@@ -176,3 +176,39 @@ def test_without_an_event_log_the_map_shows_the_laydown_only(small_run: Path, tm
     html = render_report(load_run(folder))
     data = json.loads(re.search(r'id="replay-data">(.*?)</script>', html).group(1))
     assert data["threats"] == [] and len(data["assets"]) == 3 and "replication-timeline" not in _charts(html)
+
+
+def test_battery_kills_are_split_by_interceptor_when_every_replication_is_logged(tmp_path: Path) -> None:
+    """Issue 20 item 4: a battery with two interceptors showed the battery's kills on its first
+    interceptor's row (Patriot: 4.4 PAC-3 fired, 11.9 "kills"). Each row now holds that
+    interceptor's kills, from the engagement log, adding up to the battery's; with only a sample
+    logged, the battery's total stands on its first row, marked "(all)"."""
+    from shieldwall.report.tables import batteries_table, number
+
+    doc = yaml.safe_load((EXAMPLES / "small.yaml").read_text(encoding="utf-8"))
+    doc["batteries"].append({"id": "patriot-1", "system": "patriot", "lat": 49.0, "lon": 32.02,
+                             "interceptors": {"pac3-mse": 8, "pac2-gem-t": 8}})
+    doc["raids"][1]["count"] = 12
+    scenario = load_scenario_text(doc, tmp_path)
+    out = tmp_path / "run"
+    run(scenario, replications=40, seed=3, out_dir=out)
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    kills = pd.read_parquet(out / "engagements.parquet").query("result == 'kill'")
+    rows = batteries_table(summary).rows
+    patriot = rows.index(next(r for r in rows if r[0] == "patriot-1"))
+    pair = {rows[patriot + k][1]: float(rows[patriot + k][4]) for k in (0, 1)}
+    assert set(pair) == {"pac3-mse", "pac2-gem-t"} and min(pair.values()) > 0, pair
+    for iid, shown in pair.items():
+        logged = (kills.battery.eq("patriot-1") & kills.interceptor.eq(iid)).sum() / 40
+        assert shown == pytest.approx(logged, abs=0.05), iid  # as shown: 2 digits, or 1 from 10 up
+    assert sum(pair.values()) == pytest.approx(summary["batteries"]["patriot-1"]["kills_mean"], abs=0.1)
+    sampled = {**summary, "engagements": {**summary["engagements"], "replications": 10}}
+    rows = batteries_table(sampled).rows
+    assert rows[patriot][4] == number(summary["batteries"]["patriot-1"]["kills_mean"]) + " (all)"
+    assert rows[patriot + 1][4] == ""
+
+
+def load_scenario_text(doc: dict, folder: Path):  # type: ignore[no-untyped-def]
+    path = folder / "scenario.yaml"
+    path.write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
+    return load_scenario(path)
