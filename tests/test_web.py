@@ -37,8 +37,13 @@ def wait_job(client: TestClient, job: dict | str, limit_s: float = 120.0) -> dic
     raise AssertionError(f"job {job_id} still going after {limit_s} s")
 
 
-def test_pages_list_runs_and_serve_reports(client: TestClient) -> None:
+def test_pages_list_runs_and_serve_reports(client: TestClient, runs: Path) -> None:
     assert "base" in client.get("/").text
+    # leakers with the armed ones beside them: decoys do no damage (issue 20 item 3)
+    totals = json.loads((runs / "base" / "summary.json").read_text())["totals"]
+    assert client.get("/api/runs").json()[0]["leaked_armed_mean"] == pytest.approx(totals["leaked_armed_mean"])
+    row = re.search(r'<tr data-run="base".*?</tr>', client.get("/").text).group(0)
+    assert f"<td>{totals['leaked_mean']:.2f} <span class=\"sw-muted\">({totals['leaked_armed_mean']:.2f} armed)" in row
     assert [r["run"] for r in client.get("/api/runs").json()] == ["base"]
     report = client.get("/runs/base/report")
     assert report.status_code == 200 and 'id="replay-data"' in report.text
@@ -167,6 +172,7 @@ def test_campaigns_validate_run_and_list_as_campaigns(client: TestClient, runs: 
     assert row["campaign"] and row["nights"] == 3 and row["replications"] == 3
     summary = json.loads((runs / name / "campaign.json").read_text())
     assert row["leaked_mean"] == pytest.approx(summary["totals"]["leaked"]["mean"])
+    assert row["leaked_armed_mean"] == pytest.approx(summary["totals"]["leaked_armed"]["mean"])
     assert row["launched"] == pytest.approx(summary["totals"]["launched"]["mean"])
     listing = client.get("/").text
     tr = re.search(rf'<tr data-run="{name}".*?</tr>', listing).group(0)

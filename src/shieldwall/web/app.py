@@ -366,7 +366,8 @@ def create_app(runs_dir: str | Path, *, max_replications: int = 20000, examples_
         row.update(scenario=name_of if isinstance(name_of, str) else None,
                    replications=number(summary.get("replications")), seed=number(summary.get("seed")),
                    nights=number(summary.get("nights")) if row["campaign"] else None,
-                   launched=total("launched"), leaked_mean=total("leaked"), value_lost_mean=total("value_lost"),
+                   launched=total("launched"), leaked_mean=total("leaked"), leaked_armed_mean=total("leaked_armed"),
+                   value_lost_mean=total("value_lost"),
                    interceptor_cost_usd_mean=total("interceptor_cost_usd"))
         return row
 
@@ -568,7 +569,7 @@ def create_app(runs_dir: str | Path, *, max_replications: int = 20000, examples_
                         "start one, or run <code>shieldwall run SCENARIO --out FOLDER</code> into this folder.</p>")
         else:
             body.append('<table class="sw-table sw-runs"><thead><tr><th>run</th><th>state</th><th>scenario</th>'
-                        "<th>kind</th><th>replications</th><th>launched</th><th>leaked (mean)</th><th>value lost</th>"
+                        "<th>kind</th><th>replications</th><th>launched</th><th>leaked (mean; armed)</th><th>value lost</th>"
                         "<th>interceptor cost</th><th></th></tr></thead><tbody>")
             for r in rows:
                 def num(key: str, fmt: str = "{:.1f}", r: dict[str, Any] = r) -> str:
@@ -585,13 +586,16 @@ def create_app(runs_dir: str | Path, *, max_replications: int = 20000, examples_
                                f'<a href="/editor?run={name}">scenario</a> · <a href="/laydown?run={name}">laydown</a>')
                 kind = (f"campaign, {num('nights', '{:g}')} nights (totals)" if r["campaign"] else "raid (per raid)")
                 cost = usd(r["interceptor_cost_usd_mean"]) if number(r.get("interceptor_cost_usd_mean")) is not None else ""
+                # decoys do no damage: the armed leakers beside all of them (issue 20 item 3)
+                leaked_armed = (f' <span class="sw-muted">({num("leaked_armed_mean", "{:.2f}")} armed)</span>'
+                                if number(r.get("leaked_armed_mean")) is not None else "")
                 body.append(
                     f'<tr data-run="{name}" data-state="{escape(r["state"])}" data-kind="'
                     f'{"campaign" if r["campaign"] else "raid"}"><td>{link}</td>'
                     f'<td class="sw-state-{escape(r["state"])}">{escape(r["state"])}</td>'
                     f"<td>{escape(str(r.get('scenario') or ''))}</td><td>{kind}</td>"
                     f"<td>{num('replications', '{}')}</td><td>{num('launched', '{:,.0f}')}</td>"
-                    f"<td>{num('leaked_mean', '{:.2f}')}</td><td>{num('value_lost_mean')}</td>"
+                    f"<td>{num('leaked_mean', '{:.2f}')}{leaked_armed}</td><td>{num('value_lost_mean')}</td>"
                     f"<td>{escape(cost)}</td><td>{actions}</td></tr>")
             body.append("</tbody></table>")
             body.append(compare_form([r for r in rows if r["state"] == "complete"]))
