@@ -184,6 +184,10 @@ def test_campaigns_validate_run_and_list_as_campaigns(client: TestClient, runs: 
     replay = client.get(f"/api/runs/{name}/replay")
     assert replay.status_code == 404 and "campaign" in replay.json()["detail"]
     assert "--scenario" not in replay.text
+    page = client.get(f"/runs/{name}/replay")  # the page a typed URL opens says so itself
+    assert page.status_code == 200 and "is a campaign: it has no single night to replay" in page.text
+    assert f'href="/runs/{name}/report"' in page.text and "/laydown?run=" not in page.text
+    assert "replay.js" not in page.text
     assert client.get(f"/runs/{name}/report").status_code == 200
 
 

@@ -674,6 +674,11 @@ def create_app(runs_dir: str | Path, *, max_replications: int = 20000, examples_
     @app.get("/runs/{name}/replay", response_class=HTMLResponse)
     def replay_page(name: str) -> HTMLResponse:
         folder = run_folder(name)
+        if (folder / "campaign.json").is_file():  # said on the page, not left to a failed fetch
+            return page(f"replay {name}", f'<h1>Replay: {escape(name)}</h1><p class="sw-note">{escape(name)} is a '
+                        "campaign: it has no single night to replay. Its "
+                        f'<a href="/runs/{escape(name)}/report">report</a> has the stocks night by night, the '
+                        "night each runs out and the leakers and value lost night by night.</p>")
         body = (f'<h1>Replay: {escape(name)}</h1><p class=sw-meta>Replication 0. '
                 f'<a href="/runs/{escape(name)}/report">full report</a> · '
                 f'<a href="/laydown?run={escape(name)}">move its batteries (laydown)</a></p>'
