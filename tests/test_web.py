@@ -235,3 +235,20 @@ def test_the_command_line_does_not_load_the_web_or_plot_stack_to_start() -> None
             "print(sorted(m for m in ('fastapi', 'uvicorn', 'matplotlib') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_serve_with_a_runs_folder_that_is_a_file_or_missing_examples_is_a_located_error(tmp_path: Path) -> None:
+    """Issue 19 (one error path): `serve --runs AFILE` was a FileExistsError traceback, and
+    `--examples` naming no folder served an editor with nothing to open, silently."""
+    from typer.testing import CliRunner
+
+    from shieldwall.cli.main import app as cli
+
+    afile = tmp_path / "afile"
+    afile.write_text("not a folder")
+    for args, words in ((["--runs", str(afile)], "cannot use it as the runs folder"),
+                        (["--runs", str(tmp_path / "runs"), "--examples", str(tmp_path / "nope")], "no such folder")):
+        result = CliRunner().invoke(cli, ["serve", "--port", "1", *args])
+        assert result.exit_code == 2, result.output
+        assert words in result.output and "Traceback" not in result.output
+    assert afile.read_text() == "not a folder"

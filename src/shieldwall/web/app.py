@@ -27,7 +27,7 @@ from fastapi import FastAPI, HTTPException, Request, UploadFile
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from shieldwall.errors import ScenarioError, ShieldwallError
+from shieldwall.errors import ScenarioError, ShieldwallError, UsageError
 from shieldwall.report.tables import usd
 from shieldwall.static import STATIC_DIR
 from shieldwall.web.jobs import NAME_RE, JobManager
@@ -222,7 +222,13 @@ def create_app(runs_dir: str | Path, *, max_replications: int = 20000, examples_
     from shieldwall.report import rundir
 
     runs = Path(runs_dir).resolve()
-    runs.mkdir(parents=True, exist_ok=True)
+    try:
+        runs.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:  # a file of that name, a folder it may not write: said, not a traceback
+        raise UsageError(f"--runs {runs_dir}: cannot use it as the runs folder ({exc.strerror or exc}); "
+                         "give a folder (it is created if missing)") from None
+    if examples_dir is not None and not Path(examples_dir).is_dir():
+        raise UsageError(f"--examples {examples_dir}: no such folder (the scenario and campaign files to offer)")
     examples = Path(examples_dir).resolve() if examples_dir else (Path.cwd() / "examples").resolve()
     jobs = JobManager(runs, max_active=max_active_runs, max_seconds=max_run_seconds,
                       max_memory_bytes=max_run_memory_bytes)
