@@ -212,3 +212,24 @@ def load_scenario_text(doc: dict, folder: Path):  # type: ignore[no-untyped-def]
     path = folder / "scenario.yaml"
     path.write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
     return load_scenario(path)
+
+
+def test_the_headline_cards_put_armed_leakers_first_and_account_for_every_launch(small_run: Path) -> None:
+    """Issue 20 item 3, in the report: the first leakers card counts armed threats (decoys do no
+    damage) with the decoys beside it, and the launched card adds up: intercepted + failed in
+    flight + leaked."""
+    summary = json.loads((small_run / "summary.json").read_text(encoding="utf-8"))
+    tot = summary["totals"]
+    assert tot["decoys_leaked_mean"] > 0, "the test needs decoys that leak"
+    html = render_report(load_run(small_run))
+    cards = {m[0]: (m[1], m[2]) for m in re.findall(
+        r'<div class="sw-card" data-card="([^"]+)"><div class="sw-small">[^<]*</div><div class="sw-big">([^<]*)</div>'
+        r'<div class="sw-small">([^<]*)</div>', html)}
+    big, small = cards["armed leakers"]
+    assert big == f"{tot['leaked_armed_mean']:.2f}" and f"plus {tot['decoys_leaked_mean']:.2f} decoys" in small
+    assert "leaked" not in cards  # no headline of all leakers, decoys included
+    big, small = cards["threats launched"]
+    parts = [float(x) for x in re.match(r"([\d.]+) intercepted, ([\d.]+) failed in flight, ([\d.]+) leaked",
+                                        small).groups()]
+    assert float(big) == tot["launched"] and sum(parts) == pytest.approx(tot["launched"], abs=0.1)
+    assert parts[1] == pytest.approx(tot["expired_mean"], abs=0.05) and parts[1] > 0
