@@ -448,3 +448,48 @@ def test_the_editor_downloads_reverts_and_cancels_a_run(browser: object, server:
     assert not any((runs / n / "summary.json").is_file() for n in new)  # nothing finished was left behind
     assert watched.errors == []
     watched.close()
+
+
+PLANTED = """<!doctype html><html><head><title>report</title></head><body><h1>a report</h1><script>
+var w = window.open("/editor?example=small.yaml"), n = 0;
+var t = setInterval(function () {
+  n++;
+  try {
+    var d = w.document, ok = d.getElementById("no-problems"), run = d.getElementById("run");
+    if (run && ok && !ok.hidden) {
+      d.getElementById("replications").value = "7";
+      run.click();
+      clearInterval(t);
+      document.title = "clicked";
+    }
+  } catch (e) { clearInterval(t); document.title = "blocked: " + e.name; }
+  if (n > 150) { clearInterval(t); document.title = "gave up"; }
+}, 100);
+</script></body></html>"""
+
+
+def test_a_report_planted_in_the_runs_folder_cannot_drive_the_app(browser: object, server: str, runs: Path) -> None:
+    """A run folder from elsewhere (mailed, downloaded) may carry any report.html, and the app
+    serves it from its own origin with its inline scripts allowed (by hash). Served sandboxed
+    (an opaque origin, no pop-ups), its script can neither open the editor and press Run there
+    nor read the editor's token: nothing starts."""
+    import shutil
+
+    planted = runs / "planted"
+    shutil.copytree(runs / "city", planted)
+    (planted / "report.html").write_text(PLANTED, encoding="utf-8")  # newer than its summary.json: served as is
+    before = sorted(p.name for p in runs.iterdir())
+    seen = len(SEEN)
+    page = browser.new_page()  # type: ignore[attr-defined]
+    page.set_default_timeout(20_000)
+    answer = page.goto(f"{server}/runs/planted/report")
+    assert answer is not None and "sandbox allow-scripts;" in answer.headers["content-security-policy"]
+    page.wait_for_function("() => document.title !== 'report'", timeout=30_000)
+    title = page.title()
+    page.wait_for_timeout(1500)
+    for other in page.context.pages:
+        other.close()
+    assert title.startswith("blocked"), title
+    assert not [s for s in SEEN[seen:] if s[0] == "POST"], SEEN[seen:]
+    assert sorted(p.name for p in runs.iterdir()) == before
+    shutil.rmtree(planted)

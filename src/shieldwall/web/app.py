@@ -73,10 +73,14 @@ def allowed_hosts(bind: str | None = None, extra: tuple[str, ...] | list[str] = 
 
 def report_csp(html: bytes) -> str:
     """The self-contained report inlines its scripts; it may run exactly those (by hash) and
-    reach nothing at all."""
+    reach nothing at all. And it runs sandboxed, in an opaque origin without pop-ups: a report.html
+    is a file in the runs folder, which may come from anywhere (a run folder mailed or downloaded),
+    and its scripts, allowed by their hashes whatever they are, once opened the editor in a
+    same-origin window and pressed its Run button (issue 19: the app trusts nobody)."""
     hashes = " ".join(f"'sha256-{base64.b64encode(hashlib.sha256(m).digest()).decode()}'"
                       for m in _INLINE_SCRIPT.findall(html))
-    return (f"default-src 'none'; script-src {hashes or chr(39) + 'none' + chr(39)}; style-src 'unsafe-inline'; "
+    return (f"sandbox allow-scripts; default-src 'none'; script-src {hashes or chr(39) + 'none' + chr(39)}; "
+            "style-src 'unsafe-inline'; "
             "img-src data:; connect-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'none'")
 
 
