@@ -141,6 +141,13 @@ def test_compare_runs_both_again_on_common_random_numbers_as_the_cli_does(client
     assert f'/compare/{done["run"]}' in client.get("/").text  # listed with the runs
     assert client.get("/api/runs").json()  # a comparison folder does not break the runs list
     assert client.post("/api/compare", json={"a": "base", "b": "..%2Fx"}).status_code == 400
+    # no seed given: "A's" is the seed run A ran with (5, not its file's 1), so A is that run again
+    again = wait_job(client, client.post("/api/compare", json={"a": "base", "b": "base", "replications": 40}).json())
+    result = json.loads((runs / again["run"] / "comparison.json").read_text())
+    base = json.loads((runs / "base" / "summary.json").read_text())
+    assert result["seed"] == base["seed"] == 5 and parse_scenario(SMALL).seed != 5
+    assert result["metrics"]["leaked"]["a_mean"] == pytest.approx(base["totals"]["leaked_mean"], abs=1e-12)
+    assert result["metrics"]["value_lost"]["a_mean"] == pytest.approx(base["totals"]["value_lost_mean"], abs=1e-9)
 
 
 def test_compare_refuses_different_scenarios_and_a_campaign_against_a_raid(client: TestClient) -> None:

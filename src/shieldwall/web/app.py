@@ -818,8 +818,21 @@ def create_app(runs_dir: str | Path, *, max_replications: int = 20000, examples_
             ia, ib = await anyio.to_thread.run_sync(load, limiter=limiter)
         except ShieldwallError as exc:
             raise HTTPException(422, str(exc)) from None
+        if data.get("seed") is None:  # "A's": the seed run A ran with, so that A reproduces that run
+            data = {**data, "seed": run_seed(fa)}
         return await start_compare(data, ia.payload(a), ib.payload(b), name=f"{a[:40]}-vs-{b[:40]}",
                                    campaign=ia.kind == "campaign", steps=ia.steps)
+
+    def run_seed(folder: Path) -> int | None:
+        """The seed a finished run ran with (its summary.json or campaign.json), None if unknown
+        (then the compare job takes A's file's, as the CLI does)."""
+        try:
+            data = rundir.read_json_object(folder / "summary.json") or rundir.read_json_object(
+                folder / "campaign.json") or {}
+        except ShieldwallError:
+            return None
+        seed = data.get("seed")
+        return seed if isinstance(seed, int) and not isinstance(seed, bool) and 0 <= seed < 2**63 else None
 
     async def start_compare(data: dict[str, Any], a: dict[str, Any], b: dict[str, Any], *, name: str,
                             campaign: bool = False, steps: int = 1) -> dict[str, Any]:
