@@ -259,3 +259,17 @@ def test_serve_with_a_runs_folder_that_is_a_file_or_missing_examples_is_a_locate
         assert result.exit_code == 2, result.output
         assert words in result.output and "Traceback" not in result.output
     assert afile.read_text() == "not a folder"
+
+
+def test_a_run_without_scenario_json_says_what_a_web_user_can_do(client: TestClient, runs: Path) -> None:
+    """Issue 20 item 1: the replay told a web user to "pass --scenario FILE". An older run folder
+    without scenario.json: its report still opens, and the replay says what to do in the app."""
+    import shutil
+
+    shutil.copytree(runs / "base", runs / "old")
+    (runs / "old" / "scenario.json").unlink()
+    (runs / "old" / "report.html").unlink(missing_ok=True)
+    replay = client.get("/api/runs/old/replay")
+    assert replay.status_code == 404 and "--scenario" not in replay.text
+    assert "scenario.json" in replay.json()["detail"] and "in the editor" in replay.json()["detail"]
+    assert client.get("/runs/old/report").status_code == 200

@@ -466,7 +466,7 @@ def create_app(runs_dir: str | Path, *, max_replications: int = 20000, examples_
         run = rundir.load_run(folder)
         if run.scenario is None:
             raise HTTPException(404, f"run {name!r} has no scenario to draw (an older run without scenario.json): "
-                                     "open its scenario in the editor and run it again")
+                                     "open its scenario file in the editor (Open ... a file) and run it again")
         return replay_data(run.scenario, run.events, run.tracks)
 
     @app.get("/api/examples")
