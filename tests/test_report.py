@@ -233,3 +233,32 @@ def test_the_headline_cards_put_armed_leakers_first_and_account_for_every_launch
                                         small).groups()]
     assert float(big) == tot["launched"] and sum(parts) == pytest.approx(tot["launched"], abs=0.1)
     assert parts[1] == pytest.approx(tot["expired_mean"], abs=0.05) and parts[1] > 0
+
+
+def test_hits_by_threat_type_and_the_leak_cause_bars_show_the_summarys_numbers(small_run: Path) -> None:
+    """Issue 20 item 4 and "why each threat leaked": hits per asset split by the threat type that
+    hit it (summary.json, adding up to the asset's hits; the report's asset bars stacked by type),
+    and the report's stacked bar of leak causes: the summary's means, per type and in all."""
+    summary = json.loads((small_run / "summary.json").read_text(encoding="utf-8"))
+    hit = [a for a in summary["assets"].values() if a["hits_mean"] > 0]
+    assert hit, "the test needs hits"
+    for row in summary["assets"].values():
+        assert sum(row["hits_by_threat_type"].values()) == pytest.approx(row["hits_mean"], abs=1e-9)
+        assert set(row["hits_by_threat_type"]) <= set(summary["threats_by_type"])
+    charts = _charts(render_report(load_run(small_run)))
+    causes = charts["leak-causes"]
+    labels = causes["data"]["labels"]
+    assert labels[-1] == "all" and causes["options"]["scales"]["x"]["stacked"] is True
+    for dataset in causes["data"]["datasets"]:
+        cause = next(k for k in summary["totals"]["leak_causes"]
+                     if dataset["data"][-1] == round(summary["totals"]["leak_causes"][k], 3)
+                     and all(dataset["data"][i] == round(summary["leak_causes"][t].get(k, 0.0), 3)
+                             for i, t in enumerate(labels[:-1])))
+        assert summary["totals"]["leak_causes"][cause] > 0
+    per_bar = [sum(d["data"][i] for d in causes["data"]["datasets"]) for i in range(len(labels))]
+    assert per_bar[-1] == pytest.approx(summary["totals"]["leaked_mean"], abs=0.01)
+    stacked = {d["label"]: d["data"] for d in charts["asset-hits"]["data"]["datasets"]}
+    assets = charts["asset-hits"]["data"]["labels"]
+    for tid in {t for row in summary["assets"].values() for t in row["hits_by_threat_type"]}:
+        shown = next(v for k, v in stacked.items() if k.split(" ")[0] == tid)
+        assert shown == [round(summary["assets"][a]["hits_by_threat_type"].get(tid, 0.0), 3) for a in assets], tid
