@@ -91,9 +91,34 @@ def test_compare_campaigns_more_stock_fewer_leakers(tmp_path: Path) -> None:
     assert result["metrics"]["launched"]["difference_mean"] == 0.0
     leaked = result["metrics"]["leaked"]
     assert leaked["difference_mean"] < 0 and leaked["difference_ci95"][1] < 0
+    armed = result["metrics"]["leaked_armed"]  # campaigns compare armed leakers too (no decoys here: all)
+    assert armed["difference_mean"] == leaked["difference_mean"] and armed["higher_is_better"] is False
     cli = CliRunner().invoke(app, ["compare", str(a), str(b), "-n", "6", "--out", str(tmp_path / "cmp.json")])
     assert cli.exit_code == 0, cli.output
     assert "B - A" in cli.output and json.loads((tmp_path / "cmp.json").read_text())["kind"] == "campaign"
+
+
+def test_campaign_leakers_are_split_armed_from_decoys() -> None:
+    """Issue 20 item 3 for campaigns: the winter's "leaked" counted the Gerbera decoys (about a
+    quarter), which do no damage. campaign.json totals carry leaked_armed beside leaked, each
+    threat type says whether it is a decoy, and the report's totals table shows both."""
+    from shieldwall.report.html import campaign_section
+
+    loaded = load_campaign(EXAMPLES / "campaign-winter.yaml")
+    result = run_campaign(loaded, replications=4, seed=1)
+    armed = result.armed()
+    decoys = [t for t, a in zip(result.threat_ids, armed) if not a]
+    assert decoys == [t for t in result.threat_ids if loaded.catalog.threats[t].decoy] == ["gerbera-decoy"]
+    totals = result.totals_by_replication()
+    np.testing.assert_array_equal(totals["leaked_armed"],
+                                  totals["leaked"] - result.leaked[:, :, ~armed].sum(axis=(0, 2)))
+    assert (0 < totals["leaked_armed"]).all() and (totals["leaked_armed"] < totals["leaked"]).all()
+    summary = result.summary()
+    assert summary["totals"]["leaked_armed"]["mean"] == pytest.approx(totals["leaked_armed"].mean())
+    assert summary["threats_by_type"]["gerbera-decoy"]["decoy"] is True
+    assert summary["threats_by_type"]["shahed-136"]["decoy"] is False
+    html = campaign_section(json.loads(json.dumps(summary)), {})
+    assert f"<td>leaked, armed (no decoys)</td><td>{summary['totals']['leaked_armed']['mean']:.1f}</td>" in html
 
 
 def test_compare_raid_scenarios(tmp_path: Path) -> None:

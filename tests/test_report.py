@@ -176,3 +176,89 @@ def test_without_an_event_log_the_map_shows_the_laydown_only(small_run: Path, tm
     html = render_report(load_run(folder))
     data = json.loads(re.search(r'id="replay-data">(.*?)</script>', html).group(1))
     assert data["threats"] == [] and len(data["assets"]) == 3 and "replication-timeline" not in _charts(html)
+
+
+def test_battery_kills_are_split_by_interceptor_when_every_replication_is_logged(tmp_path: Path) -> None:
+    """Issue 20 item 4: a battery with two interceptors showed the battery's kills on its first
+    interceptor's row (Patriot: 4.4 PAC-3 fired, 11.9 "kills"). Each row now holds that
+    interceptor's kills, from the engagement log, adding up to the battery's; with only a sample
+    logged, the battery's total stands on its first row, marked "(all)"."""
+    from shieldwall.report.tables import batteries_table, number
+
+    doc = yaml.safe_load((EXAMPLES / "small.yaml").read_text(encoding="utf-8"))
+    doc["batteries"].append({"id": "patriot-1", "system": "patriot", "lat": 49.0, "lon": 32.02,
+                             "interceptors": {"pac3-mse": 8, "pac2-gem-t": 8}})
+    doc["raids"][1]["count"] = 12
+    scenario = load_scenario_text(doc, tmp_path)
+    out = tmp_path / "run"
+    run(scenario, replications=40, seed=3, out_dir=out)
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    kills = pd.read_parquet(out / "engagements.parquet").query("result == 'kill'")
+    rows = batteries_table(summary).rows
+    patriot = rows.index(next(r for r in rows if r[0] == "patriot-1"))
+    pair = {rows[patriot + k][1]: float(rows[patriot + k][4]) for k in (0, 1)}
+    assert set(pair) == {"pac3-mse", "pac2-gem-t"} and min(pair.values()) > 0, pair
+    for iid, shown in pair.items():
+        logged = (kills.battery.eq("patriot-1") & kills.interceptor.eq(iid)).sum() / 40
+        assert shown == pytest.approx(logged, abs=0.05), iid  # as shown: 2 digits, or 1 from 10 up
+    assert sum(pair.values()) == pytest.approx(summary["batteries"]["patriot-1"]["kills_mean"], abs=0.1)
+    sampled = {**summary, "engagements": {**summary["engagements"], "replications": 10}}
+    rows = batteries_table(sampled).rows
+    assert rows[patriot][4] == number(summary["batteries"]["patriot-1"]["kills_mean"]) + " (all)"
+    assert rows[patriot + 1][4] == ""
+
+
+def load_scenario_text(doc: dict, folder: Path):  # type: ignore[no-untyped-def]
+    path = folder / "scenario.yaml"
+    path.write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
+    return load_scenario(path)
+
+
+def test_the_headline_cards_put_armed_leakers_first_and_account_for_every_launch(small_run: Path) -> None:
+    """Issue 20 item 3, in the report: the first leakers card counts armed threats (decoys do no
+    damage) with the decoys beside it, and the launched card adds up: intercepted + failed in
+    flight + leaked."""
+    summary = json.loads((small_run / "summary.json").read_text(encoding="utf-8"))
+    tot = summary["totals"]
+    assert tot["decoys_leaked_mean"] > 0, "the test needs decoys that leak"
+    html = render_report(load_run(small_run))
+    cards = {m[0]: (m[1], m[2]) for m in re.findall(
+        r'<div class="sw-card" data-card="([^"]+)"><div class="sw-small">[^<]*</div><div class="sw-big">([^<]*)</div>'
+        r'<div class="sw-small">([^<]*)</div>', html)}
+    big, small = cards["armed leakers"]
+    assert big == f"{tot['leaked_armed_mean']:.2f}" and f"plus {tot['decoys_leaked_mean']:.2f} decoys" in small
+    assert "leaked" not in cards  # no headline of all leakers, decoys included
+    big, small = cards["threats launched"]
+    parts = [float(x) for x in re.match(r"([\d.]+) intercepted, ([\d.]+) failed in flight, ([\d.]+) leaked",
+                                        small).groups()]
+    assert float(big) == tot["launched"] and sum(parts) == pytest.approx(tot["launched"], abs=0.1)
+    assert parts[1] == pytest.approx(tot["expired_mean"], abs=0.05) and parts[1] > 0
+
+
+def test_hits_by_threat_type_and_the_leak_cause_bars_show_the_summarys_numbers(small_run: Path) -> None:
+    """Issue 20 item 4 and "why each threat leaked": hits per asset split by the threat type that
+    hit it (summary.json, adding up to the asset's hits; the report's asset bars stacked by type),
+    and the report's stacked bar of leak causes: the summary's means, per type and in all."""
+    summary = json.loads((small_run / "summary.json").read_text(encoding="utf-8"))
+    hit = [a for a in summary["assets"].values() if a["hits_mean"] > 0]
+    assert hit, "the test needs hits"
+    for row in summary["assets"].values():
+        assert sum(row["hits_by_threat_type"].values()) == pytest.approx(row["hits_mean"], abs=1e-9)
+        assert set(row["hits_by_threat_type"]) <= set(summary["threats_by_type"])
+    charts = _charts(render_report(load_run(small_run)))
+    causes = charts["leak-causes"]
+    labels = causes["data"]["labels"]
+    assert labels[-1] == "all" and causes["options"]["scales"]["x"]["stacked"] is True
+    for dataset in causes["data"]["datasets"]:
+        cause = next(k for k in summary["totals"]["leak_causes"]
+                     if dataset["data"][-1] == round(summary["totals"]["leak_causes"][k], 3)
+                     and all(dataset["data"][i] == round(summary["leak_causes"][t].get(k, 0.0), 3)
+                             for i, t in enumerate(labels[:-1])))
+        assert summary["totals"]["leak_causes"][cause] > 0
+    per_bar = [sum(d["data"][i] for d in causes["data"]["datasets"]) for i in range(len(labels))]
+    assert per_bar[-1] == pytest.approx(summary["totals"]["leaked_mean"], abs=0.01)
+    stacked = {d["label"]: d["data"] for d in charts["asset-hits"]["data"]["datasets"]}
+    assets = charts["asset-hits"]["data"]["labels"]
+    for tid in {t for row in summary["assets"].values() for t in row["hits_by_threat_type"]}:
+        shown = next(v for k, v in stacked.items() if k.split(" ")[0] == tid)
+        assert shown == [round(summary["assets"][a]["hits_by_threat_type"].get(tid, 0.0), 3) for a in assets], tid

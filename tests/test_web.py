@@ -37,8 +37,13 @@ def wait_job(client: TestClient, job: dict | str, limit_s: float = 120.0) -> dic
     raise AssertionError(f"job {job_id} still going after {limit_s} s")
 
 
-def test_pages_list_runs_and_serve_reports(client: TestClient) -> None:
+def test_pages_list_runs_and_serve_reports(client: TestClient, runs: Path) -> None:
     assert "base" in client.get("/").text
+    # leakers with the armed ones beside them: decoys do no damage (issue 20 item 3)
+    totals = json.loads((runs / "base" / "summary.json").read_text())["totals"]
+    assert client.get("/api/runs").json()[0]["leaked_armed_mean"] == pytest.approx(totals["leaked_armed_mean"])
+    row = re.search(r'<tr data-run="base".*?</tr>', client.get("/").text).group(0)
+    assert f"<td>{totals['leaked_mean']:.2f} <span class=\"sw-muted\">({totals['leaked_armed_mean']:.2f} armed)" in row
     assert [r["run"] for r in client.get("/api/runs").json()] == ["base"]
     report = client.get("/runs/base/report")
     assert report.status_code == 200 and 'id="replay-data"' in report.text
@@ -136,6 +141,13 @@ def test_compare_runs_both_again_on_common_random_numbers_as_the_cli_does(client
     assert f'/compare/{done["run"]}' in client.get("/").text  # listed with the runs
     assert client.get("/api/runs").json()  # a comparison folder does not break the runs list
     assert client.post("/api/compare", json={"a": "base", "b": "..%2Fx"}).status_code == 400
+    # no seed given: "A's" is the seed run A ran with (5, not its file's 1), so A is that run again
+    again = wait_job(client, client.post("/api/compare", json={"a": "base", "b": "base", "replications": 40}).json())
+    result = json.loads((runs / again["run"] / "comparison.json").read_text())
+    base = json.loads((runs / "base" / "summary.json").read_text())
+    assert result["seed"] == base["seed"] == 5 and parse_scenario(SMALL).seed != 5
+    assert result["metrics"]["leaked"]["a_mean"] == pytest.approx(base["totals"]["leaked_mean"], abs=1e-12)
+    assert result["metrics"]["value_lost"]["a_mean"] == pytest.approx(base["totals"]["value_lost_mean"], abs=1e-9)
 
 
 def test_compare_refuses_different_scenarios_and_a_campaign_against_a_raid(client: TestClient) -> None:
@@ -167,6 +179,7 @@ def test_campaigns_validate_run_and_list_as_campaigns(client: TestClient, runs: 
     assert row["campaign"] and row["nights"] == 3 and row["replications"] == 3
     summary = json.loads((runs / name / "campaign.json").read_text())
     assert row["leaked_mean"] == pytest.approx(summary["totals"]["leaked"]["mean"])
+    assert row["leaked_armed_mean"] == pytest.approx(summary["totals"]["leaked_armed"]["mean"])
     assert row["launched"] == pytest.approx(summary["totals"]["launched"]["mean"])
     listing = client.get("/").text
     tr = re.search(rf'<tr data-run="{name}".*?</tr>', listing).group(0)
@@ -178,6 +191,10 @@ def test_campaigns_validate_run_and_list_as_campaigns(client: TestClient, runs: 
     replay = client.get(f"/api/runs/{name}/replay")
     assert replay.status_code == 404 and "campaign" in replay.json()["detail"]
     assert "--scenario" not in replay.text
+    page = client.get(f"/runs/{name}/replay")  # the page a typed URL opens says so itself
+    assert page.status_code == 200 and "is a campaign: it has no single night to replay" in page.text
+    assert f'href="/runs/{name}/report"' in page.text and "/laydown?run=" not in page.text
+    assert "replay.js" not in page.text
     assert client.get(f"/runs/{name}/report").status_code == 200
 
 
@@ -225,3 +242,34 @@ def test_the_command_line_does_not_load_the_web_or_plot_stack_to_start() -> None
             "print(sorted(m for m in ('fastapi', 'uvicorn', 'matplotlib') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_serve_with_a_runs_folder_that_is_a_file_or_missing_examples_is_a_located_error(tmp_path: Path) -> None:
+    """Issue 19 (one error path): `serve --runs AFILE` was a FileExistsError traceback, and
+    `--examples` naming no folder served an editor with nothing to open, silently."""
+    from typer.testing import CliRunner
+
+    from shieldwall.cli.main import app as cli
+
+    afile = tmp_path / "afile"
+    afile.write_text("not a folder")
+    for args, words in ((["--runs", str(afile)], "cannot use it as the runs folder"),
+                        (["--runs", str(tmp_path / "runs"), "--examples", str(tmp_path / "nope")], "no such folder")):
+        result = CliRunner().invoke(cli, ["serve", "--port", "1", *args])
+        assert result.exit_code == 2, result.output
+        assert words in result.output and "Traceback" not in result.output
+    assert afile.read_text() == "not a folder"
+
+
+def test_a_run_without_scenario_json_says_what_a_web_user_can_do(client: TestClient, runs: Path) -> None:
+    """Issue 20 item 1: the replay told a web user to "pass --scenario FILE". An older run folder
+    without scenario.json: its report still opens, and the replay says what to do in the app."""
+    import shutil
+
+    shutil.copytree(runs / "base", runs / "old")
+    (runs / "old" / "scenario.json").unlink()
+    (runs / "old" / "report.html").unlink(missing_ok=True)
+    replay = client.get("/api/runs/old/replay")
+    assert replay.status_code == 404 and "--scenario" not in replay.text
+    assert "scenario.json" in replay.json()["detail"] and "in the editor" in replay.json()["detail"]
+    assert client.get("/runs/old/report").status_code == 200

@@ -394,3 +394,102 @@ def test_a_sweep_report_opens_from_the_app_with_its_plots_and_tables(browser: ob
     _shot(page, "sweep-report.png", full_page=True)
     assert watched.errors == []
     watched.close()
+
+
+def test_the_editor_downloads_reverts_and_cancels_a_run(browser: object, server: str, runs: Path,
+                                                       tmp_path: Path) -> None:
+    """Issue 20, item 8: the editor had no save and no cancel. What a person does: edit, Download
+    (the edited text as a file that loads), Revert (back to the file as opened), then start a long
+    run and Cancel it (the run stops, is listed as cancelled, and leaves no finished folder). Last
+    in this module: the cancelled run stays in the runs folder."""
+    from shieldwall.scenario.load import parse_scenario
+
+    watched = Watched(browser, allowed=server)
+    page = watched.page
+    page.goto(f"{server}/editor?example=small.yaml")
+    page.wait_for_selector("#no-problems:not([hidden])")
+    text, revert = page.locator("#scenario-text"), page.locator("#revert")
+    opened = text.input_value()
+    assert revert.is_disabled()
+    edited = opened.replace("iris-t: 24", "iris-t: 36")
+    assert edited != opened
+    text.fill(edited)
+    assert not revert.is_disabled()
+    with page.expect_download() as download:
+        page.locator("#download").click()
+    saved = tmp_path / download.value.suggested_filename
+    download.value.save_as(saved)
+    assert saved.name == "small.yaml" and saved.read_text(encoding="utf-8") == edited
+    scenario = parse_scenario(saved.read_text(encoding="utf-8"), saved.name)
+    assert {b.id: b.interceptors for b in scenario.batteries}["iris-1"] == {"iris-t": 36}
+    revert.click()
+    assert text.input_value() == opened and revert.is_disabled()
+    page.wait_for_selector("#no-problems:not([hidden])")
+
+    page.locator("#example").select_option("massive-raid.yaml")
+    expect = playwright_api.expect
+    expect(page.locator("#source")).to_have_text("massive-raid.yaml")
+    page.wait_for_selector("#no-problems:not([hidden])")
+    before = {p.name for p in runs.iterdir()}
+    cancel = page.locator("#cancel")
+    assert cancel.is_hidden()  # nothing to cancel yet (a CSS display rule once showed it anyway)
+    page.locator("#replications").fill("1000")
+    page.locator("#run").click()
+    cancel.wait_for(state="visible", timeout=30_000)
+    cancel.click()
+    expect(page.locator("#run-status")).to_contain_text("Run cancelled", timeout=60_000)
+    assert "cancelled by the user" in page.locator("#run-status").inner_text()
+    assert cancel.is_hidden() and not page.locator("#run").is_disabled()
+    _shot(page, "editor-run-cancelled.png")
+    page.goto(f"{server}/")
+    row = page.locator('table.sw-runs tr[data-state="cancelled"]')
+    assert row.count() == 1 and row.locator("a", has_text="report").count() == 0
+    new = {p.name for p in runs.iterdir()} - before
+    assert not any((runs / n / "summary.json").is_file() for n in new)  # nothing finished was left behind
+    assert watched.errors == []
+    watched.close()
+
+
+PLANTED = """<!doctype html><html><head><title>report</title></head><body><h1>a report</h1><script>
+var w = window.open("/editor?example=small.yaml"), n = 0;
+var t = setInterval(function () {
+  n++;
+  try {
+    var d = w.document, ok = d.getElementById("no-problems"), run = d.getElementById("run");
+    if (run && ok && !ok.hidden) {
+      d.getElementById("replications").value = "7";
+      run.click();
+      clearInterval(t);
+      document.title = "clicked";
+    }
+  } catch (e) { clearInterval(t); document.title = "blocked: " + e.name; }
+  if (n > 150) { clearInterval(t); document.title = "gave up"; }
+}, 100);
+</script></body></html>"""
+
+
+def test_a_report_planted_in_the_runs_folder_cannot_drive_the_app(browser: object, server: str, runs: Path) -> None:
+    """A run folder from elsewhere (mailed, downloaded) may carry any report.html, and the app
+    serves it from its own origin with its inline scripts allowed (by hash). Served sandboxed
+    (an opaque origin, no pop-ups), its script can neither open the editor and press Run there
+    nor read the editor's token: nothing starts."""
+    import shutil
+
+    planted = runs / "planted"
+    shutil.copytree(runs / "city", planted)
+    (planted / "report.html").write_text(PLANTED, encoding="utf-8")  # newer than its summary.json: served as is
+    before = sorted(p.name for p in runs.iterdir())
+    seen = len(SEEN)
+    page = browser.new_page()  # type: ignore[attr-defined]
+    page.set_default_timeout(20_000)
+    answer = page.goto(f"{server}/runs/planted/report")
+    assert answer is not None and "sandbox allow-scripts;" in answer.headers["content-security-policy"]
+    page.wait_for_function("() => document.title !== 'report'", timeout=30_000)
+    title = page.title()
+    page.wait_for_timeout(1500)
+    for other in page.context.pages:
+        other.close()
+    assert title.startswith("blocked"), title
+    assert not [s for s in SEEN[seen:] if s[0] == "POST"], SEEN[seen:]
+    assert sorted(p.name for p in runs.iterdir()) == before
+    shutil.rmtree(planted)

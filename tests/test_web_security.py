@@ -250,6 +250,74 @@ def test_the_runs_list_survives_any_malformed_file(app: object, runs: Path, base
     assert client.get("/runs/base/report").status_code == 200
 
 
+def test_a_comparison_file_of_any_shape_is_escaped_or_a_located_400(app: object, runs: Path) -> None:
+    """comparison.json sits in the runs folder like a run's files: its strings are text (the
+    replications and the seed were once inserted raw), and a malformed one is a 400 that names
+    the field, on the comparison page and its API, never a 500."""
+    client = own_client(app)
+    metric = {"a_mean": 1.0, "b_mean": 2.0, "difference_mean": 1.0, "difference_ci95": [0.5, 1.5],
+              "higher_is_better": False}
+    shown = runs / "strings-cmp"
+    shown.mkdir()
+    (shown / "comparison.json").write_text(json.dumps(
+        {"a": "<i>a</i>", "b": "b", "kind": "raid", "replications": "<b id=inj>1</b>", "seed": "<u>s</u>",
+         "scenario": ["<i>x</i>", "y"], "metrics": {"leaked_mean": {**metric, "label": "<s>leaked</s>"}}}))
+    for url in ("/compare/strings-cmp", "/api/comparisons/strings-cmp"):
+        answer = client.get(url)
+        text = answer.text if url.startswith("/compare") else answer.json()["html"]
+        assert answer.status_code == 200, (url, answer.text[:300])
+        assert "<b id=inj>" not in text and "<u>s</u>" not in text and "<i>" not in text and "<s>" not in text
+        assert "&lt;b id=inj&gt;1&lt;/b&gt; replications" in text and 'data-verdict="worse"' in text
+    for name, field, body in (
+            ("metrics-number", "metrics", {"metrics": 5}),
+            ("metric-list", "metrics.leaked_mean", {"metrics": {"leaked_mean": [1]}}),
+            ("mean-text", "metrics.leaked_mean.a_mean", {"metrics": {"leaked_mean": {**metric, "a_mean": "x"}}}),
+            ("ci-short", "metrics.leaked_mean.difference_ci95", {"metrics": {"leaked_mean": {
+                **metric, "difference_ci95": [1]}}}),
+            ("better-text", "metrics.leaked_mean.higher_is_better", {"metrics": {"leaked_mean": {
+                **metric, "higher_is_better": "yes"}}}),
+            ("depletion-text", "depletion_night.pac3", {"metrics": {"leaked_mean": metric},
+                                                        "depletion_night": {"pac3": "soon"}})):
+        (runs / name).mkdir()
+        (runs / name / "comparison.json").write_text(json.dumps(body))
+        for url in (f"/compare/{name}", f"/api/comparisons/{name}"):
+            answer = client.get(url)
+            assert answer.status_code == 400, (url, answer.status_code, answer.text[:300])
+            assert field in answer.json()["detail"], (url, answer.json())
+    assert client.get("/").status_code == 200
+
+
+def test_a_campaign_cannot_make_the_app_read_a_file_outside_its_folder(app: object, runs: Path,
+                                                                       tmp_path: Path) -> None:
+    """A campaign names files (its theatre's scenario, a generator). Sent to the app with an
+    absolute path or ../, it once had the server read any file (/etc/passwd) and quote its first
+    line back as the problem's "found". Now each is a located problem, nothing is read or run;
+    the examples' own names still work, and so does a run folder's campaign with a planted path."""
+    client = own_client(app)
+    secret = tmp_path / "secret.yaml"
+    secret.write_text("name: the-secret-line\n")
+    winter = (EXAMPLES / "campaign-winter.yaml").read_text(encoding="utf-8")
+    for path, text in (("theatre.scenario", winter.replace("scenario: city-defence.yaml", f"scenario: {secret}")),
+                       ("theatre.scenario", winter.replace("scenario: city-defence.yaml",
+                                                           f"scenario: {os.path.relpath(secret, EXAMPLES)}")),
+                       ("generator.file", winter.replace("builtin: raids-2022-2024-trend", f"file: {secret}"))):
+        checked = client.post("/api/validate", json={"text": text, "file": "c.yaml"}).json()
+        assert not checked["ok"] and [p["path"] for p in checked["problems"]] == [path], checked
+        assert "outside its examples folder" in checked["problems"][0]["message"]
+        assert checked["problems"][0]["line"] is not None  # located in the text sent
+        started = client.post("/api/runs", json={"text": text, "file": "c.yaml", "replications": 1})
+        assert started.status_code == 422 and "the-secret-line" not in started.text
+    assert _names(runs) == ["base"]
+    inside = winter.replace("scenario: city-defence.yaml", f"scenario: {EXAMPLES / 'city-defence.yaml'}")
+    assert client.post("/api/validate", json={"text": inside.replace("nights: 121", "nights: 2")}).json()["ok"]
+    planted = runs / "planted-campaign"
+    planted.mkdir()
+    (planted / "campaign.json").write_text(json.dumps({"campaign": "x", "totals": {}}))
+    (planted / "campaign-input.yaml").write_text(winter.replace("scenario: city-defence.yaml", f"scenario: {secret}"))
+    answer = client.post("/api/compare", json={"a": "planted-campaign", "b": "planted-campaign", "replications": 2})
+    assert answer.status_code == 422 and "the-secret-line" not in answer.text and "outside" in answer.text
+
+
 def test_runs_are_listed_with_their_state_and_an_earlier_servers_run_is_interrupted(app: object,
                                                                                    runs: Path) -> None:
     stale = runs / ".gone.partial-0001"

@@ -45,6 +45,27 @@ def test_validate_warns_about_a_battery_with_lat_and_lon_swapped(tmp_path: Path)
     assert "sam-1" not in result.output.split("warning:", 1)[1]  # the battery in place is not flagged
 
 
+def test_validate_warns_about_an_asset_beyond_every_batterys_reach(tmp_path: Path) -> None:
+    """The same slip on an asset: the substation with latitude and longitude swapped stood 2,259 km
+    from every battery and validated "ok", silently undefended."""
+    data = yaml.safe_load((EXAMPLES / "small.yaml").read_text())
+    sub = next(a for a in data["assets"] if a["id"] == "substation")
+    sub["lat"], sub["lon"] = sub["lon"], sub["lat"]
+    result = CliRunner().invoke(app, ["validate", str(_write(tmp_path, "asset.yaml", data))])
+    assert result.exit_code == 0 and "ok:" in result.output, result.output
+    warnings = [line for line in result.output.splitlines() if line.startswith("warning:")]
+    assert len(warnings) == 1 and "assets[2]" in warnings[0] and "`substation`" in warnings[0], warnings
+    assert "beyond every battery's reach" in warnings[0] and "swapped" in result.output
+    far = yaml.safe_load((EXAMPLES / "small.yaml").read_text())  # far, but not by a swap
+    far["assets"][2].update(lat=60.0, lon=20.0)
+    result = CliRunner().invoke(app, ["validate", str(_write(tmp_path, "far.yaml", far))])
+    assert "`substation`" in result.output and "check its lat and lon" in result.output
+    bare = yaml.safe_load((EXAMPLES / "small.yaml").read_text())  # no batteries at all: deliberate
+    bare["batteries"] = []
+    result = CliRunner().invoke(app, ["validate", str(_write(tmp_path, "bare.yaml", bare))])
+    assert result.exit_code == 0 and "warning:" not in result.output, result.output
+
+
 def test_a_gun_stock_below_one_burst_is_a_warning_and_not_never_runs_out(tmp_path: Path) -> None:
     data = yaml.safe_load((EXAMPLES / "small.yaml").read_text())
     data["batteries"].append({"id": "skynex-x", "system": "skynex", "lat": 49.0, "lon": 32.13,

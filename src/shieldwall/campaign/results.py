@@ -153,10 +153,17 @@ class CampaignResult:
         first = empty.argmax(axis=0) + 1
         return np.where(empty.any(axis=0), first, 0)
 
+    def armed(self) -> np.ndarray:
+        """[threat type] True where it is armed, False for a decoy (catalog ``decoy``: it does
+        no damage, so its leakers are counted apart, as a raid's summary does)."""
+        threats = self.loaded.catalog.threats
+        return np.array([not (t in threats and threats[t].decoy) for t in self.threat_ids], bool)
+
     def totals_by_replication(self) -> dict[str, np.ndarray]:
         return {
             "launched": self.launched.sum(axis=(0, 2)), "intercepted": self.killed.sum(axis=(0, 2)),
-            "leaked": self.leaked.sum(axis=(0, 2)), "expired": self.expired.sum(axis=(0, 2)),
+            "leaked": self.leaked.sum(axis=(0, 2)), "leaked_armed": self.leaked[:, :, self.armed()].sum(axis=(0, 2)),
+            "expired": self.expired.sum(axis=(0, 2)),
             "value_lost": self.value_lost.sum(axis=(0, 2)),
             "interceptor_cost_usd": self.interceptor_cost_usd.sum(axis=0),
             "threat_cost_destroyed_usd": self.threat_cost_destroyed.sum(axis=0),
@@ -189,9 +196,10 @@ class CampaignResult:
             "produced": float(self.produced[:, :, i].sum(axis=0).mean()),
             "cost_usd_per_round": float(self.cost_per_round[i]),
         } for i, k in enumerate(self.interceptor_ids)}
+        armed = self.armed()
         threats = {tid: {"launched_mean": float(self.launched[:, :, j].sum(axis=0).mean()),
                          "intercepted_mean": float(self.killed[:, :, j].sum(axis=0).mean()),
-                         "leaked_mean": float(self.leaked[:, :, j].sum(axis=0).mean())}
+                         "leaked_mean": float(self.leaked[:, :, j].sum(axis=0).mean()), "decoy": not armed[j]}
                    for j, tid in enumerate(self.threat_ids)}
         per_night = {name: [float(x) for x in getattr(self, attr).sum(axis=2).mean(axis=1)]
                      for name, attr in (("launched_mean", "launched"), ("intercepted_mean", "killed"),

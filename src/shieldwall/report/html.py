@@ -137,6 +137,11 @@ def raid_section(run: RunFolder, charts: dict[str, Any]) -> str:
     return "".join(parts)
 
 
+CAMPAIGN_TOTAL_LABELS = {"leaked_armed": "leaked, armed (no decoys)", "expired": "failed in flight",
+                         "interceptor_cost_usd": "interceptors spent",
+                         "threat_cost_destroyed_usd": "threats destroyed (their cost)"}
+
+
 def campaign_section(campaign: dict[str, Any], charts: dict[str, Any]) -> str:
     from shieldwall.report import charts as ch
     from shieldwall.report.tables import number
@@ -155,7 +160,7 @@ def campaign_section(campaign: dict[str, Any], charts: dict[str, Any]) -> str:
                 show = usd if name.endswith("usd") else (lambda x: number(x, 1))
                 band = (f"{show(t['p5'])} - {show(t['p95'])}"
                         if isinstance(t.get("p5"), (int, float)) and isinstance(t.get("p95"), (int, float)) else "")
-                rows.append([name.replace("_", " "), show(t["mean"]), band])
+                rows.append([CAMPAIGN_TOTAL_LABELS.get(name, name.replace("_", " ")), show(t["mean"]), band])
         if rows:
             parts.append(html_table(TextTable("campaign-totals", "Whole campaign, per replication",
                                               ["", "mean", "5-95%"], rows)))

@@ -116,8 +116,21 @@ def interceptors_table(summary: dict[str, Any]) -> TextTable:
     return table
 
 
+def _kills_by_interceptor(summary: dict[str, Any]) -> dict[str, dict[str, float]]:
+    """Mean kills per battery and interceptor, from the engagement log when it holds every
+    replication (then they add up to the battery's kills); {} otherwise (none, or a sample)."""
+    eng = summary.get("engagements")
+    if not isinstance(eng, dict) or eng.get("replications") != summary.get("replications"):
+        return {}
+    return {bid: {iid: sum(r.get("kills_mean", 0.0) for r in by_t.values()) for iid, by_t in by_i.items()}
+            for bid, by_i in (eng.get("by_battery") or {}).items()}
+
+
 def batteries_table(summary: dict[str, Any]) -> TextTable:
-    """Per battery and interceptor it carries: rounds fired and left, and when it runs dry."""
+    """Per battery and interceptor it carries: rounds fired and left, kills, and when it runs
+    dry. Kills are split by interceptor where the engagement log holds every replication; else
+    the battery's kills stand on its first row (marked "all")."""
+    split = _kills_by_interceptor(summary)
     table = TextTable("batteries", "Batteries (mean per raid; each interceptor on its own row)",
                       ["battery", "interceptor", "fired", "left", "kills", "runs dry", "when (median)"],
                       text_columns=(0, 1))
@@ -130,7 +143,8 @@ def batteries_table(summary: dict[str, Any]) -> TextTable:
             dry = r.get("runs_dry_fraction", 0.0)
             when = (r.get("runs_dry_s") or {}).get("median")
             table.rows.append([bid if i == 0 else "", iid, number(r["fired_mean"], 1), number(r["remaining_mean"], 1),
-                               number(row["kills_mean"]) if i == 0 else "",
+                               number(split[bid].get(iid, 0.0)) if bid in split else
+                               (number(row["kills_mean"]) + (" (all)" if len(per) > 1 else "") if i == 0 else ""),
                                "at the start" if r.get("empty_at_start_fraction", 0.0) >= 1.0 else
                                (f"{100 * dry:.0f}%" if dry > 0 else "never"),
                                clock(when) if dry >= 0.5 and when is not None else ""])

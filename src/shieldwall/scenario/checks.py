@@ -360,12 +360,13 @@ FAR_MARGIN_KM = 50.0  # a battery this much beyond its reach from every asset an
 def scenario_warnings(scenario: Scenario, source_map: SourceMap | None = None) -> list[Problem]:
     """Located warnings for a scenario that validates but would not do what its author meant:
     a battery far beyond its reach from every asset and every raid's route (latitude and
-    longitude swapped, say: it validates and never fires), or a stock smaller than one shot (a
+    longitude swapped, say: it validates and never fires), an asset beyond every battery's reach
+    (the same slip: it is hit undefended), or a stock smaller than one shot (a
     gun's 16 rounds with bursts of 24 can never be fired). Shown by ``validate``, ``run`` and
     the web app's editor; they never stop a run."""
     catalog = scenario.catalog.merged_over(builtin_catalog())
     ctx = _Context(scenario, catalog, source_map or SourceMap())
-    return sort_problems([*_far_batteries(ctx), *_stock_below_one_shot(ctx)])
+    return sort_problems([*_far_batteries(ctx), *_far_assets(ctx), *_stock_below_one_shot(ctx)])
 
 
 def _distance_km(lat: float, lon: float, points: list[tuple[float, float]]) -> float:
@@ -414,6 +415,36 @@ def _far_batteries(ctx: _Context) -> Iterator[Problem]:
                 "check its lat and lon")
         yield ctx.problem(("batteries", index), f"battery `{battery.id}` is {near:,.0f} km from every asset and raid "
                           f"route, beyond its interceptors' {reach:g} km reach: it will never fire", hint=hint)
+
+
+def _battery_reach_km(ctx: _Context, battery: Any) -> float:
+    """The longest max range of the interceptors a battery holds (0 if none is known)."""
+    return max((ctx.catalog.interceptors[k].max_range_km for k in battery.interceptors
+                if k in ctx.catalog.interceptors), default=0.0)
+
+
+def _far_assets(ctx: _Context) -> Iterator[Problem]:
+    """An asset beyond the reach of every battery (by more than FAR_MARGIN_KM): nothing can
+    engage a threat over it. Said only where the scenario has batteries (a laydown without any
+    is deliberate), with a hint where its latitude and longitude swapped would bring it in reach."""
+    s = ctx.scenario
+    sites = [(b.lat, b.lon, _battery_reach_km(ctx, b)) for b in s.batteries if b.system in ctx.catalog.systems]
+    if not sites:
+        return
+
+    def gap_km(lat: float, lon: float) -> float:  # how far outside the nearest battery's reach
+        return min(_distance_km(b_lat, b_lon, [(lat, lon)]) - reach for b_lat, b_lon, reach in sites)
+
+    for index, asset in enumerate(s.assets):
+        gap = gap_km(asset.lat, asset.lon)
+        if gap <= FAR_MARGIN_KM:
+            continue
+        near = min(_distance_km(b_lat, b_lon, [(asset.lat, asset.lon)]) for b_lat, b_lon, _ in sites)
+        swapped = gap_km(asset.lon, asset.lat) if abs(asset.lon) <= 90 else float("inf")
+        hint = ("latitude and longitude swapped? Swapped, it would be within a battery's reach"
+                if swapped <= 0 else "check its lat and lon, or add a battery near it")
+        yield ctx.problem(("assets", index), f"asset `{asset.id}` is {near:,.0f} km from the nearest battery, beyond "
+                          "every battery's reach: nothing can engage a threat over it", hint=hint)
 
 
 def _stock_below_one_shot(ctx: _Context) -> Iterator[Problem]:

@@ -27,7 +27,7 @@ from fastapi import FastAPI, HTTPException, Request, UploadFile
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from shieldwall.errors import ScenarioError, ShieldwallError
+from shieldwall.errors import ScenarioError, ShieldwallError, UsageError
 from shieldwall.report.tables import usd
 from shieldwall.static import STATIC_DIR
 from shieldwall.web.jobs import NAME_RE, JobManager
@@ -73,10 +73,14 @@ def allowed_hosts(bind: str | None = None, extra: tuple[str, ...] | list[str] = 
 
 def report_csp(html: bytes) -> str:
     """The self-contained report inlines its scripts; it may run exactly those (by hash) and
-    reach nothing at all."""
+    reach nothing at all. And it runs sandboxed, in an opaque origin without pop-ups: a report.html
+    is a file in the runs folder, which may come from anywhere (a run folder mailed or downloaded),
+    and its scripts, allowed by their hashes whatever they are, once opened the editor in a
+    same-origin window and pressed its Run button (issue 19: the app trusts nobody)."""
     hashes = " ".join(f"'sha256-{base64.b64encode(hashlib.sha256(m).digest()).decode()}'"
                       for m in _INLINE_SCRIPT.findall(html))
-    return (f"default-src 'none'; script-src {hashes or chr(39) + 'none' + chr(39)}; style-src 'unsafe-inline'; "
+    return (f"sandbox allow-scripts; default-src 'none'; script-src {hashes or chr(39) + 'none' + chr(39)}; "
+            "style-src 'unsafe-inline'; "
             "img-src data:; connect-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'none'")
 
 
@@ -222,7 +226,13 @@ def create_app(runs_dir: str | Path, *, max_replications: int = 20000, examples_
     from shieldwall.report import rundir
 
     runs = Path(runs_dir).resolve()
-    runs.mkdir(parents=True, exist_ok=True)
+    try:
+        runs.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:  # a file of that name, a folder it may not write: said, not a traceback
+        raise UsageError(f"--runs {runs_dir}: cannot use it as the runs folder ({exc.strerror or exc}); "
+                         "give a folder (it is created if missing)") from None
+    if examples_dir is not None and not Path(examples_dir).is_dir():
+        raise UsageError(f"--examples {examples_dir}: no such folder (the scenario and campaign files to offer)")
     examples = Path(examples_dir).resolve() if examples_dir else (Path.cwd() / "examples").resolve()
     jobs = JobManager(runs, max_active=max_active_runs, max_seconds=max_run_seconds,
                       max_memory_bytes=max_run_memory_bytes)
@@ -366,7 +376,8 @@ def create_app(runs_dir: str | Path, *, max_replications: int = 20000, examples_
         row.update(scenario=name_of if isinstance(name_of, str) else None,
                    replications=number(summary.get("replications")), seed=number(summary.get("seed")),
                    nights=number(summary.get("nights")) if row["campaign"] else None,
-                   launched=total("launched"), leaked_mean=total("leaked"), value_lost_mean=total("value_lost"),
+                   launched=total("launched"), leaked_mean=total("leaked"), leaked_armed_mean=total("leaked_armed"),
+                   value_lost_mean=total("value_lost"),
                    interceptor_cost_usd_mean=total("interceptor_cost_usd"))
         return row
 
@@ -455,7 +466,7 @@ def create_app(runs_dir: str | Path, *, max_replications: int = 20000, examples_
         run = rundir.load_run(folder)
         if run.scenario is None:
             raise HTTPException(404, f"run {name!r} has no scenario to draw (an older run without scenario.json): "
-                                     "open its scenario in the editor and run it again")
+                                     "open its scenario file in the editor (Open ... a file) and run it again")
         return replay_data(run.scenario, run.events, run.tracks)
 
     @app.get("/api/examples")
@@ -568,7 +579,7 @@ def create_app(runs_dir: str | Path, *, max_replications: int = 20000, examples_
                         "start one, or run <code>shieldwall run SCENARIO --out FOLDER</code> into this folder.</p>")
         else:
             body.append('<table class="sw-table sw-runs"><thead><tr><th>run</th><th>state</th><th>scenario</th>'
-                        "<th>kind</th><th>replications</th><th>launched</th><th>leaked (mean)</th><th>value lost</th>"
+                        "<th>kind</th><th>replications</th><th>launched</th><th>leaked (mean; armed)</th><th>value lost</th>"
                         "<th>interceptor cost</th><th></th></tr></thead><tbody>")
             for r in rows:
                 def num(key: str, fmt: str = "{:.1f}", r: dict[str, Any] = r) -> str:
@@ -585,13 +596,16 @@ def create_app(runs_dir: str | Path, *, max_replications: int = 20000, examples_
                                f'<a href="/editor?run={name}">scenario</a> · <a href="/laydown?run={name}">laydown</a>')
                 kind = (f"campaign, {num('nights', '{:g}')} nights (totals)" if r["campaign"] else "raid (per raid)")
                 cost = usd(r["interceptor_cost_usd_mean"]) if number(r.get("interceptor_cost_usd_mean")) is not None else ""
+                # decoys do no damage: the armed leakers beside all of them (issue 20 item 3)
+                leaked_armed = (f' <span class="sw-muted">({num("leaked_armed_mean", "{:.2f}")} armed)</span>'
+                                if number(r.get("leaked_armed_mean")) is not None else "")
                 body.append(
                     f'<tr data-run="{name}" data-state="{escape(r["state"])}" data-kind="'
                     f'{"campaign" if r["campaign"] else "raid"}"><td>{link}</td>'
                     f'<td class="sw-state-{escape(r["state"])}">{escape(r["state"])}</td>'
                     f"<td>{escape(str(r.get('scenario') or ''))}</td><td>{kind}</td>"
                     f"<td>{num('replications', '{}')}</td><td>{num('launched', '{:,.0f}')}</td>"
-                    f"<td>{num('leaked_mean', '{:.2f}')}</td><td>{num('value_lost_mean')}</td>"
+                    f"<td>{num('leaked_mean', '{:.2f}')}{leaked_armed}</td><td>{num('value_lost_mean')}</td>"
                     f"<td>{escape(cost)}</td><td>{actions}</td></tr>")
             body.append("</tbody></table>")
             body.append(compare_form([r for r in rows if r["state"] == "complete"]))
@@ -670,6 +684,11 @@ def create_app(runs_dir: str | Path, *, max_replications: int = 20000, examples_
     @app.get("/runs/{name}/replay", response_class=HTMLResponse)
     def replay_page(name: str) -> HTMLResponse:
         folder = run_folder(name)
+        if (folder / "campaign.json").is_file():  # said on the page, not left to a failed fetch
+            return page(f"replay {name}", f'<h1>Replay: {escape(name)}</h1><p class="sw-note">{escape(name)} is a '
+                        "campaign: it has no single night to replay. Its "
+                        f'<a href="/runs/{escape(name)}/report">report</a> has the stocks night by night, the '
+                        "night each runs out and the leakers and value lost night by night.</p>")
         body = (f'<h1>Replay: {escape(name)}</h1><p class=sw-meta>Replication 0. '
                 f'<a href="/runs/{escape(name)}/report">full report</a> · '
                 f'<a href="/laydown?run={escape(name)}">move its batteries (laydown)</a></p>'
@@ -799,8 +818,21 @@ def create_app(runs_dir: str | Path, *, max_replications: int = 20000, examples_
             ia, ib = await anyio.to_thread.run_sync(load, limiter=limiter)
         except ShieldwallError as exc:
             raise HTTPException(422, str(exc)) from None
+        if data.get("seed") is None:  # "A's": the seed run A ran with, so that A reproduces that run
+            data = {**data, "seed": run_seed(fa)}
         return await start_compare(data, ia.payload(a), ib.payload(b), name=f"{a[:40]}-vs-{b[:40]}",
                                    campaign=ia.kind == "campaign", steps=ia.steps)
+
+    def run_seed(folder: Path) -> int | None:
+        """The seed a finished run ran with (its summary.json or campaign.json), None if unknown
+        (then the compare job takes A's file's, as the CLI does)."""
+        try:
+            data = rundir.read_json_object(folder / "summary.json") or rundir.read_json_object(
+                folder / "campaign.json") or {}
+        except ShieldwallError:
+            return None
+        seed = data.get("seed")
+        return seed if isinstance(seed, int) and not isinstance(seed, bool) and 0 <= seed < 2**63 else None
 
     async def start_compare(data: dict[str, Any], a: dict[str, Any], b: dict[str, Any], *, name: str,
                             campaign: bool = False, steps: int = 1) -> dict[str, Any]:

@@ -49,12 +49,40 @@ def check_text(text: str, file: str, base_dir: Path) -> Checked:
     if isinstance(source.data, Mapping) and "nights" in source.data:
         from shieldwall.campaign.load import build_campaign
 
+        _files_inside(source, base_dir)
         loaded = build_campaign(source, base_dir)
         return Checked("campaign", loaded, _theatre_warnings(scenario_warnings(loaded.theatre)))
     from shieldwall.scenario.load import scenario_from_source
 
     scenario = scenario_from_source(source)
     return Checked("raid", scenario, scenario_warnings(scenario, source.source_map))
+
+
+# the keys of a campaign that name a file to read (campaign/load.py), by field path
+CAMPAIGN_FILE_KEYS = (("theatre", "scenario"), ("generator", "file"))
+
+
+def _files_inside(source: Any, base_dir: Path) -> None:
+    """A campaign sent to the app may name only files inside ``base_dir`` (the examples, or a run
+    folder): an absolute path or ``../`` once had the server read any file it could (/etc/passwd)
+    and quote its first line back as the problem's "found" (issue 19: the app trusts nobody)."""
+    base = base_dir.resolve()
+    problems = []
+    for section, key in CAMPAIGN_FILE_KEYS:
+        block = source.data.get(section)
+        value = block.get(key) if isinstance(block, Mapping) else None
+        if not isinstance(value, str):
+            continue  # absent, or of the wrong type: the campaign's own checks say so
+        try:
+            inside = (base / value).resolve().is_relative_to(base)
+        except (OSError, ValueError, RuntimeError):
+            inside = False
+        if not inside:
+            problems.append(source.source_map.problem(
+                (section, key), "the web app reads no file outside its examples folder",
+                expected="a file name inside the examples folder, such as city-defence.yaml", found=value[:200]))
+    if problems:
+        raise ScenarioError(source.file, problems)
 
 
 def _theatre_warnings(found: list[Problem]) -> list[Problem]:
