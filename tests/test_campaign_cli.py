@@ -52,7 +52,8 @@ def test_campaign_command_writes_its_files(tmp_path: Path) -> None:
     html = (out / "report.html").read_text()
     assert "test-missile" in html  # the campaign report, its stock chart included (drawn by Chart.js from inline data)
     assert 'data-chart="stock"' in html and 'id="chart-data"' in html
-    for words in ("Stock at the end of the night", "runs out", "Campaign totals", "cost exchange"):
+    for words in ("Stock at the end of the night", "runs out", "Campaign totals", "leaked, armed (no decoys)",
+                  "cost exchange"):
         assert words in result.output
 
 

@@ -123,7 +123,8 @@ def test_campaign_quantities_that_overflowed_are_located(tmp_path: Path, change:
 @pytest.mark.parametrize("text, words", [
     ("a: " + "[" * 500 + "]" * 500 + "\n", ("nested more than 64 levels", ":1:")),
     ("a:\n" + "".join("  " * i + "- \n" for i in range(1, 300)), ("nested more than",)),
-    ("name: x\ndescription: 2024-02-30\n", ("`2024-02-30` is not a valid date", ":2:14", "quote it")),
+    ("name: x\ndescription: 2024-02-30\n",
+     ("`2024-02-30` is not a valid date", ":2:14", "quote it", "expected: a real date YYYY-MM-DD")),
     ("name: 2024-01-01 25:00:00\n", ("is not a valid date or time", ":1:7")),
     ("name: x\nseed: 1" + "0" * 5000 + "\n", ("is not a valid integer", ":2:7")),
     ("x: &a [1]\n" + "".join(f"l{i}: &a{i} [*{'a' if i == 0 else f'a{i - 1}'}, *{'a' if i == 0 else f'a{i - 1}'}]\n"

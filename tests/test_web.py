@@ -261,6 +261,25 @@ def test_serve_with_a_runs_folder_that_is_a_file_or_missing_examples_is_a_locate
     assert afile.read_text() == "not a folder"
 
 
+def test_serve_on_a_port_in_use_is_a_clear_error_before_serving(tmp_path: Path) -> None:
+    """Issue 19 (one error path): a port in use printed "serving http://..." and then uvicorn's
+    `ERROR: [Errno 98]` with exit 3."""
+    import socket
+
+    from typer.testing import CliRunner
+
+    from shieldwall.cli.main import app as cli
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen(1)
+        port = busy.getsockname()[1]
+        result = CliRunner().invoke(cli, ["serve", "--port", str(port), "--runs", str(tmp_path / "runs")])
+    assert result.exit_code == 2, result.output
+    assert f"cannot listen on 127.0.0.1:{port}" in result.output and "serving" not in result.output
+    assert "Traceback" not in result.output
+
+
 def test_a_run_without_scenario_json_says_what_a_web_user_can_do(client: TestClient, runs: Path) -> None:
     """Issue 20 item 1: the replay told a web user to "pass --scenario FILE". An older run folder
     without scenario.json: its report still opens, and the replay says what to do in the app."""

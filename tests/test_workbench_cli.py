@@ -78,6 +78,8 @@ def test_a_gun_stock_below_one_burst_is_a_warning_and_not_never_runs_out(tmp_pat
     assert result.exit_code == 0, result.output
     summary = json.loads((out / "summary.json").read_text())
     assert any("fewer than one shot" in w for w in summary["warnings"])
+    # it never fires because it cannot, not because other batteries engaged first
+    assert "battery skynex-x never fired in 30 replications: it has fewer rounds than one shot" in summary["warnings"]
     row = summary["batteries"]["skynex-x"]["interceptors"]["ahead-35mm"]
     batteries = next(t for t in raid_tables(summary) if t.key == "batteries")
     shown = next(r for r in batteries.rows if r[0] == "skynex-x")

@@ -62,10 +62,13 @@ def campaign_tables(summary: dict[str, Any]) -> list[Table]:
     for col in ("", "mean [95% CI]", "5%-95%"):
         totals.add_column(col, justify="left" if not col else "right")
     for name, label, money in (("launched", "threats launched", False), ("intercepted", "intercepted", False),
-                               ("leaked", "leaked", False), ("expired", "failed in flight", False),
+                               ("leaked", "leaked", False), ("leaked_armed", "leaked, armed (no decoys)", False),
+                               ("expired", "failed in flight", False),
                                ("value_lost", "value lost (asset units)", False),
                                ("interceptor_cost_usd", "interceptors spent", True),
                                ("threat_cost_destroyed_usd", "threats destroyed (their cost)", True)):
+        if name not in tot:  # a campaign.json written before armed leakers were split out
+            continue
         row = tot[name]
         fmt = usd if money else (lambda x: f"{x:,.1f}")
         totals.add_row(label, f"{fmt(row['mean'])} [{fmt(row['ci95'][0])}, {fmt(row['ci95'][1])}]",

@@ -659,9 +659,12 @@ class RaidResult:
         fired = self.rounds.sum(axis=(0, 2))
         stock = self.initial_stock if self.initial_stock is not None else c.stock[None]
         for b, bid in enumerate(c.battery_ids):
-            carried = [k for k in range(len(c.interceptor_ids)) if (stock[:, b, k] > 0).any()]
+            held = [k for k in range(len(c.interceptor_ids)) if (stock[:, b, k] > 0).any()]
+            # a stock below one shot (a gun burst) cannot fire: it is not carried, whatever it holds
+            carried = [k for k in held if (stock[:, b, k] >= c.interceptors.rounds_per_shot[k]).any()]
             if fired[b] == 0:
-                why = ("it has no rounds" if not carried else
+                why = ("it has no rounds" if not held else
+                       "it has fewer rounds than one shot" if not carried else
                        "no threat of this raid comes inside its reach while tracked" if not reachable[b]
                        else "it had chances but never fired (other batteries engaged first, or fire was held)")
                 out.append(f"battery {bid} never fired in {self.replications} replications: {why}")

@@ -215,22 +215,27 @@ class _BoundedLoader(yaml.SafeLoader):
         finally:
             self._depth -= 1
 
-    def _guarded(self, node: Any, construct: Any, words: str) -> Any:
+    def _guarded(self, node: Any, construct: Any, words: str, expected: str, hint: str) -> Any:
         try:
             return construct(self, node)
         except (ValueError, OverflowError):
             shown = node.value if len(node.value) <= 40 else node.value[:37] + "..."
-            raise _at(node, f"`{shown}` is not a valid {words}", found=f"{len(node.value)} characters",
-                      hint="quote it if it is text; numbers here are far shorter") from None
+            raise _at(node, f"`{shown}` is not a valid {words}", expected=expected,
+                      found=node.value if len(node.value) <= 40 else f"{len(node.value)} characters",
+                      hint=hint) from None
 
     def construct_yaml_timestamp(self, node: Any) -> Any:
-        return self._guarded(node, yaml.SafeLoader.construct_yaml_timestamp, "date or time")
+        return self._guarded(node, yaml.SafeLoader.construct_yaml_timestamp, "date or time",
+                             "a real date YYYY-MM-DD (or date and time HH:MM:SS)",
+                             "check the day and month; quote it if it is text")
 
     def construct_yaml_int(self, node: Any) -> Any:
-        return self._guarded(node, yaml.SafeLoader.construct_yaml_int, "integer")
+        return self._guarded(node, yaml.SafeLoader.construct_yaml_int, "integer", "an integer of at most a few "
+                             "digits", "quote it if it is text; numbers here are far shorter")
 
     def construct_yaml_float(self, node: Any) -> Any:
-        return self._guarded(node, yaml.SafeLoader.construct_yaml_float, "number")
+        return self._guarded(node, yaml.SafeLoader.construct_yaml_float, "number", "a number of at most a few "
+                             "digits", "quote it if it is text; numbers here are far shorter")
 
 
 for _tag, _method in (("timestamp", "construct_yaml_timestamp"), ("int", "construct_yaml_int"),
