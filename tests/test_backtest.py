@@ -15,9 +15,10 @@ from typer.testing import CliRunner
 import shieldwall
 from conftest import ROOT
 from shieldwall.backtest.raids import compare, ks_distance
-from shieldwall.backtest.rates import RatesRun, allocate, plan_rates, size_bin, summarise
+from shieldwall.backtest.rates import RatesRun, allocate, allocate_carried, plan_rates, size_bin, summarise
 from shieldwall.cli.main import app
 from shieldwall.errors import ScenarioError
+from shieldwall.scenario.model import Raid
 from shieldwall.scenario.record import read_record
 from shieldwall.scenario.theatre import load_theatre
 
@@ -172,17 +173,72 @@ def test_plan_lays_the_record_on_the_theatre(tmp_path: Path) -> None:
     assert plan.nights == [dt.date(2024, 1, 1), dt.date(2024, 1, 3), dt.date(2024, 9, 10)]
     by_slot = {(k.threat, k.area, k.asset): plan.counts[:, s].tolist() for s, k in enumerate(plan.slots)}
     # 40 Shahed nationwide: regions 1 : 3 -> north 10, south 30; north by value 3 : 1 -> 8 + 2
-    assert by_slot[("shahed-136", "east", "north-city")] == [8, 0, 5]
-    assert by_slot[("shahed-136", "east", "north-plant")] == [2, 0, 1]
+    # (2024-09-10 below: the 0.5 the first night owed the plant is carried, so 4 + 2, not 5 + 1)
+    assert by_slot[("shahed-136", "east", "north-city")] == [8, 0, 4]
+    assert by_slot[("shahed-136", "east", "north-plant")] == [2, 0, 2]
     assert by_slot[("shahed-136", "east", "south-city")] == [30, 60, 0]
     # compound row: 4 kh-101 + 3 kalibr from the cruise default (sea) on Northtown, split 3 : 1 by value
     assert by_slot[("kh-101", "sea", "north-city")] == [3, 0, 0] and by_slot[("kalibr", "sea", "north-plant")] == [1, 0, 0]
-    # 2024-09-10: 10 Shahed of which 40 % decoys (the map): 6 Shahed on Northtown 3 : 1 -> 4.5 / 1.5 -> 5 + 1
-    # (largest remainder, ties to the first), 4 decoys -> 3 + 1
+    # 2024-09-10: 10 Shahed of which 40 % decoys (the map): 6 Shahed on Northtown 3 : 1 -> 4.5 / 1.5, with the
+    # first night's remainder carried (7.5 / 2.5 -> 8 + 2 owed the plant 0.5) -> 4 + 2; 4 decoys -> 3 + 1
     assert by_slot[("gerbera-decoy", "east", "north-city")] == [0, 0, 3]
     assert by_slot[("gerbera-decoy", "east", "north-plant")] == [0, 0, 1]
     assert plan.counts.sum(axis=1).tolist() == [47, 60, 10]
     assert allocate(7, [1, 1, 1]) == [3, 2, 2] and size_bin(49) == "<50" and size_bin(300) == ">=300"
+
+
+def test_allocate_carried_reaches_every_part_in_its_share() -> None:
+    carry = np.zeros(3)
+    # one missile at a time over weights 3 : 2 : 1: allocate alone sends all six to the first part
+    got = np.sum([allocate_carried(1, [3, 2, 1], carry) for _ in range(6)], axis=0)
+    assert got.tolist() == [3, 2, 1] and np.allclose(carry, 0.0)
+    assert allocate(1, [3, 2, 1]) == [1, 0, 0]  # every time
+    # any counts: each split adds up to its count, and what is owed stays under one per part
+    rng = np.random.default_rng(3)
+    carry = np.zeros(4)
+    for n in rng.integers(0, 9, 200):
+        parts = allocate_carried(int(n), [0.4, 0.3, 0.2, 0.1], carry)
+        assert sum(parts) == n and min(parts) >= 0 and np.all(np.abs(carry) < 1.0)
+
+
+def test_reach_keeps_threats_to_regions_they_can_fly_to(tmp_path: Path) -> None:
+    # sea (46N 31E) to the south centre (48N 30E) ~235 km, to the north (50N 30E) ~450 km: a 300 km Kalibr
+    # sent nationwide goes south only; one the record says went north is kept there and counted
+    text = THEATRE.replace("kalibr: {class: cruise,", "kalibr: {range_km: 300, class: cruise,")
+    theatre = load_theatre(write_theatre(tmp_path, text=text))
+    assert 200 < theatre.reach_km("sea", "south") < 260 and 420 < theatre.reach_km("sea", "north") < 480
+    rows = ["2024-01-02,2024-01-02 08:00,Kalibr,,Ukraine,8,6,,,kpszsu",
+            "2024-01-03,2024-01-03 08:00,Kalibr,,Northtown,2,1,,,kpszsu"]
+    plan = plan_rates(read_record(write_record(tmp_path, rows)), theatre)
+    by_slot = {(k.threat, k.asset): plan.counts[:, s].tolist() for s, k in enumerate(plan.slots)}
+    assert by_slot[("kalibr", "south-city")] == [8, 0]  # by weight alone 2 would go north
+    assert by_slot[("kalibr", "north-city")] == [0, 2]  # 3 : 1 by value -> 1.5 / 0.5 -> 2 + 0
+    assert plan.out_of_reach == {"kalibr": 2}
+    plain = plan_rates(read_record(write_record(tmp_path, rows)), load_theatre(write_theatre(tmp_path)))
+    assert plain.counts.sum(axis=0)[[k.asset == "south-city" for k in plain.slots]].sum() == 6
+
+
+def test_dispersed_targets_take_their_share_at_points_around_the_centre(tmp_path: Path) -> None:
+    from pyproj import Geod
+
+    text = THEATRE + "dispersed_targets: {share: 0.5, radius_km: 50, points: 4}\nmechanisms: {ballistic: true}\n"
+    theatre = load_theatre(write_theatre(tmp_path, text=text))
+    points = theatre.dispersed_points("north")
+    geod = Geod(ellps="WGS84")
+    for k, p in enumerate(points):  # point k at 50 km x sqrt((k + 0.5) / 4), bearings a golden angle apart
+        assert abs(geod.inv(30.0, 50.0, p.lon, p.lat)[2] / 1000.0 - 50.0 * ((k + 0.5) / 4) ** 0.5) < 0.01
+        assert p.kind == "dispersed" and p.id == f"north-dispersed-{k + 1}"
+    raid = Raid(id="r", threat="shahed-136", count=1, launch={"lat": 49.0, "lon": 33.0}, target="north-city")
+    assert len(theatre.assets()) == 3 + 8 and theatre.scenario([raid]).mechanisms.ballistic
+    plan = plan_rates(read_record(write_record(tmp_path, RATES_ROWS[:1])), theatre)
+    by_asset = {k.asset: int(plan.counts[:, s].sum()) for s, k in enumerate(plan.slots)}
+    # 40 nationwide: north 10 -> 5 at its assets (3 : 1 -> 4 + 1), 5 at its 4 points (2 + 1 + 1 + 1); south 30 -> 15 + 15
+    assert (by_asset["north-city"], by_asset["north-plant"]) == (4, 1)
+    assert [by_asset.get(f"north-dispersed-{k}", 0) for k in range(1, 5)] == [2, 1, 1, 1]
+    assert by_asset["south-city"] == 15 and sum(by_asset.get(f"south-dispersed-{k}", 0) for k in range(1, 5)) == 15
+    with pytest.raises(ScenarioError) as err:
+        load_theatre(write_theatre(tmp_path, text=THEATRE + "dispersed_targets: {share: 1.5, radius_km: 50}\n"))
+    assert "dispersed_targets.share" in str(err.value)
 
 
 def test_rates_without_defence_and_with(tmp_path: Path) -> None:

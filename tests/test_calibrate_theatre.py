@@ -12,7 +12,7 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from shieldwall.backtest.calibrate import Objective, calibrate_theatre, free_parameters, theatre_with
+from shieldwall.backtest.calibrate import Objective, Parameter, calibrate_theatre, free_parameters, theatre_with
 from shieldwall.backtest.rates import RatesRun, plan_rates, summarise
 from shieldwall.cli.main import app
 from shieldwall.errors import ScenarioError
@@ -122,3 +122,15 @@ def test_deviance_is_zero_at_the_record_and_grows_away_from_it(tmp_path: Path) -
     expected = 2 * 400 * (0.3 * math.log(0.3 / (0.5 / (400 * 4))) + 0.7 * math.log(0.7 / 1.0))
     assert abs(deviance(doc, 4) - expected) < 1e-6 * expected
     assert yaml.safe_load(RANGED)["catalog"]["threats"]["shahed-136"]["ranges"] == {"reliability": [0.5, 1.0]}
+
+
+def test_a_count_is_fitted_on_the_integers_of_its_range() -> None:
+    # penetration aids are a count: the optimiser's continuous value is rounded, the theatre gets an int
+    aids = Parameter("catalog.threats.iskander-m.penaids", ("catalog", "threats", "iskander-m", "penaids"),
+                     0.0, 6.0, 1.0, "test", integer=True)
+    assert [aids.value(u) for u in (0.0, 0.3, 0.49, 1.0)] == [0.0, 2.0, 3.0, 6.0]
+    assert Parameter("x", ("theatre", "ew_zones", "loss_per_km"), 0.0, 6.0, 1.0, "test").value(0.3) == pytest.approx(1.8)
+    from shieldwall.scenario.theatre import load_theatre
+
+    theatre = theatre_with(load_theatre(), [aids], [aids.value(0.3)])
+    assert theatre.model.catalog.threats["iskander-m"].penaids == 2

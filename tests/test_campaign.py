@@ -365,7 +365,7 @@ def test_a_campaign_theatre_offers_every_scenario_section() -> None:
     from shieldwall.campaign.load import THEATRE_SECTIONS
     from shieldwall.campaign.model import Theatre
 
-    assert set(THEATRE_SECTIONS) == set(Theatre.model_fields) - {"scenario"}
+    assert set(THEATRE_SECTIONS) == set(Theatre.model_fields) - {"scenario", "calibrated"}  # the two sources
     assert {"assets", "batteries", "catalog", "doctrine"} <= set(THEATRE_SECTIONS)
 
 
@@ -468,3 +468,34 @@ def test_nights_parquet_holds_to_frame_and_the_write_imports_no_pandas(tmp_path:
             f".write({str(tmp_path / 'fresh')!r}); print('pandas' in sys.modules, 'scipy.stats' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.split() == ["False", "False"]
+
+
+def test_a_campaign_runs_with_a_calibrated_theatres_values(tmp_path: Path) -> None:
+    from shieldwall.errors import ScenarioError
+    from shieldwall.scenario.theatre import load_theatre
+
+    calibrated = {"version": 1, "kind": "theatre", "name": "fitted", "mechanisms": {"ballistic": True},
+                  "catalog": {"threats": {"shahed-136": {"reliability": 0.5}}},
+                  "regions": [{"id": "r", "lat": 50.0, "lon": 30.0, "assets": [{"id": "a", "lat": 50.0, "lon": 30.0}]}],
+                  "launch_areas": [{"id": "l", "lat": 51.0, "lon": 31.0}]}
+    theatre = theatre_dict()
+    theatre["catalog"]["threats"]["test-drone"]["reliability"] = 0.9
+    calibrated["catalog"]["threats"]["test-drone"] = {**theatre["catalog"]["threats"]["test-drone"], "reliability": 0.1}
+    write_campaign(tmp_path, campaign_dict(), theatre)
+    (tmp_path / "fitted.yaml").write_text(yaml.safe_dump(calibrated, sort_keys=False))
+    path = tmp_path / "with.yaml"
+    path.write_text(yaml.safe_dump(campaign_dict(theatre={"scenario": "theatre.yaml", "calibrated": "fitted.yaml"})))
+    loaded = load_campaign(path)
+    # the fitted entry is used, the scenario's own entry wins over the fitted one, the switches come along
+    assert loaded.catalog.threats["shahed-136"].reliability == 0.5
+    assert loaded.catalog.threats["test-drone"].reliability == 0.9 and loaded.theatre.mechanisms.ballistic
+    plain = load_campaign(write_campaign(tmp_path, campaign_dict(), theatre))
+    assert plain.catalog.threats["shahed-136"].reliability != 0.5 and not plain.theatre.mechanisms.ballistic
+    # the shipped one by name
+    path.write_text(yaml.safe_dump(campaign_dict(theatre={"scenario": "theatre.yaml", "calibrated": "ukraine-notional"})))
+    shipped = load_theatre().model
+    assert load_campaign(path).catalog.threats["shahed-136"] == shipped.catalog.threats["shahed-136"]
+    path.write_text(yaml.safe_dump(campaign_dict(theatre={"scenario": "theatre.yaml", "calibrated": "nowhere.yaml"})))
+    with pytest.raises(ScenarioError) as err:
+        load_campaign(path)
+    assert "theatre.calibrated" in str(err.value) and "nowhere.yaml" in str(err.value)

@@ -64,12 +64,14 @@ class Parameter:
     high: float
     start: float
     source: str
+    integer: bool = False  # a count (penetration aids): fitted on the integers of its range
 
     def scaled(self, value: float) -> float:
         return (value - self.low) / (self.high - self.low) if self.high > self.low else 0.5
 
     def value(self, unit: float) -> float:
-        return self.low + float(np.clip(unit, 0.0, 1.0)) * (self.high - self.low)
+        x = self.low + float(np.clip(unit, 0.0, 1.0)) * (self.high - self.low)
+        return float(round(x)) if self.integer else x
 
 
 def _field_value(entry: Any, path: list[str]) -> float | None:
@@ -105,8 +107,9 @@ def free_parameters(run: RatesRun) -> list[Parameter]:
                 if start is None:
                     raise UsageError(f"catalog {section}.{entry_id}: range `{key}` names no number of the entry")
                 source = entry.sources.get(path[0], "no source given")
+                integer = type(getattr(entry, path[0], None)) is int  # the catalog field is a count
                 out.append(Parameter(f"catalog.{section}.{entry_id}.{key}", ("catalog", section, entry_id, *path),
-                                     float(lo), float(hi), float(np.clip(start, lo, hi)), source))
+                                     float(lo), float(hi), float(np.clip(start, lo, hi)), source, integer))
     for key, (lo, hi) in sorted(theatre.model.ranges.items()):
         section, _, name = key.partition(".")
         zones = getattr(theatre.model, section)
@@ -138,7 +141,7 @@ def theatre_data(theatre: Theatre, params: list[Parameter], values: list[float],
             target = entry
             for key in path[:-1]:
                 target = target.setdefault(key, {})
-            target[path[-1]] = round(float(v), 6)
+            target[path[-1]] = int(round(v)) if p.integer else round(float(v), 6)
             if sources and p.name in sources:
                 entry.setdefault("sources", {})[path[0]] = sources[p.name]
         else:

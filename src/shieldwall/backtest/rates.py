@@ -70,6 +70,27 @@ def allocate(count: int, weights: list[float]) -> list[int]:
     return base.tolist()
 
 
+def allocate_carried(count: int, weights: list[float], carry: np.ndarray) -> list[int]:
+    """``count`` split in proportion to ``weights`` with the remainder carried: ``carry`` holds
+    what earlier splits of the same kind owed each part (updated in place), so that a run of small
+    counts (one or two missiles a row) reaches every part in its share over the window instead of
+    always the largest (``allocate`` alone sends a lone missile to the heaviest part every time)."""
+    w = np.asarray(weights, float)
+    w = np.ones_like(w) if w.sum() <= 0 else w
+    exact = count * w / w.sum() + carry
+    base = np.maximum(np.floor(exact), 0).astype(int)
+    short = count - int(base.sum())
+    order = np.argsort(-(exact - base), kind="stable")
+    if short > 0:
+        base[order[:short]] += 1
+    while short < 0:  # negative carries clipped at 0: take back from the parts owed least
+        i = next(i for i in order[::-1] if base[i] > 0)
+        base[i] -= 1
+        short += 1
+    carry[:] = exact - base
+    return base.tolist()
+
+
 @dataclass(frozen=True)
 class SlotKey:
     threat: str  # catalog type (a decoy's own type for decoys)
@@ -99,6 +120,7 @@ class RatesPlan:
     counts: np.ndarray  # [night, slot] threats
     unresolved_targets: dict[str, int] = field(default_factory=dict)  # name -> rows
     unresolved_launch: dict[str, int] = field(default_factory=dict)
+    out_of_reach: dict[str, int] = field(default_factory=dict)  # catalog type -> threats no pair could reach
     raid_ids: dict[tuple[str, str, str], str] = field(default_factory=dict)  # (looks_like, area, asset) -> raid
 
     @property
@@ -154,6 +176,15 @@ def plan_rates(record: Record, theatre: Theatre, start: dt.date | None = None, e
     slot_index: dict[SlotKey, int] = {}
     cells: dict[tuple[int, int], int] = defaultdict(int)
     rows: list[Row] = []
+    carries: dict[tuple[Any, ...], np.ndarray] = {}
+    out_of_reach: dict[str, int] = defaultdict(int)
+    dispersed = theatre.model.dispersed_targets
+    dispersed_share = dispersed.share if dispersed is not None else 0.0
+
+    def split(key: tuple[Any, ...], count: int, weights: list[float]) -> list[int]:
+        carry = carries.setdefault(key, np.zeros(len(weights)))
+        return allocate_carried(count, weights, carry)
+
     unresolved_t: dict[str, int] = defaultdict(int)
     unresolved_l: dict[str, int] = defaultdict(int)
     for a in attacks:
@@ -178,11 +209,25 @@ def plan_rates(record: Record, theatre: Theatre, start: dt.date | None = None, e
                     continue
                 types[kind] += count
                 pairs = [(area, region, wa * wr) for area, wa in launch.parts for region, wr in targets.parts]
-                for (area, region, _), m in zip(pairs, allocate(count, [w for *_, w in pairs])):
+                reach = catalog.threats[threat].range_km
+                if reach is not None:  # a region farther than the threat flies from its launch area: not there
+                    near = [p for p in pairs if theatre.reach_km(p[0], p[1]) <= reach]
+                    if near:
+                        pairs = near
+                    else:  # the record says they came: keep the named pairs, and say so
+                        out_of_reach[kind] += count
+                for (area, region, _), m in zip(pairs, split(("regions", kind, tuple(p[:2] for p in pairs)), count,
+                                                             [w for *_, w in pairs])):
                     if not m:
                         continue
                     assets = theatre.region_assets(region)
-                    for asset, k in zip(assets, allocate(m, [x.value for x in assets])):
+                    points = theatre.dispersed_points(region)
+                    at_points = split(("dispersed", kind, region), m, [1.0 - dispersed_share, dispersed_share])[1] \
+                        if points else 0
+                    aimed = list(zip(assets, split(("assets", kind, region), m - at_points, [x.value for x in assets])))
+                    if at_points:
+                        aimed += zip(points, split(("points", kind, region), at_points, [1.0] * len(points)))
+                    for asset, k in aimed:
                         if k:
                             key = SlotKey(kind, looks, area, asset.id)
                             s = slot_index.setdefault(key, len(slot_index))
@@ -191,7 +236,8 @@ def plan_rates(record: Record, theatre: Theatre, start: dt.date | None = None, e
     counts = np.zeros((len(nights), len(slot_index)), np.int64)
     for (i, s), k in cells.items():
         counts[i, s] = k
-    plan = RatesPlan(theatre, record, nights, rows, list(slot_index), counts, dict(unresolved_t), dict(unresolved_l))
+    plan = RatesPlan(theatre, record, nights, rows, list(slot_index), counts, dict(unresolved_t), dict(unresolved_l),
+                     dict(out_of_reach))
     compiled_size = int(plan.caps.sum())
     if compiled_size > MAX_COMPILED_THREATS:
         raise UsageError(f"the window needs {compiled_size:,} compiled threats (more than {MAX_COMPILED_THREATS:,}): "
@@ -334,7 +380,8 @@ def backtest_rates(record: str | Path | Record, start: dt.date, end: dt.date, *,
         "record": rec.bookkeeping(),
         "theatre": {"name": th.name, "file": th.file, "regions": len(th.model.regions),
                     "units": len(run.scenario.batteries), "assets": len(run.scenario.assets),
-                    "unresolved_targets": plan.unresolved_targets, "unresolved_launch_places": plan.unresolved_launch},
+                    "unresolved_targets": plan.unresolved_targets, "unresolved_launch_places": plan.unresolved_launch,
+                    "out_of_reach": plan.out_of_reach},
         "engine": {"replications": replications, "seed": seed, "compiled_threats": int(run.compiled.n_threats),
                    "compile_s": round(compiled_s, 2), "simulate_s": round(simulated_s, 2),
                    "nights_per_batch": NIGHTS_PER_BATCH},

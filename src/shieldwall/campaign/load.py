@@ -336,6 +336,8 @@ class _Checker:
             scenario = load_scenario(path)  # its own errors name its own file
             fields = {k: getattr(scenario, k) for k in THEATRE_SECTIONS}
             raids = list(scenario.raids)
+        if t.calibrated is not None:
+            self._calibrated(t.calibrated, fields)
         for key in THEATRE_SECTIONS:
             value = getattr(t, key)
             if value is not None:
@@ -352,6 +354,22 @@ class _Checker:
         found = scenario_problems(theatre, reroot(self.where, ("theatre",)))
         self.problems += prefixed([p for p in found if not p.path.startswith("raids")], ("theatre",))
         return theatre.model_copy(update={"raids": raids or [dummy]}), raids
+
+    def _calibrated(self, name: str, fields: dict[str, Any]) -> None:
+        """The calibrated theatre's fitted catalog entries under the scenario's own, and its
+        mechanism switches where the scenario sets none (``Theatre.calibrated``)."""
+        from shieldwall.scenario.model import Mechanisms
+        from shieldwall.scenario.theatre import DEFAULT_THEATRE, is_theatre_file, load_theatre
+
+        path = DEFAULT_THEATRE if name == DEFAULT_THEATRE.stem else self.base / name
+        if not path.is_file() or not is_theatre_file(path):
+            self.problem(("theatre", "calibrated"), f"`{name}` is neither `{DEFAULT_THEATRE.stem}` nor a theatre file",
+                         expected=f"{DEFAULT_THEATRE.stem}, or a theatre file relative to {self.base}", found=name)
+            return
+        calibrated = load_theatre(path).model  # its own errors name its own file
+        fields["catalog"] = fields.get("catalog", Catalog()).merged_over(calibrated.catalog)
+        if fields.get("mechanisms") in (None, Mechanisms()):
+            fields["mechanisms"] = calibrated.mechanisms
 
     def _raid_problems(self, theatre: Scenario, raids: list[Raid], prefix: FieldPath) -> None:
         """Each raid checked as the scenario loader checks raids, located in this file."""

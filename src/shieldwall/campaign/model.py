@@ -147,6 +147,11 @@ class Theatre(Strict):
     ew_zones: list[EwZone] | None = None
     area_defences: list[AreaDefence] | None = None
     mechanisms: Mechanisms | None = None
+    calibrated: Text | None = Field(
+        None, description="A calibrated national theatre whose fitted catalog values and mechanism switches the "
+        "campaign runs with over its own laydown: `ukraine-notional` (the shipped one, calibrated on the 2022-2024 "
+        "record) or a theatre file written by `shieldwall calibrate theatre`, relative to the campaign file. The "
+        "scenario's and this section's own catalog entries and mechanisms win over it.")
 
 
 class WhatIf(Strict):

@@ -159,6 +159,9 @@ class ThreatType(Sourced):
     penaids: count_upto(L.MAX_PENAIDS) | None = Field(  # type: ignore[valid-type]
         None, description="Penetration aids (decoys) it releases: a shot goes at one of them unless the fire "
         "unit tells them apart (scenario mechanisms.ballistic).")
+    range_km: RangeKm | None = Field(  # type: ignore[valid-type]
+        None, description="Its reach from the launch point: in a theatre, a launch area farther than this from a "
+        "region's centre cannot send it there (docs/theatre.md, Reach); none: unlimited.")
 
     @property
     def damage_fraction(self) -> float:

@@ -43,6 +43,7 @@ from shieldwall.scenario.model import (
     EwZone,
     Lat,
     Lon,
+    Mechanisms,
     Radar,
     Raid,
     Scenario,
@@ -139,6 +140,19 @@ class TheatreAreaDefence(Placed, AreaDefence):
     """An area defence (scenario ``area_defences``) placed relative to a region."""
 
 
+class DispersedTargets(Strict):
+    """Where much of the record's traffic goes: not only the defended city but towns, depots, rail
+    and energy sites spread over the region, which no point defence covers. A ``share`` of each
+    region's threats goes at ``points`` notional aim points spread evenly over a disc of
+    ``radius_km`` around the region's public centre (a sunflower pattern: equal area per point),
+    each worth ``value``; the rest goes at the region's assets by value (docs/theatre.md)."""
+
+    share: float = Field(ge=0.0, le=1.0, description="Share of a region's threats aimed at its dispersed points.")
+    radius_km: NonNegativeFloat = Field(description="Radius of the disc of points around the region's centre.")
+    points: PositiveInt = Field(8, le=64, description="Aim points per region.")
+    value: NonNegativeFloat = Field(1.0, description="Value of one point (an asset of kind `dispersed`).")
+
+
 class TheatreFile(Strict):
     version: int = Field(description=f"File format version; this shieldwall reads {THEATRE_VERSION}.")
     kind: Literal["theatre"] = "theatre"
@@ -161,6 +175,10 @@ class TheatreFile(Strict):
     ranges: dict[str, tuple[float, float]] = Field(
         default_factory=dict, description="Plausible ranges of the zones' uncertain numbers, each for every zone of "
         "its section: `ew_zones.loss_per_km: [0.002, 0.05]` (what `shieldwall calibrate theatre` may search).")
+    mechanisms: Mechanisms = Field(default_factory=Mechanisms,
+                                   description="Which catalog-driven mechanisms its raids run with (scenario `mechanisms`).")
+    dispersed_targets: DispersedTargets | None = Field(
+        None, description="A share of each region's threats aimed at notional points spread around its centre.")
     calibration: dict[str, Any] | None = Field(
         None, description="Provenance written by `shieldwall calibrate theatre` (record, window, fit); not read.")
 
@@ -185,6 +203,7 @@ class Theatre:
         self.file = file
         self.regions = {r.id: r for r in model.regions}
         self.areas = {a.id: a for a in model.launch_areas}
+        self._reach_km: dict[tuple[str, str], float] = {}
         self.target_alias: dict[str, list[tuple[str, float]]] = {}
         for r in model.regions:
             for name in [r.id, r.name or "", *r.aliases]:
@@ -263,10 +282,41 @@ class Theatre:
     # -- the engine's view ----------------------------------------------------------------
     def assets(self) -> list[Asset]:
         return [Asset(id=a.id, lat=a.lat, lon=a.lon, value=a.value, kind=a.kind, name=a.name)
-                for r in self.model.regions for a in r.assets]
+                for r in self.model.regions for a in r.assets] + \
+            [Asset(id=a.id, lat=a.lat, lon=a.lon, value=a.value, kind=a.kind, name=a.name)
+             for r in self.model.regions for a in self.dispersed_points(r.id)]  # after them: checks locate by index
 
     def region_assets(self, region: str) -> list[TheatreAsset]:
         return list(self.regions[region].assets)
+
+    def dispersed_points(self, region: str) -> list[TheatreAsset]:
+        """The region's dispersed aim points (none without ``dispersed_targets``): point k of n at
+        distance ``radius_km * sqrt((k + 0.5) / n)`` and bearing ``k * 137.5`` degrees from the
+        centre (the golden angle: equal area per point, no two on one bearing)."""
+        spec = self.model.dispersed_targets
+        if spec is None or spec.share == 0:
+            return []
+        from pyproj import Geod
+
+        geod = Geod(ellps="WGS84")
+        r = self.regions[region]
+        out = []
+        for k in range(spec.points):
+            bearing = (k * 137.50776405) % 360.0
+            lon2, lat2, _ = geod.fwd(r.lon, r.lat, bearing, 1000.0 * spec.radius_km * ((k + 0.5) / spec.points) ** 0.5)
+            out.append(TheatreAsset(id=f"{region}-dispersed-{k + 1}", lat=round(float(lat2), 6),
+                                    lon=round(float(lon2), 6), value=spec.value, kind="dispersed",
+                                    name=f"dispersed aim point {k + 1} (notional)"))
+        return out
+
+    def reach_km(self, area: str, region: str) -> float:
+        """Great-circle distance from a launch area's centre to a region's centre."""
+        from pyproj import Geod
+
+        if (area, region) not in self._reach_km:
+            a, r = self.areas[area], self.regions[region]
+            self._reach_km[(area, region)] = float(Geod(ellps="WGS84").inv(a.lon, a.lat, r.lon, r.lat)[2]) / 1000.0
+        return self._reach_km[(area, region)]
 
     def batteries(self) -> list[Battery]:
         """Every unit as a scenario battery, at its geometric place near its asset."""
@@ -310,7 +360,7 @@ class Theatre:
         return Scenario(name=name or self.name, description=self.model.description, catalog=self.model.catalog,
                         assets=self.assets(), radars=list(self.model.radars), batteries=self.batteries(),
                         raids=raids, doctrine=self.model.doctrine, ew_zones=self.ew_zones(),
-                        area_defences=self.area_defences())
+                        area_defences=self.area_defences(), mechanisms=self.model.mechanisms)
 
 
 # --- loading and checks -------------------------------------------------------------------------------
@@ -453,7 +503,10 @@ def _relocate(p: Problem, where: SourceMap, asset_paths: list[FieldPath], unit_p
         located = where.problem(tuple(int(k) if k.isdigit() else k for k in re.split(r"[.\[\]]+", p.path) if k),
                                 p.message)
         return Problem(p.message, p.path, located.line, located.column, p.expected, p.found, p.hint)
-    head = (asset_paths if match.group(1) == "assets" else unit_paths)[int(match.group(2))]
+    paths = asset_paths if match.group(1) == "assets" else unit_paths
+    if int(match.group(2)) >= len(paths):  # a dispersed aim point (generated after the file's assets)
+        return where.problem(("dispersed_targets",), p.message, expected=p.expected, found=p.found, hint=p.hint)
+    head = paths[int(match.group(2))]
     rest = tuple(int(k) if k.isdigit() else k for k in re.split(r"[.\[\]]+", match.group(3)) if k)
     new = where.problem((*head, *rest), p.message, expected=p.expected, found=p.found, hint=p.hint)
     return new
