@@ -38,8 +38,8 @@ class LocalFrame:
 # The 4/3-earth radar horizon (docs/model.md): refraction bends a radar's beam so that it sees as
 # far as over a sphere of 4/3 the earth's radius, and a target is above the horizon while its
 # ground range is under sqrt(2 k R h_antenna) + sqrt(2 k R h_target). sqrt(2 * 4/3 * 6,371 km)
-# is 4,122 m per sqrt(m); the detection kernel (paths.track_times) writes it as 4120.0, and this
-# constant is that number, so that a horizon drawn on a map is the one the engine detects with.
+# is 4,122 m per sqrt(m), rounded to 4,120; the detection kernel (paths.track_times) and the map
+# (web.laydown) both read this one constant, so a horizon drawn is the one the engine detects with.
 EFFECTIVE_EARTH_RADIUS_M = 4.0 / 3.0 * 6_371_000.0
 HORIZON_M_PER_SQRT_M = 4120.0
 

@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from shieldwall.engine.geometry import HORIZON_M_PER_SQRT_M
 from shieldwall.jit import cached_njit
 
 G_MPS2 = 9.80665
@@ -171,7 +172,7 @@ def track_times(paths, flight_s, step_s, rcs_m2, sen_x, sen_y, sen_h, sen_range_
                 ground = np.sqrt(dx * dx + dy * dy)
                 # beyond its range on the ground (a billionth above rounding), the slant range is too
                 jump = min(jump, int(max(0.0, ground - sen_range_m[s] * scale * (1.0 + 1e-9)) / stride))
-                horizon = 4120.0 * (np.sqrt(sen_h[s]) + np.sqrt(max(z, 0.0)))
+                horizon = HORIZON_M_PER_SQRT_M * (np.sqrt(sen_h[s]) + np.sqrt(max(z, 0.0)))
                 if ground > horizon:
                     continue
                 dz = z - sen_h[s]
