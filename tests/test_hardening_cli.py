@@ -276,3 +276,27 @@ def test_a_rerun_writes_a_new_folder_whole_and_an_interrupted_one_leaves_the_old
     assert not (out / "report.html").exists()  # the old run's report went with it
     assert keep.read_text() == "mine" and read_manifest(out)["state"] == "complete"
     assert not list(tmp_path.glob(".o.*"))
+
+
+def test_a_file_over_the_value_cap_is_refused_before_it_is_composed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 19: a 3 MB file of 36,000 raids (under the 4 MiB cap) took 12 s and 330 MB to be refused,
+    the pure-Python composer building every node first. libyaml's event parser counts the values
+    first: the same located refusal as the composer's, and the composer is never started."""
+    from shieldwall.errors import ScenarioError
+    from shieldwall.scenario import yaml_source
+
+    raid = "  - {id: r%d, threat: shahed-136, count: 1, launch: {lat: 51, lon: 33}, target: a}\n"
+    text = "name: big\nassets: [{id: a, lat: 50, lon: 30}]\nraids:\n" + "".join(raid % i for i in range(36_000))
+    with monkeypatch.context() as patched:  # the composer's own count, for the reference
+        patched.setattr(yaml_source, "FAST_COUNT_ABOVE_CHARS", len(text) + 1)
+        with pytest.raises(ScenarioError) as slow:
+            yaml_source.parse_yaml(text, "big.yaml")
+
+    def never(*args: object) -> None:
+        raise AssertionError("the composer was started")
+
+    monkeypatch.setattr(yaml_source, "_BoundedLoader", never)
+    with pytest.raises(ScenarioError) as fast:
+        yaml_source.parse_yaml(text, "big.yaml")
+    (a,), (b,) = slow.value.problems, fast.value.problems
+    assert "more than 200,000 values" in b.message and (a.message, a.line, a.column) == (b.message, b.line, b.column)
