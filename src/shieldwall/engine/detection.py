@@ -1,0 +1,243 @@
+"""Probabilistic detection and tracking (scenario ``mechanisms.detection``; docs/model.md,
+Detection and tracking).
+
+Geometry is fixed at compile time: when each threat first comes inside each sensor's coverage
+(the rule and path sampling of every track, engine/paths.py ``track_times``). Per replication,
+``fire_unit_tracks`` draws the scans from there on and gives the kernel, per (threat, battery),
+the earliest time the battery holds a track it may fire on; the kernel then opens each
+engagement window no sooner (and closes a decoy's once it is identified). The scans' random
+numbers come from a counter-based hash of the replication's key (one uniform of the chunk's
+stream, ``Uniforms.detect``) and the scan's (threat, sensor, number): a scan has the same number
+however many scans the search looks at, so stopping a sensor's search early (once another
+sensor of its network formed the track sooner) changes nothing, and the SimPy model, which
+scans everything, consumes the same numbers.
+
+Rules (per sensor s, threat j, scans at cover + i T_s while the flight lasts):
+- inside coverage, Swerling 1: Pd = Pfa^(1 / (1 + SNR)), SNR = SNR_ref rcs (R_pd / R)^4, with
+  SNR_ref = ln Pfa / ln Pd_ref - 1 (Pd_ref at R_pd against 1 m2); outside coverage no detection;
+- a track is confirmed at the scan that completes ``confirm_scans`` detections in a row (a missed
+  scan, or leaving coverage, starts the count again);
+- a network holds a track from its first sensor's; a battery gets it after its C2 latency
+  (mechanisms.c2) and its lost updates (G ~ geometric: P(G >= g) = L^g, an update per scan period
+  of the sensor that formed it), and from its own radar at once: min(own, network + delay);
+- a decoy with identify_probability p is identified at the K-th scan after its first track,
+  P(K >= k) = (1 - p)^(k - 1), and is not engaged from then on.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from shieldwall.engine.paths import position, track_times
+from shieldwall.engine.records import Detection, Paths
+from shieldwall.jit import cached_njit
+
+# the catalog's fields left out (assumptions, docs/model.md): a rotating search radar's period,
+# the usual Pd at a quoted range, a usual design false-alarm rate, 2 detections in a row
+DEFAULTS: dict[str, float] = {"scan_period_s": 10.0, "reference_pd": 0.9, "false_alarm_probability": 1e-6,
+                              "confirm_scans": 2}
+TAG_SCAN, TAG_LINK, TAG_IDENTIFY = 1, 2, 3  # the hash's streams
+_M64 = (1 << 64) - 1
+
+
+def _mix_py(z: int) -> int:
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _M64
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _M64
+    return z ^ (z >> 31)
+
+
+def scan_uniform_py(key: int, tag: int, a: int, b: int, c: int) -> float:
+    """``scan_uniform`` in plain Python (splitmix64's finaliser, chained): the reference the tests
+    hold the compiled one to."""
+    z = _mix_py((key + tag * 0x9E3779B97F4A7C15) & _M64)
+    z = _mix_py(z ^ a)
+    z = _mix_py(z ^ b)
+    z = _mix_py(z ^ c)
+    return ((z >> 11) + 0.5) * (1.0 / 9007199254740992.0)
+
+
+@cached_njit(inline="always")
+def _mix(z):  # type: ignore[no-untyped-def]
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return z ^ (z >> np.uint64(31))
+
+
+@cached_njit()
+def scan_uniform(key, tag, a, b, c):  # type: ignore[no-untyped-def]
+    """A uniform in (0, 1) for (key, stream tag, a, b, c): scan c of sensor b at threat a."""
+    z = _mix(np.uint64(key) + np.uint64(tag) * np.uint64(0x9E3779B97F4A7C15))
+    z = _mix(z ^ np.uint64(a))
+    z = _mix(z ^ np.uint64(b))
+    z = _mix(z ^ np.uint64(c))
+    return (np.float64(z >> np.uint64(11)) + 0.5) * (1.0 / 9007199254740992.0)
+
+
+def replication_key(u: float) -> int:
+    """The scans' key of a replication, from its uniform of the chunk's stream."""
+    return int(u * 9007199254740992.0)
+
+
+@cached_njit(inline="always")
+def scan_pd(snr_ref, range_pd_m, rcs_m2, range_m, pfa):  # type: ignore[no-untyped-def]
+    """Swerling 1 detection probability of one scan at slant range ``range_m``."""
+    snr = snr_ref * rcs_m2 * (range_pd_m / max(range_m, 1.0)) ** 4
+    return pfa ** (1.0 / (1.0 + snr))
+
+
+def reference_snr(reference_pd: float, pfa: float) -> float:
+    """The SNR at which Swerling 1 gives ``reference_pd``: ln Pfa / ln Pd - 1."""
+    return math.log(pfa) / math.log(reference_pd) - 1.0
+
+
+@cached_njit()
+def sensor_track(det, paths, j, s, flight_j, bound, key):  # type: ignore[no-untyped-def]
+    """When sensor s confirms a track on threat j (inf: never, or not before ``bound``)."""
+    tau0 = det.cover_s[j, s]
+    period = det.sen_scan_s[s]
+    need = det.sen_confirm[s]
+    scale = det.rcs_m2[j] ** 0.25
+    run = 0
+    i = 0
+    while True:
+        tau = tau0 + i * period
+        if tau >= bound or tau > flight_j:
+            return np.inf
+        x, y, z = position(j, tau, paths)
+        dx = x - det.sen_x_m[s]
+        dy = y - det.sen_y_m[s]
+        ground = np.sqrt(dx * dx + dy * dy)
+        dz = z - det.sen_h_m[s]
+        slant = np.sqrt(ground * ground + dz * dz)
+        if ground <= 4120.0 * (np.sqrt(det.sen_h_m[s]) + np.sqrt(max(z, 0.0))) and slant <= det.sen_range_m[s] * scale:
+            pd = scan_pd(det.sen_snr_ref[s], det.sen_range_pd_m[s], det.rcs_m2[j], slant, det.sen_pfa[s])
+            if scan_uniform(key, TAG_SCAN, j, s, i) < pd:
+                run += 1
+                if run >= need:
+                    return tau
+            else:
+                run = 0
+        else:
+            run = 0
+        i += 1
+
+
+@cached_njit()
+def fire_unit_tracks(det, paths, flight, key, present, trk, t_id, t_any):  # type: ignore[no-untyped-def]
+    """One replication's draws: trk [threat, battery] when the battery holds a track it may fire on,
+    t_id [threat] when a decoy is identified, t_any [threat] when a network first holds a track
+    (all after launch; inf: never). Threats not ``present`` get inf."""
+    n_thr, n_sen = det.cover_s.shape
+    n_bat = det.bat_sensor.shape[0]
+    n_net = 0
+    for s in range(n_sen):
+        n_net = max(n_net, det.sen_net[s] + 1)
+    net_t = np.empty(n_net)
+    net_scan = np.empty(n_net)
+    for j in range(n_thr):
+        t_id[j] = np.inf
+        t_any[j] = np.inf
+        for b in range(n_bat):
+            trk[j, b] = np.inf
+        if not present[j]:
+            continue
+        net_t[:] = np.inf
+        net_scan[:] = 0.0
+        for q in range(n_sen):  # soonest in coverage first: a later one can only beat a bound
+            s = det.cover_order[j, q]
+            if s < 0:
+                break
+            net = det.sen_net[s]
+            if det.cover_s[j, s] >= net_t[net]:
+                continue
+            t = sensor_track(det, paths, j, s, flight[j], net_t[net], key)
+            if t < net_t[net]:
+                net_t[net] = t
+                net_scan[net] = det.sen_scan_s[s]
+        scan_any = 0.0
+        for net in range(n_net):
+            if net_t[net] < t_any[j]:
+                t_any[j] = net_t[net]
+                scan_any = net_scan[net]
+        for b in range(n_bat):
+            net = det.bat_net[b]
+            tn = net_t[net]
+            if tn == np.inf:
+                continue
+            delay = det.bat_latency_s[b]
+            loss = det.bat_link_loss[b]
+            if loss >= 1.0:
+                delay = np.inf
+            elif loss > 0.0:
+                u = scan_uniform(key, TAG_LINK, j, b, 0)
+                delay += np.floor(np.log(u) / np.log(loss)) * net_scan[net]
+            if delay > 0.0:
+                own = sensor_track(det, paths, j, det.bat_sensor[b], flight[j], tn + delay, key)
+                trk[j, b] = min(own, tn + delay)
+            else:
+                trk[j, b] = tn
+        p = det.identify[j]
+        if p > 0.0 and t_any[j] < np.inf:
+            k = 1.0
+            if p < 1.0:
+                k += np.floor(np.log(scan_uniform(key, TAG_IDENTIFY, j, 0, 0)) / np.log(1.0 - p))
+            t_id[j] = t_any[j] + k * scan_any
+
+
+def no_detection(n_thr: int) -> Detection:
+    """The record when the switch is off: every array empty (one compiled kernel signature)."""
+    f, i = np.zeros(0), np.zeros(0, np.int64)
+    return Detection(False, f, f, f, f, i, f, f, f, f, i, np.zeros((n_thr, 0)), np.zeros((n_thr, 0), np.int64),
+                     i, i, f, f, f, f)
+
+
+@dataclass
+class DetectionEffects:
+    """What ``mechanisms.detection`` used, for the summary: each sensor's scan parameters, the
+    batteries' link loss, the decoy types' identification probability."""
+
+    sensors: dict[str, dict[str, float]] = field(default_factory=dict)
+    link_loss_probability: dict[str, float] = field(default_factory=dict)
+    identify_probability: dict[str, float] = field(default_factory=dict)
+
+    def summary(self) -> dict[str, Any]:
+        return {"sensors": self.sensors, "link_loss_probability": self.link_loss_probability,
+                "identify_probability": self.identify_probability}
+
+
+def build_detection(sensor_ids: list[str], sensor_params: list[Any], sensors: tuple, paths: Paths,
+                    flight: np.ndarray, step: np.ndarray, rcs: np.ndarray, n_bat: int, bat_latency_s: np.ndarray,
+                    bat_link_loss: np.ndarray, identify: np.ndarray, effects: DetectionEffects) -> Detection:
+    """The compiled record: ``sensors`` as compile's (x, y, height, range, network) with the
+    batteries' own radars first (sensor b is battery b's); ``sensor_params`` the catalog entries
+    (systems, then radar types) whose scan fields apply, defaults where left out."""
+    x, y, h, range_m, net = sensors
+    n_sen = len(sensor_ids)
+
+    def value(obj: Any, name: str) -> float:
+        v = getattr(obj, name)
+        return float(DEFAULTS[name] if v is None else v)
+
+    period = np.array([value(p, "scan_period_s") for p in sensor_params], float)
+    ref_pd = np.array([value(p, "reference_pd") for p in sensor_params], float)
+    pfa = np.array([value(p, "false_alarm_probability") for p in sensor_params], float)
+    confirm = np.array([value(p, "confirm_scans") for p in sensor_params], np.int64)
+    range_pd = np.array([1000.0 * p.range_pd_km if p.range_pd_km is not None else r
+                         for p, r in zip(sensor_params, range_m)], float)
+    snr_ref = np.array([reference_snr(d, f) for d, f in zip(ref_pd, pfa)], float)
+    cover = track_times(paths, flight, step, rcs, x, y, h, range_m, np.arange(n_sen, dtype=np.int64), n_sen)
+    order = np.argsort(cover, axis=1, kind="stable").astype(np.int64)
+    order[np.take_along_axis(cover, order, axis=1) == np.inf] = -1
+    for i, sid in enumerate(sensor_ids):
+        effects.sensors[sid] = {"scan_period_s": float(period[i]), "reference_pd": float(ref_pd[i]),
+                                "range_pd_km": float(range_pd[i]) / 1000.0, "false_alarm_probability": float(pfa[i]),
+                                "confirm_scans": int(confirm[i])}
+    return Detection(True, np.asarray(x, float), np.asarray(y, float), np.asarray(h, float),
+                     np.asarray(range_m, float), np.asarray(net, np.int64), period, snr_ref, range_pd, pfa, confirm,
+                     np.ascontiguousarray(cover), np.ascontiguousarray(order), np.arange(n_bat, dtype=np.int64),
+                     np.asarray(net[:n_bat], np.int64), np.asarray(bat_latency_s, float),
+                     np.asarray(bat_link_loss, float), np.asarray(rcs, float), np.asarray(identify, float))
