@@ -366,7 +366,8 @@ def drawn_tracks(s: Static, key: int, j: int) -> tuple[list[float], float, float
         loss = float(d.bat_link_loss[b])
         lost = 0.0
         if tn < math.inf and 0.0 < loss < 1.0:  # updates lost before one arrives: P(G >= g) = loss^g
-            lost = math.floor(math.log(scan_uniform_py(key, TAG_LINK, j, b, 0)) / math.log(loss))
+            u = scan_uniform_py(key, TAG_LINK, j, b, 0)
+            lost = math.floor(math.log(u) / math.log(loss)) if u <= loss else 0
         delay = math.inf if loss >= 1.0 else float(d.bat_latency_s[b]) + lost * scan
         fire.append(min(sensor_track(s, key, j, int(d.bat_sensor[b])), tn + delay) if tn < math.inf else math.inf)
     p = float(d.identify[j])

@@ -110,9 +110,11 @@ def _draws(compiled, n: int):  # type: ignore[no-untyped-def]
     n_thr, n_bat = compiled.n_threats, len(compiled.battery_ids)
     trk, t_id, t_any = np.empty((n, n_thr, n_bat)), np.empty((n, n_thr)), np.empty((n, n_thr))
     present = np.ones(n_thr, np.bool_)
+    every = np.arange(n_thr + 1) * n_bat  # every battery of every threat, as if each had a window
+    batteries = np.tile(np.arange(n_bat), n_thr)
     for key in range(n):
-        fire_unit_tracks(compiled.detection, compiled.paths, compiled.threats.flight_s, key, present, trk[key],
-                         t_id[key], t_any[key])
+        fire_unit_tracks(compiled.detection, compiled.paths, compiled.threats.flight_s, key, present, every,
+                         batteries, trk[key], t_id[key], t_any[key])
     return trk, t_id, t_any
 
 

@@ -84,6 +84,22 @@ def test_identical_with_stocks_and_threats_per_replication() -> None:
     assert (oracle.killed + oracle.leaked + oracle.expired).sum(axis=1).tolist() == present.sum(axis=1).tolist()
 
 
+@pytest.mark.parametrize("example, replications", [("city-defence.yaml", 6), ("massive-raid.yaml", 2)])
+def test_identical_with_every_mechanism_on(example: str, replications: int) -> None:
+    """The examples with detection (the built-in catalog's scan fields, Gerbera identification,
+    link loss), C2 latency and ballistic engagements all on; a campaign night's stocks and
+    subset of the raid too."""
+    scenario = load_scenario(EXAMPLES / example).with_(
+        {"mechanisms.detection": True, "mechanisms.c2": True, "mechanisms.ballistic": True})
+    compiled, oracle, engine = _both(scenario, replications, 21)
+    _assert_identical(oracle, engine)
+    assert oracle.rounds.sum() > 0
+    rng = np.random.default_rng(1)
+    present = rng.random((replications, compiled.n_threats)) < 0.7
+    _, oracle, engine = _both(scenario, replications, 22, present=present)
+    _assert_identical(oracle, engine)
+
+
 def test_two_shot_closed_form() -> None:
     """One drone, one salvo of two shots at Pk 0.6: it leaks with probability 0.4^2."""
     n = 2000

@@ -32,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-from shieldwall.engine.paths import position, track_times
+from shieldwall.engine.paths import position_of, track_times
 from shieldwall.engine.records import Detection, Paths
 from shieldwall.jit import cached_njit
 
@@ -94,9 +94,11 @@ def reference_snr(reference_pd: float, pfa: float) -> float:
     return math.log(pfa) / math.log(reference_pd) - 1.0
 
 
-@cached_njit()
+@cached_njit(inline="always")
 def sensor_track(det, paths, j, s, flight_j, bound, key):  # type: ignore[no-untyped-def]
-    """When sensor s confirms a track on threat j (inf: never, or not before ``bound``)."""
+    """When sensor s confirms a track on threat j (inf: never, or not before ``bound``). Inlined,
+    and the path read through ``position_of`` (inlined too): a call that takes the records pays
+    numba's reference counts on each of their arrays, and that cost more than the scans."""
     tau0 = det.cover_s[j, s]
     period = det.sen_scan_s[s]
     need = det.sen_confirm[s]
@@ -107,7 +109,8 @@ def sensor_track(det, paths, j, s, flight_j, bound, key):  # type: ignore[no-unt
         tau = tau0 + i * period
         if tau >= bound or tau > flight_j:
             return np.inf
-        x, y, z = position(j, tau, paths)
+        x, y, z = position_of(j, tau, paths.ballistic, paths.vertex_offset, paths.vertex_x_m, paths.vertex_y_m,
+                              paths.vertex_t_s, paths.altitude_m, paths.apogee_m, paths.release_m)
         dx = x - det.sen_x_m[s]
         dy = y - det.sen_y_m[s]
         ground = np.sqrt(dx * dx + dy * dy)
@@ -127,10 +130,12 @@ def sensor_track(det, paths, j, s, flight_j, bound, key):  # type: ignore[no-unt
 
 
 @cached_njit()
-def fire_unit_tracks(det, paths, flight, key, present, trk, t_id, t_any):  # type: ignore[no-untyped-def]
+def fire_unit_tracks(det, paths, flight, key, present, pair_off, pair_b, trk, t_id, t_any):  # type: ignore[no-untyped-def]
     """One replication's draws: trk [threat, battery] when the battery holds a track it may fire on,
     t_id [threat] when a decoy is identified, t_any [threat] when a network first holds a track
-    (all after launch; inf: never). Threats not ``present`` get inf."""
+    (all after launch; inf: never). Threats not ``present`` get inf; trk is worked out only for
+    the batteries with an engagement window on the threat (windows pair_off, pair_b: the others
+    are never read, and a replication of a big raid spent most of its time on them)."""
     n_thr, n_sen = det.cover_s.shape
     n_bat = det.bat_sensor.shape[0]
     n_net = 0
@@ -138,11 +143,10 @@ def fire_unit_tracks(det, paths, flight, key, present, trk, t_id, t_any):  # typ
         n_net = max(n_net, det.sen_net[s] + 1)
     net_t = np.empty(n_net)
     net_scan = np.empty(n_net)
+    done = np.full(n_bat, -1, np.int64)  # the threat whose track battery b has: each once per threat
     for j in range(n_thr):
         t_id[j] = np.inf
         t_any[j] = np.inf
-        for b in range(n_bat):
-            trk[j, b] = np.inf
         if not present[j]:
             continue
         net_t[:] = np.inf
@@ -163,9 +167,14 @@ def fire_unit_tracks(det, paths, flight, key, present, trk, t_id, t_any):  # typ
             if net_t[net] < t_any[j]:
                 t_any[j] = net_t[net]
                 scan_any = net_scan[net]
-        for b in range(n_bat):
+        for p in range(pair_off[j], pair_off[j + 1]):
+            b = pair_b[p]
+            if done[b] == j:
+                continue
+            done[b] = j
             net = det.bat_net[b]
             tn = net_t[net]
+            trk[j, b] = np.inf
             if tn == np.inf:
                 continue
             delay = det.bat_latency_s[b]
@@ -174,7 +183,8 @@ def fire_unit_tracks(det, paths, flight, key, present, trk, t_id, t_any):  # typ
                 delay = np.inf
             elif loss > 0.0:
                 u = scan_uniform(key, TAG_LINK, j, b, 0)
-                delay += np.floor(np.log(u) / np.log(loss)) * net_scan[net]
+                if u <= loss:  # at least one update lost (G >= 1 iff u <= L): a logarithm only then
+                    delay += np.floor(np.log(u) / np.log(loss)) * net_scan[net]
             if delay > 0.0:
                 own = sensor_track(det, paths, j, det.bat_sensor[b], flight[j], tn + delay, key)
                 trk[j, b] = min(own, tn + delay)

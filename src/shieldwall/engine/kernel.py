@@ -419,7 +419,7 @@ def simulate_chunk(paths, threats, batteries, interceptors, windows, doctrine, e
             shots_used[j] = 0
         if det.on:  # this replication's tracks: each window opens no sooner, a decoy's closes when identified
             fire_unit_tracks(det, paths, flight, np.int64(uniforms.detect[r, 0] * 9007199254740992.0), present[r],
-                             trk, t_id, t_any)
+                             pair_off, pair_b, trk, t_id, t_any)
             for j in range(n_thr):
                 track_any[j] = t_any[j]
                 lo = pair_off[j]
