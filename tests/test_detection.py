@@ -23,6 +23,7 @@ from shieldwall.engine.detection import (
     scan_uniform,
     scan_uniform_py,
     sensor_track,
+    with_pd_table,
 )
 from shieldwall.engine.records import Detection, Paths
 from shieldwall.engine.runner import run
@@ -51,9 +52,9 @@ def _hover(range_m: float, period_s: float, confirm: int, pd_ref: float, pfa: fl
     f, i = np.array, np.int64
     det = Detection(True, f([0.0]), f([0.0]), f([1000.0]), f([2 * range_m]), np.zeros(1, i), f([period_s]),
                     f([reference_snr(pd_ref, pfa)]), f([range_pd_m]), f([pfa]), np.array([confirm], i),
-                    np.zeros((1, 1)), np.zeros((1, 1), i), np.zeros(1, i), np.zeros(1, i), f([0.0]), f([0.0]),
-                    f([rcs]), f([0.0]))
-    return det, paths
+                    np.zeros((1, 1)), np.zeros((1, 1), i), np.zeros((1, 1), i), np.zeros((0, 0)),
+                    np.zeros(1, i), np.zeros(1, i), f([0.0]), f([0.0]), f([rcs]), f([0.0]))
+    return with_pd_table(det, paths, np.array([1e6])), paths
 
 
 @pytest.mark.parametrize("range_km, rcs", [(60.0, 1.0), (45.0, 0.1), (80.0, 2.0)])
@@ -179,3 +180,43 @@ def test_a_threat_never_tracked_leaks_as_not_detected() -> None:
     res = run(sc, replications=16, seed=2)
     assert res.summary()["leak_causes"]["test-drone"]["not_detected"] == pytest.approx(4.0)
     assert simpy_model.identical(simpy_model.simulate(res.compiled, 16, 2), res).all()
+
+
+@pytest.mark.parametrize("p", [0.0, 0.3, 0.7])
+def test_a_decoy_is_engaged_only_if_not_identified_before_the_first_epoch_in_its_window(p: float) -> None:
+    """Decoys alone, one battery whose radar detects at every scan (Pd ~ 1, one detection to
+    confirm): its track comes at the first scan in coverage T_c, the decoy is identified at
+    T_c + K T, P(K >= k) = (1 - p)^(k-1). It is engaged iff the first decision epoch e0 in its
+    window comes no later: P(engaged) = (1 - p)^(k0 - 1), k0 = max(1, ceil((e0 - T_c) / T))."""
+    catalog = copy.deepcopy(TEST_CATALOG)
+    catalog["systems"]["test-sam"].update(radar_range_km=30, scan_period_s=5, confirm_scans=1, reference_pd=0.99,
+                                          range_pd_km=10_000, fire_channels=8)
+    catalog["interceptors"]["test-missile"]["max_range_km"] = 28  # its window opens ~16 s after the track
+    catalog["threats"]["decoy"] = {"class": "drone", "speed_mps": 45, "altitude_m": 500, "decoy": True,
+                                   "identify_probability": p}
+    raids = [{"id": "d", "threat": "decoy", "count": 6, "launch": {"lat": 51.0, "lon": 30.52, "spread_km": 8},
+              "target": "town"}]
+    sc = make_scenario(catalog=catalog, raids=raids, doctrine={"salvo": 1, "max_engagements": 1,
+                                                               "decision_interval_s": 2},
+                       batteries=[{"id": "sam-1", "system": "test-sam", "lat": 50.45, "lon": 30.52,
+                                   "interceptors": {"test-missile": 100}}],
+                       mechanisms={"detection": True})
+    n = 400
+    res = run(sc, replications=n, seed=3, engagements=0)
+    c = res.compiled
+    expected = []
+    for j in range(c.n_threats):
+        w = range(c.windows.threat_offset[j], c.windows.threat_offset[j + 1])
+        assert len(w) == 1
+        t_c = float(c.detection.cover_s[j, 0])
+        e0 = math.ceil(float(c.windows.open_s[w[0]]) / 2.0 - 1e-9) * 2.0  # launched at 0: epochs at 2 s steps
+        assert e0 <= c.windows.close_s[w[0]]
+        k0 = max(1, math.ceil((e0 - t_c) / 5.0 - 1e-9))
+        expected.append((1 - p) ** (k0 - 1))
+    assert p == 0.0 or min(expected) < 1.0  # identification can come first
+    engaged = res.rounds.sum(axis=(1, 2))  # one round per engaged decoy
+    mean = float(np.mean(expected)) * c.n_threats
+    sd = math.sqrt(sum(q * (1 - q) for q in expected) / n)
+    assert abs(engaged.mean() - mean) <= 4 * sd + 1e-9, (engaged.mean(), mean)
+    if p == 0.0:
+        assert (engaged == c.n_threats).all()

@@ -41,6 +41,7 @@ from shieldwall.jit import cached_njit
 DEFAULTS: dict[str, float] = {"scan_period_s": 10.0, "reference_pd": 0.9, "false_alarm_probability": 1e-6,
                               "confirm_scans": 2}
 TAG_SCAN, TAG_LINK, TAG_IDENTIFY = 1, 2, 3  # the hash's streams
+PD_SCANS = 16  # scans per (threat, sensor) whose detection probability compile works out once
 _M64 = (1 << 64) - 1
 
 
@@ -67,7 +68,7 @@ def _mix(z):  # type: ignore[no-untyped-def]
     return z ^ (z >> np.uint64(31))
 
 
-@cached_njit()
+@cached_njit(inline="always")
 def scan_uniform(key, tag, a, b, c):  # type: ignore[no-untyped-def]
     """A uniform in (0, 1) for (key, stream tag, a, b, c): scan c of sensor b at threat a."""
     z = _mix(np.uint64(key) + np.uint64(tag) * np.uint64(0x9E3779B97F4A7C15))
@@ -94,39 +95,93 @@ def reference_snr(reference_pd: float, pfa: float) -> float:
     return math.log(pfa) / math.log(reference_pd) - 1.0
 
 
+@cached_njit()
+def scan_probability(det, paths, j, s, tau):  # type: ignore[no-untyped-def]
+    """Sensor s's detection probability of threat j at its scan at tau after launch (0 outside
+    its coverage: beyond its range scaled by rcs^(1/4), or below its radar horizon). Not inlined:
+    in the scan loop, its path code made every call ten times slower, even where the loop reads
+    the compiled table instead (measured); called, it costs only where it runs."""
+    x, y, z = position_of(j, tau, paths.ballistic, paths.vertex_offset, paths.vertex_x_m, paths.vertex_y_m,
+                          paths.vertex_t_s, paths.altitude_m, paths.apogee_m, paths.release_m)
+    dx = x - det.sen_x_m[s]
+    dy = y - det.sen_y_m[s]
+    ground = np.sqrt(dx * dx + dy * dy)
+    dz = z - det.sen_h_m[s]
+    slant = np.sqrt(ground * ground + dz * dz)
+    if ground > 4120.0 * (np.sqrt(det.sen_h_m[s]) + np.sqrt(max(z, 0.0))):
+        return 0.0
+    if slant > det.sen_range_m[s] * det.rcs_m2[j] ** 0.25:
+        return 0.0
+    return scan_pd(det.sen_snr_ref[s], det.sen_range_pd_m[s], det.rcs_m2[j], slant, det.sen_pfa[s])
+
+
 @cached_njit(inline="always")
-def sensor_track(det, paths, j, s, flight_j, bound, key):  # type: ignore[no-untyped-def]
-    """When sensor s confirms a track on threat j (inf: never, or not before ``bound``). Inlined,
-    and the path read through ``position_of`` (inlined too): a call that takes the records pays
-    numba's reference counts on each of their arrays, and that cost more than the scans."""
-    tau0 = det.cover_s[j, s]
-    period = det.sen_scan_s[s]
-    need = det.sen_confirm[s]
-    scale = det.rcs_m2[j] ** 0.25
+def _table_scans(j, s, flight_j, bound, key, cover_s, sen_scan_s, sen_confirm, pd_row, pd_first):  # type: ignore[no-untyped-def]
+    """Sensor s's scans at threat j while the compiled table has their probability: (track time,
+    detections in a row, next scan). A track, or the end (flight over, ``bound`` reached, never
+    covered), returns next scan -1; else the scan loop goes on in ``_later_scans``. Inlined and
+    given plain arrays only: with a record among its arguments (or a call that takes one) every
+    call was ten times slower, even where nothing read it (measured)."""
+    tau0 = cover_s[j, s]
+    period = sen_scan_s[s]
+    need = sen_confirm[s]
+    row = pd_row[j, s]
     run = 0
-    i = 0
-    while True:
+    if row < 0:
+        return np.inf, 0, -1
+    for i in range(PD_SCANS):
         tau = tau0 + i * period
         if tau >= bound or tau > flight_j:
+            return np.inf, 0, -1
+        if pd_first[row, i] > 0.0 and scan_uniform(key, TAG_SCAN, j, s, i) < pd_first[row, i]:
+            run += 1
+            if run >= need:
+                return tau, run, -1
+        else:
+            run = 0
+    return np.inf, run, PD_SCANS
+
+
+@cached_njit()
+def _later_scans(det, paths, j, s, flight_j, bound, key, run, i):  # type: ignore[no-untyped-def]
+    """The scan loop from scan i on, with ``run`` detections in a row so far (the rare track that
+    needs more scans than the table holds)."""
+    while True:
+        tau = det.cover_s[j, s] + i * det.sen_scan_s[s]
+        if tau >= bound or tau > flight_j:
             return np.inf
-        x, y, z = position_of(j, tau, paths.ballistic, paths.vertex_offset, paths.vertex_x_m, paths.vertex_y_m,
-                              paths.vertex_t_s, paths.altitude_m, paths.apogee_m, paths.release_m)
-        dx = x - det.sen_x_m[s]
-        dy = y - det.sen_y_m[s]
-        ground = np.sqrt(dx * dx + dy * dy)
-        dz = z - det.sen_h_m[s]
-        slant = np.sqrt(ground * ground + dz * dz)
-        if ground <= 4120.0 * (np.sqrt(det.sen_h_m[s]) + np.sqrt(max(z, 0.0))) and slant <= det.sen_range_m[s] * scale:
-            pd = scan_pd(det.sen_snr_ref[s], det.sen_range_pd_m[s], det.rcs_m2[j], slant, det.sen_pfa[s])
-            if scan_uniform(key, TAG_SCAN, j, s, i) < pd:
-                run += 1
-                if run >= need:
-                    return tau
-            else:
-                run = 0
+        pd = scan_probability(det, paths, j, s, tau)
+        if pd > 0.0 and scan_uniform(key, TAG_SCAN, j, s, i) < pd:
+            run += 1
+            if run >= det.sen_confirm[s]:
+                return tau
         else:
             run = 0
         i += 1
+
+
+@cached_njit()
+def sensor_track(det, paths, j, s, flight_j, bound, key):  # type: ignore[no-untyped-def]
+    """When sensor s confirms a track on threat j (inf: never, or not before ``bound``): scans
+    at cover + i T_s while the flight lasts; a scan detects if its uniform is below its Pd (0
+    outside coverage); ``confirm_scans`` detections in a row confirm."""
+    t, run, i = _table_scans(j, s, flight_j, bound, key, det.cover_s, det.sen_scan_s, det.sen_confirm, det.pd_row,
+                             det.pd_first)
+    if i < 0:
+        return t
+    return _later_scans(det, paths, j, s, flight_j, bound, key, run, i)
+
+
+@cached_njit()
+def _pd_table(det, paths, flight, rows_j, rows_s, out):  # type: ignore[no-untyped-def]
+    """out[row, i]: the probability of scan i of sensor rows_s[row] at threat rows_j[row] (0 past
+    the flight's end)."""
+    for row in range(rows_j.shape[0]):
+        j = rows_j[row]
+        s = rows_s[row]
+        for i in range(out.shape[1]):
+            tau = det.cover_s[j, s] + i * det.sen_scan_s[s]
+            out[row, i] = scan_probability(det, paths, j, s, tau) if tau <= flight[j] else 0.0
 
 
 @cached_njit()
@@ -136,11 +191,15 @@ def fire_unit_tracks(det, paths, flight, key, present, pair_off, pair_b, trk, t_
     (all after launch; inf: never). Threats not ``present`` get inf; trk is worked out only for
     the batteries with an engagement window on the threat (windows pair_off, pair_b: the others
     are never read, and a replication of a big raid spent most of its time on them)."""
-    n_thr, n_sen = det.cover_s.shape
-    n_bat = det.bat_sensor.shape[0]
+    cover_s, cover_order, sen_scan_s, sen_confirm, sen_net = (det.cover_s, det.cover_order, det.sen_scan_s,
+                                                              det.sen_confirm, det.sen_net)
+    pd_row, pd_first, bat_net, bat_sensor = det.pd_row, det.pd_first, det.bat_net, det.bat_sensor
+    bat_latency_s, bat_link_loss, identify = det.bat_latency_s, det.bat_link_loss, det.identify
+    n_thr, n_sen = cover_s.shape
+    n_bat = bat_sensor.shape[0]
     n_net = 0
     for s in range(n_sen):
-        n_net = max(n_net, det.sen_net[s] + 1)
+        n_net = max(n_net, sen_net[s] + 1)
     net_t = np.empty(n_net)
     net_scan = np.empty(n_net)
     done = np.full(n_bat, -1, np.int64)  # the threat whose track battery b has: each once per threat
@@ -152,16 +211,19 @@ def fire_unit_tracks(det, paths, flight, key, present, pair_off, pair_b, trk, t_
         net_t[:] = np.inf
         net_scan[:] = 0.0
         for q in range(n_sen):  # soonest in coverage first: a later one can only beat a bound
-            s = det.cover_order[j, q]
+            s = cover_order[j, q]
             if s < 0:
                 break
-            net = det.sen_net[s]
-            if det.cover_s[j, s] >= net_t[net]:
+            net = sen_net[s]
+            if cover_s[j, s] >= net_t[net]:
                 continue
-            t = sensor_track(det, paths, j, s, flight[j], net_t[net], key)
+            t, run, i = _table_scans(j, s, flight[j], net_t[net], key, cover_s, sen_scan_s, sen_confirm, pd_row,
+                                     pd_first)
+            if i >= 0:
+                t = _later_scans(det, paths, j, s, flight[j], net_t[net], key, run, i)
             if t < net_t[net]:
                 net_t[net] = t
-                net_scan[net] = det.sen_scan_s[s]
+                net_scan[net] = sen_scan_s[s]
         scan_any = 0.0
         for net in range(n_net):
             if net_t[net] < t_any[j]:
@@ -172,13 +234,13 @@ def fire_unit_tracks(det, paths, flight, key, present, pair_off, pair_b, trk, t_
             if done[b] == j:
                 continue
             done[b] = j
-            net = det.bat_net[b]
+            net = bat_net[b]
             tn = net_t[net]
             trk[j, b] = np.inf
             if tn == np.inf:
                 continue
-            delay = det.bat_latency_s[b]
-            loss = det.bat_link_loss[b]
+            delay = bat_latency_s[b]
+            loss = bat_link_loss[b]
             if loss >= 1.0:
                 delay = np.inf
             elif loss > 0.0:
@@ -186,11 +248,15 @@ def fire_unit_tracks(det, paths, flight, key, present, pair_off, pair_b, trk, t_
                 if u <= loss:  # at least one update lost (G >= 1 iff u <= L): a logarithm only then
                     delay += np.floor(np.log(u) / np.log(loss)) * net_scan[net]
             if delay > 0.0:
-                own = sensor_track(det, paths, j, det.bat_sensor[b], flight[j], tn + delay, key)
+                s = bat_sensor[b]
+                own, run, i = _table_scans(j, s, flight[j], tn + delay, key, cover_s, sen_scan_s, sen_confirm,
+                                           pd_row, pd_first)
+                if i >= 0:
+                    own = _later_scans(det, paths, j, s, flight[j], tn + delay, key, run, i)
                 trk[j, b] = min(own, tn + delay)
             else:
                 trk[j, b] = tn
-        p = det.identify[j]
+        p = identify[j]
         if p > 0.0 and t_any[j] < np.inf:
             k = 1.0
             if p < 1.0:
@@ -202,7 +268,7 @@ def no_detection(n_thr: int) -> Detection:
     """The record when the switch is off: every array empty (one compiled kernel signature)."""
     f, i = np.zeros(0), np.zeros(0, np.int64)
     return Detection(False, f, f, f, f, i, f, f, f, f, i, np.zeros((n_thr, 0)), np.zeros((n_thr, 0), np.int64),
-                     i, i, f, f, f, f)
+                     np.zeros((n_thr, 0), np.int64), np.zeros((0, PD_SCANS)), i, i, f, f, f, f)
 
 
 @dataclass
@@ -246,8 +312,21 @@ def build_detection(sensor_ids: list[str], sensor_params: list[Any], sensors: tu
         effects.sensors[sid] = {"scan_period_s": float(period[i]), "reference_pd": float(ref_pd[i]),
                                 "range_pd_km": float(range_pd[i]) / 1000.0, "false_alarm_probability": float(pfa[i]),
                                 "confirm_scans": int(confirm[i])}
-    return Detection(True, np.asarray(x, float), np.asarray(y, float), np.asarray(h, float),
-                     np.asarray(range_m, float), np.asarray(net, np.int64), period, snr_ref, range_pd, pfa, confirm,
-                     np.ascontiguousarray(cover), np.ascontiguousarray(order), np.arange(n_bat, dtype=np.int64),
-                     np.asarray(net[:n_bat], np.int64), np.asarray(bat_latency_s, float),
-                     np.asarray(bat_link_loss, float), np.asarray(rcs, float), np.asarray(identify, float))
+    det = Detection(True, np.asarray(x, float), np.asarray(y, float), np.asarray(h, float),
+                    np.asarray(range_m, float), np.asarray(net, np.int64), period, snr_ref, range_pd, pfa, confirm,
+                    np.ascontiguousarray(cover), np.ascontiguousarray(order), np.zeros(cover.shape, np.int64),
+                    np.zeros((0, PD_SCANS)), np.arange(n_bat, dtype=np.int64), np.asarray(net[:n_bat], np.int64),
+                    np.asarray(bat_latency_s, float), np.asarray(bat_link_loss, float), np.asarray(rcs, float),
+                    np.asarray(identify, float))
+    return with_pd_table(det, paths, flight)
+
+
+def with_pd_table(det: Detection, paths: Paths, flight: np.ndarray) -> Detection:
+    """The record with its table of the first PD_SCANS scans' probabilities, one row per
+    (threat, sensor) that ever covers it (the others' pd_row -1)."""
+    rows_j, rows_s = np.nonzero(np.isfinite(det.cover_s))
+    pd_row = np.full(det.cover_s.shape, -1, np.int64)
+    pd_row[rows_j, rows_s] = np.arange(len(rows_j))
+    det = det._replace(pd_row=pd_row, pd_first=np.zeros((len(rows_j), PD_SCANS)))
+    _pd_table(det, paths, flight, rows_j.astype(np.int64), rows_s.astype(np.int64), det.pd_first)
+    return det

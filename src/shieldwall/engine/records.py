@@ -160,6 +160,8 @@ class Detection(NamedTuple):
     sen_confirm: np.ndarray  # [sensor] int64 detections in a row that confirm a track
     cover_s: np.ndarray  # [threat, sensor] first time after launch inside its coverage (inf: never)
     cover_order: np.ndarray  # [threat, sensor] int64 the sensors covering it, soonest first (-1 after)
+    pd_row: np.ndarray  # [threat, sensor] int64 its row of pd_first (-1: never covered)
+    pd_first: np.ndarray  # [row, PD_SCANS] detection probability of its first scans (0: outside coverage)
     bat_sensor: np.ndarray  # [battery] int64 its own radar's sensor
     bat_net: np.ndarray  # [battery] int64
     bat_latency_s: np.ndarray  # [battery] network track latency (mechanisms.c2, else 0)
