@@ -37,6 +37,7 @@ from shieldwall.engine.causes import (
     LEAK_SATURATED,
 )
 from shieldwall.engine.compile import Compiled
+from shieldwall.engine.detection import TAG_IDENTIFY, TAG_LINK, TAG_SCAN, replication_key, scan_uniform_py
 from shieldwall.engine.paths import G_MPS2
 from shieldwall.engine.records import Outcomes, allocate_outcomes
 from shieldwall.engine.results import ChunkResult, RaidResult
@@ -111,6 +112,7 @@ class Static:
         self.ew = self._segments(c.ew)
         self.divert_share = c.ew_zones.divert_share.tolist()
         self.area = self._segments(c.area)
+        self.detection = c.detection if c.detection is not None and c.detection.on else None
         lay = c.area_layers
         self.n_layers = len(c.area_ids)
         self.layer = [dict(tokens_per_s=float(lay.tokens_per_s[a]), burst=float(lay.burst[a]), stock=int(lay.stock[a]),
@@ -316,6 +318,67 @@ def timeout_at(env: simpy.Environment, when: float, priority: int = NORMAL) -> E
 
 
 # --------------------------------------------------------------------------------------------
+# detection and tracking (docs/model.md): every scan of every sensor, drawn from the same numbers
+# --------------------------------------------------------------------------------------------
+def sensor_track(s: Static, key: int, j: int, q: int) -> float:
+    """When sensor q confirms a track on threat j: scans every scan period from its entry into
+    coverage; inside coverage a scan detects with Swerling 1's Pd = Pfa^(1/(1+SNR)),
+    SNR = SNR_ref rcs (R_pd/R)^4; confirm_scans detections in a row confirm; inf: never."""
+    d = s.detection
+    tau0, period, need = float(d.cover_s[j, q]), float(d.sen_scan_s[q]), int(d.sen_confirm[q])
+    if tau0 == math.inf:
+        return math.inf
+    rcs, h = float(d.rcs_m2[j]), float(d.sen_h_m[q])
+    run, i = 0, 0
+    while tau0 + i * period <= s.flight[j]:
+        tau = tau0 + i * period
+        x, y, z = position(s.paths[j], tau)
+        ground = math.hypot(x - float(d.sen_x_m[q]), y - float(d.sen_y_m[q]))
+        slant = math.sqrt(ground * ground + (z - h) ** 2)
+        covered = ground <= 4120.0 * (math.sqrt(h) + math.sqrt(max(z, 0.0))) and slant <= float(d.sen_range_m[q]) * rcs ** 0.25
+        if covered:
+            snr = float(d.sen_snr_ref[q]) * rcs * (float(d.sen_range_pd_m[q]) / max(slant, 1.0)) ** 4
+            detected = scan_uniform_py(key, TAG_SCAN, j, q, i) < float(d.sen_pfa[q]) ** (1.0 / (1.0 + snr))
+            run = run + 1 if detected else 0
+            if run >= need:
+                return tau
+        else:
+            run = 0
+        i += 1
+    return math.inf
+
+
+def drawn_tracks(s: Static, key: int, j: int) -> tuple[list[float], float, float]:
+    """Threat j's tracks in one replication: per battery when it may fire (min(own radar, network
+    + C2 latency + lost updates)), when a decoy is identified, when a network first holds it."""
+    d = s.detection
+    n_sen = d.cover_s.shape[1]
+    net_t: dict[int, tuple[float, float]] = {}  # network -> (its track, scan period of the sensor that formed it)
+    for q in sorted(range(n_sen), key=lambda q: (float(d.cover_s[j, q]), q)):  # ties: soonest in coverage
+        t = sensor_track(s, key, j, q)
+        net = int(d.sen_net[q])
+        if t < net_t.get(net, (math.inf, 0.0))[0]:
+            net_t[net] = (t, float(d.sen_scan_s[q]))
+    first, first_scan = min([v for _, v in sorted(net_t.items())] + [(math.inf, 0.0)], key=lambda v: v[0])
+    fire = []
+    for b in range(s.n_bat):
+        tn, scan = net_t.get(int(d.bat_net[b]), (math.inf, 0.0))
+        loss = float(d.bat_link_loss[b])
+        lost = 0.0
+        if tn < math.inf and 0.0 < loss < 1.0:  # updates lost before one arrives: P(G >= g) = loss^g
+            u = scan_uniform_py(key, TAG_LINK, j, b, 0)
+            lost = math.floor(math.log(u) / math.log(loss)) if u <= loss else 0
+        delay = math.inf if loss >= 1.0 else float(d.bat_latency_s[b]) + lost * scan
+        fire.append(min(sensor_track(s, key, j, int(d.bat_sensor[b])), tn + delay) if tn < math.inf else math.inf)
+    p = float(d.identify[j])
+    identified = math.inf
+    if p > 0.0 and first < math.inf:  # the K-th scan after the first track, P(K >= k) = (1 - p)^(k - 1)
+        k = 1 if p >= 1.0 else 1 + math.floor(math.log(scan_uniform_py(key, TAG_IDENTIFY, j, 0, 0)) / math.log(1.0 - p))
+        identified = first + k * first_scan
+    return fire, identified, first
+
+
+# --------------------------------------------------------------------------------------------
 # one replication
 # --------------------------------------------------------------------------------------------
 class Raid:
@@ -323,7 +386,8 @@ class Raid:
 
     def __init__(self, s: Static, u_launch: np.ndarray, u_rel: np.ndarray, u_kill: np.ndarray,
                  stock: list[list[int]] | None = None, present: list[bool] | None = None,
-                 u_ew: np.ndarray | None = None, u_area: np.ndarray | None = None) -> None:
+                 u_ew: np.ndarray | None = None, u_area: np.ndarray | None = None,
+                 u_detect: np.ndarray | None = None) -> None:
         """One replication's raid; ``stock`` [battery][interceptor] replaces the scenario's rounds
         (a campaign night starts from last night's), ``present`` [threat] leaves threats out."""
         self.s = s
@@ -342,6 +406,21 @@ class Raid:
                     self.fails_at[j] = tau
                     self.fails_as[j] = "diverted" if u_ew[j, 2] < s.divert_share[zone] else "suppressed"
         self.u_area = u_area
+        # the threats' windows: as compiled, or under detection this replication's (each opens no
+        # sooner than its battery's track, a decoy's closes when it is identified; never open: gone)
+        self.windows, self.first_open, self.last_close, self.track = s.windows, s.first_open, s.last_close, s.track
+        if s.detection is not None:
+            key = replication_key(float(u_detect[0]))
+            self.windows, self.first_open, self.last_close, self.track = [], [], [], []
+            for j in range(n):
+                fire, identified, first = (drawn_tracks(s, key, j) if present is None or present[j]
+                                           else ([math.inf] * s.n_bat, math.inf, math.inf))
+                mine = [(p, b, k, max(o, fire[b]), min(c, identified), pk) for p, b, k, o, c, pk in s.windows[j]]
+                mine = [w for w in mine if w[3] <= w[4]]
+                self.windows.append(mine)
+                self.first_open.append(min([w[3] for w in mine], default=math.inf))
+                self.last_close.append(max([w[4] for w in mine], default=-math.inf))
+                self.track.append(first)
         # area defences: each one's free units (a token bucket of engagements) and munitions
         self.tokens = [lay["burst"] for lay in s.layer]
         self.tokens_t = [-math.inf] * s.n_layers
@@ -404,8 +483,8 @@ class Raid:
         s, env = self.s, self.env
         yield env.timeout(self.launch[j])
         self.alive[j] = True
-        if s.first_open[j] < math.inf:  # the first moment some battery could fire at it
-            env.timeout(s.first_open[j]).callbacks.append(lambda _: self.report(j))
+        if self.first_open[j] < math.inf:  # the first moment some battery could fire at it
+            env.timeout(self.first_open[j]).callbacks.append(lambda _: self.report(j))
         if s.area[j]:
             self.next_area(j, 0.0, 0)
         fails = self.fails_at[j] < s.flight[j]
@@ -444,7 +523,7 @@ class Raid:
                 self.next_ok[j] = t_i + s.assess  # kill assessment before the next try
                 if self.n_eng[j] >= s.max_eng[s.cls[j]]:
                     self.tracks.pop(j, None)  # no engagements left: the battle manager lets it go
-                elif self.next_ok[j] <= self.launch[j] + s.last_close[j]:
+                elif self.next_ok[j] <= self.launch[j] + self.last_close[j]:
                     env.timeout(s.assess).callbacks.append(self.wake)
         self.wake()
 
@@ -549,14 +628,14 @@ class Raid:
             if self.engaged[j] or t < self.next_ok[j] - EPS_S or self.n_eng[j] >= s.max_eng[cls]:
                 continue
             rel = t - self.launch[j]
-            if rel > s.last_close[j] + EPS_S:
+            if rel > self.last_close[j] + EPS_S:
                 gone.append(j)  # past its last engagement window: drop the track
                 continue
-            if rel < s.first_open[j] - EPS_S:
+            if rel < self.first_open[j] - EPS_S:
                 continue
             engageable = True
             impact = self.launch[j] + s.flight[j]
-            for p, b, k, w_open, w_close, pk in s.windows[j]:
+            for p, b, k, w_open, w_close, pk in self.windows[j]:
                 if rel < w_open - EPS_S or rel > w_close + EPS_S:
                     continue
                 if self.dry_at[b, k] <= t:
@@ -591,9 +670,9 @@ class Raid:
         s = self.s
         if self.n_eng[j] > 0:
             return LEAK_MISSED, self.last_battery[j]
-        windows = sorted(s.windows[j], key=lambda w: w[3])  # in the order they open (ties: compiled order)
+        windows = sorted(self.windows[j], key=lambda w: w[3])  # in the order they open (ties: compiled order)
         if not windows:
-            return (LEAK_NOT_DETECTED if s.track[j] == math.inf else LEAK_OUT_OF_REACH), -1
+            return (LEAK_NOT_DETECTED if self.track[j] == math.inf else LEAK_OUT_OF_REACH), -1
         t0 = self.launch[j]
         first = windows[0][1]
         held = s.max_eng[s.cls[j]] == 0 or bool(self.met[j] & HELD)
@@ -697,7 +776,7 @@ def simulate(compiled: Compiled, replications: int, seed: int, stock: np.ndarray
             row = start + r
             raid = Raid(s, u.launch[r], u.reliability[r], u.kill[r],
                         None if stock is None else stock[row].tolist(), None if present is None else present[row].tolist(),
-                        u.ew[r], u.area[r])
+                        u.ew[r], u.area[r], u.detect[r])
             raid.run()
             out.killed[row] = raid.killed
             out.leaked[row] = raid.leaked

@@ -11,7 +11,7 @@ from conftest import make_scenario
 from shieldwall.engine.compile import compile_scenario
 from shieldwall.engine.kernel import simulate_chunk
 from shieldwall.engine.records import allocate_outcomes, event_log
-from shieldwall.engine.runner import draw_uniforms, kernel_array
+from shieldwall.engine.runner import detection_record, draw_uniforms, kernel_array
 from shieldwall.jit import KERNEL_CHECKS
 
 pytestmark = pytest.mark.skipif(not KERNEL_CHECKS, reason="debug build only: `make test` runs it with "
@@ -24,7 +24,7 @@ def _chunk(log_rows: int, stock_delta: int = 0):  # type: ignore[no-untyped-def]
     stock = np.broadcast_to(compiled.stock, (n, *compiled.stock.shape)) + stock_delta
     return simulate_chunk(compiled.paths, compiled.threats, compiled.batteries, compiled.interceptors,
                           compiled.windows, compiled.doctrine, compiled.ew, compiled.ew_zones, compiled.area,
-                          compiled.area_layers, draw_uniforms(compiled, n, np.random.SeedSequence(1)),
+                          compiled.area_layers, detection_record(compiled), draw_uniforms(compiled, n, np.random.SeedSequence(1)),
                           kernel_array(stock, np.int64), kernel_array(np.ones((n, compiled.n_threats)), np.bool_),
                           allocate_outcomes(compiled.sizes(), n), event_log(log_rows), True)
 

@@ -84,6 +84,22 @@ def test_identical_with_stocks_and_threats_per_replication() -> None:
     assert (oracle.killed + oracle.leaked + oracle.expired).sum(axis=1).tolist() == present.sum(axis=1).tolist()
 
 
+@pytest.mark.parametrize("example, replications", [("city-defence.yaml", 6), ("massive-raid.yaml", 2)])
+def test_identical_with_every_mechanism_on(example: str, replications: int) -> None:
+    """The examples with detection (the built-in catalog's scan fields, Gerbera identification,
+    link loss), C2 latency and ballistic engagements all on; a campaign night's stocks and
+    subset of the raid too."""
+    scenario = load_scenario(EXAMPLES / example).with_(
+        {"mechanisms.detection": True, "mechanisms.c2": True, "mechanisms.ballistic": True})
+    compiled, oracle, engine = _both(scenario, replications, 21)
+    _assert_identical(oracle, engine)
+    assert oracle.rounds.sum() > 0
+    rng = np.random.default_rng(1)
+    present = rng.random((replications, compiled.n_threats)) < 0.7
+    _, oracle, engine = _both(scenario, replications, 22, present=present)
+    _assert_identical(oracle, engine)
+
+
 def test_two_shot_closed_form() -> None:
     """One drone, one salvo of two shots at Pk 0.6: it leaks with probability 0.4^2."""
     n = 2000
@@ -117,6 +133,10 @@ def _catalog() -> dict:
     catalog["threats"]["decoy"] = {"class": "drone", "speed_mps": 45, "altitude_m": 400, "decoy": True,
                                    "guidance": ["gnss"]}
     catalog["threats"]["test-drone"]["guidance"] = ["gnss", "ins"]
+    # scan parameters (they act only under mechanisms.detection; test-sam keeps the defaults)
+    catalog["systems"]["area"].update(scan_period_s=4, confirm_scans=2, reference_pd=0.8, link_loss_probability=0.3)
+    catalog["systems"]["gun"].update(scan_period_s=1, confirm_scans=1, range_pd_km=8)
+    catalog["threats"]["decoy"]["identify_probability"] = 0.3
     catalog["threats"]["cm"].update(guidance=["ins", "tercom", "gnss"], ew_resistance=0.6)
     catalog["area_defences"] = {
         "mfg": {"kind": "mobile-fire-group", "reach_km": 2, "engage_probability": 0.6, "attempts_per_min": 1.5,
@@ -167,7 +187,7 @@ def small_scenarios(draw):  # type: ignore[no-untyped-def]
              "lon": 30.52 + draw(near), "radius_km": draw(st.sampled_from([8, 20])), "units": draw(st.integers(1, 30)),
              "stock": draw(st.sampled_from([None, 90, 2000])),
              "active_from_s": draw(st.sampled_from([0, 0, 300]))} for i in range(draw(st.integers(0, 2)))]
-    mechanisms = {"ballistic": draw(st.booleans()), "c2": draw(st.booleans())}
+    mechanisms = {"ballistic": draw(st.booleans()), "c2": draw(st.booleans()), "detection": draw(st.booleans())}
     return make_scenario(catalog=_catalog(), assets=assets, batteries=batteries, raids=raids, doctrine=doctrine,
                          ew_zones=ew, area_defences=area, mechanisms=mechanisms)
 

@@ -111,12 +111,15 @@ def test_duckdb_views_over_the_folder(grid_run) -> None:
 
 def test_sigkill_at_random_moments_then_resume_loses_and_duplicates_nothing(grid_run, tmp_path: Path) -> None:
     out, _ = grid_run
-    sweep = write(tmp_path, GRID.replace("values: [4, 24]", "values: [4, 8, 16, 24]") + "task_replications: 128\n")
+    # 8 points x 1,200 replications in tasks of 32: 304 shards (at 300 replications in tasks of 128
+    # an idle machine once finished the whole sweep before the first kill)
+    sweep = write(tmp_path, GRID.replace("values: [4, 24]", "values: [4, 8, 16, 24]").replace(
+        "replications: 300", "replications: 1200") + "task_replications: 32\n")
     folder = tmp_path / "killed"
     cmd = [sys.executable, "-m", "shieldwall", "sweep", str(sweep), "--out", str(folder), "--no-report", "--workers", "2"]
     rng = random.Random(21)
     shards = lambda: len(list((folder / "shards").glob("p*.parquet"))) if (folder / "shards").exists() else 0  # noqa: E731
-    kills, mid_run = 0, 0
+    kills, at_kill = 0, []
     for attempt in range(3):
         before = shards()
         proc = subprocess.Popen(cmd + (["--resume"] if attempt else []), stdout=subprocess.DEVNULL,
@@ -124,18 +127,19 @@ def test_sigkill_at_random_moments_then_resume_loses_and_duplicates_nothing(grid
         if attempt:  # once this run has written a shard, at a random moment
             while proc.poll() is None and shards() <= before:
                 time.sleep(0.02)
-            time.sleep(rng.uniform(0.0, 0.5))
+            time.sleep(rng.uniform(0.0, 0.1))
         else:  # from the start: imports, checks, first tasks
-            time.sleep(rng.uniform(1.0, 4.0))
+            time.sleep(rng.uniform(0.5, 2.0))
         if proc.poll() is not None:
             break
         os.killpg(proc.pid, signal.SIGKILL)  # the sweep and its workers, at once
         proc.wait()
         kills += 1
-        mid_run += 0 < shards() < 32
+        at_kill.append(shards())
     final = subprocess.run(cmd + ["--resume"], capture_output=True, text=True, timeout=600)
     assert final.returncode == 0, final.stderr
-    assert kills >= 2 and mid_run >= 1
+    total = len(list((folder / "shards").glob("p*.parquet")))
+    assert kills >= 2 and any(0 < n < total for n in at_kill), (at_kill, total)  # one kill landed mid-run
     clean = tmp_path / "clean"
     run_sweep(load_sweep(sweep), clean)
     assert (folder / "points.parquet").read_bytes() == (clean / "points.parquet").read_bytes()
@@ -143,7 +147,7 @@ def test_sigkill_at_random_moments_then_resume_loses_and_duplicates_nothing(grid
     assert shards == sorted(p.name for p in (clean / "shards").iterdir())  # no leftovers, each task once
     con = SweepStore(folder).connect()
     assert con.execute("SELECT count(*), count(DISTINCT (point, replication)) FROM replications").fetchone() == (
-        8 * 300, 8 * 300)
+        8 * 1200, 8 * 1200)
 
 
 SOBOL_SCENARIO = SMALL.read_text(encoding="utf-8").replace(

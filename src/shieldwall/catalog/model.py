@@ -98,7 +98,24 @@ class InterceptorType(Sourced):
         return self.pk.get(type_id, self.pk.get(threat_class, 0.0))
 
 
-class SystemType(Sourced):
+class ScanParameters(Strict):
+    """How a radar detects per scan (scenario ``mechanisms.detection``; docs/model.md, Detection
+    and tracking): left out, the engine's stated assumptions (engine/detection.py DEFAULTS)."""
+
+    scan_period_s: upto(L.MAX_TRACK_TIME_S, open_low=True) | None = Field(  # type: ignore[valid-type]
+        None, description="Time between looks at the same point of the sky (none: 10 s, an assumption).")
+    range_pd_km: upto(L.MAX_RANGE_KM, open_low=True) | None = Field(  # type: ignore[valid-type]
+        None, description="Range at which a 1 m2 target is detected with reference_pd per scan "
+        "(none: the radar's detection range).")
+    reference_pd: Annotated[float, Field(gt=0.0, lt=1.0, allow_inf_nan=False)] | None = Field(
+        None, description="Detection probability per scan at range_pd_km against 1 m2 (none: 0.9).")
+    false_alarm_probability: Annotated[float, Field(gt=0.0, lt=1.0, allow_inf_nan=False)] | None = Field(
+        None, description="Per resolution cell and scan (Swerling 1 Pd = Pfa^(1/(1+SNR)); none: 1e-6).")
+    confirm_scans: count_upto(20, low=1) | None = Field(  # type: ignore[valid-type]
+        None, description="Consecutive detections that confirm a track; a missed scan starts again (none: 2).")
+
+
+class SystemType(Sourced, ScanParameters):
     """A fire unit: its own radar, fire channels, launchers and the interceptors it can fire."""
 
     radar_range_km: RangeKm = Field(description="Detection range against a 1 m2 target.")  # type: ignore[valid-type]
@@ -118,9 +135,12 @@ class SystemType(Sourced):
     penaid_discrimination: Probability | None = Field(
         None, description="Probability its radar tells a ballistic warhead from one penetration aid "
         "(scenario mechanisms.ballistic; none: 0).")
+    link_loss_probability: Probability | None = Field(
+        None, description="Probability that one network track update does not reach it (scenario "
+        "mechanisms.detection; none: 0). Until one arrives it fights on its own radar's tracks.")
 
 
-class RadarType(Sourced):
+class RadarType(Sourced, ScanParameters):
     """A surveillance or early-warning radar that feeds tracks to its network."""
 
     range_km: RangeKm = Field(description="Detection range against a 1 m2 target.")  # type: ignore[valid-type]
@@ -140,6 +160,9 @@ class ThreatType(Sourced):
     rcs_m2: upto(L.MAX_RCS_M2, low=L.MIN_RCS_M2) = Field(1.0, description="Radar cross-section.")  # type: ignore[valid-type]
     cost_usd: Cost = 0.0  # type: ignore[valid-type]
     decoy: bool = Field(False, description="Looks like a threat to radars, does no damage.")
+    identify_probability: Probability | None = Field(
+        None, description="A decoy: probability per scan, once tracked, that the defence identifies it and "
+        "stops engaging it (scenario mechanisms.detection; none: 0, never identified).")
     damage: Probability | None = Field(
         None, description="Fraction of the target's value destroyed per hit; default by class."
     )

@@ -15,11 +15,13 @@ from shieldwall.catalog.model import Catalog, ThreatType
 from shieldwall.engine.geometry import LocalFrame
 from shieldwall.engine.kernel import MAX_BATTERY_INTERCEPTOR_PAIRS
 from shieldwall.engine.paths import G_MPS2, engagement_windows, track_times
+from shieldwall.engine.detection import DetectionEffects, build_detection, no_detection
 from shieldwall.engine.hazards import build_hazards, disc_intervals
 from shieldwall.engine.records import (
     AREA_ATTEMPTS,
     AreaLayers,
     Batteries,
+    Detection,
     Doctrine,
     EwZones,
     Hazards,
@@ -65,6 +67,8 @@ class Compiled:
     threat_type_decoy: list[bool] | None = None  # per threat type: a decoy (does no damage)
     ballistic: "BallisticEffects | None" = None  # what mechanisms.ballistic did (None: off)
     c2: "C2Effects | None" = None  # what mechanisms.c2 did (None: off)
+    detection: Detection | None = None  # mechanisms.detection's record (engine/detection.py; off: empty)
+    detection_effects: DetectionEffects | None = None  # what it used (None: off)
 
     @property
     def n_threats(self) -> int:
@@ -218,12 +222,16 @@ def compile_scenario(scenario: Scenario, seed: int) -> Compiled:
         cost_usd=np.array([types[t].cost_usd for t in th_type]),
         flight_s=flight, step_s=step, vmax_mps=vmax, first_open_s=first_open, last_close_s=last_close,
         track_s=track_any)
+    detection_fx = DetectionEffects() if scenario.mechanisms.detection else None
+    detection = (no_detection(n_thr) if detection_fx is None else
+                 _detection(scenario, catalog, sensors, paths, flight, step, rcs, type_ids, types, th_type, detection_fx))
     legs = _legs(paths)
     ew, ew_zones = _ew_hazards(scenario, frame, types, th_type, legs)
     area, layers = _area_hazards(scenario, catalog, frame, type_ids, types, th_type, legs, paths)
     return Compiled(
         ew=ew, ew_zones=ew_zones, area=area, area_layers=layers, ew_zone_ids=[z.id for z in scenario.ew_zones],
         area_ids=[a.id for a in scenario.area_defences], ballistic=ballistic, c2=c2,
+        detection=detection, detection_effects=detection_fx,
         name=scenario.name, frame=frame, asset_ids=asset_ids, asset_value=asset_value,
         battery_ids=[b.id for b in scenario.batteries], interceptor_ids=itc_ids, threat_type_ids=type_ids,
         threat_type_class=[t.threat_class for t in types], threat_raid=raid_threats["raid"],
@@ -416,6 +424,27 @@ def _c2_fire_from(scenario: Scenario, catalog: Catalog, batteries: Batteries, pa
         out[:, b] = np.minimum(fire_from[:, b] + system.track_latency_s, own[:, i])
         effects.track_latency_s[scenario.batteries[b].id] = float(system.track_latency_s)
     return out
+
+
+def _detection(scenario: Scenario, catalog: Catalog, sensors: tuple, paths: Paths, flight: np.ndarray,
+               step: np.ndarray, rcs: np.ndarray, type_ids: list[str], types: list[ThreatType],
+               th_type: np.ndarray, effects: DetectionEffects) -> Detection:
+    """Detection and tracking (docs/model.md): the sensors of ``_sensors`` (the batteries' own
+    radars, then the stand-alone radars) with their catalog scan fields; each battery's C2 latency
+    (under mechanisms.c2) and link loss; each decoy's identification probability."""
+    systems = [catalog.systems[b.system] for b in scenario.batteries]
+    params = [*systems, *(catalog.radars[r.type] for r in scenario.radars)]
+    ids = [b.id for b in scenario.batteries] + [r.id for r in scenario.radars]
+    latency = np.array([float(s.track_latency_s or 0.0) if scenario.mechanisms.c2 else 0.0 for s in systems], float)
+    loss = np.array([float(s.link_loss_probability or 0.0) for s in systems], float)
+    per_type = np.array([float(t.identify_probability or 0.0) if t.decoy else 0.0 for t in types], float)
+    for b, battery in enumerate(scenario.batteries):
+        effects.link_loss_probability[battery.id] = float(loss[b])
+    for t in range(len(types)):
+        if per_type[t] > 0.0:
+            effects.identify_probability[type_ids[t]] = float(per_type[t])
+    return build_detection(ids, params, sensors, paths, flight, step, rcs, len(systems), latency, loss,
+                           per_type[th_type] if len(th_type) else np.zeros(0), effects)
 
 
 def _ballistic_pk_factor(scenario: Scenario, catalog: Catalog, itc_ids: list[str], type_ids: list[str],

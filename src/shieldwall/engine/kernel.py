@@ -26,6 +26,7 @@ from shieldwall.engine.causes import (
     LEAK_OUT_OF_REACH,
     LEAK_SATURATED,
 )
+from shieldwall.engine.detection import fire_unit_tracks
 from shieldwall.engine.hazards import next_event
 from shieldwall.engine.intercept import intercept_time, leg_table
 from shieldwall.engine.policies import solve_epoch_by_code
@@ -70,7 +71,7 @@ def _log(log, kind, t, j, b, k, n, tau):  # type: ignore[no-untyped-def]
 
 
 @cached_njit(inline="always")
-def _leak_cause(j, t_launch, met, n_eng, res_bat, max_eng, track_s, pair_off, open_order, pair_b, pair_k, pair_open,
+def _leak_cause(j, t_launch, met, n_eng, res_bat, max_eng, track_s, pair_off, w_end, open_order, pair_b, pair_k, pair_open,
                 pair_close, dry_s, n_itc, dt, per_dt):  # type: ignore[no-untyped-def]
     """(cause code, battery) of leaker j: engine/causes.py gives the rule, in this order. A threat
     never engaged could be engaged at every decision epoch inside one of its windows, so what
@@ -79,7 +80,7 @@ def _leak_cause(j, t_launch, met, n_eng, res_bat, max_eng, track_s, pair_off, op
     each scan stops at its first match (a call, whose arrays numba reference-counts, cost more)."""
     if n_eng > 0:
         return LEAK_MISSED, res_bat
-    lo, hi = pair_off[j], pair_off[j + 1]
+    lo, hi = pair_off[j], w_end[j]
     if lo == hi:
         return (LEAK_NOT_DETECTED if track_s == np.inf else LEAK_OUT_OF_REACH), -1
     first = pair_b[open_order[lo]]
@@ -243,17 +244,19 @@ def _file_opening(j, q, k_min, launch_j, dt, per_dt, free, head, nxt, ev_code, o
 
 # nogil: in a parallel run the run's own process simulates too, while its pool's threads feed the workers
 @cached_njit(nogil=True)
-def simulate_chunk(paths, threats, batteries, interceptors, windows, doctrine, ew, ew_zones, area, layers, uniforms,
-                   stock_init, present, out, log, log_on):  # type: ignore[no-untyped-def]
+def simulate_chunk(paths, threats, batteries, interceptors, windows, doctrine, ew, ew_zones, area, layers, det,
+                   uniforms, stock_init, present, out, log, log_on):  # type: ignore[no-untyped-def]
     """Simulate the chunk's replications (uniforms' first axis) into ``out`` (engine/records.py:
     every argument is one of its records; stock_init [rep, battery, interceptor] and present
-    [rep, threat] are per replication). Returns the decision epochs visited, a cost diagnostic."""
+    [rep, threat] are per replication). With detection (``det.on``) each replication opens every
+    window no sooner than its battery's drawn track (engine/detection.py) and closes a decoy's
+    when it is identified: the windows' times and their order are then this replication's. Returns the decision epochs visited, a cost diagnostic."""
     # the records' arrays as local names, once: the hot loops below read plain arrays
     th_type, th_class, th_target = threats.type, threats.cls, threats.target
     th_value, th_damage, th_rel, th_cost = threats.value_at_stake, threats.damage, threats.reliability, threats.cost_usd
     th_launch0, th_window, flight, step, vmax = (threats.launch_s, threats.window_s, threats.flight_s, threats.step_s,
                                                   threats.vmax_mps)
-    track_any = threats.track_s
+    track_any = threats.track_s.copy()  # per replication under detection
     bat_x, bat_y, bat_channels, bat_reload = batteries.x_m, batteries.y_m, batteries.channels, batteries.reload_s
     n_launch, cap = batteries.launchers, batteries.rounds_per_launcher
     itc_speed, itc_minr, itc_maxr = interceptors.speed_mps, interceptors.min_range_m, interceptors.max_range_m
@@ -262,8 +265,11 @@ def simulate_chunk(paths, threats, batteries, interceptors, windows, doctrine, e
     is_ball, vert_off, th_alt, th_apogee = paths.ballistic, paths.vertex_offset, paths.altitude_m, paths.apogee_m
     th_release = paths.release_m
     pair_off, pair_b, pair_k, pair_j = windows.threat_offset, windows.battery, windows.interceptor, windows.threat
-    pair_open, pair_close, pair_level, pk_levels = windows.open_s, windows.close_s, windows.pk_level, windows.pk_levels
-    bat_off, open_order = windows.battery_offset, windows.open_order
+    pair_level, pk_levels = windows.pk_level, windows.pk_levels
+    # the windows' times and order: as compiled, or this replication's under detection
+    pair_open, pair_close, open_order = windows.open_s.copy(), windows.close_s.copy(), windows.open_order.copy()
+    bat_off = windows.battery_offset
+    w_end = pair_off[1:].copy()  # threat j's usable windows are open_order[pair_off[j] .. w_end[j] - 1]
     salvo_c, maxeng_c, policy = doctrine.salvo, doctrine.max_engagements, doctrine.policy
     dt, assess, cost_w, epoch_limit_s = (doctrine.decision_interval_s, doctrine.assess_s, doctrine.cost_weight,
                                          doctrine.epoch_time_limit_s)
@@ -289,6 +295,10 @@ def simulate_chunk(paths, threats, batteries, interceptors, windows, doctrine, e
     ord_open = pair_open[open_order]
     ord_bk = pair_b[open_order] * n_itc + pair_k[open_order]
     legs = leg_table(paths.vertex_x_m, paths.vertex_y_m, paths.vertex_t_s)
+    n_det = n_thr if det.on else 0
+    trk = np.empty((n_det, n_bat))  # detection: [threat, battery] the battery's track, after launch
+    t_id = np.empty(n_det)  # when a decoy is identified
+    t_any = np.empty(n_det)  # when a network first holds a track
     # buffers allocated once per chunk
     c_p = np.empty(n_pairs, np.int64)
     probe = np.empty(n_pairs, np.int64)
@@ -407,6 +417,29 @@ def simulate_chunk(paths, threats, batteries, interceptors, windows, doctrine, e
             met[j] = 0
             n_eng[j] = 0
             shots_used[j] = 0
+        if det.on:  # this replication's tracks: each window opens no sooner, a decoy's closes when identified
+            fire_unit_tracks(det, paths, flight, np.int64(uniforms.detect[r, 0] * 9007199254740992.0), present[r],
+                             pair_off, pair_b, trk, t_id, t_any)
+            for j in range(n_thr):
+                track_any[j] = t_any[j]
+                lo = pair_off[j]
+                n_ok = lo
+                for p in range(lo, pair_off[j + 1]):
+                    w_o = max(windows.open_s[p], trk[j, pair_b[p]])
+                    w_c = min(windows.close_s[p], t_id[j])
+                    pair_open[p] = w_o if w_o <= w_c else inf
+                    pair_close[p] = w_c
+                    if w_o <= w_c:
+                        n_ok += 1
+                    m = p  # insertion sort by (opening, window): windows that never open go last
+                    while m > lo and (pair_open[open_order[m - 1]], open_order[m - 1]) > (pair_open[p], p):
+                        open_order[m] = open_order[m - 1]
+                        m -= 1
+                    open_order[m] = p
+                w_end[j] = n_ok
+                for q in range(lo, pair_off[j + 1]):
+                    ord_open[q] = pair_open[open_order[q]]
+                    ord_bk[q] = pair_b[open_order[q]] * n_itc + pair_k[open_order[q]]
         for b in range(n_bat):
             busy[b] = 0
             for k in range(n_itc):
@@ -439,7 +472,7 @@ def simulate_chunk(paths, threats, batteries, interceptors, windows, doctrine, e
         for j in range(n_thr):
             op_ptr[j] = pair_off[j]
             chained[j] = False
-            if status[j] == ALIVE and pair_off[j] < pair_off[j + 1]:
+            if status[j] == ALIVE and pair_off[j] < w_end[j]:
                 free = _file_opening(j, op_ptr[j], 0, launch[j], dt, per_dt, free, head, nxt, ev_code, open_at, lnk,
                                      chained, ord_open, ord_bk, n_thr)
                 n_pending += 1
@@ -497,16 +530,16 @@ def simulate_chunk(paths, threats, batteries, interceptors, windows, doctrine, e
                             continue
                         q = op_ptr[j]
                         if spent[code >> 2 & BK_MASK] or ord_open[q] > rel + EPS_S:
-                            while q < pair_off[j + 1] and spent[ord_bk[q]]:
+                            while q < w_end[j] and spent[ord_bk[q]]:
                                 q += 1
-                            if q == pair_off[j + 1] or ord_open[q] > rel + EPS_S:
+                            if q == w_end[j] or ord_open[q] > rel + EPS_S:
                                 op_ptr[j] = q
-                                if q < pair_off[j + 1]:
+                                if q < w_end[j]:
                                     free = _file_opening(j, q, k_epoch + 1, launch[j], dt, per_dt, free, head, nxt,
                                                          ev_code, open_at, lnk, chained, ord_open, ord_bk, n_thr)
                                     n_pending += 1
                                 continue
-                    while op_ptr[j] < pair_off[j + 1] and ord_open[op_ptr[j]] <= rel + EPS_S:
+                    while op_ptr[j] < w_end[j] and ord_open[op_ptr[j]] <= rel + EPS_S:
                         p = open_order[op_ptr[j]]
                         op_ptr[j] += 1
                         if policy == GREEDY_CODE and seen[p] != stamp:  # greedy: only new windows can change it
@@ -770,11 +803,11 @@ def simulate_chunk(paths, threats, batteries, interceptors, windows, doctrine, e
                                     free = e
                                     n_pending -= 1
                                     q = op_ptr[j2]
-                                    while q < pair_off[j2 + 1] and spent[ord_bk[q]]:
+                                    while q < w_end[j2] and spent[ord_bk[q]]:
                                         q += 1
                                     op_ptr[j2] = q
                                     chained[j2] = False
-                                    if q < pair_off[j2 + 1]:
+                                    if q < w_end[j2]:
                                         free = _file_opening(j2, q, k_epoch + 1, launch[j2], dt, per_dt, free, head,
                                                              nxt, ev_code, open_at, lnk, chained, ord_open, ord_bk,
                                                              n_thr)
@@ -830,9 +863,9 @@ def simulate_chunk(paths, threats, batteries, interceptors, windows, doctrine, e
                     if chained[j] or gate[j] > t + EPS_S or expire[j] <= t:
                         continue
                     rel = t - launch[j]
-                    while op_ptr[j] < pair_off[j + 1] and (ord_open[op_ptr[j]] <= rel + EPS_S or spent[ord_bk[op_ptr[j]]]):
+                    while op_ptr[j] < w_end[j] and (ord_open[op_ptr[j]] <= rel + EPS_S or spent[ord_bk[op_ptr[j]]]):
                         op_ptr[j] += 1
-                    if op_ptr[j] < pair_off[j + 1]:
+                    if op_ptr[j] < w_end[j]:
                         free = _file_opening(j, op_ptr[j], k_epoch + 1, launch[j], dt, per_dt, free, head, nxt,
                                              ev_code, open_at, lnk, chained, ord_open, ord_bk, n_thr)
                         n_pending += 1
@@ -865,7 +898,7 @@ def simulate_chunk(paths, threats, batteries, interceptors, windows, doctrine, e
                         survive[r, a] *= 1.0 - th_damage[j]
                     leak_threat[j] += 1.0
                     cause, lb = _leak_cause(j, launch[j], met[j], n_eng[j], res_bat[j], maxeng_c[th_class[j]],
-                                            track_any[j], pair_off, open_order, pair_b, pair_k, pair_open,
+                                            track_any[j], pair_off, w_end, open_order, pair_b, pair_k, pair_open,
                                             pair_close, dry, n_itc, dt, per_dt)
                     leak_cause[r, j] = cause
                     leak_bat[r, j] = lb

@@ -142,6 +142,34 @@ class Doctrine(NamedTuple):
     epoch_time_limit_s: float
 
 
+class Detection(NamedTuple):
+    """Probabilistic detection and tracking (scenario ``mechanisms.detection``, engine/detection.py):
+    the sensors' scan parameters and each threat's geometric coverage; per replication the
+    kernel draws the scans from them (``on`` False: every array empty, nothing drawn)."""
+
+    on: bool
+    sen_x_m: np.ndarray  # [sensor] the batteries' own radars, then the stand-alone radars
+    sen_y_m: np.ndarray  # [sensor]
+    sen_h_m: np.ndarray  # [sensor] antenna height
+    sen_range_m: np.ndarray  # [sensor] instrumented range vs 1 m2 (scaled by rcs^(1/4))
+    sen_net: np.ndarray  # [sensor] int64 network
+    sen_scan_s: np.ndarray  # [sensor] scan period
+    sen_snr_ref: np.ndarray  # [sensor] signal to noise of 1 m2 at sen_range_pd_m
+    sen_range_pd_m: np.ndarray  # [sensor]
+    sen_pfa: np.ndarray  # [sensor] false-alarm probability
+    sen_confirm: np.ndarray  # [sensor] int64 detections in a row that confirm a track
+    cover_s: np.ndarray  # [threat, sensor] first time after launch inside its coverage (inf: never)
+    cover_order: np.ndarray  # [threat, sensor] int64 the sensors covering it, soonest first (-1 after)
+    pd_row: np.ndarray  # [threat, sensor] int64 its row of pd_first (-1: never covered)
+    pd_first: np.ndarray  # [row, PD_SCANS] detection probability of its first scans (0: outside coverage)
+    bat_sensor: np.ndarray  # [battery] int64 its own radar's sensor
+    bat_net: np.ndarray  # [battery] int64
+    bat_latency_s: np.ndarray  # [battery] network track latency (mechanisms.c2, else 0)
+    bat_link_loss: np.ndarray  # [battery] probability a network track update is lost
+    rcs_m2: np.ndarray  # [threat]
+    identify: np.ndarray  # [threat] decoys: identification probability per scan once tracked (0: never)
+
+
 class Uniforms(NamedTuple):
     """Every random number a chunk consumes, drawn up front (engine/runner.py draw_uniforms)."""
 
@@ -150,6 +178,7 @@ class Uniforms(NamedTuple):
     kill: np.ndarray  # [replication, threat, shot] shot m at threat j kills if < the window's Pk
     ew: np.ndarray  # [replication, threat, 3] loss time, zone, diverted (width 0 without ew_zones)
     area: np.ndarray  # [replication, threat, attempt, 3] next engagement, its area defence, its kill
+    detect: np.ndarray  # [replication, 1] the key of its scans' numbers (width 0 without mechanisms.detection)
 
 
 # the replay log's columns, in the kernel's log and in the results: time_s, kind (kernel.EVENT_NAMES),

@@ -546,6 +546,8 @@ class RaidResult:
             out["ballistic"] = c.ballistic.summary()
         if c.c2 is not None:
             out["c2"] = c.c2.summary()
+        if c.detection_effects is not None:
+            out["detection"] = c.detection_effects.summary()
         if not (c.ew_zone_ids or c.area_ids):
             return
         launched = self.launched.mean(axis=0)

@@ -14,9 +14,10 @@ import numpy as np
 
 from shieldwall.engine.budget import check_budget, check_geometry
 from shieldwall.engine.compile import Compiled, compile_scenario
+from shieldwall.engine.detection import no_detection
 from shieldwall.engine.kernel import THREAT_EVENTS, simulate_chunk
 from shieldwall.engine.paths import positions
-from shieldwall.engine.records import LoggedEvents, LoggedRows, Outcomes, Uniforms, allocate_outcomes, event_log
+from shieldwall.engine.records import Detection, LoggedEvents, LoggedRows, Outcomes, Uniforms, allocate_outcomes, event_log
 from shieldwall.engine.results import ChunkResult, RaidResult
 from shieldwall.parallel import shared_pool, submit
 from shieldwall.scenario.model import Scenario
@@ -48,7 +49,13 @@ def draw_uniforms(compiled: Compiled, n_rep: int, seed_seq: np.random.SeedSequen
     # mechanisms a scenario does not use draw nothing, so adding one never moves the others' numbers
     return Uniforms(launch=block(n_thr), reliability=block(n_thr), kill=block(n_thr, compiled.shots_per_threat),
                     ew=block(n_thr, 3 if compiled.ew_zone_ids else 0),
-                    area=block(n_thr, compiled.area_attempts, 3))
+                    area=block(n_thr, compiled.area_attempts, 3),
+                    detect=block(1 if compiled.detection_effects is not None else 0))
+
+
+def detection_record(compiled: Compiled) -> Detection:
+    """The kernel's detection record (an empty one when the switch is off)."""
+    return compiled.detection if compiled.detection is not None else no_detection(compiled.n_threats)
 
 
 def kernel_array(a: Any, dtype: Any) -> np.ndarray:
@@ -92,7 +99,7 @@ def run_chunk(compiled: Compiled, start: int, n_rep: int, seed_seq: np.random.Se
         present = np.ones((n_rep, n_thr), np.bool_)
     epochs = simulate_chunk(compiled.paths, compiled.threats, compiled.batteries, compiled.interceptors,
                             compiled.windows, compiled.doctrine, compiled.ew, compiled.ew_zones, compiled.area,
-                            compiled.area_layers, rnd, kernel_array(stock, np.int64),
+                            compiled.area_layers, detection_record(compiled), rnd, kernel_array(stock, np.int64),
                             kernel_array(present, np.bool_), out, log, n_logged > 0)
     events = None
     if log_first:  # the replay's log: replication 0's threat events, with their positions

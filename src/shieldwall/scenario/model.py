@@ -180,6 +180,10 @@ class Mechanisms(Strict):
     c2: bool = Field(
         False, description="A fire unit gets its network's tracks after the system's track_latency_s; its own "
         "radar's tracks at once (docs/model.md, Command and control).")
+    detection: bool = Field(
+        False, description="Radars detect per scan with the radar equation's probability (Swerling 1), a track "
+        "forms after confirm_scans detections in a row, a fire unit fires from its track, decoys are engaged "
+        "until identified, network track updates may be lost (docs/model.md, Detection and tracking).")
 
 
 # Which catalog fields only act under which switch of ``Mechanisms`` (one table: calibration reads
@@ -188,6 +192,9 @@ MECHANISM_FIELDS: dict[str, str] = {
     "ballistic_track_time_s": "ballistic", "lateral_accel_g": "ballistic", "penaid_discrimination": "ballistic",
     "terminal_manoeuvre_g": "ballistic", "penaids": "ballistic", "launch_altitude_m": "ballistic",
     "track_latency_s": "c2",
+    "scan_period_s": "detection", "range_pd_km": "detection", "reference_pd": "detection",
+    "false_alarm_probability": "detection", "confirm_scans": "detection", "identify_probability": "detection",
+    "link_loss_probability": "detection",
 }
 
 
