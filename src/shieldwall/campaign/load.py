@@ -359,14 +359,15 @@ class _Checker:
         """The calibrated theatre's fitted catalog entries under the scenario's own, and its
         mechanism switches where the scenario sets none (``Theatre.calibrated``)."""
         from shieldwall.scenario.model import Mechanisms
-        from shieldwall.scenario.theatre import DEFAULT_THEATRE, is_theatre_file, load_theatre
+        from shieldwall.scenario.theatre import DEFAULT_THEATRE, build_theatre, is_theatre
 
         path = DEFAULT_THEATRE if name == DEFAULT_THEATRE.stem else self.base / name
-        if not path.is_file() or not is_theatre_file(path):
+        source = read_yaml_file(path) if path.is_file() else None
+        if source is None or not is_theatre(source):
             self.problem(("theatre", "calibrated"), f"`{name}` is neither `{DEFAULT_THEATRE.stem}` nor a theatre file",
                          expected=f"{DEFAULT_THEATRE.stem}, or a theatre file relative to {self.base}", found=name)
             return
-        calibrated = load_theatre(path).model  # its own errors name its own file
+        calibrated = build_theatre(source).model  # its own errors name its own file
         fields["catalog"] = fields.get("catalog", Catalog()).merged_over(calibrated.catalog)
         if fields.get("mechanisms") in (None, Mechanisms()):
             fields["mechanisms"] = calibrated.mechanisms

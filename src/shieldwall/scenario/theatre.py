@@ -373,9 +373,10 @@ def load_theatre(path: str | Path | None = None) -> Theatre:
     return build_theatre(source)
 
 
-def is_theatre_file(path: str | Path) -> bool:
-    data = read_yaml_file(path).data
-    return isinstance(data, Mapping) and data.get("kind") == "theatre"
+def is_theatre(source: YamlSource) -> bool:
+    """A parsed file that says it is a theatre (``kind: theatre``): read once, then built with
+    ``build_theatre`` (the shipped theatre is the largest file a campaign reads)."""
+    return isinstance(source.data, Mapping) and source.data.get("kind") == "theatre"
 
 
 def build_theatre(source: YamlSource) -> Theatre:

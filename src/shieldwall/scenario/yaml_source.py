@@ -149,21 +149,22 @@ def read_yaml_file(path: str | Path) -> YamlSource:
 
 def parse_yaml(text: str, file: str | None = None) -> YamlSource:
     """Parse YAML text into plain data and a SourceMap; syntax errors, duplicate keys and an
-    empty document become one ScenarioError."""
-    _count_values_fast(text, file)
+    empty document become one ScenarioError.
+
+    A file libyaml reads without a problem is composed by libyaml (C, 5-7x faster: the shipped
+    theatre is 50 KB, read by every campaign); any file it finds a problem in, or that is over a
+    limit, is read again by PyYAML's pure-Python composer, whose messages and positions are the
+    ones every error in this module is written from. Both give the same nodes, positions included
+    (tests/test_yaml_source.py compares them), and the same safe constructors build the data."""
+    fast = _parse_with_libyaml(text, file)
+    if fast is not None:
+        return fast
     try:
         loader = _BoundedLoader(text)
     except yaml.reader.ReaderError as exc:  # a control character: PyYAML checks before parsing
         raise ScenarioError(file, [_reader_problem(text, exc)]) from None
     try:
-        root = loader.get_single_node()
-        if root is None:
-            hint = "a scenario needs at least name, assets and raids"
-            raise ScenarioError(file, [Problem("the file is empty", line=1, column=1, hint=hint)])
-        source_map, duplicates = _map_nodes(root, file)
-        if duplicates:
-            raise ScenarioError(file, duplicates)
-        data = loader.construct_document(root)
+        return _build(loader, file)
     except _Refused as exc:
         raise ScenarioError(file, [exc.problem]) from None
     except yaml.MarkedYAMLError as exc:
@@ -172,32 +173,55 @@ def parse_yaml(text: str, file: str | None = None) -> YamlSource:
         raise ScenarioError(file, [Problem(f"YAML syntax error: {exc}")]) from None
     finally:
         loader.dispose()
-    return YamlSource(data=data, source_map=source_map, file=file)
 
 
-# Above this size the file's values are counted first by libyaml's event parser (C: ~0.15 s a MB)
-# so that a file over the cap is refused in about a second, not after the pure-Python composer
-# has built (and the memory has held) every node (a 4 MB file of 36,000 raids: 12 s, 330 MB).
-FAST_COUNT_ABOVE_CHARS = 256 * 1024
+def _build(loader: Any, file: str | None) -> YamlSource:
+    """Compose the single document, map its positions, construct its data (either loader)."""
+    root = loader.get_single_node()
+    if root is None:
+        hint = "a scenario needs at least name, assets and raids"
+        raise ScenarioError(file, [Problem("the file is empty", line=1, column=1, hint=hint)])
+    source_map, duplicates = _map_nodes(root, file)
+    if duplicates:
+        raise ScenarioError(file, duplicates)
+    return YamlSource(data=loader.construct_document(root), source_map=source_map, file=file)
 
 
-def _count_values_fast(text: str, file: str | None) -> None:
-    """Refuse a file with more than MAX_NODES values before composing it, where libyaml is there.
-    A syntax error is left to the composer, which locates it the same way for every size."""
-    if len(text) <= FAST_COUNT_ABOVE_CHARS or not hasattr(yaml, "CSafeLoader"):
-        return
+def _parse_with_libyaml(text: str, file: str | None) -> YamlSource | None:
+    """The file parsed by libyaml, or None where PyYAML has no libyaml or libyaml finds anything
+    to say (the caller then reads it the slow way and says it there). libyaml's composer recurses
+    in C, so the depth and the number of values are first checked on its event stream (flat):
+    a file over either limit is refused here as the pure-Python composer refuses it."""
+    if not hasattr(yaml, "CSafeLoader"):
+        return None
     starts = (yaml.ScalarEvent, yaml.MappingStartEvent, yaml.SequenceStartEvent)
-    count = 0
+    count = depth = 0
     try:
         for event in yaml.parse(text, Loader=yaml.CSafeLoader):
             if isinstance(event, starts):
                 count += 1
                 if count > MAX_NODES:
-                    problem = _at(event.start_mark, f"the file holds more than {MAX_NODES:,} values",
-                                  hint="a scenario or campaign is far smaller (docs/scenario.md, Bounds)").problem
-                    raise ScenarioError(file, [problem])
+                    raise ScenarioError(file, [_too_many_values(event.start_mark)])
+                if depth + 1 > L.MAX_YAML_DEPTH:
+                    return None  # the composer below says where
+            if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+                depth += 1
+            elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+                depth -= 1
+        loader = _LibyamlLoader(text)
     except yaml.YAMLError:
-        return
+        return None
+    try:
+        return _build(loader, file)
+    except (_Refused, yaml.YAMLError, ScenarioError):
+        return None
+    finally:
+        loader.dispose()
+
+
+def _too_many_values(mark: Any) -> Problem:
+    return _at(mark, f"the file holds more than {MAX_NODES:,} values",
+               hint="a scenario or campaign is far smaller (docs/scenario.md, Bounds)").problem
 
 
 class _Refused(Exception):
@@ -215,31 +239,10 @@ def _at(node_or_mark: Any, message: str, **details: Any) -> _Refused:
                             column=mark.column + 1 if mark else None, **details))
 
 
-class _BoundedLoader(yaml.SafeLoader):
-    """PyYAML's safe loader with limits: nesting depth (its composer recurses, so a file nested
-    500 deep would end in RecursionError), the number of values in the file, and scalars that
-    look like dates, times or numbers but are not (2024-02-30, a 5,000-digit integer), which
-    PyYAML turns into Python exceptions without a position."""
-
-    def __init__(self, text: str) -> None:
-        super().__init__(text)
-        self._depth = 0
-        self._nodes = 0
-
-    def compose_node(self, parent: Any, index: Any) -> Any:
-        if not self.check_event(yaml.AliasEvent):
-            self._nodes += 1
-            if self._nodes > MAX_NODES:
-                raise _at(self.peek_event().start_mark, f"the file holds more than {MAX_NODES:,} values",
-                          hint="a scenario or campaign is far smaller (docs/scenario.md, Bounds)")
-        self._depth += 1
-        if self._depth > L.MAX_YAML_DEPTH:
-            raise _at(self.peek_event().start_mark, f"nested more than {L.MAX_YAML_DEPTH} levels deep",
-                      hint="a scenario nests a few levels; is a bracket or an indentation wrong?")
-        try:
-            return super().compose_node(parent, index)
-        finally:
-            self._depth -= 1
+class _Guarded:
+    """Scalars that look like dates, times or numbers but are not (2024-02-30, a 5,000-digit
+    integer), which PyYAML turns into Python exceptions without a position, refused with one;
+    mixed into both loaders."""
 
     def _guarded(self, node: Any, construct: Any, words: str, expected: str, hint: str) -> Any:
         try:
@@ -264,9 +267,43 @@ class _BoundedLoader(yaml.SafeLoader):
                              "digits", "quote it if it is text; numbers here are far shorter")
 
 
-for _tag, _method in (("timestamp", "construct_yaml_timestamp"), ("int", "construct_yaml_int"),
-                      ("float", "construct_yaml_float")):
-    _BoundedLoader.add_constructor(f"tag:yaml.org,2002:{_tag}", getattr(_BoundedLoader, _method))
+class _BoundedLoader(_Guarded, yaml.SafeLoader):
+    """PyYAML's safe loader with limits: nesting depth (its composer recurses, so a file nested
+    500 deep would end in RecursionError), the number of values in the file, and the guarded
+    scalars (``_Guarded``)."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(text)
+        self._depth = 0
+        self._nodes = 0
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if not self.check_event(yaml.AliasEvent):
+            self._nodes += 1
+            if self._nodes > MAX_NODES:
+                raise _Refused(_too_many_values(self.peek_event().start_mark))
+        self._depth += 1
+        if self._depth > L.MAX_YAML_DEPTH:
+            raise _at(self.peek_event().start_mark, f"nested more than {L.MAX_YAML_DEPTH} levels deep",
+                      hint="a scenario nests a few levels; is a bracket or an indentation wrong?")
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+
+_LOADERS: list[Any] = [_BoundedLoader]
+if hasattr(yaml, "CSafeLoader"):
+    class _LibyamlLoader(_Guarded, yaml.CSafeLoader):  # type: ignore[misc,name-defined]
+        """libyaml's safe loader (its limits are checked on the event stream first:
+        ``_parse_with_libyaml``) with the guarded scalars."""
+
+    _LOADERS.append(_LibyamlLoader)
+
+for _loader in _LOADERS:
+    for _tag, _method in (("timestamp", "construct_yaml_timestamp"), ("int", "construct_yaml_int"),
+                          ("float", "construct_yaml_float")):
+        _loader.add_constructor(f"tag:yaml.org,2002:{_tag}", getattr(_loader, _method))
 
 
 def _syntax_problem(exc: yaml.MarkedYAMLError) -> Problem:

@@ -1,0 +1,108 @@
+"""The YAML reader's two paths: libyaml (C) for files it reads without a problem, PyYAML's
+pure-Python composer for the rest and wherever libyaml is missing (scenario/yaml_source.py,
+parse_yaml). Whatever the text, both must give the same data and the same positions, or the same
+located problems: a file must not read differently on a machine without libyaml."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+
+from fuzzing import campaign_texts, scenario_texts
+from shieldwall import limits as L
+from shieldwall.errors import ScenarioError
+from shieldwall.scenario import yaml_source
+
+ROOT = Path(__file__).resolve().parents[1]
+SHIPPED = sorted([*ROOT.glob("examples/*.yaml"), *ROOT.glob("src/shieldwall/**/*.yaml")])
+
+pytestmark = pytest.mark.skipif(not hasattr(yaml, "CSafeLoader"), reason="PyYAML was built without libyaml")
+
+
+def _read(text: str, *, python: bool, monkeypatch: pytest.MonkeyPatch) -> tuple[str, Any]:
+    """("ok", (data, keys, values)) or ("error", problems as tuples), by one path."""
+    with monkeypatch.context() as patched:
+        if python:
+            patched.setattr(yaml_source, "_parse_with_libyaml", lambda text, file: None)
+        else:
+            def no_fallback(*args: object) -> None:
+                raise AssertionError("libyaml read this file, the slow path must not run")
+
+            patched.setattr(yaml_source, "_BoundedLoader", no_fallback)
+        try:
+            source = yaml_source.parse_yaml(text, "f.yaml")
+        except ScenarioError as exc:
+            return "error", [(p.message, p.line, p.column, p.path, p.hint) for p in exc.problems]
+    return "ok", (repr(source.data), source.source_map.keys, source.source_map.values)
+
+
+def _both(text: str, monkeypatch: pytest.MonkeyPatch) -> tuple[tuple[str, Any], tuple[str, Any]]:
+    python = _read(text, python=True, monkeypatch=monkeypatch)
+    fast_or_fallback = yaml_source.parse_yaml  # the default: libyaml, falling back to the composer
+    try:
+        source = fast_or_fallback(text, "f.yaml")
+        default: tuple[str, Any] = ("ok", (repr(source.data), source.source_map.keys, source.source_map.values))
+    except ScenarioError as exc:
+        default = ("error", [(p.message, p.line, p.column, p.path, p.hint) for p in exc.problems])
+    return python, default
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=lambda p: str(p.relative_to(ROOT)))
+def test_every_shipped_file_is_read_by_libyaml_to_the_same_data_and_positions(path: Path,
+                                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    text = path.read_text(encoding="utf-8")
+    fast = _read(text, python=False, monkeypatch=monkeypatch)
+    assert fast[0] == "ok"
+    assert fast == _read(text, python=True, monkeypatch=monkeypatch)
+
+
+TRICKY = {
+    "anchors, aliases and a merge key": "base: &b {x: 1, y: [1, 2]}\nthis:\n  <<: *b\n  z: *b\n",
+    "non-ASCII before a value": "name: Київ – é\nlist:\n  - {a: «ж», b: 2}\n  - c: 3\n",
+    "CRLF line ends": "a: 1\r\nb:\r\n  - x\r\n  - y\r\n",
+    "block scalars and comments": "# c\nd: |\n  two\n  lines\ne: >-\n  folded\n  text\nf: 'it''s' # c\n",
+    "flow in block, dates and numbers": "when: 2024-02-29\nat: 2024-01-01 12:00:00\nn: [1, 1.5, .inf, 0x10, 1e3]\n",
+    "a document marker and a tag": "--- !!map\na: !!str 1\nb: !!float 2\n...\n",
+}
+
+
+@pytest.mark.parametrize("text", TRICKY.values(), ids=list(TRICKY))
+def test_tricky_but_valid_text_reads_the_same_both_ways(text: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    fast = _read(text, python=False, monkeypatch=monkeypatch)
+    assert fast[0] == "ok" and fast == _read(text, python=True, monkeypatch=monkeypatch)
+
+
+BROKEN = {
+    "syntax": "a: [1, 2\nb: 3\n",
+    "duplicate key": "a: 1\nb: 2\na: 3\n",
+    "date that does not exist": "a: 1\nwhen: 2024-02-30\n",
+    "empty": "# nothing\n",
+    "tab indentation": "a:\n\t- 1\n",
+    "control character": "a: b\x07c\n",
+    "python tag": "a: !!python/object/apply:os.system ['true']\n",
+    "undefined alias": "a: *nope\n",
+    "nested too deep": "a: " + "[" * (L.MAX_YAML_DEPTH + 5) + "]" * (L.MAX_YAML_DEPTH + 5) + "\n",
+    "nested far too deep for a recursive C composer": "[" * 200_000 + "]" * 200_000,
+    "more values than the cap": "a: [" + "1, " * (yaml_source.MAX_NODES + 5) + "1]\n",
+    "two documents": "a: 1\n---\nb: 2\n",
+}
+
+
+@pytest.mark.parametrize("text", BROKEN.values(), ids=list(BROKEN))
+def test_every_problem_is_told_the_same_way_whichever_path_reads_it(text: str,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    python, default = _both(text, monkeypatch)
+    assert python[0] == "error" and python == default
+    assert all(line is not None for _, line, *_ in python[1]) or python[1][0][0].startswith("YAML syntax error")
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(text=scenario_texts() | campaign_texts())
+def test_fuzzed_files_read_the_same_both_ways(text: str) -> None:
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        python, default = _both(text, monkeypatch)
+    assert python == default
