@@ -303,11 +303,11 @@ def calibrate_theatre(record: str | Path, start: dt.date | None, end: dt.date, *
 
 
 def write_theatre_yaml(data: dict[str, Any], out: str | Path, header: str) -> Path:
-    import yaml
+    from shieldwall.scenario.yaml_source import yaml_text
 
     path = Path(out)
     path.parent.mkdir(parents=True, exist_ok=True)
     text = "".join(f"# {line}\n" for line in header.splitlines())
-    text += yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=110)
+    text += yaml_text(data, width=110)
     path.write_text(text, encoding="utf-8")
     return path

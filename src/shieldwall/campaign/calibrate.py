@@ -233,12 +233,12 @@ def _stationary_doc(nights: dict[dt.date, Counter[str]], raid_nights: list[dt.da
 
 
 def write_generator(doc: dict[str, Any], out: str | Path) -> Path:
-    import yaml
+    from shieldwall.scenario.yaml_source import yaml_text
 
     out = Path(out)
     head = ("# Raid generator fitted by `shieldwall calibrate raids` (file format: docs/campaign.md).\n"
             f"# Source: {doc['provenance']['source_file']}; nights {doc['provenance']['first_night']} to "
             f"{doc['provenance']['last_night']}. The data file itself is not part of shieldwall.\n")
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(head + yaml.safe_dump(doc, sort_keys=False, allow_unicode=True, width=110), encoding="utf-8")
+    out.write_text(head + yaml_text(doc, width=110), encoding="utf-8")
     return out

@@ -290,11 +290,10 @@ class CampaignResult:
 
 def campaign_input_text(loaded: "LoadedCampaign") -> str:
     """The campaign that ran, as one self-contained YAML file (campaign.load.self_contained)."""
-    import yaml
-
     from shieldwall.campaign.load import self_contained
+    from shieldwall.scenario.yaml_source import yaml_text
 
     origin = " ".join(str(loaded.file or "text").split())  # one comment line, whatever the path holds
     head = (f"# The campaign of this run, self-contained, as it ran (from {origin})."
             "\n# `shieldwall campaign` runs it again with the same results; the web app opens it in its editor.\n")
-    return head + yaml.safe_dump(self_contained(loaded), sort_keys=False, allow_unicode=True)
+    return head + yaml_text(self_contained(loaded))

@@ -136,6 +136,15 @@ def read_text_once(path: str | Path, limit: int = L.MAX_FILE_BYTES) -> str:
         raise fail(f"not UTF-8 text (byte {exc.start})") from None
 
 
+def yaml_text(data: Any, *, width: int | None = None) -> str:
+    """Plain data as YAML, keys in their order, Unicode kept: what shieldwall writes (run inputs,
+    calibrated files, the editor's text). libyaml's emitter where PyYAML has it: the same text as
+    PyYAML's pure-Python one (tests/test_yaml_source.py), 4-5x faster (a campaign writes its
+    50 KB self-contained input on every run)."""
+    dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+    return yaml.dump(data, Dumper=dumper, sort_keys=False, allow_unicode=True, width=width)
+
+
 def read_yaml_file(path: str | Path) -> YamlSource:
     """Read (once) and parse a YAML or JSON file; an unreadable file is a ScenarioError, not a traceback."""
     name = str(path)

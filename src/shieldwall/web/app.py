@@ -445,7 +445,7 @@ def create_app(runs_dir: str | Path, *, max_replications: int = 20000, examples_
     @app.get("/api/runs/{name}/scenario")
     def api_run_scenario(name: str) -> dict[str, Any]:
         """What the run ran, as text for the editor: its scenario, or its campaign (self-contained)."""
-        import yaml
+        from shieldwall.scenario.yaml_source import yaml_text
 
         from shieldwall.campaign.results import CAMPAIGN_INPUT
 
@@ -453,7 +453,7 @@ def create_app(runs_dir: str | Path, *, max_replications: int = 20000, examples_
         if (folder / "campaign.json").is_file():
             return {"name": f"{name}.yaml", "text": file_in(folder, CAMPAIGN_INPUT).read_text(encoding="utf-8")}
         data = rundir.read_json_object(file_in(folder, "scenario.json"))
-        return {"name": f"{name}.yaml", "text": yaml.safe_dump(data, sort_keys=False, allow_unicode=True)}
+        return {"name": f"{name}.yaml", "text": yaml_text(data)}
 
     @app.get("/api/runs/{name}/replay")
     def api_replay(name: str) -> dict[str, Any]:

@@ -40,9 +40,9 @@ class Laydown:
     moved_ids: list[str]
 
     def moved_yaml(self) -> str:
-        import yaml
+        from shieldwall.scenario.yaml_source import yaml_text
 
-        return yaml.safe_dump(self.moved_data, sort_keys=False, allow_unicode=True)
+        return yaml_text(self.moved_data)
 
 
 def _problem(path: str, message: str, expected: str, found: Any) -> Problem:
