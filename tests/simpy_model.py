@@ -37,7 +37,7 @@ from shieldwall.engine.causes import (
     LEAK_SATURATED,
 )
 from shieldwall.engine.compile import Compiled
-from shieldwall.engine.detection import TAG_IDENTIFY, TAG_LINK, TAG_SCAN, replication_key, scan_uniform_py
+from shieldwall.engine.detection import TAG_ACOUSTIC, TAG_IDENTIFY, TAG_LINK, TAG_SCAN, replication_key, scan_uniform_py
 from shieldwall.engine.paths import G_MPS2
 from shieldwall.engine.records import Outcomes, allocate_outcomes
 from shieldwall.engine.results import ChunkResult, RaidResult
@@ -113,6 +113,9 @@ class Static:
         self.divert_share = c.ew_zones.divert_share.tolist()
         self.area = self._segments(c.area)
         self.detection = c.detection if c.detection is not None and c.detection.on else None
+        # acoustic cueing: per (threat j, acoustic network k), row j * n_ac + k, its detection segments
+        self.n_ac = len(self.detection.ac_net) if self.detection is not None else 0
+        self.acoustic = self._segments(self.detection.ac_haz, self.n_thr * self.n_ac) if self.n_ac else []
         lay = c.area_layers
         self.n_layers = len(c.area_ids)
         self.layer = [dict(tokens_per_s=float(lay.tokens_per_s[a]), burst=float(lay.burst[a]), stock=int(lay.stock[a]),
@@ -120,10 +123,11 @@ class Static:
                            active=(float(lay.active_from_s[a]), float(lay.active_until_s[a])))
                       for a in range(self.n_layers)]
 
-    def _segments(self, h: Any) -> list[list[tuple[float, float, float, list[tuple[int, float]]]]]:
+    def _segments(self, h: Any, rows: int | None = None) -> list[list[tuple[float, float, float, list[tuple[int, float]]]]]:
         return [[(float(h.t0_s[q]), float(h.t1_s[q]), float(h.rate_per_s[q]),
                   [(int(h.zone[e]), float(h.zone_rate_per_s[e])) for e in range(h.zone_offset[q], h.zone_offset[q + 1])])
-                 for q in range(h.threat_offset[j], h.threat_offset[j + 1])] for j in range(self.n_thr)]
+                 for q in range(h.threat_offset[j], h.threat_offset[j + 1])]
+                for j in range(self.n_thr if rows is None else rows)]
 
 
 def first_event(segments: list, tau_from: float, u_time: float, u_zone: float) -> tuple[float, int]:
@@ -354,6 +358,13 @@ def drawn_tracks(s: Static, key: int, j: int) -> tuple[list[float], float, float
     d = s.detection
     n_sen = d.cover_s.shape[1]
     net_t: dict[int, tuple[float, float]] = {}  # network -> (its track, scan period of the sensor that formed it)
+    for k in range(s.n_ac):  # acoustic cueing: its first detection, reported after the field's latency
+        tau, z = first_event(s.acoustic[j * s.n_ac + k], 0.0, scan_uniform_py(key, TAG_ACOUSTIC, j, k, 0),
+                             scan_uniform_py(key, TAG_ACOUSTIC, j, k, 1))
+        t = tau + float(d.ac_latency_s[z]) if z >= 0 else math.inf
+        net = int(d.ac_net[k])
+        if t <= s.flight[j] and t < net_t.get(net, (math.inf, 0.0))[0]:
+            net_t[net] = (t, float(d.ac_update_s[z]))
     for q in sorted(range(n_sen), key=lambda q: (float(d.cover_s[j, q]), q)):  # ties: soonest in coverage
         t = sensor_track(s, key, j, q)
         net = int(d.sen_net[q])

@@ -23,7 +23,8 @@ from shieldwall.catalog.model import (
     count_upto,
     upto,
 )
-from shieldwall.scenario.model import AreaDefence, Asset, Battery, Doctrine, EwZone, Mechanisms, Point, Radar, Raid
+from shieldwall.scenario.model import (AcousticField, AreaDefence, Asset, Battery, Doctrine, EwZone, Mechanisms, Point,
+                                       Radar, Raid)
 
 GENERATOR_VERSION = 1
 Stock = dict[Id, StockCount]  # type: ignore[valid-type]
@@ -146,6 +147,7 @@ class Theatre(Strict):
     doctrine: Doctrine | None = None
     ew_zones: list[EwZone] | None = None
     area_defences: list[AreaDefence] | None = None
+    acoustic_sensors: list[AcousticField] | None = None
     mechanisms: Mechanisms | None = None
     calibrated: Text | None = Field(
         None, description="A calibrated national theatre whose fitted catalog values and mechanism switches the "

@@ -215,12 +215,35 @@ class AreaDefenceType(Sourced):
     cost_usd: Cost = Field(0.0, description="Cost of one munition (round, missile, interceptor drone).")  # type: ignore[valid-type]
 
 
+class AcousticSensorType(Sourced):
+    """A passive acoustic sensor (a microphone on a pole with a phone that classifies the sound),
+    laid out by the thousand as a cueing network for low, noisy threats (docs/model.md, Acoustic
+    cueing). Spread over a zone, the sensors detect a threat flying through at a rate per km set
+    by their density and the width of the strip they hear (``detect_range_km`` at the threat's
+    altitude); the first detection puts a track on the network after ``report_latency_s``."""
+
+    detect_range_km: RangeKm = Field(  # type: ignore[valid-type]
+        description="Slant range within which a sensor hears a threat of a class it knows.")
+    detect_probability: Probability = Field(
+        description="That a sensor a threat passes within range detects and classifies it.")
+    max_altitude_m: upto(L.MAX_ALTITUDE_M, open_low=True) = Field(  # type: ignore[valid-type]
+        description="Threats flying higher are not heard.")
+    classes: list[ThreatClass] = Field(
+        default_factory=lambda: ["drone", "cruise"], description="Threat classes it recognises.")
+    report_latency_s: upto(L.MAX_REPORT_LATENCY_S) = Field(  # type: ignore[valid-type]
+        description="From a detection to a track on the network (fusion and report).")
+    update_period_s: upto(L.MAX_REPORT_LATENCY_S, open_low=True) = Field(  # type: ignore[valid-type]
+        description="Between the network's updates of a track it formed (lost updates, identification).")
+    cost_usd: Cost = Field(0.0, description="Cost of one sensor.")  # type: ignore[valid-type]
+
+
 class Catalog(Strict):
     interceptors: dict[Id, InterceptorType] = Field(default_factory=dict)
     systems: dict[Id, SystemType] = Field(default_factory=dict)
     radars: dict[Id, RadarType] = Field(default_factory=dict)
     threats: dict[Id, ThreatType] = Field(default_factory=dict)
     area_defences: dict[Id, AreaDefenceType] = Field(default_factory=dict)
+    acoustic_sensors: dict[Id, AcousticSensorType] = Field(default_factory=dict)
 
     def merged_over(self, base: "Catalog") -> "Catalog":
         """This catalog's entries replace same-id entries of ``base``; the rest is kept."""

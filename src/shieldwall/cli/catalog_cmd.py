@@ -32,6 +32,7 @@ SUMMARY_FIELDS: dict[str, tuple[str, ...]] = {
     "radars": ("range_km", "height_m"),
     "threats": ("threat_class", "speed_mps", "altitude_m", "apogee_km", "rcs_m2", "cost_usd"),
     "area_defences": ("kind", "reach_km", "engage_probability", "attempts_per_min", "pk", "cost_usd"),
+    "acoustic_sensors": ("detect_range_km", "detect_probability", "max_altitude_m", "report_latency_s", "cost_usd"),
 }
 
 # Width when writing to a pipe or file, where rich would otherwise assume 80 columns and squeeze

@@ -4,6 +4,7 @@ engagement windows) is fixed here for a given scenario and seed."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -176,6 +177,11 @@ def compile_scenario(scenario: Scenario, seed: int) -> Compiled:
     sensors = _sensors(scenario, catalog, frame, networks)
     rcs = np.array([types[t].rcs_m2 for t in th_type])
     track_rel = track_times(paths, flight, step, rcs, *sensors, len(networks))
+    legs = _legs(paths)
+    acoustic = (_acoustic(scenario, catalog, frame, types, th_type, legs, networks, flight)
+                if scenario.mechanisms.detection and scenario.acoustic_sensors else None)
+    if acoustic is not None:  # the soonest an acoustic track can come bounds the windows, as coverage does
+        track_rel = np.minimum(track_rel, acoustic.earliest_s)
     track_any = track_rel.min(axis=1) if track_rel.shape[1] else np.full(n_thr, np.inf)
 
     batteries, engage = _batteries(scenario, catalog, frame, itc_ids, networks)
@@ -225,7 +231,8 @@ def compile_scenario(scenario: Scenario, seed: int) -> Compiled:
     detection_fx = DetectionEffects() if scenario.mechanisms.detection else None
     detection = (no_detection(n_thr) if detection_fx is None else
                  _detection(scenario, catalog, sensors, paths, flight, step, rcs, type_ids, types, th_type, detection_fx))
-    legs = _legs(paths)
+    if acoustic is not None and detection_fx is not None:
+        detection = acoustic.into(detection, detection_fx, type_ids)
     ew, ew_zones = _ew_hazards(scenario, frame, types, th_type, legs)
     area, layers = _area_hazards(scenario, catalog, frame, type_ids, types, th_type, legs, paths)
     return Compiled(
@@ -447,6 +454,66 @@ def _detection(scenario: Scenario, catalog: Catalog, sensors: tuple, paths: Path
                            per_type[th_type] if len(th_type) else np.zeros(0), effects)
 
 
+class _Acoustic(NamedTuple):
+    """Acoustic cueing compiled (``_acoustic``), before it joins the detection record."""
+
+    hazards: Hazards  # rows j * len(nets) + k
+    nets: np.ndarray  # [k] int64 network of acoustic network k
+    latency_s: np.ndarray  # [field]
+    update_s: np.ndarray  # [field]
+    earliest_s: np.ndarray  # [threat, network] the soonest a track from them can come (inf: never)
+    per_km: list[np.ndarray]  # [field] detections per km by threat type (the summary)
+    fields: list[Any]
+
+    def into(self, detection: Detection, effects: DetectionEffects, type_ids: list[str]) -> Detection:
+        for f, rate in zip(self.fields, self.per_km):
+            effects.acoustic[f.id] = {"network": f.network, "sensors": int(f.sensors),
+                                      "detections_per_km": {type_ids[t]: float(rate[t]) for t in range(len(rate))
+                                                            if rate[t] > 0.0}}
+        return detection._replace(ac_haz=self.hazards, ac_net=self.nets, ac_latency_s=self.latency_s,
+                                  ac_update_s=self.update_s)
+
+
+def _acoustic(scenario: Scenario, catalog: Catalog, frame: LocalFrame, types: list[ThreatType], th_type: np.ndarray,
+              legs: _Legs, networks: list[str], flight: np.ndarray) -> _Acoustic:
+    """Acoustic cueing (docs/model.md): ``sensors`` spread evenly over a disc of area A hear a
+    threat of a class they know, flying no higher than max_altitude_m, within the slant range r,
+    so across a strip of half-width w = sqrt(r^2 - h^2) at its altitude h; each sensor passed within
+    it detects with probability p. The rate of detections per km flown inside is
+
+        sensors * 2 * w * p / A
+
+    (as for area defences), one hazard per (threat, acoustic network): its first detection,
+    reported after the field's latency, is a track on that network."""
+    fields = scenario.acoustic_sensors
+    kinds = [catalog.acoustic_sensors[f.type] for f in fields]
+    nets = sorted({networks.index(f.network) for f in fields})
+    n_thr, n_ac = len(th_type), len(nets)
+    pieces: list[tuple[int, float, float, int, float]] = []
+    per_km: list[np.ndarray] = []
+    for z, (f, kind) in enumerate(zip(fields, kinds)):
+        per_type = np.zeros(len(types))
+        for t, threat in enumerate(types):
+            h_km = threat.altitude_m / 1000.0
+            if threat.threat_class in kind.classes and threat.altitude_m <= kind.max_altitude_m \
+                    and h_km < kind.detect_range_km:
+                half_width_km = math.sqrt(kind.detect_range_km ** 2 - h_km ** 2)
+                per_type[t] = f.sensors * 2.0 * half_width_km * kind.detect_probability / (math.pi * f.radius_km ** 2)
+        per_km.append(per_type)
+        mine: list[tuple[int, float, float, int, float]] = []
+        _zone_pieces(legs, frame, f, z, per_type[th_type] if n_thr else np.zeros(0), mine)
+        k = nets.index(networks.index(f.network))
+        pieces += [(j * n_ac + k, t0, t1, zone, rate) for j, t0, t1, zone, rate in mine]
+    latency = np.array([float(kind.report_latency_s) for kind in kinds], float)
+    earliest = np.full((n_thr, len(networks)), np.inf)
+    for row, t0, t1, zone, rate in pieces:
+        j, net = row // n_ac, nets[row % n_ac]
+        if t0 + latency[zone] <= flight[j]:
+            earliest[j, net] = min(earliest[j, net], t0 + latency[zone])
+    return _Acoustic(build_hazards(n_thr * n_ac, pieces), np.array(nets, np.int64), latency,
+                     np.array([float(kind.update_period_s) for kind in kinds], float), earliest, per_km, list(fields))
+
+
 def _ballistic_pk_factor(scenario: Scenario, catalog: Catalog, itc_ids: list[str], type_ids: list[str],
                          types: list[ThreatType],
                          pair_type: np.ndarray, pair_battery: np.ndarray, pair_itc: np.ndarray,
@@ -585,8 +652,10 @@ def _paths(threats: dict, types: list[ThreatType], air_launch: bool = False) -> 
 
 
 def _networks(scenario: Scenario) -> list[str]:
+    """Network names, numbered in the order batteries, radars, then acoustic fields name them (a
+    network only acoustic fields feed comes last: the others keep their numbers)."""
     names: list[str] = []
-    for unit in [*scenario.batteries, *scenario.radars]:
+    for unit in [*scenario.batteries, *scenario.radars, *scenario.acoustic_sensors]:
         if unit.network not in names:
             names.append(unit.network)
     return names

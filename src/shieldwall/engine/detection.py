@@ -32,6 +32,7 @@ from typing import Any
 
 import numpy as np
 
+from shieldwall.engine.hazards import next_event
 from shieldwall.engine.paths import position_of, track_times
 from shieldwall.engine.records import Detection, Paths
 from shieldwall.engine.geometry import HORIZON_M_PER_SQRT_M
@@ -41,7 +42,7 @@ from shieldwall.jit import cached_njit
 # the usual Pd at a quoted range, a usual design false-alarm rate, 2 detections in a row
 DEFAULTS: dict[str, float] = {"scan_period_s": 10.0, "reference_pd": 0.9, "false_alarm_probability": 1e-6,
                               "confirm_scans": 2}
-TAG_SCAN, TAG_LINK, TAG_IDENTIFY = 1, 2, 3  # the hash's streams
+TAG_SCAN, TAG_LINK, TAG_IDENTIFY, TAG_ACOUSTIC = 1, 2, 3, 4  # the hash's streams
 PD_SCANS = 16  # scans per (threat, sensor) whose detection probability compile works out once
 _M64 = (1 << 64) - 1
 
@@ -196,11 +197,15 @@ def fire_unit_tracks(det, paths, flight, key, present, pair_off, pair_b, trk, t_
                                                               det.sen_confirm, det.sen_net)
     pd_row, pd_first, bat_net, bat_sensor = det.pd_row, det.pd_first, det.bat_net, det.bat_sensor
     bat_latency_s, bat_link_loss, identify = det.bat_latency_s, det.bat_link_loss, det.identify
+    ac, ac_net, ac_latency_s, ac_update_s = det.ac_haz, det.ac_net, det.ac_latency_s, det.ac_update_s
     n_thr, n_sen = cover_s.shape
     n_bat = bat_sensor.shape[0]
+    n_ac = ac_net.shape[0]
     n_net = 0
     for s in range(n_sen):
         n_net = max(n_net, sen_net[s] + 1)
+    for k in range(n_ac):
+        n_net = max(n_net, ac_net[k] + 1)
     net_t = np.empty(n_net)
     net_scan = np.empty(n_net)
     done = np.full(n_bat, -1, np.int64)  # the threat whose track battery b has: each once per threat
@@ -211,6 +216,17 @@ def fire_unit_tracks(det, paths, flight, key, present, pair_off, pair_b, trk, t_
             continue
         net_t[:] = np.inf
         net_scan[:] = 0.0
+        for k in range(n_ac):  # acoustic cueing first: its tracks bound the radars' search
+            row = j * n_ac + k
+            if ac.threat_offset[row] == ac.threat_offset[row + 1]:
+                continue
+            tau, z = next_event(ac.threat_offset[row], ac.threat_offset[row + 1], 0.0,
+                                -np.log(scan_uniform(key, TAG_ACOUSTIC, j, k, 0)),
+                                scan_uniform(key, TAG_ACOUSTIC, j, k, 1), ac.t0_s, ac.t1_s, ac.rate_per_s,
+                                ac.zone_offset, ac.zone, ac.zone_rate_per_s)
+            if tau < np.inf and tau + ac_latency_s[z] <= flight[j] and tau + ac_latency_s[z] < net_t[ac_net[k]]:
+                net_t[ac_net[k]] = tau + ac_latency_s[z]
+                net_scan[ac_net[k]] = ac_update_s[z]
         for q in range(n_sen):  # soonest in coverage first: a later one can only beat a bound
             s = cover_order[j, q]
             if s < 0:
@@ -280,10 +296,12 @@ class DetectionEffects:
     sensors: dict[str, dict[str, float]] = field(default_factory=dict)
     link_loss_probability: dict[str, float] = field(default_factory=dict)
     identify_probability: dict[str, float] = field(default_factory=dict)
+    acoustic: dict[str, dict[str, Any]] = field(default_factory=dict)  # field id -> network, sensors, rates
 
     def summary(self) -> dict[str, Any]:
-        return {"sensors": self.sensors, "link_loss_probability": self.link_loss_probability,
-                "identify_probability": self.identify_probability}
+        out = {"sensors": self.sensors, "link_loss_probability": self.link_loss_probability,
+               "identify_probability": self.identify_probability}
+        return {**out, "acoustic": self.acoustic} if self.acoustic else out
 
 
 def build_detection(sensor_ids: list[str], sensor_params: list[Any], sensors: tuple, paths: Paths,

@@ -168,6 +168,14 @@ class Detection(NamedTuple):
     bat_link_loss: np.ndarray  # [battery] probability a network track update is lost
     rcs_m2: np.ndarray  # [threat]
     identify: np.ndarray  # [threat] decoys: identification probability per scan once tracked (0: never)
+    # acoustic cueing (scenario acoustic_sensors, docs/model.md): per (threat j, acoustic network k)
+    # the hazard of its first detection, row j * len(ac_net) + k; each field's report latency and
+    # update period. Defaults: none (the loop over acoustic networks does not run).
+    ac_haz: Hazards = Hazards(np.zeros(1, np.int64), np.zeros(0), np.zeros(0), np.zeros(0), np.zeros(1, np.int64),
+                              np.zeros(0, np.int64), np.zeros(0))
+    ac_net: np.ndarray = np.zeros(0, np.int64)  # [acoustic network] int64 its network (as sen_net)
+    ac_latency_s: np.ndarray = np.zeros(0)  # [field] from a detection to a track on the network
+    ac_update_s: np.ndarray = np.zeros(0)  # [field] between the network's updates of a track it formed
 
 
 class Uniforms(NamedTuple):

@@ -86,6 +86,7 @@ SECTIONS: tuple[tuple[str, str], ...] = (
     ("raids", "raid"),
     ("ew_zones", "electronic-warfare zone"),
     ("area_defences", "area defence"),
+    ("acoustic_sensors", "acoustic field"),
 )
 
 
@@ -289,6 +290,14 @@ def _area_defences(ctx: _Context) -> Iterator[Problem]:
                               f"({area.active_from_s:g})")
 
 
+def _acoustic_sensors(ctx: _Context) -> Iterator[Problem]:
+    """An acoustic field names a catalog type."""
+    for index, field in enumerate(ctx.scenario.acoustic_sensors):
+        if field.type not in ctx.catalog.acoustic_sensors:
+            yield unknown_id(ctx, ("acoustic_sensors", index, "type"), "acoustic sensor type", field.type,
+                             ctx.catalog.acoustic_sensors)
+
+
 def _interceptor_pk(ctx: _Context) -> Iterator[Problem]:
     """A pk key that matches nothing would silently never apply."""
     valid = set(THREAT_CLASSES) | set(ctx.catalog.threats)
@@ -347,6 +356,7 @@ CHECKS: tuple[Check, ...] = (
     _threat_release,
     _interceptor_pk,
     _area_defences,
+    _acoustic_sensors,
     _interceptor_envelopes,
     _system_interceptors,
 )

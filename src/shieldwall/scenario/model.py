@@ -140,6 +140,21 @@ class AreaDefence(Strict):
     active_until_s: Seconds | None = Field(None, description="Until when; none: the whole raid.")  # type: ignore[valid-type]
 
 
+class AcousticField(Strict):
+    """Passive acoustic sensors of a catalog type spread over a disc (a cueing network for low,
+    noisy threats: docs/model.md, Acoustic cueing); they put tracks on their ``network`` under
+    ``mechanisms.detection`` (without it every threat is tracked from geometry alone)."""
+
+    id: Id
+    type: Id = Field(description="A catalog acoustic_sensors id.")
+    lat: Lat
+    lon: Lon
+    radius_km: ZoneRadiusKm  # type: ignore[valid-type]
+    sensors: count_upto(L.MAX_ACOUSTIC_SENSORS, low=1) = Field(  # type: ignore[valid-type]
+        description="Sensors spread evenly over the disc.")
+    network: Name = Field("main", description="The network its tracks go to (batteries of it fire on them).")
+
+
 Salvo = count_upto(L.MAX_SALVO, low=1)
 Engagements = count_upto(L.MAX_ENGAGEMENTS, low=1)
 
@@ -213,6 +228,9 @@ class Scenario(Strict):
                                    description="Electronic-warfare zones (none: no electronic warfare).")
     area_defences: list[AreaDefence] = Field(default_factory=list, max_length=L.MAX_AREA_DEFENCES,
                                              description="Mobile fire groups, interceptor drones, aviation on patrol.")
+    acoustic_sensors: list[AcousticField] = Field(
+        default_factory=list, max_length=L.MAX_ACOUSTIC_FIELDS,
+        description="Acoustic cueing networks (act under mechanisms.detection).")
     mechanisms: Mechanisms = Field(default_factory=Mechanisms,
                                    description="Switches for catalog-driven mechanisms (all off by default).")
 

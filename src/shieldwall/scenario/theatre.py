@@ -36,6 +36,7 @@ from shieldwall.catalog.model import (
 )
 from shieldwall.errors import Problem, ScenarioError
 from shieldwall.scenario.model import (
+    AcousticField,
     AreaDefence,
     Asset,
     Battery,
@@ -140,6 +141,10 @@ class TheatreAreaDefence(Placed, AreaDefence):
     """An area defence (scenario ``area_defences``) placed relative to a region."""
 
 
+class TheatreAcousticField(Placed, AcousticField):
+    """An acoustic cueing field (scenario ``acoustic_sensors``) placed relative to a region."""
+
+
 class DispersedTargets(Strict):
     """Where much of the record's traffic goes: not only the defended city but towns, depots, rail
     and energy sites spread over the region, which no point defence covers. A ``share`` of each
@@ -172,6 +177,8 @@ class TheatreFile(Strict):
     ew_zones: list[TheatreEwZone] = Field(default_factory=list, description="Electronic-warfare zones.")
     area_defences: list[TheatreAreaDefence] = Field(
         default_factory=list, description="Mobile fire groups, interceptor drones, aviation on patrol.")
+    acoustic_sensors: list[TheatreAcousticField] = Field(
+        default_factory=list, description="Acoustic cueing networks (act under mechanisms.detection).")
     ranges: dict[str, tuple[float, float]] = Field(
         default_factory=dict, description="Plausible ranges of the zones' uncertain numbers, each for every zone of "
         "its section: `ew_zones.loss_per_km: [0.002, 0.05]` (what `shieldwall calibrate theatre` may search).")
@@ -356,11 +363,15 @@ class Theatre:
     def area_defences(self) -> list[AreaDefence]:
         return [self._placed(a, AreaDefence) for a in self.model.area_defences]
 
+    def acoustic_sensors(self) -> list[AcousticField]:
+        return [self._placed(a, AcousticField) for a in self.model.acoustic_sensors]
+
     def scenario(self, raids: list[Raid], name: str | None = None) -> Scenario:
         return Scenario(name=name or self.name, description=self.model.description, catalog=self.model.catalog,
                         assets=self.assets(), radars=list(self.model.radars), batteries=self.batteries(),
                         raids=raids, doctrine=self.model.doctrine, ew_zones=self.ew_zones(),
-                        area_defences=self.area_defences(), mechanisms=self.model.mechanisms)
+                        area_defences=self.area_defences(), acoustic_sensors=self.acoustic_sensors(),
+                        mechanisms=self.model.mechanisms)
 
 
 # --- loading and checks -------------------------------------------------------------------------------
