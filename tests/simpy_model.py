@@ -380,7 +380,10 @@ def drawn_tracks(s: Static, key: int, j: int) -> tuple[list[float], float, float
             u = scan_uniform_py(key, TAG_LINK, j, b, 0)
             lost = math.floor(math.log(u) / math.log(loss)) if u <= loss else 0
         delay = math.inf if loss >= 1.0 else float(d.bat_latency_s[b]) + lost * scan
-        fire.append(min(sensor_track(s, key, j, int(d.bat_sensor[b])), tn + delay) if tn < math.inf else math.inf)
+        own = sensor_track(s, key, j, int(d.bat_sensor[b]))
+        fire.append(min(own, tn + delay) if tn < math.inf else math.inf)
+        if len(d.bat_ballistic_track_s) and s.paths[j][0] and d.bat_ballistic_track_s[b] > 0.0:
+            fire[b] = max(fire[b], own + float(d.bat_ballistic_track_s[b]))  # held by its own radar that long
     p = float(d.identify[j])
     identified = math.inf
     if p > 0.0 and first < math.inf:  # the K-th scan after the first track, P(K >= k) = (1 - p)^(k - 1)

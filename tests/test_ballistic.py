@@ -202,3 +202,35 @@ raids: [{id: w, threat: m, count: 1, launch: {lat: 51, lon: 30.5}, target: town}
         parse_scenario(text, "bad.yaml")
     found = {p.path for p in err.value.problems}
     assert {"catalog.threats.m.apogee_km", "catalog.threats.d.launch_altitude_m"} <= found, found
+
+
+def test_with_detection_the_track_time_counts_from_the_drawn_own_track() -> None:
+    """mechanisms.ballistic and detection together: the fire unit launches at a ballistic threat
+    only once its own radar's drawn track (scans, Swerling 1, confirm_scans in a row) has been held
+    for the track time T: its fire time is own + T (never sooner than its network's track, which
+    its own radar is part of), inf where its radar never tracks it. The SimPy model agrees."""
+    from shieldwall.engine.detection import fire_unit_tracks, sensor_track
+
+    catalog = _catalog(track_s=12.0)
+    catalog["systems"]["bmd"].update(scan_period_s=3.0, confirm_scans=2, range_pd_km=35.0)
+    raids = [{"id": "b", "threat": "srbm", "count": 3, "launch": {"lat": 51.6, "lon": 30.52, "spread_km": 20},
+              "target": "town", "window_s": 120}]
+    sc = make_scenario(catalog=catalog, batteries=copy.deepcopy(BATTERY), raids=raids,
+                       doctrine={"salvo": 1, "max_engagements": 1}, mechanisms={"ballistic": True, "detection": True})
+    c = compile_scenario(sc, 1)
+    assert c.detection.bat_ballistic_track_s.tolist() == [12.0]
+    n_thr = c.n_threats
+    trk, t_id, t_any = np.empty((n_thr, 1)), np.empty(n_thr), np.empty(n_thr)
+    tracked = 0
+    for key in range(300):
+        fire_unit_tracks(c.detection, c.paths, c.threats.flight_s, key, np.ones(n_thr, np.bool_),
+                         np.arange(n_thr + 1, dtype=np.int64), np.zeros(n_thr, np.int64), trk, t_id, t_any)
+        for j in range(n_thr):
+            own = sensor_track(c.detection, c.paths, j, 0, c.threats.flight_s[j], np.inf, key)
+            assert trk[j, 0] == own + 12.0 or (own == np.inf and trk[j, 0] == np.inf)
+            tracked += own < np.inf
+    assert tracked > 100  # the rule was exercised
+    res = run(sc, replications=96, seed=8)
+    assert simpy_model.identical(simpy_model.simulate(res.compiled, 96, 8), res).all()
+    plain = run(sc.with_(mechanisms={"ballistic": True, "detection": False}), replications=96, seed=8)
+    assert res.rounds.sum() <= plain.rounds.sum()  # the drawn track comes no sooner than coverage

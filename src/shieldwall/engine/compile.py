@@ -438,7 +438,8 @@ def _detection(scenario: Scenario, catalog: Catalog, sensors: tuple, paths: Path
                th_type: np.ndarray, effects: DetectionEffects) -> Detection:
     """Detection and tracking (docs/model.md): the sensors of ``_sensors`` (the batteries' own
     radars, then the stand-alone radars) with their catalog scan fields; each battery's C2 latency
-    (under mechanisms.c2) and link loss; each decoy's identification probability."""
+    (under mechanisms.c2) and link loss; each decoy's identification probability; each battery's
+    ballistic track time (under mechanisms.ballistic)."""
     systems = [catalog.systems[b.system] for b in scenario.batteries]
     params = [*systems, *(catalog.radars[r.type] for r in scenario.radars)]
     ids = [b.id for b in scenario.batteries] + [r.id for r in scenario.radars]
@@ -450,8 +451,11 @@ def _detection(scenario: Scenario, catalog: Catalog, sensors: tuple, paths: Path
     for t in range(len(types)):
         if per_type[t] > 0.0:
             effects.identify_probability[type_ids[t]] = float(per_type[t])
-    return build_detection(ids, params, sensors, paths, flight, step, rcs, len(systems), latency, loss,
-                           per_type[th_type] if len(th_type) else np.zeros(0), effects)
+    det = build_detection(ids, params, sensors, paths, flight, step, rcs, len(systems), latency, loss,
+                          per_type[th_type] if len(th_type) else np.zeros(0), effects)
+    if scenario.mechanisms.ballistic:  # the track time counts from the drawn own track (fire_unit_tracks)
+        det = det._replace(bat_ballistic_track_s=np.array([float(s.ballistic_track_time_s or 0.0) for s in systems]))
+    return det
 
 
 class _Acoustic(NamedTuple):

@@ -198,6 +198,8 @@ def fire_unit_tracks(det, paths, flight, key, present, pair_off, pair_b, trk, t_
     pd_row, pd_first, bat_net, bat_sensor = det.pd_row, det.pd_first, det.bat_net, det.bat_sensor
     bat_latency_s, bat_link_loss, identify = det.bat_latency_s, det.bat_link_loss, det.identify
     ac, ac_net, ac_latency_s, ac_update_s = det.ac_haz, det.ac_net, det.ac_latency_s, det.ac_update_s
+    bat_ball_s = det.bat_ballistic_track_s
+    n_ball = bat_ball_s.shape[0]
     n_thr, n_sen = cover_s.shape
     n_bat = bat_sensor.shape[0]
     n_ac = ac_net.shape[0]
@@ -273,6 +275,14 @@ def fire_unit_tracks(det, paths, flight, key, present, pair_off, pair_b, trk, t_
                 trk[j, b] = min(own, tn + delay)
             else:
                 trk[j, b] = tn
+            if n_ball and paths.ballistic[j] and bat_ball_s[b] > 0.0 and trk[j, b] < np.inf:
+                # mechanisms.ballistic: its own radar's drawn track, held for the system's track time
+                s = bat_sensor[b]
+                own, run, i = _table_scans(j, s, flight[j], np.inf, key, cover_s, sen_scan_s, sen_confirm, pd_row,
+                                           pd_first)
+                if i >= 0:
+                    own = _later_scans(det, paths, j, s, flight[j], np.inf, key, run, i)
+                trk[j, b] = max(trk[j, b], own + bat_ball_s[b])
         p = identify[j]
         if p > 0.0 and t_any[j] < np.inf:
             k = 1.0

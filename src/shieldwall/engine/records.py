@@ -176,6 +176,9 @@ class Detection(NamedTuple):
     ac_net: np.ndarray = np.zeros(0, np.int64)  # [acoustic network] int64 its network (as sen_net)
     ac_latency_s: np.ndarray = np.zeros(0)  # [field] from a detection to a track on the network
     ac_update_s: np.ndarray = np.zeros(0)  # [field] between the network's updates of a track it formed
+    # mechanisms.ballistic with detection: [battery] how long its own radar must hold a track of a
+    # ballistic threat before it launches (0: no such rule; empty: mechanisms.ballistic off)
+    bat_ballistic_track_s: np.ndarray = np.zeros(0)
 
 
 class Uniforms(NamedTuple):
