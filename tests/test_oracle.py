@@ -38,7 +38,8 @@ VARIANTS: dict[str, dict] = {
 # defence, 176 threats, guns and decoys) and ~0.4 s (massive raid) per replication
 CASES = [("small.yaml", v, 48, 11) for v in VARIANTS] + \
         [("city-defence.yaml", v, 6, 12) for v in VARIANTS] + \
-        [("massive-raid.yaml", v, 2, 13) for v in ("as-written", "salvo-2-sls-3")]
+        [("massive-raid.yaml", v, 2, 13) for v in ("as-written", "salvo-2-sls-3")] + \
+        [("attack-on-defence.yaml", v, 40, 14) for v in ("as-written", "salvo-2-sls-3", "local-search")]
 
 
 def _variant(example: str, changes: dict) -> Scenario:

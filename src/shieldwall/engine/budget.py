@@ -177,10 +177,7 @@ def route_length_m(scenario: "Scenario", raid_index: int) -> float:
     raid = scenario.raids[raid_index]
     points = [(raid.launch.lat, raid.launch.lon), *((w.lat, w.lon) for w in raid.waypoints)]
     legs = sum(_great_circle_m(*a, *b) for a, b in zip(points, points[1:]))
-    if isinstance(raid.target, str):
-        ends = [a for a in scenario.assets if a.id == raid.target]
-    else:
-        ends = [a for a in scenario.assets if a.kind == raid.target.kind]
+    ends = scenario.aimpoints(raid)
     last = max((_great_circle_m(*points[-1], a.lat, a.lon) for a in ends), default=0.0)
     return legs + last + 1000.0 * raid.launch.spread_km
 

@@ -50,6 +50,9 @@ MET_HELD = 1
 EPS_S = 1e-6  # epochs land exactly on window edges; rounding must not miss them
 INSERTION_SORT_MAX = 48  # candidates of an epoch sorted in place up to this many, else by stable argsorts
 NEVER = 1 << 62  # the epoch of a reload that is not coming
+# a battery destroyed by an attack holds this many more fire channels than it has: every test of
+# "a channel free?" then says no, and the engagements it has in flight still land and free theirs
+LOST_BUSY = 1 << 40
 
 
 @cached_njit()
@@ -100,6 +103,26 @@ def _leak_cause(j, t_launch, met, n_eng, res_bat, max_eng, track_s, pair_off, w_
 
 
 @cached_njit()
+def _attack_lands(r, j, status, expire, impact, th_target, th_damage, th_attack, u_attack, lost, busy, hits, survive,
+                  lost_s):  # type: ignore[no-untyped-def]
+    """Attacker j reaches its battery (docs/model.md, Attacks on the defence): if it is still
+    flying (not shot down, failed or lost) it hits, and destroys the battery if U_attack(j) is
+    below its damage fraction; from then on the battery fires no more. Once per attacker, so a
+    call (not written out in the loop) costs nothing that shows."""
+    if status[j] != ALIVE or expire[j] < impact[j]:
+        return
+    a = th_target[j]
+    if th_damage[j] > 0.0:
+        hits[r, a] += 1
+    b = th_attack[j]
+    if not lost[b] and u_attack[r, j] < th_damage[j]:
+        lost[b] = True
+        busy[b] += LOST_BUSY
+        lost_s[r, b] = impact[j]
+        survive[r, a] = 0.0
+
+
+@cached_njit()
 def _solve_outside(policy, limit_s, o, c_p, c_key, pair_j, pair_b, pair_k, busy, bat_channels, ready, itc_rps,
                    salvo_c, th_class):  # type: ignore[no-untyped-def]
     """Positions in ``o`` (candidates in greedy order) of the set a WTA policy chooses."""
@@ -118,7 +141,7 @@ def _solve_outside(policy, limit_s, o, c_p, c_key, pair_j, pair_b, pair_k, busy,
         k = pair_k[p]
         pool[i] = pair_b[p] * n_itc + k
         used[i] = min(salvo_c[th_class[pair_j[p]]], ready[pair_b[p], k] // itc_rps[k]) * itc_rps[k]
-    free = bat_channels - busy
+    free = np.maximum(bat_channels - busy, 0)  # a destroyed battery (LOST_BUSY) has none
     loaded = ready.reshape(n_bat * n_itc).copy()
     with objmode(chosen="int64[:]"):
         chosen = solve_epoch_by_code(policy, gain, threat, battery, pool, used, free, loaded, limit_s)
@@ -264,6 +287,7 @@ def simulate_chunk(paths, threats, batteries, interceptors, windows, doctrine, e
     itc_cost, itc_rps = interceptors.cost_usd, interceptors.rounds_per_shot
     is_ball, vert_off, th_alt, th_apogee = paths.ballistic, paths.vertex_offset, paths.altitude_m, paths.apogee_m
     th_release = paths.release_m
+    th_attack = threats.attack_battery
     pair_off, pair_b, pair_k, pair_j = windows.threat_offset, windows.battery, windows.interceptor, windows.threat
     pair_level, pk_levels = windows.pk_level, windows.pk_levels
     # the windows' times and order: as compiled, or this replication's under detection
@@ -274,6 +298,7 @@ def simulate_chunk(paths, threats, batteries, interceptors, windows, doctrine, e
     dt, assess, cost_w, epoch_limit_s = (doctrine.decision_interval_s, doctrine.assess_s, doctrine.cost_weight,
                                          doctrine.epoch_time_limit_s)
     u_launch, u_rel, u_kill, u_ew, u_area = uniforms.launch, uniforms.reliability, uniforms.kill, uniforms.ew, uniforms.area
+    u_attack, lost_s = uniforms.attack, out.battery_lost_s
     killed, leaked, expired, rounds, kills_bat = out.killed, out.leaked, out.expired, out.rounds, out.kills_by_battery
     hits, survive, cost_killed = out.hits, out.survive, out.threat_cost_destroyed
     leak_threat, remaining = out.leak_count_by_threat, out.remaining
@@ -379,6 +404,11 @@ def simulate_chunk(paths, threats, batteries, interceptors, windows, doctrine, e
     spent = np.empty(n_bat * n_itc, np.bool_)
     reload_done = np.empty((n_bat, n_itc))
     dry = np.empty(n_bat * n_itc)  # when each (battery, interceptor) ran dry this replication
+    # attacks on the defence: the attackers, taken in order of impact; which batteries are lost
+    att_list = np.flatnonzero(th_attack >= 0)
+    n_att = att_list.shape[0]
+    att_order = att_list.copy()
+    lost = np.zeros(n_bat, np.bool_)
 
     for r in range(n_rep):
         logging = r < n_logged
@@ -454,6 +484,13 @@ def simulate_chunk(paths, threats, batteries, interceptors, windows, doctrine, e
                 reload_done[b, k] = inf
         next_reload = inf
         reload_at = inf  # the next reload's time when k_reload, its epoch, was worked out
+        a_ptr = 0  # the next attacker to reach its battery, in att_order
+        k_attack = NEVER  # its epoch
+        if n_att > 0:
+            lost[:] = False
+            lost_s[r, :] = inf
+            att_order[:] = att_list[np.argsort(impact[att_list], kind="mergesort")]
+            k_attack = _epoch_of(impact[att_order[0]], dt, per_dt)
         k_reload = NEVER
         for a in range(survive.shape[1]):
             survive[r, a] = 1.0
@@ -640,6 +677,14 @@ def simulate_chunk(paths, threats, batteries, interceptors, windows, doctrine, e
                             kk = max(_epoch_of(launch[j] + area_tau[j], dt, per_dt), k_epoch + 1)
                             free = _schedule(head, nxt, ev_code, free, kk, j << J_SHIFT | AREA)
                             n_pending += 1
+            # 1c. attackers that reached their battery by now (docs/model.md, Attacks on the
+            # defence), after the intercepts and area-defence engagements that came first
+            if k_epoch >= k_attack:
+                while a_ptr < n_att and impact[att_order[a_ptr]] <= t + EPS_S:
+                    _attack_lands(r, att_order[a_ptr], status, expire, impact, th_target, th_damage, th_attack,
+                                  u_attack, lost, busy, hits, survive, lost_s)
+                    a_ptr += 1
+                k_attack = _epoch_of(impact[att_order[a_ptr]], dt, per_dt) if a_ptr < n_att else NEVER
             # an epoch at which nothing the battle manager looks at changed (every intercept
             # that landed was a kill, a failure or a miss still under assessment, every
             # opening was dropped) is not a decision epoch: steps 2-5 would change nothing
@@ -876,12 +921,16 @@ def simulate_chunk(paths, threats, batteries, interceptors, windows, doctrine, e
                 if next_reload != reload_at:  # worked out again only when the next reload moved
                     reload_at = next_reload
                     k_reload = _epoch_of(next_reload, dt, per_dt) if next_reload < inf else NEVER
-                while k_next < k_reload and n_pending > 0 and head[k_next] < 0:
+                while k_next < k_reload and k_next < k_attack and n_pending > 0 and head[k_next] < 0:
                     k_next += 1
                 if n_pending == 0:
                     k_next = max(k_next, k_reload)
             k_epoch = k_next
         # every intercept has resolved; what is still flying fails or hits its target
+        while a_ptr < n_att:  # attackers landing after the last decision change nothing but their battery
+            _attack_lands(r, att_order[a_ptr], status, expire, impact, th_target, th_damage, th_attack, u_attack, lost,
+                          busy, hits, survive, lost_s)
+            a_ptr += 1
         for j in range(n_thr):
             leak_cause[r, j] = -1
             leak_bat[r, j] = -1
@@ -893,7 +942,7 @@ def simulate_chunk(paths, threats, batteries, interceptors, windows, doctrine, e
                 else:
                     status[j] = LEAKED
                     a = th_target[j]
-                    if th_damage[j] > 0.0:
+                    if th_damage[j] > 0.0 and th_attack[j] < 0:  # an attacker's hit: _attack_lands
                         hits[r, a] += 1
                         survive[r, a] *= 1.0 - th_damage[j]
                     leak_threat[j] += 1.0
@@ -947,7 +996,7 @@ def simulate_chunk(paths, threats, batteries, interceptors, windows, doctrine, e
                 e = nxt[e]
             assert n_free == n_slots, "a calendar slot was lost"
             for b in range(n_bat):
-                assert busy[b] == 0, "a fire channel is still held"
+                assert busy[b] == (LOST_BUSY if n_att > 0 and lost[b] else 0), "a fire channel is still held"
                 for k in range(n_itc):
                     assert 0 <= ready[b, k] <= full[b, k] and reserve[b, k] >= 0, "loaded rounds out of bounds"
                     assert rounds[r, b, k] + remaining[r, b, k] == stock_init[r, b, k], "rounds not conserved"
