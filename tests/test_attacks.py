@@ -148,3 +148,63 @@ raids:
     assert problem.message == "unknown battery `sam-2`"
     assert problem.hint == "did you mean `sam-1`? known batteries: sam-1"
     assert problem.line == 15
+
+
+# --- campaigns: a battery lost in a night's raid is out of action for attack_repair_nights ----------
+
+
+def _attack_campaign(tmp_path, threat: str, repair: int, **changes):  # type: ignore[no-untyped-def]
+    from test_campaign import campaign_dict, theatre_dict, write_campaign
+
+    from shieldwall.campaign import load_campaign
+
+    theatre = theatre_dict(catalog=_catalog())
+    theatre["batteries"][0]["engage"] = ["drone"]  # it cannot engage the attacker
+    strike = {**_attack_raid(threat), "target": {"battery": "sam-1"}}
+    drones = {**theatre["raids"][0], "id": "night-2-drones"}
+    doc = campaign_dict(nights=8, deliveries=[], production=[], depots=[],
+                        raids=[{"night": 2, "raids": [strike, drones]}],
+                        damage={"attack_repair_nights": repair}, **changes)
+    return load_campaign(write_campaign(tmp_path, doc, theatre))
+
+
+def test_a_battery_lost_on_night_t_is_out_for_exactly_the_repair_nights(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A sure attacker (reliability 1, damage 1) on night 2 (t = 1): the battery is out of action
+    on nights t + 1 .. t + 3 (it fires nothing, keeps its stock) and back on night t + 4."""
+    from shieldwall.campaign import run_campaign
+
+    r = run_campaign(_attack_campaign(tmp_path, "test-fast", 3), replications=40, seed=2)
+    out = r.batteries_out  # [night, rep] batteries out of action after each night
+    assert (out[0] == 0).all() and (out[1:4] == 1).all() and (out[4:] == 0).all()
+    assert (r.fired[2:5] == 0).all()
+    np.testing.assert_array_equal(r.stock[2], r.stock[5])  # kept its stock while out
+    assert r.fired[5:].sum() > 0  # and fires again once back
+    assert r.value_lost.shape[2] == 3  # the theatre's assets: the battery is not one
+
+
+def test_campaign_attacks_give_identical_results_whatever_the_workers(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Losses drawn per replication (P = R d = 0.4 here) carry over identically in 1 or 2 workers."""
+    from shieldwall.campaign import run_campaign
+
+    loaded = _attack_campaign(tmp_path, "test-cm", 2)
+    one = run_campaign(loaded, replications=150, seed=4, workers=1)
+    two = run_campaign(loaded, replications=150, seed=4, workers=2)
+    for name in one.PER_REPLICATION:
+        if getattr(one, name) is not None:
+            np.testing.assert_array_equal(getattr(one, name), getattr(two, name), err_msg=name)
+    lost = one.batteries_out[1] == 1
+    assert within_sigma(lost.mean(), RELIABILITY * DAMAGE, 150)
+    assert (one.batteries_out[3][lost] == 0).all()  # back after 2 nights
+
+
+def test_a_generator_route_cannot_attack_a_battery(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from test_campaign import campaign_dict, theatre_dict, write_campaign
+
+    from shieldwall.campaign import load_campaign
+
+    route = {**_attack_raid("test-drone"), "id": "route-1", "threat": "test-drone"}
+    with pytest.raises(ScenarioError) as info:
+        load_campaign(write_campaign(tmp_path, campaign_dict(generator={"model": copy.deepcopy(
+            __import__("test_campaign").GENERATOR), "routes": [route]}), theatre_dict()))
+    problem = next(p for p in info.value.problems if p.path == "generator.routes[0].target")
+    assert problem.message == "a generator route cannot attack a battery"

@@ -114,15 +114,18 @@ class CampaignResult:
             self.battery_ledger[0] = ledger.battery
 
     def record_raid(self, t: int, rows: np.ndarray, result: "RaidResult", types: list[int],
-                    condition: np.ndarray | None = None) -> None:
+                    condition: np.ndarray | None = None, n_assets: int | None = None) -> None:
         """One simulate() call of night t, for replications ``rows``; ``condition`` [rows, asset]
-        is the fraction of each asset's value left from earlier nights (damage carried over)."""
+        is the fraction of each asset's value left from earlier nights (damage carried over).
+        ``n_assets``: the theatre's assets, the first columns of the raid's targets (attacked
+        batteries, battery:ID, follow: their loss is counted as batteries out, not value)."""
         cols = np.asarray(types, np.int64)
         for name, arr in (("killed", result.killed), ("leaked", result.leaked), ("expired", result.expired)):
             getattr(self, name)[t][rows[:, None], cols[None, :]] = arr
         self.launched[t][rows[:, None], cols[None, :]] = result.killed + result.leaked + result.expired
         # value lost is linear in the value at stake: a damaged asset loses that fraction of it
-        self.value_lost[t][rows] = result.value_lost if condition is None else result.value_lost * condition
+        value_lost = result.value_lost[:, :n_assets]
+        self.value_lost[t][rows] = value_lost if condition is None else value_lost * condition
         self.interceptor_cost_usd[t][rows] = result.interceptor_cost_usd
         self.threat_cost_destroyed[t][rows] = result.threat_cost_destroyed
 
