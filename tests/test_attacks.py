@@ -208,3 +208,23 @@ def test_a_generator_route_cannot_attack_a_battery(tmp_path) -> None:  # type: i
             __import__("test_campaign").GENERATOR), "routes": [route]}), theatre_dict()))
     problem = next(p for p in info.value.problems if p.path == "generator.routes[0].target")
     assert problem.message == "a generator route cannot attack a battery"
+
+
+def test_the_replay_shows_the_battery_lost() -> None:
+    """Replication 0's event log has the loss (event battery-lost, the battery, at the attacker's
+    impact, after its leak) and the replay data carries it; a run without attacks has neither."""
+    from shieldwall.report.replay import replay_data
+
+    scenario = _attacked([_attack_raid("test-fast")], engage=["drone"])
+    result = run(scenario, replications=4, seed=1)
+    events = result.events_frame()
+    lost = events[events.event == "battery-lost"]
+    assert len(lost) == 1 and lost.battery.iloc[0] == "sam-1"
+    assert lost.time_s.iloc[0] == pytest.approx(float(result.battery_lost_s[0, 0]))
+    assert list(events.event[events.threat == 0])[-2:] == ["leak", "battery-lost"]
+    data = replay_data(scenario, events, None)
+    assert data["lost"] == [{"t": round(float(result.battery_lost_s[0, 0]), 1), "battery": "sam-1", "threat": 0,
+                             "type": "test-fast"}]
+    spared = run(scenario.with_({"raids": [{**_attack_raid("test-fast"), "target": "town"}]}), replications=4, seed=1)
+    assert "battery-lost" not in set(spared.events_frame().event)
+    assert "lost" not in replay_data(scenario, spared.events_frame(), None)

@@ -108,9 +108,10 @@ class Compiled:
     def max_events_per_threat(self) -> int:
         """The replay log's bound per threat: launch, detection, then per engagement a shot and its
         end (kill, miss, or a failure in flight before the intercept), an event per area-defence
-        engagement, then at most one leak or failure in flight. The kernel's debug build asserts it."""
+        engagement, then at most one leak or failure in flight, and an attacker's battery lost. The
+        kernel's debug build asserts it."""
         area = AREA_ATTEMPTS if self.area_ids else 0
-        return 3 + 2 * int(self.doctrine.max_engagements.max()) + area
+        return 3 + 2 * int(self.doctrine.max_engagements.max()) + area + int(self.has_attacks)
 
     @property
     def area_attempts(self) -> int:

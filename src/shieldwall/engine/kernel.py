@@ -40,10 +40,11 @@ ALIVE, KILLED, LEAKED, EXPIRED, ABSENT, SUPPRESSED, DIVERTED, AREA_KILLED = 0, 1
 # event kinds of the replay log
 EV_LAUNCH, EV_DETECT, EV_FIRE, EV_KILL, EV_MISS, EV_LEAK, EV_EXPIRE = 0, 1, 2, 3, 4, 5, 6
 EV_SUPPRESS, EV_DIVERT, EV_AREA_KILL, EV_AREA_MISS = 7, 8, 9, 10
+EV_BATTERY_LOST = 11  # an attacker destroyed its battery (the event's battery)
 # then a battery's own events (threat -1)
-EV_RELOAD = 11
+EV_RELOAD = 12
 EVENT_NAMES = ("launch", "detect", "fire", "kill", "miss", "leak", "expire", "suppressed", "diverted", "area-kill",
-               "area-miss", "reload")
+               "area-miss", "battery-lost", "reload")
 THREAT_EVENTS = EV_RELOAD  # kinds below this are a threat's
 # a threat's fire was held by the cost weight (for the cause of a leak: engine/causes.py)
 MET_HELD = 1
@@ -104,7 +105,7 @@ def _leak_cause(j, t_launch, met, n_eng, res_bat, max_eng, track_s, pair_off, w_
 
 @cached_njit()
 def _attack_lands(r, j, status, expire, impact, th_target, th_damage, th_attack, u_attack, lost, busy, hits, survive,
-                  lost_s):  # type: ignore[no-untyped-def]
+                  lost_s, log, logging, flight_j):  # type: ignore[no-untyped-def]
     """Attacker j reaches its battery (docs/model.md, Attacks on the defence): if it is still
     flying (not shot down, failed or lost) it hits, and destroys the battery if U_attack(j) is
     below its damage fraction; from then on the battery fires no more. Once per attacker, so a
@@ -120,6 +121,8 @@ def _attack_lands(r, j, status, expire, impact, th_target, th_damage, th_attack,
         busy[b] += LOST_BUSY
         lost_s[r, b] = impact[j]
         survive[r, a] = 0.0
+        if logging:
+            _log(log, EV_BATTERY_LOST, impact[j], j, b, -1, 0, flight_j)
 
 
 @cached_njit()
@@ -682,7 +685,7 @@ def simulate_chunk(paths, threats, batteries, interceptors, windows, doctrine, e
             if k_epoch >= k_attack:
                 while a_ptr < n_att and impact[att_order[a_ptr]] <= t + EPS_S:
                     _attack_lands(r, att_order[a_ptr], status, expire, impact, th_target, th_damage, th_attack,
-                                  u_attack, lost, busy, hits, survive, lost_s)
+                                  u_attack, lost, busy, hits, survive, lost_s, log, logging, flight[att_order[a_ptr]])
                     a_ptr += 1
                 k_attack = _epoch_of(impact[att_order[a_ptr]], dt, per_dt) if a_ptr < n_att else NEVER
             # an epoch at which nothing the battle manager looks at changed (every intercept
@@ -929,7 +932,7 @@ def simulate_chunk(paths, threats, batteries, interceptors, windows, doctrine, e
         # every intercept has resolved; what is still flying fails or hits its target
         while a_ptr < n_att:  # attackers landing after the last decision change nothing but their battery
             _attack_lands(r, att_order[a_ptr], status, expire, impact, th_target, th_damage, th_attack, u_attack, lost,
-                          busy, hits, survive, lost_s)
+                          busy, hits, survive, lost_s, log, logging, flight[att_order[a_ptr]])
             a_ptr += 1
         for j in range(n_thr):
             leak_cause[r, j] = -1
