@@ -104,28 +104,6 @@ def _leak_cause(j, t_launch, met, n_eng, res_bat, max_eng, track_s, pair_off, w_
 
 
 @cached_njit()
-def _attack_lands(r, j, status, expire, impact, th_target, th_damage, th_attack, u_attack, lost, busy, hits, survive,
-                  lost_s, log, logging, flight_j):  # type: ignore[no-untyped-def]
-    """Attacker j reaches its battery (docs/model.md, Attacks on the defence): if it is still
-    flying (not shot down, failed or lost) it hits, and destroys the battery if U_attack(j) is
-    below its damage fraction; from then on the battery fires no more. Once per attacker, so a
-    call (not written out in the loop) costs nothing that shows."""
-    if status[j] != ALIVE or expire[j] < impact[j]:
-        return
-    a = th_target[j]
-    if th_damage[j] > 0.0:
-        hits[r, a] += 1
-    b = th_attack[j]
-    if not lost[b] and u_attack[r, j] < th_damage[j]:
-        lost[b] = True
-        busy[b] += LOST_BUSY
-        lost_s[r, b] = impact[j]
-        survive[r, a] = 0.0
-        if logging:
-            _log(log, EV_BATTERY_LOST, impact[j], j, b, -1, 0, flight_j)
-
-
-@cached_njit()
 def _solve_outside(policy, limit_s, o, c_p, c_key, pair_j, pair_b, pair_k, busy, bat_channels, ready, itc_rps,
                    salvo_c, th_class):  # type: ignore[no-untyped-def]
     """Positions in ``o`` (candidates in greedy order) of the set a WTA policy chooses."""
@@ -492,7 +470,13 @@ def simulate_chunk(paths, threats, batteries, interceptors, windows, doctrine, e
         if n_att > 0:
             lost[:] = False
             lost_s[r, :] = inf
-            att_order[:] = att_list[np.argsort(impact[att_list], kind="mergesort")]
+            for i in range(n_att):  # by impact, then threat (insertion sort from the last replication's order)
+                j = att_order[i]
+                m = i
+                while m > 0 and (impact[att_order[m - 1]], att_order[m - 1]) > (impact[j], j):
+                    att_order[m] = att_order[m - 1]
+                    m -= 1
+                att_order[m] = j
             k_attack = _epoch_of(impact[att_order[0]], dt, per_dt)
         k_reload = NEVER
         for a in range(survive.shape[1]):
@@ -522,11 +506,12 @@ def simulate_chunk(paths, threats, batteries, interceptors, windows, doctrine, e
                 free = _schedule(head, nxt, ev_code, free, kk, j << J_SHIFT | AREA)
                 n_pending += 1
                 k_epoch = min(k_epoch, kk)
+        k_epoch = min(k_epoch, k_attack)  # (NEVER without attacks)
 
         n_fired = 0
         n_waiting[:] = 0
         is_waiting[:] = False
-        while n_pending > 0 or next_reload < inf:
+        while n_pending > 0 or next_reload < inf or a_ptr < n_att:
             t = k_epoch * dt
             stamp += 1
             n_dirty = 0
@@ -681,12 +666,26 @@ def simulate_chunk(paths, threats, batteries, interceptors, windows, doctrine, e
                             free = _schedule(head, nxt, ev_code, free, kk, j << J_SHIFT | AREA)
                             n_pending += 1
             # 1c. attackers that reached their battery by now (docs/model.md, Attacks on the
-            # defence), after the intercepts and area-defence engagements that came first
+            # defence, after the intercepts and area-defence engagements that came first: one still
+            # flying hits, and destroys its battery if U_attack(j) < its damage fraction; from
+            # then on the battery fires no more (written out: a call with these arrays cost more)
             if k_epoch >= k_attack:
                 while a_ptr < n_att and impact[att_order[a_ptr]] <= t + EPS_S:
-                    _attack_lands(r, att_order[a_ptr], status, expire, impact, th_target, th_damage, th_attack,
-                                  u_attack, lost, busy, hits, survive, lost_s, log, logging, flight[att_order[a_ptr]])
+                    j = att_order[a_ptr]
                     a_ptr += 1
+                    if status[j] != ALIVE or expire[j] < impact[j]:  # shot down, failed or lost on the way
+                        continue
+                    a = th_target[j]
+                    if th_damage[j] > 0.0:
+                        hits[r, a] += 1
+                    b = th_attack[j]
+                    if not lost[b] and u_attack[r, j] < th_damage[j]:
+                        lost[b] = True
+                        busy[b] += LOST_BUSY
+                        lost_s[r, b] = impact[j]
+                        survive[r, a] = 0.0
+                        if logging:
+                            _log(log, EV_BATTERY_LOST, impact[j], j, b, -1, 0, flight[j])
                 k_attack = _epoch_of(impact[att_order[a_ptr]], dt, per_dt) if a_ptr < n_att else NEVER
             # an epoch at which nothing the battle manager looks at changed (every intercept
             # that landed was a kill, a failure or a miss still under assessment, every
@@ -927,13 +926,9 @@ def simulate_chunk(paths, threats, batteries, interceptors, windows, doctrine, e
                 while k_next < k_reload and k_next < k_attack and n_pending > 0 and head[k_next] < 0:
                     k_next += 1
                 if n_pending == 0:
-                    k_next = max(k_next, k_reload)
+                    k_next = max(k_next, min(k_reload, k_attack))
             k_epoch = k_next
         # every intercept has resolved; what is still flying fails or hits its target
-        while a_ptr < n_att:  # attackers landing after the last decision change nothing but their battery
-            _attack_lands(r, att_order[a_ptr], status, expire, impact, th_target, th_damage, th_attack, u_attack, lost,
-                          busy, hits, survive, lost_s, log, logging, flight[att_order[a_ptr]])
-            a_ptr += 1
         for j in range(n_thr):
             leak_cause[r, j] = -1
             leak_bat[r, j] = -1
@@ -945,7 +940,7 @@ def simulate_chunk(paths, threats, batteries, interceptors, windows, doctrine, e
                 else:
                     status[j] = LEAKED
                     a = th_target[j]
-                    if th_damage[j] > 0.0 and th_attack[j] < 0:  # an attacker's hit: _attack_lands
+                    if th_damage[j] > 0.0 and th_attack[j] < 0:  # an attacker's hit: step 1c
                         hits[r, a] += 1
                         survive[r, a] *= 1.0 - th_damage[j]
                     leak_threat[j] += 1.0
