@@ -114,12 +114,12 @@ def estimate(compiled: "Compiled", scenario: "Scenario", *, replications: int, w
     procs = max(1, min(workers, -(-replications // CHUNK_REPLICATIONS)))
     chunk = min(CHUNK_REPLICATIONS, replications)
     pairs = n_thr * n_bat * n_itc
-    per_rep = 3 * n_types + 3 * n_bat * n_itc + n_bat + 2 * n_ast + 1 + n_thr  # leak causes: 5 bytes a threat
+    per_rep = 3 * n_types + 3 * n_bat * n_itc + 2 * n_bat + 2 * n_ast + 1 + n_thr  # leak causes: 5 bytes a threat
     logged = min(engagement_replications, replications)
     max_eng = int(compiled.doctrine.max_engagements.max())
     flight = float(compiled.threats.flight_s.max(initial=0.0))  # compiled: no route to measure again per call
     parts = {
-        "random numbers": procs * 2.0 * chunk * n_thr * (2 + shots) * FLOAT_BYTES,
+        "random numbers": procs * 2.0 * chunk * n_thr * (2 + shots + compiled.has_attacks) * FLOAT_BYTES,
         "outcomes": 3.0 * replications * per_rep * FLOAT_BYTES,  # the run's arrays, a shard and a summary's
         "calendar": procs * _horizon_epochs(scenario, flight) * FLOAT_BYTES,
         "engagement windows": (1 + procs) * pairs * 24.0 * FLOAT_BYTES,
