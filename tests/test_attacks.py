@@ -153,7 +153,7 @@ raids:
 # --- campaigns: a battery lost in a night's raid is out of action for attack_repair_nights ----------
 
 
-def _attack_campaign(tmp_path, threat: str, repair: int, **changes):  # type: ignore[no-untyped-def]
+def _attack_campaign(tmp_path, threat: str, repair: int | None, **changes):  # type: ignore[no-untyped-def]
     from test_campaign import campaign_dict, theatre_dict, write_campaign
 
     from shieldwall.campaign import load_campaign
@@ -164,7 +164,7 @@ def _attack_campaign(tmp_path, threat: str, repair: int, **changes):  # type: ig
     drones = {**theatre["raids"][0], "id": "night-2-drones"}
     doc = campaign_dict(nights=8, deliveries=[], production=[], depots=[],
                         raids=[{"night": 2, "raids": [strike, drones]}],
-                        damage={"attack_repair_nights": repair}, **changes)
+                        **({} if repair is None else {"damage": {"attack_repair_nights": repair}}), **changes)
     return load_campaign(write_campaign(tmp_path, doc, theatre))
 
 
@@ -228,3 +228,15 @@ def test_the_replay_shows_the_battery_lost() -> None:
     spared = run(scenario.with_({"raids": [{**_attack_raid("test-fast"), "target": "town"}]}), replications=4, seed=1)
     assert "battery-lost" not in set(spared.events_frame().event)
     assert "lost" not in replay_data(scenario, spared.events_frame(), None)
+
+
+def test_a_campaign_with_attacks_reports_batteries_out_without_a_damage_section(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Without `damage:` the default attack_repair_nights (14) applies and campaign.json shows the
+    batteries out of action; a sure attacker on night 2 keeps the battery out to the end (8 nights)."""
+    from shieldwall.campaign import run_campaign
+
+    loaded = _attack_campaign(tmp_path, "test-fast", None)
+    assert loaded.campaign.damage is None
+    r = run_campaign(loaded, replications=10, seed=1)
+    assert r.summary()["damage"]["batteries_out_mean"] == [0.0] + [1.0] * 7
+    assert (r.to_frame()["batteries_out"] == np.repeat([0] + [1] * 7, 10)).all()

@@ -142,6 +142,16 @@ class CampaignResult:
 
     # derived ---------------------------------------------------------------------------------
     @property
+    def shows_damage(self) -> bool:
+        """Whether the outputs have the damage section: a campaign with ``damage:``, or one whose
+        raids attack batteries (they go out of action for attack_repair_nights either way)."""
+        from shieldwall.scenario.model import TargetBattery
+
+        explicit = self.loaded.explicit.values()
+        return self.loaded.campaign.damage is not None or any(
+            isinstance(r.target, TargetBattery) for raids in explicit for r in raids)
+
+    @property
     def stock(self) -> np.ndarray:
         """[night + 1, rep, interceptor] batteries and depots together; [0] is the start."""
         return self.battery_stock + self.depot_stock
@@ -218,7 +228,7 @@ class CampaignResult:
             "stock_by_night": stock_by_night, "depletion_night": depletion_night, "totals": totals,
             "interceptors": interceptors, "threats_by_type": threats, "per_night": per_night,
             "raid_threats_cut_to_compiled_size": int(self.cut), "compiled_raids": self.compiles,
-            "damage": None if loaded.campaign.damage is None else {
+            "damage": None if not self.shows_damage else {
                 "batteries_out_mean": [float(x) for x in self.batteries_out.mean(axis=1)],
                 "asset_condition_end": {aid: _band(self.asset_condition[-1, :, a]) for a, aid in enumerate(self.asset_ids)},
             },
@@ -270,7 +280,7 @@ class CampaignResult:
             cols[f"depot_stock/{k}"] = flat(self.depot_stock[1:])[:, i]
         for a, aid in enumerate(self.asset_ids):
             cols[f"value_lost/{aid}"] = flat(self.value_lost)[:, a]
-        if self.loaded.campaign.damage is not None:
+        if self.shows_damage:
             cols["batteries_out"] = flat(self.batteries_out)
             for a, aid in enumerate(self.asset_ids):
                 cols[f"condition/{aid}"] = flat(self.asset_condition[1:])[:, a]
