@@ -666,7 +666,7 @@ def simulate_chunk(paths, threats, batteries, interceptors, windows, doctrine, e
                             free = _schedule(head, nxt, ev_code, free, kk, j << J_SHIFT | AREA)
                             n_pending += 1
             # 1c. attackers that reached their battery by now (docs/model.md, Attacks on the
-            # defence, after the intercepts and area-defence engagements that came first: one still
+            # defence), after the intercepts and area-defence engagements that came first: one still
             # flying hits, and destroys its battery if U_attack(j) < its damage fraction; from
             # then on the battery fires no more (written out: a call with these arrays cost more)
             if k_epoch >= k_attack:
