@@ -35,7 +35,7 @@ browser:
 ENGINE_TESTS = tests/test_engine_closed_form.py tests/test_engine_invariants.py tests/test_oracle.py \
                tests/test_regression.py tests/test_policies.py tests/test_intercept.py tests/test_kernel_checks.py \
                tests/test_hazards.py tests/test_leak_causes.py tests/test_engagements.py tests/test_ballistic.py \
-               tests/test_c2.py tests/test_detection.py tests/test_acoustic.py
+               tests/test_c2.py tests/test_detection.py tests/test_acoustic.py tests/test_attacks.py
 
 test: $(STAMP) browser
 	$(BIN)/python -m pytest -q

@@ -75,6 +75,7 @@ class Static:
         self.first_open = th.first_open_s.tolist()
         self.last_close = th.last_close_s.tolist()
         self.track = th.track_s.tolist()  # first time any network holds a track (inf: never)
+        self.attack = th.attack_battery.tolist()  # the battery it attacks (-1: none): its target is that aimpoint
         # paths: (ballistic?, xs, ys, ts, altitude, apogee, release altitude)
         self.paths = []
         for j in range(self.n_thr):
@@ -401,7 +402,7 @@ class Raid:
     def __init__(self, s: Static, u_launch: np.ndarray, u_rel: np.ndarray, u_kill: np.ndarray,
                  stock: list[list[int]] | None = None, present: list[bool] | None = None,
                  u_ew: np.ndarray | None = None, u_area: np.ndarray | None = None,
-                 u_detect: np.ndarray | None = None) -> None:
+                 u_detect: np.ndarray | None = None, u_attack: np.ndarray | None = None) -> None:
         """One replication's raid; ``stock`` [battery][interceptor] replaces the scenario's rounds
         (a campaign night starts from last night's), ``present`` [threat] leaves threats out."""
         self.s = s
@@ -420,6 +421,7 @@ class Raid:
                     self.fails_at[j] = tau
                     self.fails_as[j] = "diverted" if u_ew[j, 2] < s.divert_share[zone] else "suppressed"
         self.u_area = u_area
+        self.u_attack = u_attack
         # the threats' windows: as compiled, or under detection this replication's (each opens no
         # sooner than its battery's track, a decoy's closes when it is identified; never open: gone)
         self.windows, self.first_open, self.last_close, self.track = s.windows, s.first_open, s.last_close, s.track
@@ -462,6 +464,8 @@ class Raid:
                 if full > 0:
                     self.loaded[b, k] = simpy.Container(env, capacity=full, init=min(rounds, full))
         self.reloading: set[tuple[int, int]] = set()
+        # attacks on the defence: when each battery was destroyed (inf: not); a lost one fires no more
+        self.battery_lost_s = [math.inf] * s.n_bat
         # when each (battery, interceptor) ran out (fewer rounds than one shot): -inf if at the start
         self.dry_at = {(b, k): (-math.inf if int(stock[b][k]) < s.rps[k] else math.inf)
                        for b in range(s.n_bat) for k in range(s.n_itc)}
@@ -515,10 +519,16 @@ class Raid:
             self.leaked[s.type[j]] += 1
             self.leaked_threat[j] += 1.0
             self.leak_cause[j], self.leak_battery[j] = self.why_leaked(j)
+            a, b = s.target[j], s.attack[j]
             if s.damage[j] > 0.0:  # decoys do no damage
-                a = s.target[j]
                 self.hits[a] += 1
-                self.survive[a] *= 1.0 - s.damage[j]
+                if b < 0:
+                    self.survive[a] *= 1.0 - s.damage[j]
+            # an attack on a battery (docs/model.md, Attacks on the defence): destroyed if
+            # U_attack(j) < its damage fraction, at this instant (before this instant's decisions)
+            if b >= 0 and self.battery_lost_s[b] == math.inf and self.u_attack[j] < s.damage[j]:
+                self.battery_lost_s[b] = env.now
+                self.survive[a] = 0.0
 
     def interceptor(self, j: int, b: int, req: Any, t_i: float, kill: bool):  # type: ignore[no-untyped-def]
         """Fly to the intercept point; holds the battery's fire channel until then."""
@@ -652,6 +662,8 @@ class Raid:
             for p, b, k, w_open, w_close, pk in self.windows[j]:
                 if rel < w_open - EPS_S or rel > w_close + EPS_S:
                     continue
+                if self.battery_lost_s[b] < math.inf:
+                    continue  # destroyed by an attack: it fires no more
                 if self.dry_at[b, k] <= t:
                     continue  # the battery has run out of this interceptor
                 if self.channels[b].count >= s.channels[b] or self.loaded[b, k].level < s.rps[k]:
@@ -710,7 +722,8 @@ class Raid:
         chosen = solve_epoch(
             s.policy.epoch_algorithm, np.array([-c[0] for c in candidates]), np.array([c[4] for c in candidates]),
             np.array([c[5] for c in candidates]), np.array([c[5] * s.n_itc + c[6] for c in candidates]),
-            np.array(used), np.array([s.channels[b] - self.channels[b].count for b in range(s.n_bat)]),
+            np.array(used), np.array([0 if self.battery_lost_s[b] < math.inf else s.channels[b] - self.channels[b].count
+                                      for b in range(s.n_bat)]),
             np.array([self.level(b, k) for b in range(s.n_bat) for k in range(s.n_itc)]),
             time_limit_s=s.epoch_time_limit_s)
         return [int(i) for i in chosen]
@@ -790,7 +803,7 @@ def simulate(compiled: Compiled, replications: int, seed: int, stock: np.ndarray
             row = start + r
             raid = Raid(s, u.launch[r], u.reliability[r], u.kill[r],
                         None if stock is None else stock[row].tolist(), None if present is None else present[row].tolist(),
-                        u.ew[r], u.area[r], u.detect[r])
+                        u.ew[r], u.area[r], u.detect[r], u.attack[r])
             raid.run()
             out.killed[row] = raid.killed
             out.leaked[row] = raid.leaked
@@ -807,6 +820,7 @@ def simulate(compiled: Compiled, replications: int, seed: int, stock: np.ndarray
             out.leak_count_by_threat[:] += raid.leaked_threat
             out.leak_cause[row] = raid.leak_cause
             out.leak_battery[row] = raid.leak_battery
+            out.battery_lost_s[row] = raid.battery_lost_s
             for (b, k), reserve in raid.reserve.items():
                 out.remaining[row, b, k] = raid.level(b, k) + reserve
                 out.dry_s[row, b, k] = raid.dry_at[b, k]

@@ -38,7 +38,8 @@ VARIANTS: dict[str, dict] = {
 # defence, 176 threats, guns and decoys) and ~0.4 s (massive raid) per replication
 CASES = [("small.yaml", v, 48, 11) for v in VARIANTS] + \
         [("city-defence.yaml", v, 6, 12) for v in VARIANTS] + \
-        [("massive-raid.yaml", v, 2, 13) for v in ("as-written", "salvo-2-sls-3")]
+        [("massive-raid.yaml", v, 2, 13) for v in ("as-written", "salvo-2-sls-3")] + \
+        [("attack-on-defence.yaml", v, 40, 14) for v in ("as-written", "salvo-2-sls-3", "local-search")]
 
 
 def _variant(example: str, changes: dict) -> Scenario:
@@ -174,6 +175,8 @@ def small_scenarios(draw):  # type: ignore[no-untyped-def]
             raid["waypoints"] = [{"lat": 50.45 + draw(st.floats(0.2, 0.4)), "lon": 30.52 + draw(near)}]
         if threat == "test-drone" and draw(st.booleans()):
             raid["decoys"] = {"threat": "decoy", "count": draw(st.integers(1, 3))}
+        if batteries and draw(st.integers(0, 2)) == 0:  # an attack on the defence
+            raid["target"] = {"battery": batteries[draw(st.integers(0, len(batteries) - 1))]["id"]}
         raids.append(raid)
     doctrine = {"salvo": {c: draw(st.integers(1, 3)) for c in ("drone", "cruise", "ballistic")},
                 "max_engagements": draw(st.integers(1, 3)),

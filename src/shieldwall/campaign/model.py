@@ -223,11 +223,18 @@ class Damage(Strict):
     """Damage carried from night to night, and repair. Assets: what a night destroys stays
     destroyed (later nights can only lose what is left) until repaired at ``asset_repair_per_night``
     of the lost value a night. Batteries: after each night, each one present is put out of action
-    with ``battery_loss_per_night`` (it keeps its stock but does not fire) for ``battery_repair_nights``."""
+    with ``battery_loss_per_night`` (it keeps its stock but does not fire) for ``battery_repair_nights``:
+    the residual of causes the raid model does not simulate. A battery destroyed by an attack in
+    the night's raid is out for ``attack_repair_nights``."""
 
     asset_repair_per_night: Probability = Field(0.0, description="Fraction of the lost value restored each night.")
     battery_loss_per_night: Probability = Field(0.0, description="P(a battery is put out of action after a night).")
     battery_repair_nights: Nights = Field(7, description="Nights a battery stays out of action.")  # type: ignore[valid-type]
+    attack_repair_nights: Nights = Field(  # type: ignore[valid-type]
+        14, description="Nights a battery destroyed by an attack in a night's raid (a raid with target {battery: "
+        "id}: docs/model.md, Attacks on the defence) stays out of action before it is repaired or replaced; it "
+        "keeps its stock. Assumption: plausible range 3-60 (a damaged radar or launcher swapped from stock in "
+        "days, a battery rebuilt or replaced in weeks).")
 
 
 class Campaign(Strict):

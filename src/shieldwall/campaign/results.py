@@ -114,15 +114,18 @@ class CampaignResult:
             self.battery_ledger[0] = ledger.battery
 
     def record_raid(self, t: int, rows: np.ndarray, result: "RaidResult", types: list[int],
-                    condition: np.ndarray | None = None) -> None:
+                    condition: np.ndarray | None = None, n_assets: int | None = None) -> None:
         """One simulate() call of night t, for replications ``rows``; ``condition`` [rows, asset]
-        is the fraction of each asset's value left from earlier nights (damage carried over)."""
+        is the fraction of each asset's value left from earlier nights (damage carried over).
+        ``n_assets``: the theatre's assets, the first columns of the raid's targets (attacked
+        batteries, battery:ID, follow: their loss is counted as batteries out, not value)."""
         cols = np.asarray(types, np.int64)
         for name, arr in (("killed", result.killed), ("leaked", result.leaked), ("expired", result.expired)):
             getattr(self, name)[t][rows[:, None], cols[None, :]] = arr
         self.launched[t][rows[:, None], cols[None, :]] = result.killed + result.leaked + result.expired
         # value lost is linear in the value at stake: a damaged asset loses that fraction of it
-        self.value_lost[t][rows] = result.value_lost if condition is None else result.value_lost * condition
+        value_lost = result.value_lost[:, :n_assets]
+        self.value_lost[t][rows] = value_lost if condition is None else value_lost * condition
         self.interceptor_cost_usd[t][rows] = result.interceptor_cost_usd
         self.threat_cost_destroyed[t][rows] = result.threat_cost_destroyed
 
@@ -138,6 +141,16 @@ class CampaignResult:
             self.battery_ledger[t + 1] = ledger.battery
 
     # derived ---------------------------------------------------------------------------------
+    @property
+    def shows_damage(self) -> bool:
+        """Whether the outputs have the damage section: a campaign with ``damage:``, or one whose
+        raids attack batteries (they go out of action for attack_repair_nights either way)."""
+        from shieldwall.scenario.model import TargetBattery
+
+        explicit = self.loaded.explicit.values()
+        return self.loaded.campaign.damage is not None or any(
+            isinstance(r.target, TargetBattery) for raids in explicit for r in raids)
+
     @property
     def stock(self) -> np.ndarray:
         """[night + 1, rep, interceptor] batteries and depots together; [0] is the start."""
@@ -215,7 +228,7 @@ class CampaignResult:
             "stock_by_night": stock_by_night, "depletion_night": depletion_night, "totals": totals,
             "interceptors": interceptors, "threats_by_type": threats, "per_night": per_night,
             "raid_threats_cut_to_compiled_size": int(self.cut), "compiled_raids": self.compiles,
-            "damage": None if loaded.campaign.damage is None else {
+            "damage": None if not self.shows_damage else {
                 "batteries_out_mean": [float(x) for x in self.batteries_out.mean(axis=1)],
                 "asset_condition_end": {aid: _band(self.asset_condition[-1, :, a]) for a, aid in enumerate(self.asset_ids)},
             },
@@ -267,7 +280,7 @@ class CampaignResult:
             cols[f"depot_stock/{k}"] = flat(self.depot_stock[1:])[:, i]
         for a, aid in enumerate(self.asset_ids):
             cols[f"value_lost/{aid}"] = flat(self.value_lost)[:, a]
-        if self.loaded.campaign.damage is not None:
+        if self.shows_damage:
             cols["batteries_out"] = flat(self.batteries_out)
             for a, aid in enumerate(self.asset_ids):
                 cols[f"condition/{aid}"] = flat(self.asset_condition[1:])[:, a]

@@ -21,6 +21,7 @@ import numpy as np
 
 from shieldwall.campaign.ledger import Ledger, split_by_weight
 from shieldwall.campaign.load import LoadedCampaign
+from shieldwall.campaign.model import Damage
 from shieldwall.engine.compile import Compiled, compile_scenario
 from shieldwall.engine.runner import simulate
 from shieldwall.scenario.model import Battery, Decoys, Raid, Scenario, TargetByKind
@@ -393,6 +394,7 @@ def _run_range(loaded: LoadedCampaign, replications: int, seed: int, keep_batter
     depot_index = {d.id: i for i, d in enumerate(c.depots)}
 
     damage = c.damage
+    attack_repair = (damage or Damage()).attack_repair_nights  # a battery destroyed by an attack
     condition = np.ones((R, A))  # assets: fraction of value left (damage carried over)
     out_until = np.full((R, B), -1)  # batteries: out of action up to this night (inclusive)
 
@@ -422,7 +424,7 @@ def _run_range(loaded: LoadedCampaign, replications: int, seed: int, keep_batter
             raids = loaded.explicit[t]  # nights with the same raids share one compile
             compiled, scenario = variants.get(active, t, tuple(r.model_dump_json() for r in raids), raids)
             night.simulate(out, t, np.arange(replications), compiled, scenario, ledger, fired, night_seed(seed, t),
-                           None, usable, condition if damage else None)
+                           None, usable, condition if damage else None, out_until, attack_repair)
         elif generated is not None:
             counts = drawn[t]  # all replications', as one draw
             raid_rows = np.flatnonzero(counts.sum(axis=1) > 0)  # replications with a raid tonight
@@ -432,7 +434,7 @@ def _run_range(loaded: LoadedCampaign, replications: int, seed: int, keep_batter
                 present, cut = generated.present(counts[mine])
                 out.cut += cut
                 night.simulate(out, t, raid_rows, compiled, scenario, ledger, fired, night_seed(seed, t), present,
-                               usable, condition if damage else None)
+                               usable, condition if damage else None, out_until, attack_repair)
         ledger.fire(fired)
         if damage is not None:
             condition += damage.asset_repair_per_night * (1.0 - condition)
@@ -443,8 +445,8 @@ def _run_range(loaded: LoadedCampaign, replications: int, seed: int, keep_batter
                     u = rng.random(replications)[first:end]
                     hit = (u < damage.battery_loss_per_night) & (out_until[:, b] < t)
                     out_until[hit, b] = t + damage.battery_repair_nights
-            out.batteries_out[t] = (out_until[:, list(active)] > t).sum(axis=1) if active else 0
             out.asset_condition[t + 1] = condition
+        out.batteries_out[t] = (out_until[:, list(active)] > t).sum(axis=1) if active else 0
         ledger.check()
         out.record_night(t, ledger)
         if progress:
@@ -468,11 +470,13 @@ class _NightRun:
 
     def simulate(self, out: Any, t: int, raid_rows: np.ndarray, compiled: Compiled, scenario: Scenario,
                  ledger: Ledger, fired: np.ndarray, run_seed: int, present: np.ndarray | None, usable: np.ndarray,
-                 condition: np.ndarray | None) -> None:
+                 condition: np.ndarray | None, out_until: np.ndarray, attack_repair: int) -> None:
         """Tonight's raid for this range's replications among ``raid_rows`` (all of the
         campaign's replications that have a raid tonight, in order), from their own stock
         (batteries out of action fire nothing); record it. ``condition`` [rep, asset]:
-        carried-over damage, updated."""
+        carried-over damage, updated. A battery in action that an attack destroys tonight is out
+        of action for ``attack_repair`` nights: ``out_until`` [rep, battery] (the last night it
+        is out) updated; it keeps its stock (docs/campaign.md, damage)."""
         if not compiled.n_threats:
             return
         lo, hi = np.searchsorted(raid_rows, [self.first, self.end])  # this range's place among them
@@ -487,10 +491,15 @@ class _NightRun:
                           span=(int(lo), int(hi)))
         if len(bidx) and len(kidx):
             fired[rows[:, None, None], bidx[None, :, None], kidx[None, None, :]] = result.rounds
+        n_assets = compiled.n_assets  # the theatre's assets; attacked batteries (battery:ID) follow
         out.record_raid(t, rows, result, [self.threat_ids.index(x) for x in compiled.threat_type_ids],
-                        None if condition is None else condition[rows])
+                        None if condition is None else condition[rows], n_assets)
         if condition is not None:
-            condition[rows] *= result.survive
+            condition[rows] *= result.survive[:, :n_assets]
+        if compiled.has_attacks:
+            lost = np.isfinite(result.battery_lost_s) & usable[rows][:, bidx]  # [row, compiled battery]
+            r_lost, b_lost = np.nonzero(lost)
+            out_until[rows[r_lost], bidx[b_lost]] = t + attack_repair
 
 
 def _draw_generated(loaded: LoadedCampaign, seed: int, R: int) -> dict[int, np.ndarray]:

@@ -114,12 +114,12 @@ def estimate(compiled: "Compiled", scenario: "Scenario", *, replications: int, w
     procs = max(1, min(workers, -(-replications // CHUNK_REPLICATIONS)))
     chunk = min(CHUNK_REPLICATIONS, replications)
     pairs = n_thr * n_bat * n_itc
-    per_rep = 3 * n_types + 3 * n_bat * n_itc + n_bat + 2 * n_ast + 1 + n_thr  # leak causes: 5 bytes a threat
+    per_rep = 3 * n_types + 3 * n_bat * n_itc + 2 * n_bat + 2 * n_ast + 1 + n_thr  # leak causes: 5 bytes a threat
     logged = min(engagement_replications, replications)
     max_eng = int(compiled.doctrine.max_engagements.max())
     flight = float(compiled.threats.flight_s.max(initial=0.0))  # compiled: no route to measure again per call
     parts = {
-        "random numbers": procs * 2.0 * chunk * n_thr * (2 + shots) * FLOAT_BYTES,
+        "random numbers": procs * 2.0 * chunk * n_thr * (2 + shots + compiled.has_attacks) * FLOAT_BYTES,
         "outcomes": 3.0 * replications * per_rep * FLOAT_BYTES,  # the run's arrays, a shard and a summary's
         "calendar": procs * _horizon_epochs(scenario, flight) * FLOAT_BYTES,
         "engagement windows": (1 + procs) * pairs * 24.0 * FLOAT_BYTES,
@@ -177,10 +177,7 @@ def route_length_m(scenario: "Scenario", raid_index: int) -> float:
     raid = scenario.raids[raid_index]
     points = [(raid.launch.lat, raid.launch.lon), *((w.lat, w.lon) for w in raid.waypoints)]
     legs = sum(_great_circle_m(*a, *b) for a, b in zip(points, points[1:]))
-    if isinstance(raid.target, str):
-        ends = [a for a in scenario.assets if a.id == raid.target]
-    else:
-        ends = [a for a in scenario.assets if a.kind == raid.target.kind]
+    ends = scenario.aimpoints(raid)
     last = max((_great_circle_m(*points[-1], a.lat, a.lon) for a in ends), default=0.0)
     return legs + last + 1000.0 * raid.launch.spread_km
 

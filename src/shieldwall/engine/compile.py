@@ -32,9 +32,10 @@ from shieldwall.engine.records import (
     Windows,
 )
 from shieldwall.policies import POLICY_BY_NAME
-from shieldwall.scenario.model import Battery, Raid, Scenario, TargetByKind
+from shieldwall.scenario.model import Battery, Raid, Scenario, TargetBattery, TargetByKind
 from shieldwall.scenario.vary import revalidated
 
+ATTACKED_PREFIX = "battery:"  # the target id of an attacked battery (Compiled.asset_ids)
 MAX_STEP_S = 5.0
 STEP_M = 250.0  # path sampling: one sample every ~250 m of flight
 
@@ -90,6 +91,16 @@ class Compiled:
         return self.interceptors.cost_usd
 
     @property
+    def has_attacks(self) -> bool:
+        """Whether some threat attacks a battery (then Uniforms.attack has a number per threat)."""
+        return bool((self.threats.attack_battery >= 0).any())
+
+    @property
+    def n_assets(self) -> int:
+        """The scenario's own assets: the first ones of ``asset_ids`` (attacked batteries follow)."""
+        return sum(not a.startswith(ATTACKED_PREFIX) for a in self.asset_ids)
+
+    @property
     def shots_per_threat(self) -> int:
         """The most shots one threat can draw: a kill uniform each (Uniforms.kill's last axis)."""
         return int(np.max(self.doctrine.salvo * self.doctrine.max_engagements))
@@ -98,9 +109,10 @@ class Compiled:
     def max_events_per_threat(self) -> int:
         """The replay log's bound per threat: launch, detection, then per engagement a shot and its
         end (kill, miss, or a failure in flight before the intercept), an event per area-defence
-        engagement, then at most one leak or failure in flight. The kernel's debug build asserts it."""
+        engagement, then at most one leak or failure in flight, and an attacker's battery lost. The
+        kernel's debug build asserts it."""
         area = AREA_ATTEMPTS if self.area_ids else 0
-        return 3 + 2 * int(self.doctrine.max_engagements.max()) + area
+        return 3 + 2 * int(self.doctrine.max_engagements.max()) + area + int(self.has_attacks)
 
     @property
     def area_attempts(self) -> int:
@@ -141,9 +153,14 @@ def compile_scenario(scenario: Scenario, seed: int) -> Compiled:
                            float(np.mean([a.lon for a in scenario.assets])))
     geometry_rng = np.random.default_rng(np.random.SeedSequence([seed, 0x6E0]))
 
-    asset_ids = [a.id for a in scenario.assets]
-    asset_value = np.array([a.value for a in scenario.assets], float)
-    ax, ay = frame.to_local([a.lat for a in scenario.assets], [a.lon for a in scenario.assets])
+    # the aimpoints: the assets, then each battery a raid attacks (docs/model.md, Attacks on the
+    # defence) as one more target named battery:ID, so hits, value lost and leaks by target count it
+    attacked = _attacked_batteries(scenario)
+    aims = [*scenario.assets, *(scenario.batteries[b] for b in attacked)]
+    asset_ids = [a.id for a in scenario.assets] + [ATTACKED_PREFIX + scenario.batteries[b].id for b in attacked]
+    asset_value = np.array([a.value for a in aims], float)
+    ax, ay = frame.to_local([a.lat for a in aims], [a.lon for a in aims])
+    ax, ay = np.atleast_1d(ax), np.atleast_1d(ay)
 
     type_ids: list[str] = []
     for raid in scenario.raids:
@@ -163,12 +180,14 @@ def compile_scenario(scenario: Scenario, seed: int) -> Compiled:
         raise UsageError(f"{len(scenario.batteries)} batteries x {len(itc_ids)} interceptor types is more than the "
                          f"engine's {MAX_BATTERY_INTERCEPTOR_PAIRS:,} (battery, interceptor) pairs")
 
-    raid_threats = _expand_raids(scenario, catalog, frame, type_ids, ax, ay, geometry_rng)
+    raid_threats = _expand_raids(scenario, catalog, frame, type_ids, ax, ay, geometry_rng, attacked)
     paths, flight, step, vmax = _paths(raid_threats, types, scenario.mechanisms.ballistic)
     n_thr = len(raid_threats["type"])
     th_type = np.asarray(raid_threats["type"], np.int64)
     th_class = np.array([class_index(types[t].threat_class) for t in th_type], np.int64)
     th_target = np.asarray(raid_threats["target"], np.int64)
+    # [target] the battery an aimpoint is (-1: an asset)
+    attack = np.asarray([-1] * len(scenario.assets) + attacked, np.int64)[th_target]
     damage = np.array([types[t].damage_fraction for t in th_type])
     looks_like = np.asarray(raid_threats["looks_like"], np.int64)
     decoy = np.array([types[t].decoy for t in th_type], bool)
@@ -227,7 +246,7 @@ def compile_scenario(scenario: Scenario, seed: int) -> Compiled:
         launch_s=np.asarray(raid_threats["launch_s"], float), window_s=np.asarray(raid_threats["window_s"], float),
         cost_usd=np.array([types[t].cost_usd for t in th_type]),
         flight_s=flight, step_s=step, vmax_mps=vmax, first_open_s=first_open, last_close_s=last_close,
-        track_s=track_any)
+        track_s=track_any, attack_battery=attack.astype(np.int64))
     detection_fx = DetectionEffects() if scenario.mechanisms.detection else None
     detection = (no_detection(n_thr) if detection_fx is None else
                  _detection(scenario, catalog, sensors, paths, flight, step, rcs, type_ids, types, th_type, detection_fx))
@@ -572,7 +591,21 @@ def _allocate(count: int, weights: np.ndarray) -> np.ndarray:
     return base
 
 
-def _raid_targets(raid: Raid, count: int, scenario: Scenario) -> list[int]:
+def _attacked_batteries(scenario: Scenario) -> list[int]:
+    """The batteries some raid attacks ({battery: id}), in the order raids first name them."""
+    ids = [b.id for b in scenario.batteries]
+    out: list[int] = []
+    for raid in scenario.raids:
+        if isinstance(raid.target, TargetBattery) and ids.index(raid.target.battery) not in out:
+            out.append(ids.index(raid.target.battery))
+    return out
+
+
+def _raid_targets(raid: Raid, count: int, scenario: Scenario, attacked: list[int]) -> list[int]:
+    """Each threat's target: an index into the assets, then the attacked batteries."""
+    if isinstance(raid.target, TargetBattery):
+        b = next(i for i, battery in enumerate(scenario.batteries) if battery.id == raid.target.battery)
+        return [len(scenario.assets) + attacked.index(b)] * count
     if isinstance(raid.target, TargetByKind):
         idx = [i for i, a in enumerate(scenario.assets) if a.kind == raid.target.kind]
         split = _allocate(count, np.array([scenario.assets[i].value for i in idx]))
@@ -582,7 +615,7 @@ def _raid_targets(raid: Raid, count: int, scenario: Scenario) -> list[int]:
 
 
 def _expand_raids(scenario: Scenario, catalog: Catalog, frame: LocalFrame, type_ids: list[str],
-                  ax: np.ndarray, ay: np.ndarray, rng: np.random.Generator) -> dict:
+                  ax: np.ndarray, ay: np.ndarray, rng: np.random.Generator, attacked: list[int]) -> dict:
     out: dict[str, list] = {k: [] for k in ("type", "looks_like", "target", "launch_s", "window_s", "raid", "verts")}
     for raid in scenario.raids:
         lx, ly = frame.to_local(raid.launch.lat, raid.launch.lon)
@@ -592,7 +625,7 @@ def _expand_raids(scenario: Scenario, catalog: Catalog, frame: LocalFrame, type_
             ballistic = CLASS_INFO[catalog.threats[tid].threat_class].kinematics == "ballistic"
             radius = 1000.0 * raid.launch.spread_km * np.sqrt(rng.random(count))
             angle = 2 * np.pi * rng.random(count)
-            for i, target in enumerate(_raid_targets(raid, count, scenario)):
+            for i, target in enumerate(_raid_targets(raid, count, scenario, attacked)):
                 start = (float(lx) + radius[i] * np.cos(angle[i]), float(ly) + radius[i] * np.sin(angle[i]))
                 middle = [] if ballistic else list(zip(np.atleast_1d(wx).tolist(), np.atleast_1d(wy).tolist()))
                 out["verts"].append([start, *middle, (float(ax[target]), float(ay[target]))])

@@ -40,16 +40,20 @@ ALIVE, KILLED, LEAKED, EXPIRED, ABSENT, SUPPRESSED, DIVERTED, AREA_KILLED = 0, 1
 # event kinds of the replay log
 EV_LAUNCH, EV_DETECT, EV_FIRE, EV_KILL, EV_MISS, EV_LEAK, EV_EXPIRE = 0, 1, 2, 3, 4, 5, 6
 EV_SUPPRESS, EV_DIVERT, EV_AREA_KILL, EV_AREA_MISS = 7, 8, 9, 10
+EV_BATTERY_LOST = 11  # an attacker destroyed its battery (the event's battery)
 # then a battery's own events (threat -1)
-EV_RELOAD = 11
+EV_RELOAD = 12
 EVENT_NAMES = ("launch", "detect", "fire", "kill", "miss", "leak", "expire", "suppressed", "diverted", "area-kill",
-               "area-miss", "reload")
+               "area-miss", "battery-lost", "reload")
 THREAT_EVENTS = EV_RELOAD  # kinds below this are a threat's
 # a threat's fire was held by the cost weight (for the cause of a leak: engine/causes.py)
 MET_HELD = 1
 EPS_S = 1e-6  # epochs land exactly on window edges; rounding must not miss them
 INSERTION_SORT_MAX = 48  # candidates of an epoch sorted in place up to this many, else by stable argsorts
 NEVER = 1 << 62  # the epoch of a reload that is not coming
+# a battery destroyed by an attack holds this many more fire channels than it has: every test of
+# "a channel free?" then says no, and the engagements it has in flight still land and free theirs
+LOST_BUSY = 1 << 40
 
 
 @cached_njit()
@@ -118,7 +122,7 @@ def _solve_outside(policy, limit_s, o, c_p, c_key, pair_j, pair_b, pair_k, busy,
         k = pair_k[p]
         pool[i] = pair_b[p] * n_itc + k
         used[i] = min(salvo_c[th_class[pair_j[p]]], ready[pair_b[p], k] // itc_rps[k]) * itc_rps[k]
-    free = bat_channels - busy
+    free = np.maximum(bat_channels - busy, 0)  # a destroyed battery (LOST_BUSY) has none
     loaded = ready.reshape(n_bat * n_itc).copy()
     with objmode(chosen="int64[:]"):
         chosen = solve_epoch_by_code(policy, gain, threat, battery, pool, used, free, loaded, limit_s)
@@ -264,6 +268,7 @@ def simulate_chunk(paths, threats, batteries, interceptors, windows, doctrine, e
     itc_cost, itc_rps = interceptors.cost_usd, interceptors.rounds_per_shot
     is_ball, vert_off, th_alt, th_apogee = paths.ballistic, paths.vertex_offset, paths.altitude_m, paths.apogee_m
     th_release = paths.release_m
+    th_attack = threats.attack_battery
     pair_off, pair_b, pair_k, pair_j = windows.threat_offset, windows.battery, windows.interceptor, windows.threat
     pair_level, pk_levels = windows.pk_level, windows.pk_levels
     # the windows' times and order: as compiled, or this replication's under detection
@@ -274,6 +279,7 @@ def simulate_chunk(paths, threats, batteries, interceptors, windows, doctrine, e
     dt, assess, cost_w, epoch_limit_s = (doctrine.decision_interval_s, doctrine.assess_s, doctrine.cost_weight,
                                          doctrine.epoch_time_limit_s)
     u_launch, u_rel, u_kill, u_ew, u_area = uniforms.launch, uniforms.reliability, uniforms.kill, uniforms.ew, uniforms.area
+    u_attack, lost_s = uniforms.attack, out.battery_lost_s
     killed, leaked, expired, rounds, kills_bat = out.killed, out.leaked, out.expired, out.rounds, out.kills_by_battery
     hits, survive, cost_killed = out.hits, out.survive, out.threat_cost_destroyed
     leak_threat, remaining = out.leak_count_by_threat, out.remaining
@@ -379,6 +385,11 @@ def simulate_chunk(paths, threats, batteries, interceptors, windows, doctrine, e
     spent = np.empty(n_bat * n_itc, np.bool_)
     reload_done = np.empty((n_bat, n_itc))
     dry = np.empty(n_bat * n_itc)  # when each (battery, interceptor) ran dry this replication
+    # attacks on the defence: the attackers, taken in order of impact; which batteries are lost
+    att_list = np.flatnonzero(th_attack >= 0)
+    n_att = att_list.shape[0]
+    att_order = att_list.copy()
+    lost = np.zeros(n_bat, np.bool_)
 
     for r in range(n_rep):
         logging = r < n_logged
@@ -454,6 +465,19 @@ def simulate_chunk(paths, threats, batteries, interceptors, windows, doctrine, e
                 reload_done[b, k] = inf
         next_reload = inf
         reload_at = inf  # the next reload's time when k_reload, its epoch, was worked out
+        a_ptr = 0  # the next attacker to reach its battery, in att_order
+        k_attack = NEVER  # its epoch
+        if n_att > 0:
+            lost[:] = False
+            lost_s[r, :] = inf
+            for i in range(n_att):  # by impact, then threat (insertion sort from the last replication's order)
+                j = att_order[i]
+                m = i
+                while m > 0 and (impact[att_order[m - 1]], att_order[m - 1]) > (impact[j], j):
+                    att_order[m] = att_order[m - 1]
+                    m -= 1
+                att_order[m] = j
+            k_attack = _epoch_of(impact[att_order[0]], dt, per_dt)
         k_reload = NEVER
         for a in range(survive.shape[1]):
             survive[r, a] = 1.0
@@ -482,11 +506,12 @@ def simulate_chunk(paths, threats, batteries, interceptors, windows, doctrine, e
                 free = _schedule(head, nxt, ev_code, free, kk, j << J_SHIFT | AREA)
                 n_pending += 1
                 k_epoch = min(k_epoch, kk)
+        k_epoch = min(k_epoch, k_attack)  # (NEVER without attacks)
 
         n_fired = 0
         n_waiting[:] = 0
         is_waiting[:] = False
-        while n_pending > 0 or next_reload < inf:
+        while n_pending > 0 or next_reload < inf or a_ptr < n_att:
             t = k_epoch * dt
             stamp += 1
             n_dirty = 0
@@ -640,6 +665,28 @@ def simulate_chunk(paths, threats, batteries, interceptors, windows, doctrine, e
                             kk = max(_epoch_of(launch[j] + area_tau[j], dt, per_dt), k_epoch + 1)
                             free = _schedule(head, nxt, ev_code, free, kk, j << J_SHIFT | AREA)
                             n_pending += 1
+            # 1c. attackers that reached their battery by now (docs/model.md, Attacks on the
+            # defence), after the intercepts and area-defence engagements that came first: one still
+            # flying hits, and destroys its battery if U_attack(j) < its damage fraction; from
+            # then on the battery fires no more (written out: a call with these arrays cost more)
+            if k_epoch >= k_attack:
+                while a_ptr < n_att and impact[att_order[a_ptr]] <= t + EPS_S:
+                    j = att_order[a_ptr]
+                    a_ptr += 1
+                    if status[j] != ALIVE or expire[j] < impact[j]:  # shot down, failed or lost on the way
+                        continue
+                    a = th_target[j]
+                    if th_damage[j] > 0.0:
+                        hits[r, a] += 1
+                    b = th_attack[j]
+                    if not lost[b] and u_attack[r, j] < th_damage[j]:
+                        lost[b] = True
+                        busy[b] += LOST_BUSY
+                        lost_s[r, b] = impact[j]
+                        survive[r, a] = 0.0
+                        if logging:
+                            _log(log, EV_BATTERY_LOST, impact[j], j, b, -1, 0, flight[j])
+                k_attack = _epoch_of(impact[att_order[a_ptr]], dt, per_dt) if a_ptr < n_att else NEVER
             # an epoch at which nothing the battle manager looks at changed (every intercept
             # that landed was a kill, a failure or a miss still under assessment, every
             # opening was dropped) is not a decision epoch: steps 2-5 would change nothing
@@ -876,10 +923,10 @@ def simulate_chunk(paths, threats, batteries, interceptors, windows, doctrine, e
                 if next_reload != reload_at:  # worked out again only when the next reload moved
                     reload_at = next_reload
                     k_reload = _epoch_of(next_reload, dt, per_dt) if next_reload < inf else NEVER
-                while k_next < k_reload and n_pending > 0 and head[k_next] < 0:
+                while k_next < k_reload and k_next < k_attack and n_pending > 0 and head[k_next] < 0:
                     k_next += 1
                 if n_pending == 0:
-                    k_next = max(k_next, k_reload)
+                    k_next = max(k_next, min(k_reload, k_attack))
             k_epoch = k_next
         # every intercept has resolved; what is still flying fails or hits its target
         for j in range(n_thr):
@@ -893,7 +940,7 @@ def simulate_chunk(paths, threats, batteries, interceptors, windows, doctrine, e
                 else:
                     status[j] = LEAKED
                     a = th_target[j]
-                    if th_damage[j] > 0.0:
+                    if th_damage[j] > 0.0 and th_attack[j] < 0:  # an attacker's hit: step 1c
                         hits[r, a] += 1
                         survive[r, a] *= 1.0 - th_damage[j]
                     leak_threat[j] += 1.0
@@ -947,7 +994,7 @@ def simulate_chunk(paths, threats, batteries, interceptors, windows, doctrine, e
                 e = nxt[e]
             assert n_free == n_slots, "a calendar slot was lost"
             for b in range(n_bat):
-                assert busy[b] == 0, "a fire channel is still held"
+                assert busy[b] == (LOST_BUSY if n_att > 0 and lost[b] else 0), "a fire channel is still held"
                 for k in range(n_itc):
                     assert 0 <= ready[b, k] <= full[b, k] and reserve[b, k] >= 0, "loaded rounds out of bounds"
                     assert rounds[r, b, k] + remaining[r, b, k] == stock_init[r, b, k], "rounds not conserved"

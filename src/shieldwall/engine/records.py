@@ -48,6 +48,7 @@ class Threats(NamedTuple):
     first_open_s: np.ndarray  # [threat] earliest window opening after launch (inf: none)
     last_close_s: np.ndarray  # [threat] latest window closing after launch (-inf: none)
     track_s: np.ndarray  # [threat] first time after launch any network holds a track (inf: never)
+    attack_battery: np.ndarray  # [threat] int64: the battery it attacks (target is then its aimpoint), -1: none
 
 
 class Batteries(NamedTuple):
@@ -190,6 +191,8 @@ class Uniforms(NamedTuple):
     ew: np.ndarray  # [replication, threat, 3] loss time, zone, diverted (width 0 without ew_zones)
     area: np.ndarray  # [replication, threat, attempt, 3] next engagement, its area defence, its kill
     detect: np.ndarray  # [replication, 1] the key of its scans' numbers (width 0 without mechanisms.detection)
+    attack: np.ndarray  # [replication, threat] an attacker that gets through destroys its battery if < its damage
+    #                     (width 0 without attacks on batteries; drawn after all others)
 
 
 # the replay log's columns, in the kernel's log and in the results: time_s, kind (kernel.EVENT_NAMES),
@@ -276,6 +279,8 @@ OUTCOMES: tuple[OutcomeSpec, ...] = (
     OutcomeSpec("dry_s", ("replication", "battery", "interceptor"), np.float64, np.inf,
                 "when the battery ran out of the interceptor (fewer rounds than one shot): -inf if it had none "
                 "at the start, inf if it never ran out"),
+    OutcomeSpec("battery_lost_s", ("replication", "battery"), np.float64, np.inf,
+                "when an attack destroyed the battery (docs/model.md, Attacks on the defence): inf if it was not"),
 )
 # the end states: every threat present ends as exactly one of these
 END_STATES: tuple[str, ...] = ("killed", "leaked", "expired", "suppressed", "diverted", "area_killed")

@@ -300,6 +300,11 @@ class RaidResult:
             for a, aid in enumerate(c.area_ids):
                 cols[f"area_attempts/{aid}"] = chunk.area_attempts[:, a]
                 cols[f"area_kills/{aid}"] = chunk.area_kills[:, a]
+        if c.has_attacks:  # attacks on the defence: which batteries were destroyed
+            lost = np.isfinite(chunk.battery_lost_s)
+            cols["batteries_lost"] = lost.sum(axis=1)
+            for b, bid in enumerate(c.battery_ids):
+                cols[f"battery_lost/{bid}"] = lost[:, b]
         for cause in LEAK_CAUSES:
             cols[f"leak_cause/{cause.id}"] = (chunk.leak_cause == cause.code).sum(axis=1)
         return cols
@@ -538,6 +543,21 @@ class RaidResult:
         out["warnings"] = self.warnings()
         return out
 
+    def _attacks_summary(self) -> dict[str, Any]:
+        """Batteries destroyed by attacks on the defence (docs/model.md): how many per replication
+        (mean and 95% interval), and per attacked battery the probability it was lost and when."""
+        c = self.compiled
+        lost = np.isfinite(self.battery_lost_s)
+        (n_lost, n_lost_ci), = _ci_pairs(lost.sum(axis=1, keepdims=True).astype(float))
+        per_battery: dict[str, Any] = {}
+        for b in sorted(set(int(x) for x in c.threats.attack_battery if x >= 0)):
+            (p, p_ci), = _ci_pairs(lost[:, b:b + 1].astype(float))
+            when = self.battery_lost_s[lost[:, b], b]
+            per_battery[c.battery_ids[b]] = {
+                "attackers": int((c.threats.attack_battery == b).sum()), "p_lost": p, "p_lost_ci95": p_ci,
+                "lost_at_s_mean": float(when.mean()) if len(when) else None}
+        return {"batteries_lost_mean": n_lost, "batteries_lost_ci95": n_lost_ci, "batteries": per_battery}
+
     def _mechanisms_summary(self, out: dict[str, Any]) -> None:
         """What electronic warfare and area defences did, added only where the scenario has them
         (a scenario without them keeps its summary.json byte for byte)."""
@@ -548,6 +568,8 @@ class RaidResult:
             out["c2"] = c.c2.summary()
         if c.detection_effects is not None:
             out["detection"] = c.detection_effects.summary()
+        if c.has_attacks:
+            out["attacks_on_defence"] = self._attacks_summary()
         if not (c.ew_zone_ids or c.area_ids):
             return
         launched = self.launched.mean(axis=0)

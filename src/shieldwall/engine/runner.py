@@ -50,7 +50,8 @@ def draw_uniforms(compiled: Compiled, n_rep: int, seed_seq: np.random.SeedSequen
     return Uniforms(launch=block(n_thr), reliability=block(n_thr), kill=block(n_thr, compiled.shots_per_threat),
                     ew=block(n_thr, 3 if compiled.ew_zone_ids else 0),
                     area=block(n_thr, compiled.area_attempts, 3),
-                    detect=block(1 if compiled.detection_effects is not None else 0))
+                    detect=block(1 if compiled.detection_effects is not None else 0),
+                    attack=block(n_thr if compiled.has_attacks else 0))
 
 
 def detection_record(compiled: Compiled) -> Detection:

@@ -89,5 +89,9 @@ def replay_data(scenario: "Scenario", events: "pd.DataFrame | None", tracks: "pd
     data["shots"] = [{"t": round(float(r.time_s), 1), "threat": int(r.threat), "battery": _text(r.battery),
                       "interceptor": _text(r.interceptor), "n": int(r.shots),
                       "lat": float(r.lat), "lon": float(r.lon)} for r in fires.itertuples()]
+    lost = events[events.event == "battery-lost"]  # attacks on the defence: a battery destroyed
+    if len(lost):  # (a run without attacks keeps its replay data as it was)
+        data["lost"] = [{"t": round(float(r.time_s), 1), "battery": _text(r.battery), "threat": int(r.threat),
+                         "type": r.threat_type} for r in lost.itertuples()]
     data["t_end"] = float(np.ceil(float(events.time_s.max()) + 60.0))  # whole seconds: the slider's steps
     return data

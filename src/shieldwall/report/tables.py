@@ -163,6 +163,20 @@ def assets_table(summary: dict[str, Any]) -> TextTable:
     return table
 
 
+def attacks_table(summary: dict[str, Any]) -> TextTable | None:
+    """Attacks on the defence (docs/model.md): each attacked battery's chance of being destroyed
+    and when, and the batteries lost per raid; only where some raid attacks a battery."""
+    att = summary.get("attacks_on_defence")
+    if not isinstance(att, dict):
+        return None
+    table = TextTable("attacks", "Batteries attacked (95% interval)", ["battery", "attackers", "P(lost)", "lost at (mean)"])
+    for bid, row in att["batteries"].items():
+        table.rows.append([bid, str(row["attackers"]), ci(row["p_lost"], row["p_lost_ci95"], 2),
+                           clock(row["lost_at_s_mean"]) if row["lost_at_s_mean"] is not None else ""])
+    table.total.append(["batteries lost per raid", "", ci(att["batteries_lost_mean"], att["batteries_lost_ci95"], 2), ""])
+    return table
+
+
 def money_table(summary: dict[str, Any]) -> TextTable:
     tot = summary["totals"]
     ratio = tot["cost_exchange_ratio"]
@@ -196,5 +210,6 @@ def engagements_table(summary: dict[str, Any]) -> TextTable | None:
 def raid_tables(summary: dict[str, Any]) -> list[TextTable]:
     """Every table of a raid run, in the order they are shown."""
     tables = [threats_table(summary), leak_causes_table(summary), interceptors_table(summary),
-              batteries_table(summary), assets_table(summary), money_table(summary), engagements_table(summary)]
+              batteries_table(summary), attacks_table(summary), assets_table(summary), money_table(summary),
+              engagements_table(summary)]
     return [t for t in tables if t is not None]

@@ -15,7 +15,7 @@ from shieldwall.catalog.builtin import builtin_catalog
 from shieldwall.catalog.classes import CLASS_INFO, THREAT_CLASSES
 from shieldwall.catalog.model import Catalog
 from shieldwall.errors import Problem, ScenarioError
-from shieldwall.scenario.model import Scenario
+from shieldwall.scenario.model import Scenario, TargetBattery
 from shieldwall.scenario.yaml_source import FieldPath, SourceMap, format_path, sort_problems
 
 
@@ -193,12 +193,16 @@ def _raid_threats(ctx: _Context) -> Iterator[Problem]:
 
 
 def _raid_targets(ctx: _Context) -> Iterator[Problem]:
-    """A target is an asset id, or a kind that at least one asset has."""
+    """A target is an asset id, a kind that at least one asset has, or a battery of the scenario."""
     assets = ctx.scenario.assets
     kinds = sorted({asset.kind for asset in assets})
     for index, raid in enumerate(ctx.scenario.raids):
         target = raid.target
-        if isinstance(target, str):
+        if isinstance(target, TargetBattery):
+            if target.battery not in {battery.id for battery in ctx.scenario.batteries}:
+                path = ("raids", index, "target", "battery")
+                yield unknown_id(ctx, path, "battery", target.battery, (b.id for b in ctx.scenario.batteries))
+        elif isinstance(target, str):
             if target not in {asset.id for asset in assets}:
                 path = ("raids", index, "target")
                 yield unknown_id(ctx, path, "asset", target, (asset.id for asset in assets))
@@ -401,9 +405,7 @@ def _far_batteries(ctx: _Context) -> Iterator[Problem]:
     s = ctx.scenario
     routes: list[list[tuple[float, float]]] = [[(a.lat, a.lon)] for a in s.assets]
     for raid in s.raids:
-        targets = [a for a in s.assets if (a.id == raid.target if isinstance(raid.target, str)
-                                           else a.kind == raid.target.kind)]
-        for target in targets:
+        for target in s.aimpoints(raid):
             routes.append([(raid.launch.lat, raid.launch.lon), *((w.lat, w.lon) for w in raid.waypoints),
                            (target.lat, target.lon)])
     if not routes:

@@ -218,6 +218,8 @@ def _union_problems(typed: Typed, value: Any, source_map: SourceMap, path: Field
     so its own errors are precise; otherwise one problem lists the accepted forms."""
     arms = _union_arms(typed[0])
     mapping_arms = [arm for arm in arms if _takes_mapping(_unwrap(arm)[0])]
+    if isinstance(value, Mapping) and len(mapping_arms) > 1:
+        mapping_arms = _closest_arms(mapping_arms, value)
     if isinstance(value, Mapping) and len(mapping_arms) == 1:
         try:
             TypeAdapter(mapping_arms[0]).validate_python(value)
@@ -231,6 +233,23 @@ def _union_problems(typed: Typed, value: Any, source_map: SourceMap, path: Field
             found=None if value is _MISSING else show(value),
         )
     ]
+
+
+def _closest_arms(arms: list[Any], value: Mapping) -> list[Any]:
+    """Of several mapping forms (``{kind: ...}``, ``{battery: ...}``), the one whose keys the
+    mapping's keys are, or are closest to (``knd`` -> ``{kind: ...}``); all of them if no one
+    form stands out."""
+    def score(arm: Any) -> float:
+        tp = _unwrap(arm)[0]
+        if not _is_model(tp):
+            return 0.0
+        keys = list(_file_keys(tp))
+        return sum(max((difflib.SequenceMatcher(None, str(k), key).ratio() for key in keys), default=0.0)
+                   for k in value)
+    scores = [score(arm) for arm in arms]
+    best = max(scores, default=0.0)
+    chosen = [arm for arm, sc in zip(arms, scores) if sc == best]
+    return chosen if best >= KEY_CUTOFF * max(len(value), 1) and len(chosen) == 1 else arms
 
 
 def _takes_mapping(tp: Any) -> bool:

@@ -71,6 +71,9 @@ class Battery(Strict):
     launchers: dict[Id, count_upto(L.MAX_CHANNELS, low=1)] | None = Field(  # type: ignore[valid-type]
         None, description="Launchers per interceptor id; default split by stock."
     )
+    value: upto(L.MAX_ASSET_VALUE) = Field(  # type: ignore[valid-type]
+        1.0, description="Its value as a target, in the assets' units: what a raid aimed at it ({battery: id}) "
+        "puts at stake for the battle manager and what its loss counts in value lost.")
     pk_factor: float = Field(
         1.0, gt=0.0, le=2.0, allow_inf_nan=False,
         description="Multiplies the single-shot kill probability of every interceptor this battery fires "
@@ -88,6 +91,12 @@ class TargetByKind(Strict):
     kind: Name = Field(description="Threats spread over the assets of this kind, by value.")
 
 
+class TargetBattery(Strict):
+    battery: Id = Field(description="A battery of this scenario: the threats aim at its position; one that gets "
+                        "through destroys it with probability its damage_fraction, and from then on it fires no "
+                        "more (docs/model.md, Attacks on the defence).")
+
+
 class Decoys(Strict):
     threat: Id
     count: RaidCount  # type: ignore[valid-type]
@@ -98,7 +107,8 @@ class Raid(Strict):
     threat: Id = Field(description="A catalog threat id.")
     count: RaidCount  # type: ignore[valid-type]
     launch: Launch
-    target: Union[Id, TargetByKind] = Field(description="An asset id, or {kind: ...}.")
+    target: Union[Id, TargetByKind, TargetBattery] = Field(
+        description="An asset id, {kind: ...}, or {battery: id} (an attack on the defence).")
     time_s: Seconds = Field(0.0, description="Start of the launch window.")  # type: ignore[valid-type]
     window_s: Seconds = Field(0.0, description="Launches spread uniformly over it.")  # type: ignore[valid-type]
     waypoints: list[Point] = Field(default_factory=list, max_length=L.MAX_WAYPOINTS)
@@ -233,6 +243,16 @@ class Scenario(Strict):
         description="Acoustic cueing networks (act under mechanisms.detection).")
     mechanisms: Mechanisms = Field(default_factory=Mechanisms,
                                    description="Switches for catalog-driven mechanisms (all off by default).")
+
+    def aimpoints(self, raid: Raid) -> "list[Asset | Battery]":
+        """What a raid's threats fly at: its asset, the assets of its kind, or the battery it
+        attacks (an id that names nothing gives none: checks.py reports it)."""
+        target = raid.target
+        if isinstance(target, TargetBattery):
+            return [b for b in self.batteries if b.id == target.battery]
+        if isinstance(target, TargetByKind):
+            return [a for a in self.assets if a.kind == target.kind]
+        return [a for a in self.assets if a.id == target]
 
     def with_(self, changes: Mapping[str, Any] | None = None, /, **fields: Any) -> "Scenario":
         """A copy with values set by path, validated and checked as a file is: ``s.with_(

@@ -166,6 +166,11 @@
         .bindTooltip("intercept: " + esc(k.type) + " #" + k.threat + " by " + esc(k.battery || "?") +
                      " at " + clock(k.t)), shown: false};
     });
+    var lostMarks = (data.lost || []).filter(function (k) { return batteryAt[k.battery]; }).map(function (k) {
+      return {t: k.t, m: L.marker(batteryAt[k.battery], {icon: icon("sw-lost", 20), keyboard: false, zIndexOffset: 1100})
+        .bindTooltip("battery " + esc(k.battery) + " destroyed by " + esc(k.type) + " #" + k.threat + " at " +
+                     clock(k.t)), shown: false};
+    });
     var leakMarks = (data.leaks || []).map(function (k) {
       return {t: k.t, m: L.marker([k.lat, k.lon], {icon: icon("sw-leak", 16), keyboard: false, zIndexOffset: 1000})
         .bindTooltip("leaker: " + esc(k.type) + " #" + k.threat + " hit " + esc(k.target) + " at " + clock(k.t)),
@@ -202,10 +207,12 @@
       shotLines.forEach(function (k) { toggle(k, shots, state.t >= k.s.t && state.t < k.s.t + SHOT_VISIBLE_S); });
       killMarks.forEach(function (k) { var on = state.t >= k.t; killed += on ? 1 : 0; toggle(k, kills, on); });
       leakMarks.forEach(function (k) { var on = state.t >= k.t; leaked += on ? 1 : 0; toggle(k, leaks, on); });
+      lostMarks.forEach(function (k) { toggle(k, leaks, state.t >= k.t); });
       slider.value = String(Math.round(state.t));
       time.textContent = clock(state.t) + " / " + clock(data.t_end || 0);
+      var lostNow = lostMarks.filter(function (k) { return k.shown; }).length;
       counts.textContent = "in the air " + airborne + " \u00b7 intercepted " + killed + " \u00b7 leaked " + leaked +
-        " (of " + tracks.length + " launched in replication 0)";
+        (lostNow ? " \u00b7 batteries lost " + lostNow : "") + " (of " + tracks.length + " launched in replication 0)";
       root.setAttribute("data-time", String(Math.round(state.t)));
     }
 
