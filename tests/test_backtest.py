@@ -13,7 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 import shieldwall
-from conftest import ROOT
+from conftest import ROOT, within_sigma
 from shieldwall.backtest.raids import compare, ks_distance
 from shieldwall.backtest.rates import RatesRun, allocate, allocate_carried, plan_rates, size_bin, summarise
 from shieldwall.cli.main import app
@@ -329,3 +329,28 @@ def test_theatre_schema_is_committed_and_validate_knows_theatres(tmp_path: Path)
     assert committed == json.loads(json.dumps(theatre_schema()))
     result = CliRunner().invoke(app, ["validate", str(write_theatre(tmp_path))])
     assert result.exit_code == 0 and "valid theatre" in result.output and "3 assets" in result.output
+
+
+def test_rates_count_a_ballistic_failure_as_not_lost_from_radar(tmp_path: Path) -> None:
+    """The record's not_reach_goal is "lost from radar": a drone that fails in flight is in it, a
+    ballistic missile that fails is followed to its fall and is not (rates.FAILED_NOT_LOST). No
+    defence, reliability 0.5: the drones' simulated suppressed share is ~0.5, the Iskanders' 0
+    although about half of them fail."""
+    text = THEATRE.replace(
+        "    shahed-136: {class: drone, speed_mps: 50, altitude_m: 500, reliability: 1.0}",
+        "    shahed-136: {class: drone, speed_mps: 50, altitude_m: 500, reliability: 0.5}\n"
+        "    iskander-m: {class: ballistic, apogee_km: 50, range_km: 500, reliability: 0.5}").replace(
+        "default_launch: {drone: [east], cruise: [sea]}", "default_launch: {drone: [east], cruise: [sea], "
+        "ballistic: [east]}")
+    rows = ["2024-01-02,2024-01-02 08:00,Shahed-136/131,East oblast,Southtown,100,0,0,,kpszsu",
+            "2024-01-02,2024-01-02 08:00,Iskander-M,East oblast,Southtown,100,0,0,,kpszsu"]
+    record = read_record(write_record(tmp_path, rows))
+    run = RatesRun.compile(plan_rates(record, load_theatre(write_theatre(tmp_path, text=text))))
+    outcome = run.simulate(replications=20, seed=3)
+    doc = summarise(run, outcome)
+    k = run.compiled.threat_type_ids.index("iskander-m")
+    failed = outcome["expired"][..., k].sum() / outcome["launched"][..., k].sum()
+    assert 0.4 < failed < 0.6  # they do fail ...
+    assert doc["by_model"]["Iskander-M"]["simulated"]["neutralised"] == {"mean": 0.0, "lo": 0.0, "hi": 0.0}  # ... unseen
+    drones = doc["by_model"]["Shahed-136/131"]["simulated"]["suppressed"]["mean"]
+    assert within_sigma(drones, 0.5, 2000), drones

@@ -169,3 +169,80 @@ area_defences: [{id: a, type: mgf, lat: 50.7, lon: 30.5, radius_km: 10, units: 4
     assert "area_defences[0].active_until_s" in found
     assert "catalog.area_defences.mfg.pk.dron" in found
     assert all(p.line for p in err.value.problems)
+
+
+def test_ins_hit_probability_is_the_circular_normal_share_within_the_radius() -> None:
+    """Half the misses fall within the CEP (R = CEP: 0.5); a circular normal miss with
+    sigma = CEP / sqrt(2 ln 2) per axis falls within R with 1 - 2^(-(R / CEP)^2) (brute force)."""
+    from shieldwall.engine.hazards import ins_hit_probability
+
+    assert ins_hit_probability(2.0, 50.0, 100.0) == pytest.approx(0.5)
+    assert ins_hit_probability(0.0, 50.0, 100.0) == 1.0 and ins_hit_probability(2.0, 0.0, 100.0) == 1.0
+    rng = np.random.default_rng(3)
+    cep = 0.2 * 120.0  # a ballistic missile's INS over 120 km
+    miss = np.hypot(*rng.normal(0.0, cep / math.sqrt(2.0 * math.log(2.0)), (2, 200_000)))
+    for radius in (10.0, 24.0, 40.0):
+        assert (miss <= radius).mean() == pytest.approx(float(ins_hit_probability(0.2, 120.0, radius)), abs=0.005)
+    assert float(ins_hit_probability(50.0, 30.0, 100.0)) < 0.005  # a drone's INS over 30 km: 1.5 km CEP
+
+
+def _ins_case(drift: float | None, ins: bool = True, radius_m: float = 100.0):  # type: ignore[no-untyped-def]
+    zone = {"id": "ew", "lat": 50.75, "lon": 30.52, "radius_km": 12, "loss_per_km": 0.05, "divert_share": 0.25}
+    drone = {} if drift is None else {"ins_drift_m_per_km": drift}
+    return make_scenario(catalog=_catalog(**drone), batteries=[], raids=_raid(), ew_zones=[zone],
+                         assets=[{"id": "town", "lat": 50.45, "lon": 30.52, "value": 10, "radius_m": radius_m}],
+                         mechanisms={"ins": ins})
+
+
+def _ins_lost_closed_form(scenario, drift: float, radius_m: float) -> float:  # type: ignore[no-untyped-def]
+    """P(lost) = integral over the chord of lambda exp(-lambda x) (1 - p_hit(D_in - x)) dx, x the km
+    flown in the zone, D_in the km still to fly at its edge (first denial decides)."""
+    from scipy.integrate import quad
+
+    from shieldwall.engine.hazards import ins_hit_probability
+
+    c = compile_scenario(scenario, 0)
+    x0, y0, x1, y1 = c.paths.vertex_x_m[0], c.paths.vertex_y_m[0], c.paths.vertex_x_m[-1], c.paths.vertex_y_m[-1]
+    length_km = math.hypot(x1 - x0, y1 - y0) / 1000.0
+    cx, cy = c.frame.to_local(50.75, 30.52)
+    along_km = ((cx - x0) * (x1 - x0) + (cy - y0) * (y1 - y0)) / math.hypot(x1 - x0, y1 - y0) / 1000.0
+    chord = _chord_km(scenario, 50.75, 30.52, 12)
+    to_go_in = length_km - (along_km - chord / 2.0)
+    lam = 0.05
+    value, _ = quad(lambda x: lam * math.exp(-lam * x) * (1.0 - float(ins_hit_probability(drift, to_go_in - x,
+                                                                                            radius_m))), 0.0, chord)
+    return value
+
+
+def test_ins_a_denied_threat_is_lost_only_when_its_inertial_miss_exceeds_the_target() -> None:
+    """mechanisms.ins: the first GNSS denial in the zone decides; lost with 1 - p_hit(distance to
+    go). The compiled segments give that probability up to the sub-pieces' midpoint rule, the
+    engine draws it within 4 sigma; the diverted share of the lost is the zone's."""
+    drift, radius = 3.0, 100.0  # CEP 63-135 m over the 21-45 km still to fly: p_hit 0.82 .. 0.32
+    scenario = _ins_case(drift)
+    expected = _ins_lost_closed_form(scenario, drift, radius)
+    plain = 1.0 - math.exp(-0.05 * _chord_km(scenario, 50.75, 30.52, 12))
+    assert 0.1 < expected < plain - 0.2  # the mechanism matters here
+    c = compile_scenario(scenario, 0)
+    compiled = 1.0 - math.exp(-float(np.sum(c.ew.rate_per_s * (c.ew.t1_s - c.ew.t0_s))))
+    assert compiled == pytest.approx(expected, abs=0.003)
+    n = 8000
+    result = run(scenario, replications=n, seed=31)
+    lost = (result.suppressed + result.diverted)[:, 0]
+    assert within_sigma(lost.mean(), expected, n), (lost.mean(), expected)
+    assert (result.leaked[:, 0] == 1 - lost).all()  # the rest fly on and arrive
+    share = result.diverted[:, 0].sum() / lost.sum()
+    assert abs(share - 0.25) < 4 * math.sqrt(0.25 * 0.75 / lost.sum()), share
+
+
+def test_ins_a_ballistic_grade_ins_arrives_and_no_drift_or_switch_off_changes_nothing() -> None:
+    """A missile-grade INS (0.2 m per km) denied 45 km out misses by ~9 m CEP: it arrives. A type
+    without ins_drift_m_per_km is lost as without the mechanism, and with the switch off results
+    are byte-identical to a catalog without the parameter."""
+    assert run(_ins_case(0.2), replications=2000, seed=32).leaked[:, 0].mean() > 0.999
+    off = run(_ins_case(None, ins=False), replications=2000, seed=33)
+    for other in (_ins_case(3.0, ins=False), _ins_case(None, ins=True)):
+        again = run(other, replications=2000, seed=33)
+        for field in ("leaked", "suppressed", "diverted", "expired"):
+            assert np.array_equal(getattr(off, field), getattr(again, field)), field
+    assert off.suppressed[:, 0].mean() + off.diverted[:, 0].mean() > 0.5

@@ -138,7 +138,8 @@ def _catalog() -> dict:
     catalog["systems"]["area"].update(scan_period_s=4, confirm_scans=2, reference_pd=0.8, link_loss_probability=0.3)
     catalog["systems"]["gun"].update(scan_period_s=1, confirm_scans=1, range_pd_km=8)
     catalog["threats"]["decoy"]["identify_probability"] = 0.3
-    catalog["threats"]["cm"].update(guidance=["ins", "tercom", "gnss"], ew_resistance=0.6)
+    catalog["threats"]["cm"].update(guidance=["ins", "tercom", "gnss"], ew_resistance=0.6, ins_drift_m_per_km=2.0)
+    catalog["threats"]["test-drone"]["ins_drift_m_per_km"] = 4.0  # GNSS denial under mechanisms.ins
     catalog["area_defences"] = {
         "mfg": {"kind": "mobile-fire-group", "reach_km": 2, "engage_probability": 0.6, "attempts_per_min": 1.5,
                 "munitions_per_attempt": 30, "pk": {"drone": 0.35}, "max_altitude_m": 2500,
@@ -190,7 +191,8 @@ def small_scenarios(draw):  # type: ignore[no-untyped-def]
              "lon": 30.52 + draw(near), "radius_km": draw(st.sampled_from([8, 20])), "units": draw(st.integers(1, 30)),
              "stock": draw(st.sampled_from([None, 90, 2000])),
              "active_from_s": draw(st.sampled_from([0, 0, 300]))} for i in range(draw(st.integers(0, 2)))]
-    mechanisms = {"ballistic": draw(st.booleans()), "c2": draw(st.booleans()), "detection": draw(st.booleans())}
+    mechanisms = {"ballistic": draw(st.booleans()), "c2": draw(st.booleans()), "detection": draw(st.booleans()),
+                  "ins": draw(st.booleans())}
     return make_scenario(catalog=_catalog(), assets=assets, batteries=batteries, raids=raids, doctrine=doctrine,
                          ew_zones=ew, area_defences=area, mechanisms=mechanisms)
 

@@ -40,6 +40,7 @@ MAX_DECISION_INTERVAL_S = 3_600.0
 MAX_ASSESS_S = 3_600.0
 MAX_EPOCH_TIME_LIMIT_S = 60.0
 MAX_ASSET_VALUE = 1e12
+MAX_ASSET_RADIUS_M = 100_000.0  # how far from an asset's centre a threat still hits it
 MAX_COST_WEIGHT = 1e6  # value units per US dollar
 MAX_SEED = 2**63 - 1
 MAX_EW_ZONES = 1_000

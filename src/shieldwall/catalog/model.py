@@ -173,6 +173,11 @@ class ThreatType(Sourced):
         "zones degrade the kinds they name.")
     ew_resistance: Probability = Field(
         0.0, description="Share of an electronic-warfare zone's loss rate it resists (anti-jam antennas).")
+    ins_drift_m_per_km: upto(1000.0) | None = Field(  # type: ignore[valid-type]
+        None, description="Circular error probable (m) its inertial navigation adds per km flown without "
+        "satellite updates: a GNSS-denied threat flies on and still hits its target with the probability "
+        "that its miss stays within the target's radius_m (scenario mechanisms.ins); none: GNSS denial is "
+        "a loss, as without the mechanism.")
     launch_altitude_m: upto(L.MAX_ALTITUDE_M, open_low=True) | None = Field(  # type: ignore[valid-type]
         None, description="Ballistic only: altitude at which its carrier aircraft releases it (air-launched, "
         "scenario mechanisms.ballistic); none: launched from the ground.")

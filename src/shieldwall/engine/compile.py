@@ -17,7 +17,7 @@ from shieldwall.engine.geometry import LocalFrame
 from shieldwall.engine.kernel import MAX_BATTERY_INTERCEPTOR_PAIRS
 from shieldwall.engine.paths import G_MPS2, engagement_windows, track_times
 from shieldwall.engine.detection import DetectionEffects, build_detection, no_detection
-from shieldwall.engine.hazards import build_hazards, disc_intervals
+from shieldwall.engine.hazards import build_hazards, deny_then_drift, disc_intervals, ins_hit_probability
 from shieldwall.engine.records import (
     AREA_ATTEMPTS,
     AreaLayers,
@@ -253,6 +253,8 @@ def compile_scenario(scenario: Scenario, seed: int) -> Compiled:
     if acoustic is not None and detection_fx is not None:
         detection = acoustic.into(detection, detection_fx, type_ids)
     ew, ew_zones = _ew_hazards(scenario, frame, types, th_type, legs)
+    if scenario.mechanisms.ins:
+        ew = _ins_hazards(scenario, types, th_type, th_target, paths, ew)
     area, layers = _area_hazards(scenario, catalog, frame, type_ids, types, th_type, legs, paths)
     return Compiled(
         ew=ew, ew_zones=ew_zones, area=area, area_layers=layers, ew_zone_ids=[z.id for z in scenario.ew_zones],
@@ -319,6 +321,29 @@ def _ew_hazards(scenario: Scenario, frame: LocalFrame, types: list[ThreatType], 
                              else 0.0 for t in types])
         _zone_pieces(legs, frame, zone, z, per_type[th_type] if n_thr else np.zeros(0), pieces)
     return build_hazards(n_thr, pieces), EwZones(np.array([z.divert_share for z in scenario.ew_zones], float))
+
+
+def _ins_hazards(scenario: Scenario, types: list[ThreatType], th_type: np.ndarray, th_target: np.ndarray,
+                 paths: Paths, ew: Hazards) -> Hazards:
+    """mechanisms.ins (docs/model.md, Electronic warfare): a zone's events deny GNSS; a threat whose
+    type has an ins_drift_m_per_km flies on and is lost only when its inertial miss over the ground
+    distance still to fly exceeds its target's radius_m."""
+    drift = np.array([np.nan if t.ins_drift_m_per_km is None else t.ins_drift_m_per_km for t in types])[th_type]
+    radius_m = np.array([a.radius_m for a in scenario.assets], float)[th_target]
+    off = paths.vertex_offset
+    step = np.hypot(np.diff(paths.vertex_x_m), np.diff(paths.vertex_y_m)) / 1000.0
+    along_km = np.concatenate(([0.0], np.cumsum(step)))  # ground distance at each vertex, from the first
+
+    def hit_probability(j: np.ndarray, t_s: np.ndarray) -> np.ndarray:
+        to_go_km = np.empty(len(j))
+        for threat in np.unique(j):
+            at = j == threat
+            lo, hi = off[threat], off[threat + 1]
+            flown = np.interp(t_s[at], paths.vertex_t_s[lo:hi], along_km[lo:hi])
+            to_go_km[at] = along_km[hi - 1] - flown
+        return ins_hit_probability(drift[j], to_go_km, radius_m[j])
+
+    return deny_then_drift(ew, ~np.isnan(drift), hit_probability)
 
 
 def _area_hazards(scenario: Scenario, catalog: Catalog, frame: LocalFrame, type_ids: list[str],

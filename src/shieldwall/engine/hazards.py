@@ -18,6 +18,8 @@ seconds after launch) between consecutive zone boundaries, each with its total r
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from shieldwall.engine.records import Hazards
@@ -110,3 +112,74 @@ def next_event(seg_lo, seg_hi, tau_from, exposure, u_zone, t0_s, t1_s, rate_per_
             return tau, z
         acc += more
     return np.inf, -1
+
+
+# Sub-pieces per electronic-warfare segment under mechanisms.ins: the hit probability after denial
+# changes along a segment (the distance still to fly shrinks), and is taken at each sub-piece's middle.
+INS_SUBPIECES = 8
+
+
+def ins_hit_probability(drift_m_per_km: np.ndarray | float, distance_km: np.ndarray | float,
+                        radius_m: np.ndarray | float) -> np.ndarray:
+    """Probability that a threat denied GNSS ``distance_km`` before its target still lands within
+    ``radius_m`` of it, flying on on its inertial navigation: its miss is circular normal with a
+    circular error probable CEP = drift x distance (half the misses within CEP), so
+
+        P(hit) = P(miss <= R) = 1 - 2^(-(R / CEP)^2)          (1 where CEP = 0)."""
+    cep = np.asarray(drift_m_per_km, float) * np.asarray(distance_km, float)
+    with np.errstate(divide="ignore"):
+        ratio = np.where(cep > 0.0, np.asarray(radius_m, float) / np.where(cep > 0.0, cep, 1.0), np.inf)
+    return -np.expm1(-np.log(2.0) * ratio * ratio)
+
+
+def deny_then_drift(hz: Hazards, affected: np.ndarray, hit_probability: Callable[[np.ndarray, np.ndarray], np.ndarray],
+                    pieces: int = INS_SUBPIECES) -> Hazards:
+    """Electronic-warfare segments under mechanisms.ins (docs/model.md): a zone's events are GNSS
+    denials; the first one leaves the threat on its inertial navigation for the rest of its flight,
+    and it is lost (suppressed or diverted) only with 1 - p, p = ``hit_probability(threat,
+    tau)`` its chance to hit anyway when denied at tau. Later events change nothing (it is already
+    denied). The loss time then has sub-density f(t) = h(t) exp(-H(t)) (1 - p(t)) (H: the
+    integrated denial rate), so it is the first event of the rate g = f / (1 - F): each ``affected``
+    threat's segments are cut in ``pieces`` and each piece gets the constant rate that keeps
+    P(not lost by its end) exact for p held at the piece's middle. The zone an event comes from
+    keeps its share of the rate. Threats not ``affected`` keep their segments unchanged, so
+    the kernel and the SimPy model draw from the result as from any segments."""
+    n_thr = len(hz.threat_offset) - 1
+    n_seg = len(hz.t0_s)
+    if n_seg == 0 or not affected.any():
+        return hz
+    seg_threat = np.repeat(np.arange(n_thr), np.diff(hz.threat_offset))
+    count = np.where(affected[seg_threat], pieces, 1)
+    seg = np.repeat(np.arange(n_seg), count)  # [piece] its segment
+    first = np.cumsum(count) - count
+    k = np.arange(len(seg)) - first[seg]
+    span = (hz.t1_s - hz.t0_s)[seg] / count[seg]
+    a = hz.t0_s[seg] + k * span
+    b = np.where(k == count[seg] - 1, hz.t1_s[seg], a + span)
+    h = hz.rate_per_s[seg]
+    j = seg_threat[seg]
+    hd = h * (b - a)
+    # per threat: integrated denial rate H and loss probability F at each piece's end (grouped cumsums)
+    start = hz.threat_offset[:-1][j]  # the threat's first segment ...
+    p_first = first[start]  # ... and first piece
+    c = np.cumsum(hd)
+    h_end = c - (c[p_first] - hd[p_first])
+    on = affected[j]
+    p = np.where(on, hit_probability(j, 0.5 * (a + b)), 0.0)
+    f = (1.0 - p) * (np.exp(-(h_end - hd)) - np.exp(-h_end))
+    cf = np.cumsum(f)
+    f_end = cf - (cf[p_first] - f[p_first])
+    q_a = 1.0 - (f_end - f)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        g = np.where(on, -np.log1p(-f / q_a) / (b - a), h)
+    g = np.where(np.isfinite(g), g, 0.0)
+    keep = g > 0.0
+    # zones of each kept piece: its segment's, each rate scaled by g / h
+    nz = np.diff(hz.zone_offset)[seg][keep]
+    zoff = np.zeros(len(nz) + 1, np.int64)
+    zoff[1:] = np.cumsum(nz)
+    owner = np.repeat(np.arange(len(nz)), nz)
+    src = hz.zone_offset[seg[keep]][owner] + (np.arange(len(owner)) - zoff[owner])
+    scale = (g / h)[keep][owner]
+    off = np.searchsorted(j[keep], np.arange(n_thr + 1)).astype(np.int64)
+    return Hazards(off, a[keep], b[keep], g[keep], zoff, hz.zone[src].copy(), hz.zone_rate_per_s[src] * scale)

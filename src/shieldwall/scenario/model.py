@@ -43,6 +43,10 @@ class Asset(Strict):
     lon: Lon
     value: upto(L.MAX_ASSET_VALUE) = 1.0  # type: ignore[valid-type]
     kind: Name = Field("generic", description="Used by raids that target assets by kind.")
+    radius_m: upto(L.MAX_ASSET_RADIUS_M, open_low=True) = Field(  # type: ignore[valid-type]
+        100.0, description="How far from its centre an arriving threat still hits it (half its size plus a "
+        "warhead's reach); only a GNSS-denied threat's inertial miss is compared with it (mechanisms.ins). "
+        "Default 100 m, an assumption (a facility or an aim point; plausible 20-1000 m).")
     name: Name | None = None
 
 
@@ -209,6 +213,10 @@ class Mechanisms(Strict):
         False, description="Radars detect per scan with the radar equation's probability (Swerling 1), a track "
         "forms after confirm_scans detections in a row, a fire unit fires from its track, decoys are engaged "
         "until identified, network track updates may be lost (docs/model.md, Detection and tracking).")
+    ins: bool = Field(
+        False, description="A threat that loses GNSS to an electronic-warfare zone flies on on its inertial "
+        "navigation and is lost (suppressed or diverted) only when its miss, ins_drift_m_per_km times the "
+        "distance it still flies, exceeds its target's radius_m (docs/model.md, Electronic warfare).")
 
 
 # Which catalog fields only act under which switch of ``Mechanisms`` (one table: calibration reads
@@ -220,6 +228,7 @@ MECHANISM_FIELDS: dict[str, str] = {
     "scan_period_s": "detection", "range_pd_km": "detection", "reference_pd": "detection",
     "false_alarm_probability": "detection", "confirm_scans": "detection", "identify_probability": "detection",
     "link_loss_probability": "detection",
+    "ins_drift_m_per_km": "ins",
 }
 
 
