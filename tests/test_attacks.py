@@ -11,6 +11,7 @@ import math
 import numpy as np
 import pytest
 
+import simpy_model
 from conftest import TEST_CATALOG, make_scenario, scenario_dict, within_sigma
 from shieldwall.engine.compile import compile_scenario
 from shieldwall.engine.runner import CHUNK_SIZE, draw_uniforms, run
@@ -240,3 +241,21 @@ def test_a_campaign_with_attacks_reports_batteries_out_without_a_damage_section(
     r = run_campaign(loaded, replications=10, seed=1)
     assert r.summary()["damage"]["batteries_out_mean"] == [0.0] + [1.0] * 7
     assert (r.to_frame()["batteries_out"] == np.repeat([0] + [1] * 7, 10)).all()
+
+
+def test_a_jammed_attacker_misses_a_battery_by_its_inertial_drift_and_the_oracle_agrees() -> None:
+    """mechanisms.ins with an attack on a battery (found by the oracle's generated scenarios: the
+    attacked battery is a target of its own, with no radius of its own): the battery's aimpoint
+    takes the assets' default radius (100 m), the jammed attacker flies on and misses by its drift,
+    and the engine and the SimPy model agree."""
+    from shieldwall.scenario.model import Asset
+
+    scenario = _attacked([_attack_raid(count=6)], engage=["drone"]).with_({
+        "ew_zones": [{"id": "jam", "lat": 50.2, "lon": 30.60, "radius_km": 30, "loss_per_km": 0.05}],
+        "catalog.threats.test-cm.guidance": ["ins", "gnss"], "catalog.threats.test-cm.ins_drift_m_per_km": 20.0,
+        "mechanisms": {"ins": True}})
+    compiled = compile_scenario(scenario, 1)
+    assert compiled.asset_ids[-1] == "battery:sam-1"
+    result = run(scenario, replications=64, seed=2)
+    assert simpy_model.identical(simpy_model.simulate(result.compiled, 64, 2), result).all()
+    assert Asset.model_fields["radius_m"].default == 100.0

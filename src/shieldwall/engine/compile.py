@@ -32,7 +32,7 @@ from shieldwall.engine.records import (
     Windows,
 )
 from shieldwall.policies import POLICY_BY_NAME
-from shieldwall.scenario.model import Battery, Raid, Scenario, TargetBattery, TargetByKind
+from shieldwall.scenario.model import Asset, Battery, Raid, Scenario, TargetBattery, TargetByKind
 from shieldwall.scenario.vary import revalidated
 
 ATTACKED_PREFIX = "battery:"  # the target id of an attacked battery (Compiled.asset_ids)
@@ -329,7 +329,11 @@ def _ins_hazards(scenario: Scenario, types: list[ThreatType], th_type: np.ndarra
     type has an ins_drift_m_per_km flies on and is lost only when its inertial miss over the ground
     distance still to fly exceeds its target's radius_m."""
     drift = np.array([np.nan if t.ins_drift_m_per_km is None else t.ins_drift_m_per_km for t in types])[th_type]
-    radius_m = np.array([a.radius_m for a in scenario.assets], float)[th_target]
+    # the aimpoints' radii: the assets', then each attacked battery's (target ids ``battery:ID``), which
+    # has no radius field: the assets' default (a battery's launchers and radar spread over ~100 m)
+    battery_radius_m = float(Asset.model_fields["radius_m"].default)
+    radius_m = np.array([a.radius_m for a in scenario.assets]
+                        + [battery_radius_m] * len(_attacked_batteries(scenario)), float)[th_target]
     off = paths.vertex_offset
     step = np.hypot(np.diff(paths.vertex_x_m), np.diff(paths.vertex_y_m)) / 1000.0
     along_km = np.concatenate(([0.0], np.cumsum(step)))  # ground distance at each vertex, from the first
