@@ -379,6 +379,11 @@ def simulate_chunk(paths, threats, batteries, interceptors, windows, doctrine, e
     spent = np.empty(n_bat * n_itc, np.bool_)
     reload_done = np.empty((n_bat, n_itc))
     dry = np.empty(n_bat * n_itc)  # when each (battery, interceptor) ran dry this replication
+    # the (battery, interceptor) pairs with a reload coming (reload_done < inf), in no order: a
+    # reload epoch looks at these, not at every pair (a national laydown of hundreds of batteries
+    # spent half its time scanning all of them at every reload)
+    reloading = np.empty(n_bat * n_itc, np.int64)
+    due = np.empty(n_bat * n_itc, np.int64)
 
     for r in range(n_rep):
         logging = r < n_logged
@@ -452,6 +457,7 @@ def simulate_chunk(paths, threats, batteries, interceptors, windows, doctrine, e
                 spent[b * n_itc + k] = ready[b, k] + reserve[b, k] < itc_rps[k]
                 dry[b * n_itc + k] = -inf if spent[b * n_itc + k] else inf
                 reload_done[b, k] = inf
+        n_reloading = 0
         next_reload = inf
         reload_at = inf  # the next reload's time when k_reload, its epoch, was worked out
         k_reload = NEVER
@@ -648,23 +654,47 @@ def simulate_chunk(paths, threats, batteries, interceptors, windows, doctrine, e
                 n_decided += 1
                 # 2. reloads: one at a time per (battery, type), each adds one launcher's worth
                 if next_reload <= t + EPS_S:
-                    for b in range(n_bat):
-                        for k in range(n_itc):
-                            while reload_done[b, k] <= t + EPS_S:
-                                add = min(cap[b, k], reserve[b, k], full[b, k] - ready[b, k])
-                                ready[b, k] += add
-                                reserve[b, k] -= add
-                                if logging:
-                                    _log(log, EV_RELOAD, t, -1, b, k, add, 0.0)
-                                if not bat_dirty[b]:
-                                    bat_dirty[b] = True
-                                    dirty_bats[n_dbat] = b
-                                    n_dbat += 1
-                                if ready[b, k] < full[b, k] and reserve[b, k] > 0:
-                                    reload_done[b, k] += bat_reload[b]
-                                else:
-                                    reload_done[b, k] = inf
-                    next_reload = reload_done.min()
+                    # the pairs due, in (battery, interceptor) order as a scan of all would take
+                    # them (the log's order, the dirty batteries' order); the rest stay listed
+                    n_due = 0
+                    n_keep = 0
+                    for i in range(n_reloading):
+                        bk = reloading[i]
+                        if reload_done[bk // n_itc, bk % n_itc] <= t + EPS_S:
+                            m = n_due  # insertion sort: a handful due at once
+                            while m > 0 and due[m - 1] > bk:
+                                due[m] = due[m - 1]
+                                m -= 1
+                            due[m] = bk
+                            n_due += 1
+                        else:
+                            reloading[n_keep] = bk
+                            n_keep += 1
+                    n_reloading = n_keep
+                    for i in range(n_due):
+                        b = due[i] // n_itc
+                        k = due[i] % n_itc
+                        while reload_done[b, k] <= t + EPS_S:
+                            add = min(cap[b, k], reserve[b, k], full[b, k] - ready[b, k])
+                            ready[b, k] += add
+                            reserve[b, k] -= add
+                            if logging:
+                                _log(log, EV_RELOAD, t, -1, b, k, add, 0.0)
+                            if not bat_dirty[b]:
+                                bat_dirty[b] = True
+                                dirty_bats[n_dbat] = b
+                                n_dbat += 1
+                            if ready[b, k] < full[b, k] and reserve[b, k] > 0:
+                                reload_done[b, k] += bat_reload[b]
+                            else:
+                                reload_done[b, k] = inf
+                        if reload_done[b, k] < inf:
+                            reloading[n_reloading] = due[i]
+                            n_reloading += 1
+                    next_reload = inf
+                    for i in range(n_reloading):
+                        bk = reloading[i]
+                        next_reload = min(next_reload, reload_done[bk // n_itc, bk % n_itc])
                 # 3. candidates: every window of a changed threat, every open window of a changed battery
                 for i in range(n_dirty):
                     j = dirty[i]
@@ -821,6 +851,8 @@ def simulate_chunk(paths, threats, batteries, interceptors, windows, doctrine, e
                         if reload_done[b, k] == inf and reserve[b, k] > 0:
                             reload_done[b, k] = t + bat_reload[b]
                             next_reload = min(next_reload, reload_done[b, k])
+                            reloading[n_reloading] = bk
+                            n_reloading += 1
                         resolve[j] = launch[j] + tau_i
                         gate[j] = inf
                         res_kill[j] = kill
@@ -940,6 +972,7 @@ def simulate_chunk(paths, threats, batteries, interceptors, windows, doctrine, e
                           + area_killed[r, ty])
             assert ended == n_present, "every threat present ends exactly once"
             assert n_pending == 0, "events left on the calendar"
+            assert n_reloading == 0, "a reload left on the list of pairs reloading"
             n_free = 0
             e = free
             while e >= 0:
