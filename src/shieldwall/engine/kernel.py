@@ -176,6 +176,29 @@ def _area_order(n, buf_t, buf_j, order):  # type: ignore[no-untyped-def]
         order[m] = i
 
 
+# relative margin of _quiet_below: far above the rounding of a logarithm and of a sum of a few
+# exposures (~1e-15), far below what would move a draw's outcome by chance (~1e-9 of cases)
+QUIET_MARGIN = 1e-9
+
+
+@cached_njit()
+def _quiet_below(off, t0_s, t1_s, rate_per_s):  # type: ignore[no-untyped-def]
+    """Per threat: a uniform u below this never gives next_event's first event (from launch,
+    exposure -ln u): -ln u then exceeds the whole flight's exposure, summed segment by segment as
+    next_event sums it, by a margin the logarithm's rounding cannot bridge. 0 without segments."""
+    n = off.shape[0] - 1
+    out = np.zeros(n)
+    for j in range(n):
+        acc = 0.0
+        for s in range(off[j], off[j + 1]):
+            a = max(t0_s[s], 0.0)
+            if t1_s[s] > 0.0:
+                acc += rate_per_s[s] * (t1_s[s] - a)
+        if off[j] < off[j + 1]:
+            out[j] = np.exp(-acc) * (1.0 - QUIET_MARGIN)
+    return out
+
+
 @cached_njit(inline="always")
 def _opening(j, bk):  # type: ignore[no-untyped-def]
     """The event code of threat j's next window opening, on (battery, interceptor) bk."""
@@ -386,6 +409,13 @@ def simulate_chunk(paths, threats, batteries, interceptors, windows, doctrine, e
     reloading = np.empty(n_bat * n_itc, np.int64)
     due = np.empty(n_bat * n_itc, np.int64)
 
+    # per threat, a uniform below which its first electronic-warfare loss (and first area-defence
+    # engagement) never comes: the exposure of its whole flight, summed as next_event sums it, is
+    # below -ln u. Most threats see neither, and the logarithm and the walk of the segments are
+    # then skipped (the margin keeps the shortcut inside what next_event would find: same results)
+    ew_quiet = _quiet_below(ew_off, ew.t0_s, ew.t1_s, ew.rate_per_s)
+    area_quiet = _quiet_below(area_off, area.t0_s, area.t1_s, area.rate_per_s)
+
     for r in range(n_rep):
         logging = r < n_logged
         # this replication's kill draws, copied in one streaming pass into a buffer that stays
@@ -399,7 +429,7 @@ def simulate_chunk(paths, threats, batteries, interceptors, windows, doctrine, e
             end_cause[j] = EXPIRED
             if u_rel[r, j] >= th_rel[j]:  # fails in flight, at a uniform fraction of it
                 expire[j] = launch[j] + flight[j] * (u_rel[r, j] - th_rel[j]) / (1.0 - th_rel[j])
-            if ew_off[j] < ew_off[j + 1]:  # electronic warfare: lost where its exposure reaches -ln u
+            if ew_off[j] < ew_off[j + 1] and u_ew[r, j, 0] >= ew_quiet[j]:  # lost where its exposure reaches -ln u
                 tau, z = next_event(ew_off[j], ew_off[j + 1], 0.0, -np.log(u_ew[r, j, 0]), u_ew[r, j, 1], ew.t0_s,
                                     ew.t1_s, ew.rate_per_s, ew.zone_offset, ew.zone, ew.zone_rate_per_s)
                 if launch[j] + tau < expire[j]:
@@ -407,7 +437,8 @@ def simulate_chunk(paths, threats, batteries, interceptors, windows, doctrine, e
                     end_cause[j] = DIVERTED if u_ew[r, j, 2] < ew_zones.divert_share[z] else SUPPRESSED
             area_n[j] = 0
             area_tau[j] = inf
-            if area_off[j] < area_off[j + 1]:  # its first area-defence engagement
+            area_z[j] = -1
+            if area_off[j] < area_off[j + 1] and u_area[r, j, 0, 0] >= area_quiet[j]:  # its first area-defence engagement
                 area_tau[j], area_z[j] = next_event(area_off[j], area_off[j + 1], 0.0, -np.log(u_area[r, j, 0, 0]),
                                                     u_area[r, j, 0, 1], area.t0_s, area.t1_s, area.rate_per_s,
                                                     area.zone_offset, area.zone, area.zone_rate_per_s)
