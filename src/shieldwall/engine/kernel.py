@@ -318,6 +318,13 @@ def simulate_chunk(paths, threats, batteries, interceptors, windows, doctrine, e
     # interceptor) index side by side, for the chain that follows them
     ord_open = pair_open[open_order]
     ord_bk = pair_b[open_order] * n_itc + pair_k[open_order]
+    # under detection: the compiled order's look-ups, and per threat whether this chunk's arrays
+    # hold other windows than the compiled ones (a threat whose tracks all come before its
+    # windows open, and that is not identified before they close, has the compiled ones: most
+    # do, and then nothing is rewritten or sorted)
+    ord_open_c = ord_open.copy()
+    ord_bk_c = ord_bk.copy()
+    w_moved = np.zeros(n_thr, np.bool_)
     legs = leg_table(paths.vertex_x_m, paths.vertex_y_m, paths.vertex_t_s)
     n_det = n_thr if det.on else 0
     trk = np.empty((n_det, n_bat))  # detection: [threat, battery] the battery's track, after launch
@@ -460,6 +467,24 @@ def simulate_chunk(paths, threats, batteries, interceptors, windows, doctrine, e
             for j in range(n_thr):
                 track_any[j] = t_any[j]
                 lo = pair_off[j]
+                compiled = True
+                for p in range(lo, pair_off[j + 1]):
+                    if trk[j, pair_b[p]] > windows.open_s[p] or t_id[j] < windows.close_s[p] \
+                            or windows.open_s[p] > windows.close_s[p]:
+                        compiled = False
+                        break
+                if compiled:
+                    if w_moved[j]:  # back to the compiled windows
+                        for q in range(lo, pair_off[j + 1]):
+                            pair_open[q] = windows.open_s[q]
+                            pair_close[q] = windows.close_s[q]
+                            open_order[q] = open_order_c[q]
+                            ord_open[q] = ord_open_c[q]
+                            ord_bk[q] = ord_bk_c[q]
+                        w_end[j] = pair_off[j + 1]
+                        w_moved[j] = False
+                    continue
+                w_moved[j] = True
                 n_ok = lo
                 # insertion sort by (opening, window), windows that never open last: taken in their
                 # compiled order, which a track delays little, most take one comparison (in window
