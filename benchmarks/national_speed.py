@@ -3,7 +3,7 @@ point-defence units against an 800-threat raid of the record's mix, beside today
 (800 drones against 84 units, mechanisms off), one core, in the same run.
 
     NUMBA_NUM_THREADS=1 .venv/bin/python benchmarks/national_speed.py [--units 300 600]
-        [--replications 1024] [--rounds 5] [--seed 7] [--profile]
+        [--replications 1024] [--rounds 5] [--seed 7]
 
 The laydown: the shipped default theatre (``ukraine-notional``: its 42 units, 23 EW zones, 28 area
 defences) with NOTIONAL extra point-defence units up to ``--units`` in all, placed by a fixed rule
@@ -28,8 +28,9 @@ Each case is compiled once (seconds printed: the compile a backtest window pays 
 up, then timed in rounds whose order rotates, as CPU seconds of this process (``workers=1``:
 the engine's single-thread path; no replay log, as a backtest runs). Prints replications per
 second per case and round, the medians, each case's median time ratio to the reference within
-the same rounds, and the load average before and after. ``--profile`` also times the phases of
-one national case (compile parts and a detection-off/EW-off/area-off breakdown).
+the same rounds, and the load average before and after. Results, with the same script run against
+main's ``src/`` for the before, and where a replication's time goes: benchmarks/RESULTS.md
+("Issue 18: the national theatre at several hundred point-defence units").
 """
 
 from __future__ import annotations
