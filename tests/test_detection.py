@@ -127,7 +127,7 @@ def _draws(compiled, n: int):  # type: ignore[no-untyped-def]
     batteries = np.tile(np.arange(n_bat), n_thr)
     for key in range(n):
         fire_unit_tracks(compiled.detection, compiled.paths, compiled.threats.flight_s, key, present, every,
-                         batteries, trk[key], t_id[key], t_any[key])
+                         batteries, trk[key].reshape(-1), t_id[key], t_any[key])  # window j * n_bat + b
     return trk, t_id, t_any
 
 

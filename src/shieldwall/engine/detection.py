@@ -206,11 +206,14 @@ def _pd_table(det, paths, flight, rows_j, rows_s, out):  # type: ignore[no-untyp
 
 @cached_njit()
 def fire_unit_tracks(det, paths, flight, key, present, pair_off, pair_b, trk, t_id, t_any):  # type: ignore[no-untyped-def]
-    """One replication's draws: trk [threat, battery] when the battery holds a track it may fire on,
-    t_id [threat] when a decoy is identified, t_any [threat] when a network first holds a track
-    (all after launch; inf: never). Threats not ``present`` get inf; trk is worked out only for
-    the batteries with an engagement window on the threat (windows pair_off, pair_b: the others
-    are never read, and a replication of a big raid spent most of its time on them)."""
+    """One replication's draws: trk [window] when the window's battery holds a track on its threat
+    that it may fire on, t_id [threat] when a decoy is identified, t_any [threat] when a network
+    first holds a track (all after launch; inf: never). Threats not ``present`` get inf (their
+    windows are left as they were); tracks are worked out only for the batteries with an
+    engagement window on the threat (windows pair_off, pair_b: the others are never read, and a
+    replication of a big raid spent most of its time on them), once per (threat, battery), and
+    written per window: the kernel reads them window by window (a [threat, battery] table of a
+    national laydown is megabytes, read and written at scattered places)."""
     cover_s, cover_order, sen_scan_s, sen_confirm, sen_net = (det.cover_s, det.cover_order, det.sen_scan_s,
                                                               det.sen_confirm, det.sen_net)
     pd_row, pd_first, bat_net, bat_sensor = det.pd_row, det.pd_first, det.bat_net, det.bat_sensor
@@ -223,6 +226,7 @@ def fire_unit_tracks(det, paths, flight, key, present, pair_off, pair_b, trk, t_
     net_t = np.empty(n_net)
     net_scan = np.empty(n_net)
     done = np.full(n_bat, -1, np.int64)  # the threat whose track battery b has: each once per threat
+    bat_trk = np.empty(n_bat)  # battery b's track on threat done[b]
     for j in range(n_thr):
         t_id[j] = np.inf
         t_any[j] = np.inf
@@ -260,7 +264,7 @@ def fire_unit_tracks(det, paths, flight, key, present, pair_off, pair_b, trk, t_
             done[b] = j
             net = bat_net[b]
             tn = net_t[net]
-            trk[j, b] = np.inf
+            bat_trk[b] = np.inf
             if tn == np.inf:
                 continue
             delay = bat_latency_s[b]
@@ -277,7 +281,7 @@ def fire_unit_tracks(det, paths, flight, key, present, pair_off, pair_b, trk, t_
                 if i >= 0:
                     own = _later_scans(det, paths, j, s, flight[j], tn + delay, key, run, i)
                 if own < np.inf:
-                    trk[j, b] = own
+                    bat_trk[b] = own
                     continue
             base = delay
             if loss >= 1.0:
@@ -292,9 +296,11 @@ def fire_unit_tracks(det, paths, flight, key, present, pair_off, pair_b, trk, t_
                                                pd_row, pd_first)
                     if i >= 0:
                         own = _later_scans(det, paths, j, s, flight[j], tn + delay, key, run, i)
-                trk[j, b] = min(own, tn + delay)
+                bat_trk[b] = min(own, tn + delay)
             else:
-                trk[j, b] = tn
+                bat_trk[b] = tn
+        for p in range(pair_off[j], pair_off[j + 1]):
+            trk[p] = bat_trk[pair_b[p]]
         p = identify[j]
         if p > 0.0 and t_any[j] < np.inf:
             k = 1.0

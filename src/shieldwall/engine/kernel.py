@@ -327,7 +327,7 @@ def simulate_chunk(paths, threats, batteries, interceptors, windows, doctrine, e
     w_moved = np.zeros(n_thr, np.bool_)
     legs = leg_table(paths.vertex_x_m, paths.vertex_y_m, paths.vertex_t_s)
     n_det = n_thr if det.on else 0
-    trk = np.empty((n_det, n_bat))  # detection: [threat, battery] the battery's track, after launch
+    trk = np.empty(n_pairs if det.on else 0)  # detection: [window] its battery's track, after launch
     t_id = np.empty(n_det)  # when a decoy is identified
     t_any = np.empty(n_det)  # when a network first holds a track
     # buffers allocated once per chunk
@@ -469,7 +469,7 @@ def simulate_chunk(paths, threats, batteries, interceptors, windows, doctrine, e
                 lo = pair_off[j]
                 compiled = True
                 for p in range(lo, pair_off[j + 1]):
-                    if trk[j, pair_b[p]] > windows.open_s[p] or t_id[j] < windows.close_s[p] \
+                    if trk[p] > windows.open_s[p] or t_id[j] < windows.close_s[p] \
                             or windows.open_s[p] > windows.close_s[p]:
                         compiled = False
                         break
@@ -491,7 +491,7 @@ def simulate_chunk(paths, threats, batteries, interceptors, windows, doctrine, e
                 # order, a threat's dozen windows took dozens)
                 for q in range(lo, pair_off[j + 1]):
                     p = open_order_c[q]
-                    w_o = max(windows.open_s[p], trk[j, pair_b[p]])
+                    w_o = max(windows.open_s[p], trk[p])
                     w_c = min(windows.close_s[p], t_id[j])
                     pair_open[p] = w_o if w_o <= w_c else inf
                     pair_close[p] = w_c
