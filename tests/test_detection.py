@@ -26,6 +26,7 @@ from shieldwall.engine.detection import (
     scan_uniform,
     scan_uniform_py,
     sensor_track,
+    window_own_cover,
     with_pd_table,
 )
 from shieldwall.engine.records import Detection, Paths
@@ -125,9 +126,10 @@ def _draws(compiled, n: int):  # type: ignore[no-untyped-def]
     present = np.ones(n_thr, np.bool_)
     every = np.arange(n_thr + 1) * n_bat  # every battery of every threat, as if each had a window
     batteries = np.tile(np.arange(n_bat), n_thr)
+    own_cover = window_own_cover(compiled.detection, np.repeat(np.arange(n_thr), n_bat), batteries)
     for key in range(n):
         fire_unit_tracks(compiled.detection, compiled.paths, compiled.threats.flight_s, key, present, every,
-                         batteries, trk[key].reshape(-1), t_id[key], t_any[key])  # window j * n_bat + b
+                         batteries, own_cover, trk[key].reshape(-1), t_id[key], t_any[key])  # window j * n_bat + b
     return trk, t_id, t_any
 
 

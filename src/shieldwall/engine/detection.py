@@ -205,7 +205,7 @@ def _pd_table(det, paths, flight, rows_j, rows_s, out):  # type: ignore[no-untyp
 
 
 @cached_njit()
-def fire_unit_tracks(det, paths, flight, key, present, pair_off, pair_b, trk, t_id, t_any):  # type: ignore[no-untyped-def]
+def fire_unit_tracks(det, paths, flight, key, present, pair_off, pair_b, own_cover_s, trk, t_id, t_any):  # type: ignore[no-untyped-def]
     """One replication's draws: trk [window] when the window's battery holds a track on its threat
     that it may fire on, t_id [threat] when a decoy is identified, t_any [threat] when a network
     first holds a track (all after launch; inf: never). Threats not ``present`` get inf (their
@@ -213,7 +213,9 @@ def fire_unit_tracks(det, paths, flight, key, present, pair_off, pair_b, trk, t_
     engagement window on the threat (windows pair_off, pair_b: the others are never read, and a
     replication of a big raid spent most of its time on them), once per (threat, battery), and
     written per window: the kernel reads them window by window (a [threat, battery] table of a
-    national laydown is megabytes, read and written at scattered places)."""
+    national laydown is megabytes, read and written at scattered places). own_cover_s [window]:
+    when the window's battery's own radar first covers its threat (``window_own_cover``): a
+    search whose bound comes first finds nothing and is not started."""
     cover_s, cover_order, sen_scan_s, sen_confirm, sen_net = (det.cover_s, det.cover_order, det.sen_scan_s,
                                                               det.sen_confirm, det.sen_net)
     pd_row, pd_first, bat_net, bat_sensor = det.pd_row, det.pd_first, det.bat_net, det.bat_sensor
@@ -272,7 +274,7 @@ def fire_unit_tracks(det, paths, flight, key, present, pair_off, pair_b, trk, t_
             s = bat_sensor[b]
             own = np.inf
             scanned = delay > 0.0 and loss < 1.0
-            if scanned:
+            if scanned and own_cover_s[p] < tn + delay:
                 # its own radar's track before the network's could reach it with no update lost:
                 # then no loss can matter (a lost update only delays the network's), and the
                 # link's hash is not worked out (the same track time as the search to the later bound)
@@ -291,7 +293,7 @@ def fire_unit_tracks(det, paths, flight, key, present, pair_off, pair_b, trk, t_
                 if u <= loss:  # at least one update lost (G >= 1 iff u <= L): a logarithm only then
                     delay += np.floor(np.log(u) / np.log(loss)) * net_scan[net]
             if delay > 0.0:
-                if not scanned or delay != base:  # no track before the first bound: search to the later
+                if (not scanned or delay != base) and own_cover_s[p] < tn + delay:  # search to the later bound
                     own, run, i = _table_scans(j, s, flight[j], tn + delay, key, cover_s, sen_scan_s, sen_confirm,
                                                pd_row, pd_first)
                     if i >= 0:
@@ -307,6 +309,17 @@ def fire_unit_tracks(det, paths, flight, key, present, pair_off, pair_b, trk, t_
             if p < 1.0:
                 k += np.floor(np.log(scan_uniform(key, TAG_IDENTIFY, j, 0, 0)) / np.log(1.0 - p))
             t_id[j] = t_any[j] + k * scan_any
+
+
+@cached_njit()
+def window_own_cover(det, pair_j, pair_b):  # type: ignore[no-untyped-def]
+    """Per window: when its battery's own radar first covers its threat (det.cover_s, inf: never),
+    read once per chunk in window order instead of at scattered places of a [threat, sensor]
+    table per replication."""
+    out = np.empty(pair_j.shape[0])
+    for p in range(pair_j.shape[0]):
+        out[p] = det.cover_s[pair_j[p], det.bat_sensor[pair_b[p]]]
+    return out
 
 
 def no_detection(n_thr: int) -> Detection:

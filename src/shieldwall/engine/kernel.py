@@ -26,7 +26,7 @@ from shieldwall.engine.causes import (
     LEAK_OUT_OF_REACH,
     LEAK_SATURATED,
 )
-from shieldwall.engine.detection import fire_unit_tracks
+from shieldwall.engine.detection import fire_unit_tracks, window_own_cover
 from shieldwall.engine.hazards import next_event
 from shieldwall.engine.intercept import intercept_time, leg_table
 from shieldwall.engine.policies import solve_epoch_by_code
@@ -328,6 +328,7 @@ def simulate_chunk(paths, threats, batteries, interceptors, windows, doctrine, e
     legs = leg_table(paths.vertex_x_m, paths.vertex_y_m, paths.vertex_t_s)
     n_det = n_thr if det.on else 0
     trk = np.empty(n_pairs if det.on else 0)  # detection: [window] its battery's track, after launch
+    own_cover_s = window_own_cover(det, pair_j, pair_b) if det.on else np.empty(0)
     t_id = np.empty(n_det)  # when a decoy is identified
     t_any = np.empty(n_det)  # when a network first holds a track
     # buffers allocated once per chunk
@@ -463,7 +464,7 @@ def simulate_chunk(paths, threats, batteries, interceptors, windows, doctrine, e
             shots_used[j] = 0
         if det.on:  # this replication's tracks: each window opens no sooner, a decoy's closes when identified
             fire_unit_tracks(det, paths, flight, np.int64(uniforms.detect[r, 0] * 9007199254740992.0), present[r],
-                             pair_off, pair_b, trk, t_id, t_any)
+                             pair_off, pair_b, own_cover_s, trk, t_id, t_any)
             for j in range(n_thr):
                 track_any[j] = t_any[j]
                 lo = pair_off[j]
