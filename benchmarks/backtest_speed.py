@@ -2,9 +2,12 @@
 plus missile strikes, replayed against the shipped default theatre at 50 replications.
 
     .venv/bin/python benchmarks/backtest_speed.py [--nights 550] [--replications 50] [--workers 2]
+                                                  [--units N]
 
 The goal (issue 17): within 5 minutes on 2 cores. The record is written to a temporary folder
-(synthetic: nothing from ../shared)."""
+(synthetic: nothing from ../shared). ``--units N``: the theatre with notional extra point-defence
+units up to N and every mechanism on (benchmarks/national_speed.py's laydown; issue 18: the
+window is still compiled once at national scale)."""
 
 from __future__ import annotations
 
@@ -55,15 +58,25 @@ def main() -> None:
     parser.add_argument("--nights", type=int, default=550)
     parser.add_argument("--replications", type=int, default=50)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--units", type=int, default=None,
+                        help="notional extra point-defence units up to this many, every mechanism on")
     args = parser.parse_args()
     from shieldwall.backtest.rates import backtest_rates
+
+    theatre = None
+    if args.units is not None:
+        from national_speed import national_theatre
+
+        from shieldwall.scenario.theatre import load_theatre
+
+        theatre = national_theatre(load_theatre(), args.units, mechanisms=True, zones=True)
 
     with tempfile.TemporaryDirectory() as folder:
         record = Path(folder) / "record-2025-style.csv"
         facts = synthetic_record(record, args.nights)
         start = time.perf_counter()
         doc = backtest_rates(record, dt.date(2025, 1, 1), dt.date(2025, 1, 1) + dt.timedelta(days=args.nights),
-                             replications=args.replications, seed=0, workers=args.workers)
+                             theatre=theatre, replications=args.replications, seed=0, workers=args.workers)
         wall = time.perf_counter() - start
     eng = doc["engine"]
     print(f"synthetic record: {doc['window']['nights']} nights, {facts['rows']} rows, {facts['threats']:,} threats, "

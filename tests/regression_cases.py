@@ -29,6 +29,13 @@ RAID_CASES: list[tuple[str, str, int, int, dict[str, Any]]] = [
     ("city-defence-dt10", "city-defence.yaml", 150, 6, {"decision_interval_s": 10, "assess_s": 30}),
     ("massive-raid", "massive-raid.yaml", 64, 7, {}),
 ]
+# (case id, point-defence units, threats scale, replications, seed): the shipped default theatre
+# with notional extra units (benchmarks/national_speed.py's rule) and every mechanism on, a
+# national raid of the record's mix: what the issue 18 speed work changed in the kernel must not
+# move (pinned before that work)
+THEATRE_CASES: list[tuple[str, int, float, int, int]] = [
+    ("national-120-units", 120, 0.25, 48, 18),
+]
 CAMPAIGN_CASES: list[tuple[str, str, int, int]] = [
     ("campaign-winter", "campaign-winter.yaml", 16, 2024),
     ("campaign-winter-no-purchase", "campaign-winter-no-purchase.yaml", 16, 1),
@@ -42,7 +49,6 @@ def _digest(text: str) -> str:
 def raid_hash(example: str, replications: int, seed: int, doctrine: dict[str, Any]) -> dict[str, str]:
     """sha256 of summary.json's text, of the per-replication integer outcomes and of the event
     log of replication 0."""
-    from shieldwall.engine.runner import run
     from shieldwall.scenario.load import load_scenario
     from shieldwall.scenario.model import Scenario
 
@@ -51,6 +57,32 @@ def raid_hash(example: str, replications: int, seed: int, doctrine: dict[str, An
         data = scenario.model_dump(by_alias=True, exclude_unset=True)
         data["doctrine"] = {**data.get("doctrine", {}), **doctrine}
         scenario = Scenario.model_validate(data)
+    return scenario_hash(scenario, replications, seed)
+
+
+def theatre_scenario(units: int, scale: float) -> Any:
+    """The shipped default theatre with notional extra point-defence units up to ``units``, every
+    mechanism on, and one national night of the record's mix scaled by ``scale``
+    (benchmarks/national_speed.py, which measures the same at full size)."""
+    import tempfile
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    try:
+        from national_speed import NATIONAL_MIX, NATIONAL_NIGHT, national_theatre, night_scenario
+    finally:
+        sys.path.remove(str(ROOT / "benchmarks"))
+    from shieldwall.scenario.theatre import load_theatre
+
+    theatre = national_theatre(load_theatre(), units, mechanisms=True, zones=True)
+    mix = tuple((model, max(1, round(n * scale))) for model, n in NATIONAL_MIX)
+    with tempfile.TemporaryDirectory() as folder:
+        return night_scenario(theatre, mix, NATIONAL_NIGHT, folder)
+
+
+def scenario_hash(scenario: Any, replications: int, seed: int) -> dict[str, str]:
+    """The hashes of ``raid_hash`` for a scenario given as a model."""
+    from shieldwall.engine.runner import run
+
     result = run(scenario, replications=replications, seed=seed)
     ints = np.concatenate([np.asarray(getattr(result, name)).reshape(-1).astype(np.int64)
                            for name in ("killed", "leaked", "expired", "rounds", "hits", "remaining")])
@@ -75,6 +107,7 @@ def campaign_hash(example: str, replications: int, seed: int) -> dict[str, str]:
 
 def all_hashes() -> dict[str, dict[str, str]]:
     out = {case: raid_hash(ex, n, s, d) for case, ex, n, s, d in RAID_CASES}
+    out.update({case: scenario_hash(theatre_scenario(u, x), n, s) for case, u, x, n, s in THEATRE_CASES})
     out.update({case: campaign_hash(ex, n, s) for case, ex, n, s in CAMPAIGN_CASES})
     return out
 

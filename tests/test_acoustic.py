@@ -16,7 +16,7 @@ import pytest
 import simpy_model
 from conftest import TEST_CATALOG, make_scenario, within_sigma
 from shieldwall.engine.compile import compile_scenario
-from shieldwall.engine.detection import TAG_ACOUSTIC, fire_unit_tracks, scan_uniform
+from shieldwall.engine.detection import TAG_ACOUSTIC, fire_unit_tracks, scan_uniform, window_own_cover
 from shieldwall.engine.runner import run
 from shieldwall.errors import ScenarioError
 
@@ -43,11 +43,12 @@ def _scenario(detection: bool = True, *, sensors: int = 40, altitude_m: float = 
 def _first_tracks(compiled, n: int) -> np.ndarray:  # type: ignore[no-untyped-def]
     """t_any [key, threat]: when a network first holds a track, over n replication keys."""
     n_thr, n_bat = compiled.n_threats, len(compiled.battery_ids)
-    trk, t_id, t_any = np.empty((n_thr, n_bat)), np.empty(n_thr), np.empty((n, n_thr))
+    trk, t_id, t_any = np.empty(n_thr * n_bat), np.empty(n_thr), np.empty((n, n_thr))
     every, batteries = np.arange(n_thr + 1) * n_bat, np.tile(np.arange(n_bat), n_thr)
+    own_cover = window_own_cover(compiled.detection, np.repeat(np.arange(n_thr), n_bat), batteries)
     for key in range(n):
         fire_unit_tracks(compiled.detection, compiled.paths, compiled.threats.flight_s, key, np.ones(n_thr, np.bool_),
-                         every, batteries, trk, t_id, t_any[key])
+                         every, batteries, own_cover, trk, t_id, t_any[key])
     return t_any
 
 

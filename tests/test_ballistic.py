@@ -209,7 +209,7 @@ def test_with_detection_the_track_time_counts_from_the_drawn_own_track() -> None
     only once its own radar's drawn track (scans, Swerling 1, confirm_scans in a row) has been held
     for the track time T: its fire time is own + T (never sooner than its network's track, which
     its own radar is part of), inf where its radar never tracks it. The SimPy model agrees."""
-    from shieldwall.engine.detection import fire_unit_tracks, sensor_track
+    from shieldwall.engine.detection import fire_unit_tracks, sensor_track, window_own_cover
 
     catalog = _catalog(track_s=12.0)
     catalog["systems"]["bmd"].update(scan_period_s=3.0, confirm_scans=2, range_pd_km=35.0)
@@ -220,14 +220,16 @@ def test_with_detection_the_track_time_counts_from_the_drawn_own_track() -> None
     c = compile_scenario(sc, 1)
     assert c.detection.bat_ballistic_track_s.tolist() == [12.0]
     n_thr = c.n_threats
-    trk, t_id, t_any = np.empty((n_thr, 1)), np.empty(n_thr), np.empty(n_thr)
+    trk, t_id, t_any = np.empty(n_thr), np.empty(n_thr), np.empty(n_thr)  # one window per threat (one battery)
+    pair_off, pair_b = np.arange(n_thr + 1, dtype=np.int64), np.zeros(n_thr, np.int64)
+    own_cover = window_own_cover(c.detection, np.arange(n_thr, dtype=np.int64), pair_b)
     tracked = 0
     for key in range(300):
-        fire_unit_tracks(c.detection, c.paths, c.threats.flight_s, key, np.ones(n_thr, np.bool_),
-                         np.arange(n_thr + 1, dtype=np.int64), np.zeros(n_thr, np.int64), trk, t_id, t_any)
+        fire_unit_tracks(c.detection, c.paths, c.threats.flight_s, key, np.ones(n_thr, np.bool_), pair_off, pair_b,
+                         own_cover, trk, t_id, t_any)
         for j in range(n_thr):
             own = sensor_track(c.detection, c.paths, j, 0, c.threats.flight_s[j], np.inf, key)
-            assert trk[j, 0] == own + 12.0 or (own == np.inf and trk[j, 0] == np.inf)
+            assert trk[j] == own + 12.0 or (own == np.inf and trk[j] == np.inf)
             tracked += own < np.inf
     assert tracked > 100  # the rule was exercised
     res = run(sc, replications=96, seed=8)

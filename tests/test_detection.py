@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 import math
 
+import numba
 import numpy as np
 import pytest
 
@@ -19,10 +20,13 @@ from shieldwall.engine.detection import (
     TAG_SCAN,
     fire_unit_tracks,
     reference_snr,
+    scan_draw,
     scan_pd,
+    scan_stream,
     scan_uniform,
     scan_uniform_py,
     sensor_track,
+    window_own_cover,
     with_pd_table,
 )
 from shieldwall.engine.records import Detection, Paths
@@ -31,11 +35,20 @@ from shieldwall.engine.runner import run
 N_KEYS = 4000
 
 
+@numba.njit
+def _split_hash(key, tag, a, b, c):  # type: ignore[no-untyped-def]
+    """As the scan loop calls it: the stream (a uint64 there) and then the scan's draw."""
+    return scan_draw(scan_stream(key, tag, a, b), c)
+
+
 def test_the_compiled_hash_is_the_plain_one_and_uniform() -> None:
     rng = np.random.default_rng(7)
     for key, a, b, c in rng.integers(0, 2**53, size=(200, 4)):
         assert scan_uniform(int(key), TAG_SCAN, int(a), int(b), int(c)) == scan_uniform_py(int(key), TAG_SCAN, int(a),
                                                                                          int(b), int(c))
+        # the scan loop's split hash (a (threat, sensor)'s stream once, then one mix a scan): the same numbers
+        assert _split_hash(int(key), TAG_SCAN, int(a), int(b), int(c)) == scan_uniform_py(
+            int(key), TAG_SCAN, int(a), int(b), int(c))
     u = np.array([scan_uniform(11, TAG_SCAN, 3, 4, i) for i in range(20000)])
     assert 0.0 < u.min() and u.max() < 1.0
     assert abs(u.mean() - 0.5) < 4 * math.sqrt(1 / 12 / len(u))
@@ -113,9 +126,10 @@ def _draws(compiled, n: int):  # type: ignore[no-untyped-def]
     present = np.ones(n_thr, np.bool_)
     every = np.arange(n_thr + 1) * n_bat  # every battery of every threat, as if each had a window
     batteries = np.tile(np.arange(n_bat), n_thr)
+    own_cover = window_own_cover(compiled.detection, np.repeat(np.arange(n_thr), n_bat), batteries)
     for key in range(n):
         fire_unit_tracks(compiled.detection, compiled.paths, compiled.threats.flight_s, key, present, every,
-                         batteries, trk[key], t_id[key], t_any[key])
+                         batteries, own_cover, trk[key].reshape(-1), t_id[key], t_any[key])  # window j * n_bat + b
     return trk, t_id, t_any
 
 

@@ -97,3 +97,24 @@ def test_a_run_folder_holds_the_engagement_table_and_timelines(tmp_path) -> None
     assert len(table) == len(result.engagements_frame()) > 0
     assert set(table.columns) >= {"replication", "battery", "interceptor", "threat_type", "asset", "shots", "result"}
     assert len(pd.read_parquet(out / "timelines.parquet")) > 0
+
+
+def test_an_engagement_whose_threat_is_lost_in_flight_ends_there() -> None:
+    """A salvo in flight when its threat is lost to electronic warfare or shot down by an area
+    defence ends with that loss (it had no end row and the table raised before); a failure in
+    flight stays "threat failed", and a loss after the threat's last salvo is no engagement."""
+    from shieldwall.engine.engagements import RESULTS, from_log
+    from shieldwall.engine.kernel import EV_AREA_KILL, EV_DIVERT, EV_EXPIRE, EV_FIRE, EV_MISS, EV_SUPPRESS
+    from shieldwall.engine.records import LoggedRows
+
+    # (replication, time, kind, threat, battery): threat 0 fired at, area-killed; threat 1 fired
+    # at, suppressed; threat 2 missed, then diverted with nothing in flight; threat 3 fails
+    rows = [(0, 10.0, EV_FIRE, 0, 1), (0, 12.0, EV_AREA_KILL, 0, 5), (0, 20.0, EV_FIRE, 1, 2),
+            (0, 25.0, EV_SUPPRESS, 1, -1), (0, 30.0, EV_FIRE, 2, 1), (0, 35.0, EV_MISS, 2, 1),
+            (0, 40.0, EV_DIVERT, 2, -1), (0, 50.0, EV_FIRE, 3, 0), (0, 55.0, EV_EXPIRE, 3, -1)]
+    rep, t, kind, thr, bat = (np.array(c) for c in zip(*rows))
+    log = LoggedRows(rep.astype(np.int64), t.astype(float), kind.astype(np.int64), thr.astype(np.int64),
+                     bat.astype(np.int64), np.zeros(len(rows), np.int64), np.ones(len(rows), np.int64))
+    engagements, _ = from_log(log)
+    got = {int(j): (RESULTS[r], float(e)) for j, r, e in zip(engagements.threat, engagements.result, engagements.end_s)}
+    assert got == {0: ("threat lost", 12.0), 1: ("threat lost", 25.0), 2: ("miss", 35.0), 3: ("threat failed", 55.0)}

@@ -246,3 +246,39 @@ def test_ins_a_ballistic_grade_ins_arrives_and_no_drift_or_switch_off_changes_no
         for field in ("leaked", "suppressed", "diverted", "expired"):
             assert np.array_equal(getattr(off, field), getattr(again, field)), field
     assert off.suppressed[:, 0].mean() + off.diverted[:, 0].mean() > 0.5
+
+
+def test_a_uniform_below_the_quiet_bound_never_gives_a_first_event() -> None:
+    """The kernel's shortcut (kernel._quiet_below): below the bound next_event from launch finds no
+    event, checked on random segments at uniforms just under it; just above exp(-exposure) by more
+    than the margin, it finds one (the bound is tight, not merely safe)."""
+    from shieldwall.engine.hazards import build_hazards, next_event
+    from shieldwall.engine.kernel import QUIET_MARGIN, _quiet_below
+
+    rng = np.random.default_rng(18)
+    pieces = []
+    for j in range(200):
+        for z in range(int(rng.integers(0, 4))):
+            t0 = float(rng.uniform(-50.0, 2000.0))
+            pieces.append((j, t0, t0 + float(rng.uniform(1.0, 3000.0)), z, float(rng.uniform(1e-5, 2e-3))))
+    h = build_hazards(200, pieces)
+    quiet = _quiet_below(h.threat_offset, h.t0_s, h.t1_s, h.rate_per_s)
+    checked = 0
+    for j in range(200):
+        lo, hi = int(h.threat_offset[j]), int(h.threat_offset[j + 1])
+        if lo == hi:
+            assert quiet[j] == 0.0
+            continue
+        total = float(np.sum(h.rate_per_s[lo:hi] * (h.t1_s[lo:hi] - np.maximum(h.t0_s[lo:hi], 0.0))))
+        assert quiet[j] == pytest.approx(math.exp(-total) * (1 - QUIET_MARGIN), rel=1e-12)
+        for u in (quiet[j] * (1 - 1e-15), quiet[j] * 0.5, float(np.nextafter(quiet[j], 0.0))):
+            tau, z = next_event(lo, hi, 0.0, -math.log(u), 0.5, h.t0_s, h.t1_s, h.rate_per_s, h.zone_offset,
+                                h.zone, h.zone_rate_per_s)
+            assert tau == math.inf and z == -1
+        above = math.exp(-total) * (1 + 1e-6)
+        if above < 1.0:
+            tau, _ = next_event(lo, hi, 0.0, -math.log(above), 0.5, h.t0_s, h.t1_s, h.rate_per_s, h.zone_offset,
+                                h.zone, h.zone_rate_per_s)
+            assert tau < math.inf
+        checked += 1
+    assert checked > 100

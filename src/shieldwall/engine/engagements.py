@@ -22,10 +22,12 @@ from typing import NamedTuple
 
 import numpy as np
 
-from shieldwall.engine.kernel import EV_EXPIRE, EV_FIRE, EV_KILL, EV_MISS, EV_RELOAD
+from shieldwall.engine.kernel import EV_AREA_KILL, EV_DIVERT, EV_EXPIRE, EV_FIRE, EV_KILL, EV_MISS, EV_RELOAD, EV_SUPPRESS
 from shieldwall.engine.records import LoggedRows
 
-RESULTS = ("kill", "miss", "threat failed")  # how an engagement ended: Engagements.result's codes
+# how an engagement ended: Engagements.result's codes; "threat lost": to electronic warfare or an area
+# defence while the salvo was in flight
+RESULTS = ("kill", "miss", "threat failed", "threat lost")
 TIMELINE_STEPS_S = (10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600)  # the grid's step: the first of
 TIMELINE_MAX_POINTS = 121  # these that covers the night in at most so many points
 TIMELINE_REPLICATIONS = 1000  # the bands are taken over at most the first so many logged replications
@@ -37,7 +39,7 @@ class Engagements(NamedTuple):
 
     replication: np.ndarray  # int64, numbered in the whole run
     fire_s: np.ndarray  # when the salvo was fired
-    end_s: np.ndarray  # when it ended: the intercept (kill or miss), or the threat's failure in flight
+    end_s: np.ndarray  # when it ended: the intercept (kill or miss), or the threat's failure or loss in flight
     threat: np.ndarray  # int64
     battery: np.ndarray  # int64
     interceptor: np.ndarray  # int64
@@ -88,11 +90,12 @@ def _ordinal(group: np.ndarray, flag: np.ndarray) -> np.ndarray:
 def from_log(rows: LoggedRows) -> tuple[Engagements, Reloads]:
     """The engagements and reloads of the logged rows. Per replication and threat, the kernel
     logs each salvo and then its end before the next salvo at that threat, so the k-th shot's
-    end is the threat's k-th end row (kill, miss or failure in flight; a failure after its last
-    engagement is the one more)."""
+    end is the threat's k-th end row (kill, miss, failure in flight, or its loss to electronic
+    warfare or an area defence; an end after its last engagement is the one more)."""
     kind = rows.kind
     is_fire = kind == EV_FIRE
-    is_end = (kind == EV_KILL) | (kind == EV_MISS) | (kind == EV_EXPIRE)
+    lost = (kind == EV_SUPPRESS) | (kind == EV_DIVERT) | (kind == EV_AREA_KILL)
+    is_end = (kind == EV_KILL) | (kind == EV_MISS) | (kind == EV_EXPIRE) | lost
     pick = np.flatnonzero((is_fire | is_end) & (rows.threat >= 0))
     order = pick[np.lexsort((pick, rows.threat[pick], rows.replication[pick]))]  # stable: log order within
     rep, thr = rows.replication[order], rows.threat[order]
@@ -107,7 +110,8 @@ def from_log(rows: LoggedRows) -> tuple[Engagements, Reloads]:
         raise AssertionError("an engagement without its end in the log")
     end_rows = ends[at]
     end_kind = kind[end_rows]
-    result = np.where(end_kind == EV_KILL, 0, np.where(end_kind == EV_MISS, 1, 2)).astype(np.int8)
+    result = np.where(end_kind == EV_KILL, 0, np.where(end_kind == EV_MISS, 1, np.where(lost[end_rows], 3, 2)))
+    result = result.astype(np.int8)
     engagements = Engagements(replication=rows.replication[fires], fire_s=rows.time_s[fires],
                               end_s=rows.time_s[end_rows], threat=rows.threat[fires], battery=rows.battery[fires],
                               interceptor=rows.interceptor[fires], shots=rows.shots[fires], result=result)

@@ -26,7 +26,7 @@ from shieldwall.engine.causes import (
     LEAK_OUT_OF_REACH,
     LEAK_SATURATED,
 )
-from shieldwall.engine.detection import fire_unit_tracks
+from shieldwall.engine.detection import fire_unit_tracks, window_own_cover
 from shieldwall.engine.hazards import next_event
 from shieldwall.engine.intercept import intercept_time, leg_table
 from shieldwall.engine.policies import solve_epoch_by_code
@@ -180,6 +180,29 @@ def _area_order(n, buf_t, buf_j, order):  # type: ignore[no-untyped-def]
         order[m] = i
 
 
+# relative margin of _quiet_below: far above the rounding of a logarithm and of a sum of a few
+# exposures (~1e-15), far below what would move a draw's outcome by chance (~1e-9 of cases)
+QUIET_MARGIN = 1e-9
+
+
+@cached_njit()
+def _quiet_below(off, t0_s, t1_s, rate_per_s):  # type: ignore[no-untyped-def]
+    """Per threat: a uniform u below this never gives next_event's first event (from launch,
+    exposure -ln u): -ln u then exceeds the whole flight's exposure, summed segment by segment as
+    next_event sums it, by a margin the logarithm's rounding cannot bridge. 0 without segments."""
+    n = off.shape[0] - 1
+    out = np.zeros(n)
+    for j in range(n):
+        acc = 0.0
+        for s in range(off[j], off[j + 1]):
+            a = max(t0_s[s], 0.0)
+            if t1_s[s] > 0.0:
+                acc += rate_per_s[s] * (t1_s[s] - a)
+        if off[j] < off[j + 1]:
+            out[j] = np.exp(-acc) * (1.0 - QUIET_MARGIN)
+    return out
+
+
 @cached_njit(inline="always")
 def _opening(j, bk):  # type: ignore[no-untyped-def]
     """The event code of threat j's next window opening, on (battery, interceptor) bk."""
@@ -273,6 +296,7 @@ def simulate_chunk(paths, threats, batteries, interceptors, windows, doctrine, e
     pair_level, pk_levels = windows.pk_level, windows.pk_levels
     # the windows' times and order: as compiled, or this replication's under detection
     pair_open, pair_close, open_order = windows.open_s.copy(), windows.close_s.copy(), windows.open_order.copy()
+    open_order_c = windows.open_order  # as compiled: under detection the order a replication's sort starts from
     bat_off = windows.battery_offset
     w_end = pair_off[1:].copy()  # threat j's usable windows are open_order[pair_off[j] .. w_end[j] - 1]
     salvo_c, maxeng_c, policy = doctrine.salvo, doctrine.max_engagements, doctrine.policy
@@ -300,9 +324,17 @@ def simulate_chunk(paths, threats, batteries, interceptors, windows, doctrine, e
     # interceptor) index side by side, for the chain that follows them
     ord_open = pair_open[open_order]
     ord_bk = pair_b[open_order] * n_itc + pair_k[open_order]
+    # under detection: the compiled order's look-ups, and per threat whether this chunk's arrays
+    # hold other windows than the compiled ones (a threat whose tracks all come before its
+    # windows open, and that is not identified before they close, has the compiled ones: most
+    # do, and then nothing is rewritten or sorted)
+    ord_open_c = ord_open.copy()
+    ord_bk_c = ord_bk.copy()
+    w_moved = np.zeros(n_thr, np.bool_)
     legs = leg_table(paths.vertex_x_m, paths.vertex_y_m, paths.vertex_t_s)
     n_det = n_thr if det.on else 0
-    trk = np.empty((n_det, n_bat))  # detection: [threat, battery] the battery's track, after launch
+    trk = np.empty(n_pairs if det.on else 0)  # detection: [window] its battery's track, after launch
+    own_cover_s = window_own_cover(det, pair_j, pair_b) if det.on else np.empty(0)
     t_id = np.empty(n_det)  # when a decoy is identified
     t_any = np.empty(n_det)  # when a network first holds a track
     # buffers allocated once per chunk
@@ -390,6 +422,18 @@ def simulate_chunk(paths, threats, batteries, interceptors, windows, doctrine, e
     n_att = att_list.shape[0]
     att_order = att_list.copy()
     lost = np.zeros(n_bat, np.bool_)
+    # the (battery, interceptor) pairs with a reload coming (reload_done < inf), in no order: a
+    # reload epoch looks at these, not at every pair (a national laydown of hundreds of batteries
+    # spent half its time scanning all of them at every reload)
+    reloading = np.empty(n_bat * n_itc, np.int64)
+    due = np.empty(n_bat * n_itc, np.int64)
+
+    # per threat, a uniform below which its first electronic-warfare loss (and first area-defence
+    # engagement) never comes: the exposure of its whole flight, summed as next_event sums it, is
+    # below -ln u. Most threats see neither, and the logarithm and the walk of the segments are
+    # then skipped (the margin keeps the shortcut inside what next_event would find: same results)
+    ew_quiet = _quiet_below(ew_off, ew.t0_s, ew.t1_s, ew.rate_per_s)
+    area_quiet = _quiet_below(area_off, area.t0_s, area.t1_s, area.rate_per_s)
 
     for r in range(n_rep):
         logging = r < n_logged
@@ -404,7 +448,7 @@ def simulate_chunk(paths, threats, batteries, interceptors, windows, doctrine, e
             end_cause[j] = EXPIRED
             if u_rel[r, j] >= th_rel[j]:  # fails in flight, at a uniform fraction of it
                 expire[j] = launch[j] + flight[j] * (u_rel[r, j] - th_rel[j]) / (1.0 - th_rel[j])
-            if ew_off[j] < ew_off[j + 1]:  # electronic warfare: lost where its exposure reaches -ln u
+            if ew_off[j] < ew_off[j + 1] and u_ew[r, j, 0] >= ew_quiet[j]:  # lost where its exposure reaches -ln u
                 tau, z = next_event(ew_off[j], ew_off[j + 1], 0.0, -np.log(u_ew[r, j, 0]), u_ew[r, j, 1], ew.t0_s,
                                     ew.t1_s, ew.rate_per_s, ew.zone_offset, ew.zone, ew.zone_rate_per_s)
                 if launch[j] + tau < expire[j]:
@@ -412,7 +456,8 @@ def simulate_chunk(paths, threats, batteries, interceptors, windows, doctrine, e
                     end_cause[j] = DIVERTED if u_ew[r, j, 2] < ew_zones.divert_share[z] else SUPPRESSED
             area_n[j] = 0
             area_tau[j] = inf
-            if area_off[j] < area_off[j + 1]:  # its first area-defence engagement
+            area_z[j] = -1
+            if area_off[j] < area_off[j + 1] and u_area[r, j, 0, 0] >= area_quiet[j]:  # its first area-defence engagement
                 area_tau[j], area_z[j] = next_event(area_off[j], area_off[j + 1], 0.0, -np.log(u_area[r, j, 0, 0]),
                                                     u_area[r, j, 0, 1], area.t0_s, area.t1_s, area.rate_per_s,
                                                     area.zone_offset, area.zone, area.zone_rate_per_s)
@@ -430,19 +475,41 @@ def simulate_chunk(paths, threats, batteries, interceptors, windows, doctrine, e
             shots_used[j] = 0
         if det.on:  # this replication's tracks: each window opens no sooner, a decoy's closes when identified
             fire_unit_tracks(det, paths, flight, np.int64(uniforms.detect[r, 0] * 9007199254740992.0), present[r],
-                             pair_off, pair_b, trk, t_id, t_any)
+                             pair_off, pair_b, own_cover_s, trk, t_id, t_any)
             for j in range(n_thr):
                 track_any[j] = t_any[j]
                 lo = pair_off[j]
-                n_ok = lo
+                compiled = True
                 for p in range(lo, pair_off[j + 1]):
-                    w_o = max(windows.open_s[p], trk[j, pair_b[p]])
+                    if trk[p] > windows.open_s[p] or t_id[j] < windows.close_s[p] \
+                            or windows.open_s[p] > windows.close_s[p]:
+                        compiled = False
+                        break
+                if compiled:
+                    if w_moved[j]:  # back to the compiled windows
+                        for q in range(lo, pair_off[j + 1]):
+                            pair_open[q] = windows.open_s[q]
+                            pair_close[q] = windows.close_s[q]
+                            open_order[q] = open_order_c[q]
+                            ord_open[q] = ord_open_c[q]
+                            ord_bk[q] = ord_bk_c[q]
+                        w_end[j] = pair_off[j + 1]
+                        w_moved[j] = False
+                    continue
+                w_moved[j] = True
+                n_ok = lo
+                # insertion sort by (opening, window), windows that never open last: taken in their
+                # compiled order, which a track delays little, most take one comparison (in window
+                # order, a threat's dozen windows took dozens)
+                for q in range(lo, pair_off[j + 1]):
+                    p = open_order_c[q]
+                    w_o = max(windows.open_s[p], trk[p])
                     w_c = min(windows.close_s[p], t_id[j])
                     pair_open[p] = w_o if w_o <= w_c else inf
                     pair_close[p] = w_c
                     if w_o <= w_c:
                         n_ok += 1
-                    m = p  # insertion sort by (opening, window): windows that never open go last
+                    m = q
                     while m > lo and (pair_open[open_order[m - 1]], open_order[m - 1]) > (pair_open[p], p):
                         open_order[m] = open_order[m - 1]
                         m -= 1
@@ -463,6 +530,7 @@ def simulate_chunk(paths, threats, batteries, interceptors, windows, doctrine, e
                 spent[b * n_itc + k] = ready[b, k] + reserve[b, k] < itc_rps[k]
                 dry[b * n_itc + k] = -inf if spent[b * n_itc + k] else inf
                 reload_done[b, k] = inf
+        n_reloading = 0
         next_reload = inf
         reload_at = inf  # the next reload's time when k_reload, its epoch, was worked out
         a_ptr = 0  # the next attacker to reach its battery, in att_order
@@ -695,23 +763,47 @@ def simulate_chunk(paths, threats, batteries, interceptors, windows, doctrine, e
                 n_decided += 1
                 # 2. reloads: one at a time per (battery, type), each adds one launcher's worth
                 if next_reload <= t + EPS_S:
-                    for b in range(n_bat):
-                        for k in range(n_itc):
-                            while reload_done[b, k] <= t + EPS_S:
-                                add = min(cap[b, k], reserve[b, k], full[b, k] - ready[b, k])
-                                ready[b, k] += add
-                                reserve[b, k] -= add
-                                if logging:
-                                    _log(log, EV_RELOAD, t, -1, b, k, add, 0.0)
-                                if not bat_dirty[b]:
-                                    bat_dirty[b] = True
-                                    dirty_bats[n_dbat] = b
-                                    n_dbat += 1
-                                if ready[b, k] < full[b, k] and reserve[b, k] > 0:
-                                    reload_done[b, k] += bat_reload[b]
-                                else:
-                                    reload_done[b, k] = inf
-                    next_reload = reload_done.min()
+                    # the pairs due, in (battery, interceptor) order as a scan of all would take
+                    # them (the log's order, the dirty batteries' order); the rest stay listed
+                    n_due = 0
+                    n_keep = 0
+                    for i in range(n_reloading):
+                        bk = reloading[i]
+                        if reload_done[bk // n_itc, bk % n_itc] <= t + EPS_S:
+                            m = n_due  # insertion sort: a handful due at once
+                            while m > 0 and due[m - 1] > bk:
+                                due[m] = due[m - 1]
+                                m -= 1
+                            due[m] = bk
+                            n_due += 1
+                        else:
+                            reloading[n_keep] = bk
+                            n_keep += 1
+                    n_reloading = n_keep
+                    for i in range(n_due):
+                        b = due[i] // n_itc
+                        k = due[i] % n_itc
+                        while reload_done[b, k] <= t + EPS_S:
+                            add = min(cap[b, k], reserve[b, k], full[b, k] - ready[b, k])
+                            ready[b, k] += add
+                            reserve[b, k] -= add
+                            if logging:
+                                _log(log, EV_RELOAD, t, -1, b, k, add, 0.0)
+                            if not bat_dirty[b]:
+                                bat_dirty[b] = True
+                                dirty_bats[n_dbat] = b
+                                n_dbat += 1
+                            if ready[b, k] < full[b, k] and reserve[b, k] > 0:
+                                reload_done[b, k] += bat_reload[b]
+                            else:
+                                reload_done[b, k] = inf
+                        if reload_done[b, k] < inf:
+                            reloading[n_reloading] = due[i]
+                            n_reloading += 1
+                    next_reload = inf
+                    for i in range(n_reloading):
+                        bk = reloading[i]
+                        next_reload = min(next_reload, reload_done[bk // n_itc, bk % n_itc])
                 # 3. candidates: every window of a changed threat, every open window of a changed battery
                 for i in range(n_dirty):
                     j = dirty[i]
@@ -868,6 +960,8 @@ def simulate_chunk(paths, threats, batteries, interceptors, windows, doctrine, e
                         if reload_done[b, k] == inf and reserve[b, k] > 0:
                             reload_done[b, k] = t + bat_reload[b]
                             next_reload = min(next_reload, reload_done[b, k])
+                            reloading[n_reloading] = bk
+                            n_reloading += 1
                         resolve[j] = launch[j] + tau_i
                         gate[j] = inf
                         res_kill[j] = kill
@@ -987,6 +1081,7 @@ def simulate_chunk(paths, threats, batteries, interceptors, windows, doctrine, e
                           + area_killed[r, ty])
             assert ended == n_present, "every threat present ends exactly once"
             assert n_pending == 0, "events left on the calendar"
+            assert n_reloading == 0, "a reload left on the list of pairs reloading"
             n_free = 0
             e = free
             while e >= 0:

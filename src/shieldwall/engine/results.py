@@ -376,7 +376,7 @@ class RaidResult:
     def engagements_frame(self) -> "pd.DataFrame":
         """One row per engagement (a salvo at a threat) of the logged replications (all of a run,
         unless ``engagements=N`` took a sample): when, who fired what at which threat and target,
-        and how it ended (RESULTS: kill, miss, threat failed)."""
+        and how it ended (RESULTS: kill, miss, threat failed, threat lost)."""
         import pandas as pd
 
         c = self.compiled
