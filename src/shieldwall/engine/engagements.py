@@ -22,7 +22,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from shieldwall.engine.kernel import EV_AREA_KILL, EV_DIVERT, EV_EXPIRE, EV_FIRE, EV_KILL, EV_MISS, EV_RELOAD, EV_SUPPRESS
+from shieldwall.engine.kernel import (EV_AREA_KILL, EV_DIVERT, EV_EXPIRE, EV_FIRE, EV_KILL, EV_MISS, EV_RELOAD,
+                                     EV_SUPPRESS)
 from shieldwall.engine.records import LoggedRows
 
 # how an engagement ended: Engagements.result's codes; "threat lost": to electronic warfare or an area

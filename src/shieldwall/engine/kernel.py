@@ -457,7 +457,8 @@ def simulate_chunk(paths, threats, batteries, interceptors, windows, doctrine, e
             area_n[j] = 0
             area_tau[j] = inf
             area_z[j] = -1
-            if area_off[j] < area_off[j + 1] and u_area[r, j, 0, 0] >= area_quiet[j]:  # its first area-defence engagement
+            # its first area-defence engagement
+            if area_off[j] < area_off[j + 1] and u_area[r, j, 0, 0] >= area_quiet[j]:
                 area_tau[j], area_z[j] = next_event(area_off[j], area_off[j + 1], 0.0, -np.log(u_area[r, j, 0, 0]),
                                                     u_area[r, j, 0, 1], area.t0_s, area.t1_s, area.rate_per_s,
                                                     area.zone_offset, area.zone, area.zone_rate_per_s)
