@@ -161,6 +161,35 @@ def test_report_opens_offline_with_one_marker_per_battery_and_asset_and_all_kill
     watched.close()
 
 
+def test_the_replay_draws_hazard_zones_and_where_threats_were_lost_to_them(browser: object,
+                                                                           tmp_path: Path) -> None:
+    """Electronic warfare, area defences and acoustic sensors are discs on the map (a layer of
+    their own); at the end every threat lost to jamming or shot down by an area defence has its
+    mark where it ended and the counts say how many (tests/test_replay_hazards.py: the data)."""
+    from test_replay_hazards import ZONES, write_hazard_run
+
+    out = write_hazard_run(tmp_path / "hazards")
+    events = pd.read_parquet(out / "events.parquet")
+    watched = Watched(browser)
+    page = watched.page
+    page.goto((out / "report.html").as_uri())
+    page.wait_for_selector("#replay .sw-map .leaflet-marker-pane .sw-battery")
+    assert page.locator("path.sw-zone").count() == sum(len(v) for v in ZONES.values())
+    for kind in ("ew", "area", "acoustic"):
+        assert page.locator(f"path.sw-zone-{kind}").count() == 1
+    page.locator("#replay .sw-slider").evaluate("(s) => { s.value = s.max; s.dispatchEvent(new Event('input')); }")
+    ended = events[events.event.isin(["suppressed", "diverted", "area-kill"])]
+    assert len(ended) > 0 and page.locator("path.sw-ended").count() == len(ended)
+    counts = page.locator("#replay .sw-counts").inner_text()
+    jammed = int(events.event.isin(["suppressed", "diverted"]).sum())
+    assert (f"lost to jamming {jammed}" in counts) == (jammed > 0), counts
+    assert f"area defences {int((events.event == 'area-kill').sum())}" in counts
+    page.locator("#replay").scroll_into_view_if_needed()
+    _shot(page.locator("#replay"), "replay-hazards.png")
+    assert watched.errors == []
+    watched.close()
+
+
 def test_editor_shows_the_problem_of_a_broken_scenario_in_place(browser: object, server: str) -> None:
     watched = Watched(browser, allowed=server)
     page = watched.page

@@ -19,8 +19,13 @@ if TYPE_CHECKING:  # pragma: no cover
     from shieldwall.scenario.model import Scenario
 
 
+# a threat's ends by a hazard along its path (docs/model.md): the event log's names
+HAZARD_ENDS = ("suppressed", "diverted", "area-kill")
+
+
 def laydown(scenario: "Scenario") -> dict[str, Any]:
-    """Assets, batteries (engagement ring = longest interceptor range, radar ring) and radars."""
+    """Assets, batteries (engagement ring = longest interceptor range, radar ring), radars and the
+    zones of the hazards along the paths (electronic warfare, area defences, acoustic cueing)."""
     from shieldwall.catalog.builtin import builtin_catalog
 
     catalog = scenario.catalog.merged_over(builtin_catalog())
@@ -32,7 +37,13 @@ def laydown(scenario: "Scenario") -> dict[str, Any]:
                           "engage_km": max(ranges, default=0.0), "radar_km": system.radar_range_km,
                           "interceptors": dict(b.interceptors), "network": b.network,
                           "engage": list(b.engage) if b.engage is not None else None})
-    return {
+    zones = [{"kind": kind, "id": z.id, "lat": z.lat, "lon": z.lon, "radius_km": z.radius_km, "what": what(z)}
+             for kind, items, what in (
+                 ("ew", scenario.ew_zones, lambda z: f"jamming {', '.join(z.affects)}, {z.loss_per_km:g} per km"),
+                 ("area", scenario.area_defences, lambda z: f"{z.units} x {z.type}"),
+                 ("acoustic", scenario.acoustic_sensors, lambda z: f"{z.sensors} x {z.type}, network {z.network}"))
+             for z in items]
+    out = {
         "name": scenario.name,
         "assets": [{"id": a.id, "lat": a.lat, "lon": a.lon, "value": a.value, "kind": a.kind}
                    for a in scenario.assets],
@@ -40,6 +51,9 @@ def laydown(scenario: "Scenario") -> dict[str, Any]:
         "radars": [{"id": r.id, "type": r.type, "lat": r.lat, "lon": r.lon,
                     "range_km": catalog.radars[r.type].range_km} for r in scenario.radars],
     }
+    if zones:  # electronic warfare, area defences, acoustic cueing (a scenario without them: as it was)
+        out["zones"] = zones
+    return out
 
 
 def _text(value: Any) -> str | None:
@@ -57,7 +71,7 @@ def replay_data(scenario: "Scenario", events: "pd.DataFrame | None", tracks: "pd
     if events is None or not len(events):
         return data
     launch = events[events.event == "launch"].set_index("threat")
-    ends = (events[events.event.isin(["kill", "leak", "expire"])]
+    ends = (events[events.event.isin(["kill", "leak", "expire", *HAZARD_ENDS])]
             .drop_duplicates("threat", keep="first").set_index("threat"))
     target: dict[int, str] = {}
     if tracks is None or not len(tracks):
@@ -89,6 +103,10 @@ def replay_data(scenario: "Scenario", events: "pd.DataFrame | None", tracks: "pd
     data["shots"] = [{"t": round(float(r.time_s), 1), "threat": int(r.threat), "battery": _text(r.battery),
                       "interceptor": _text(r.interceptor), "n": int(r.shots),
                       "lat": float(r.lat), "lon": float(r.lon)} for r in fires.itertuples()]
+    ended = events[events.event.isin(HAZARD_ENDS)]  # lost to electronic warfare or shot down by an area defence
+    if len(ended):  # (a run without them keeps its replay data as it was)
+        data["ended"] = [{"t": round(float(r.time_s), 1), "lat": float(r.lat), "lon": float(r.lon), "how": r.event,
+                          "threat": int(r.threat), "type": r.threat_type} for r in ended.itertuples()]
     lost = events[events.event == "battery-lost"]  # attacks on the defence: a battery destroyed
     if len(lost):  # (a run without attacks keeps its replay data as it was)
         data["lost"] = [{"t": round(float(r.time_s), 1), "battery": _text(r.battery), "threat": int(r.threat),

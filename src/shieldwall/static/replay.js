@@ -112,6 +112,17 @@
     function label(lat, lon, text, cls) { return nameLabel(lat, lon, text, cls).addTo(labels); }
     var shots = L.layerGroup().addTo(map), threats = L.layerGroup().addTo(map);
 
+    var zoneRings = L.layerGroup();
+    var ZONE_STYLE = {ew: {color: "#9333ea", label: "electronic warfare"}, area: {color: "#ca8a04", label: "area defence"},
+                      acoustic: {color: "#0d9488", label: "acoustic sensors"}};
+    (data.zones || []).forEach(function (z) {
+      var style = ZONE_STYLE[z.kind] || {color: "#6b7280", label: z.kind};
+      L.circle([z.lat, z.lon], {radius: z.radius_km * 1000, color: style.color, weight: 1, dashArray: "6 4",
+                                fillColor: style.color, fillOpacity: 0.05, className: "sw-zone sw-zone-" + z.kind})
+        .bindTooltip("<b>" + esc(z.id) + "</b> " + style.label + "<br>" + esc(z.what) + ", " + z.radius_km + " km")
+        .addTo(zoneRings);
+    });
+    if ((data.zones || []).length) zoneRings.addTo(map);
     (data.radars || []).forEach(function (r) {
       L.circle([r.lat, r.lon], {radius: r.range_km * 1000, color: "#2563eb", weight: 1, dashArray: "3 5",
                                 fill: false, interactive: false}).addTo(radarRings);
@@ -166,6 +177,12 @@
         .bindTooltip("intercept: " + esc(k.type) + " #" + k.threat + " by " + esc(k.battery || "?") +
                      " at " + clock(k.t)), shown: false};
     });
+    var HOW = {suppressed: "lost to jamming", diverted: "diverted by jamming", "area-kill": "shot down by an area defence"};
+    var endedMarks = (data.ended || []).map(function (k) {
+      return {t: k.t, how: k.how, m: L.circleMarker([k.lat, k.lon], {radius: 4, weight: 2,
+        color: k.how === "area-kill" ? "#ca8a04" : "#9333ea", fill: false, className: "sw-ended"})
+        .bindTooltip(esc(HOW[k.how] || k.how) + ": " + esc(k.type) + " #" + k.threat + " at " + clock(k.t)), shown: false};
+    });
     var lostMarks = (data.lost || []).filter(function (k) { return batteryAt[k.battery]; }).map(function (k) {
       return {t: k.t, m: L.marker(batteryAt[k.battery], {icon: icon("sw-lost", 20), keyboard: false, zIndexOffset: 1100})
         .bindTooltip("battery " + esc(k.battery) + " destroyed by " + esc(k.type) + " #" + k.threat + " at " +
@@ -177,6 +194,7 @@
         shown: false};
     });
 
+    if ((data.zones || []).length) overlays["zones"] = zoneRings;
     overlays["names"] = labels;
     overlays["radar coverage"] = radarRings;
     overlays["engagement rings"] = engageRings;
@@ -207,11 +225,18 @@
       shotLines.forEach(function (k) { toggle(k, shots, state.t >= k.s.t && state.t < k.s.t + SHOT_VISIBLE_S); });
       killMarks.forEach(function (k) { var on = state.t >= k.t; killed += on ? 1 : 0; toggle(k, kills, on); });
       leakMarks.forEach(function (k) { var on = state.t >= k.t; leaked += on ? 1 : 0; toggle(k, leaks, on); });
+      var jammed = 0, areaKilled = 0;
+      endedMarks.forEach(function (k) {
+        var on = state.t >= k.t;
+        if (on) { if (k.how === "area-kill") areaKilled += 1; else jammed += 1; }
+        toggle(k, kills, on);
+      });
       lostMarks.forEach(function (k) { toggle(k, leaks, state.t >= k.t); });
       slider.value = String(Math.round(state.t));
       time.textContent = clock(state.t) + " / " + clock(data.t_end || 0);
       var lostNow = lostMarks.filter(function (k) { return k.shown; }).length;
       counts.textContent = "in the air " + airborne + " \u00b7 intercepted " + killed + " \u00b7 leaked " + leaked +
+        (areaKilled ? " \u00b7 area defences " + areaKilled : "") + (jammed ? " \u00b7 lost to jamming " + jammed : "") +
         (lostNow ? " \u00b7 batteries lost " + lostNow : "") + " (of " + tracks.length + " launched in replication 0)";
       root.setAttribute("data-time", String(Math.round(state.t)));
     }
