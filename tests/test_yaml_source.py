@@ -1,7 +1,8 @@
-"""The YAML reader's two paths: libyaml (C) for files it reads without a problem, PyYAML's
-pure-Python composer for the rest and wherever libyaml is missing (scenario/yaml_source.py,
-parse_yaml). Whatever the text, both must give the same data and the same positions, or the same
-located problems: a file must not read differently on a machine without libyaml."""
+"""The YAML reader's two paths (scenario/yaml_source.py, parse_yaml): libyaml (C) for the files
+shipped with the package, PyYAML's pure-Python composer for every user's file and wherever libyaml
+is missing or finds a problem. On shipped files (and the examples, read as if shipped) both give
+the same data and positions, or the same located problems; a user's file never reaches libyaml's
+composer (libyaml accepts text the pure-Python reader refuses: a tab inside a plain key)."""
 
 from __future__ import annotations
 
@@ -27,14 +28,14 @@ def _read(text: str, *, python: bool, monkeypatch: pytest.MonkeyPatch) -> tuple[
     """("ok", (data, keys, values)) or ("error", problems as tuples), by one path."""
     with monkeypatch.context() as patched:
         if python:
-            patched.setattr(yaml_source, "_parse_with_libyaml", lambda text, file: None)
+            patched.setattr(yaml_source, "_compose_with_libyaml", lambda text, file: None)
         else:
             def no_fallback(*args: object) -> None:
                 raise AssertionError("libyaml read this file, the slow path must not run")
 
             patched.setattr(yaml_source, "_BoundedLoader", no_fallback)
         try:
-            source = yaml_source.parse_yaml(text, "f.yaml")
+            source = yaml_source.parse_yaml(text, "f.yaml", shipped=True)
         except ScenarioError as exc:
             return "error", [(p.message, p.line, p.column, p.path, p.hint) for p in exc.problems]
     return "ok", (repr(source.data), source.source_map.keys, source.source_map.values)
@@ -42,9 +43,8 @@ def _read(text: str, *, python: bool, monkeypatch: pytest.MonkeyPatch) -> tuple[
 
 def _both(text: str, monkeypatch: pytest.MonkeyPatch) -> tuple[tuple[str, Any], tuple[str, Any]]:
     python = _read(text, python=True, monkeypatch=monkeypatch)
-    fast_or_fallback = yaml_source.parse_yaml  # the default: libyaml, falling back to the composer
-    try:
-        source = fast_or_fallback(text, "f.yaml")
+    try:  # as a shipped file: libyaml, falling back to the composer
+        source = yaml_source.parse_yaml(text, "f.yaml", shipped=True)
         default: tuple[str, Any] = ("ok", (repr(source.data), source.source_map.keys, source.source_map.values))
     except ScenarioError as exc:
         default = ("error", [(p.message, p.line, p.column, p.path, p.hint) for p in exc.problems])
@@ -100,12 +100,30 @@ def test_every_problem_is_told_the_same_way_whichever_path_reads_it(text: str,
     assert all(line is not None for _, line, *_ in python[1]) or python[1][0][0].startswith("YAML syntax error")
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(text=scenario_texts() | campaign_texts())
-def test_fuzzed_files_read_the_same_both_ways(text: str) -> None:
+def test_a_users_file_never_reaches_libyamls_composer(text: str) -> None:
+    """Fuzzed scenario and campaign text (valid and broken) as a user's file: read, or refused with
+    a located problem, by the pure-Python composer alone."""
+    def never(*args: object) -> None:
+        raise AssertionError("a user's file reached libyaml's composer")
+
     with pytest.MonkeyPatch.context() as monkeypatch:
-        python, default = _both(text, monkeypatch)
-    assert python == default
+        monkeypatch.setattr(yaml_source, "_LibyamlLoader", never)
+        try:
+            yaml_source.parse_yaml(text, "f.yaml")
+        except ScenarioError:
+            pass
+
+
+def test_only_the_packages_own_files_count_as_shipped(tmp_path: Path) -> None:
+    from shieldwall.scenario.theatre import DEFAULT_THEATRE
+
+    assert yaml_source._is_shipped(DEFAULT_THEATRE)
+    copy = tmp_path / "ukraine-notional.yaml"
+    copy.write_text(DEFAULT_THEATRE.read_text(encoding="utf-8"), encoding="utf-8")
+    assert not yaml_source._is_shipped(copy) and not yaml_source._is_shipped(ROOT / "examples" / "small.yaml")
+    assert not yaml_source._is_shipped(yaml_source.PACKAGE_DIR / ".." / "elsewhere.yaml")
 
 
 def _shipped_data() -> list[Any]:

@@ -153,21 +153,39 @@ def read_yaml_file(path: str | Path) -> YamlSource:
         # JSON allows tabs as indentation, YAML does not. Outside strings a tab is only
         # whitespace, and inside a JSON string it must be escaped, so this keeps every column.
         text = text.replace("\t", " ")
-    return parse_yaml(text, name)
+    return parse_yaml(text, name, shipped=_is_shipped(path))
 
 
-def parse_yaml(text: str, file: str | None = None) -> YamlSource:
+PACKAGE_DIR = Path(__file__).resolve().parents[1]  # src/shieldwall: the files shipped with it
+
+
+def _is_shipped(path: str | Path) -> bool:
+    """A file of the package itself (the built-in theatre, generators, record models)."""
+    try:
+        return Path(path).resolve().is_relative_to(PACKAGE_DIR)
+    except (OSError, ValueError):
+        return False
+
+
+def parse_yaml(text: str, file: str | None = None, *, shipped: bool = False) -> YamlSource:
     """Parse YAML text into plain data and a SourceMap; syntax errors, duplicate keys and an
     empty document become one ScenarioError.
 
-    A file libyaml reads without a problem is composed by libyaml (C, 5-7x faster: the shipped
-    theatre is 50 KB, read by every campaign); any file it finds a problem in, or that is over a
-    limit, is read again by PyYAML's pure-Python composer, whose messages and positions are the
-    ones every error in this module is written from. Both give the same nodes, positions included
-    (tests/test_yaml_source.py compares them), and the same safe constructors build the data."""
-    fast = _parse_with_libyaml(text, file)
-    if fast is not None:
-        return fast
+    A user's file is read by PyYAML's pure-Python composer, whose acceptance, messages and
+    positions every error in this module is written from (libyaml accepts some text it refuses,
+    a tab inside a plain key for one). A file ``shipped`` with the package (the built-in theatre
+    is 50 KB, read by every campaign) is composed by libyaml (C, 5-7x faster), which gives the same
+    nodes, positions included, for every shipped file (tests/test_yaml_source.py compares them);
+    the same safe constructors build the data. Above FAST_COUNT_ABOVE_CHARS a user's file has its
+    values counted on libyaml's event stream first, so that one over the cap is refused in about a
+    second, not after the composer has built every node (a 3 MB file of 36,000 raids: 12 s, 330 MB).
+    """
+    if shipped or len(text) > FAST_COUNT_ABOVE_CHARS:
+        within = _events_within_limits(text, file)
+        if shipped and within:
+            fast = _compose_with_libyaml(text, file)
+            if fast is not None:
+                return fast
     try:
         loader = _BoundedLoader(text)
     except yaml.reader.ReaderError as exc:  # a control character: PyYAML checks before parsing
@@ -196,13 +214,16 @@ def _build(loader: Any, file: str | None) -> YamlSource:
     return YamlSource(data=loader.construct_document(root), source_map=source_map, file=file)
 
 
-def _parse_with_libyaml(text: str, file: str | None) -> YamlSource | None:
-    """The file parsed by libyaml, or None where PyYAML has no libyaml or libyaml finds anything
-    to say (the caller then reads it the slow way and says it there). libyaml's composer recurses
-    in C, so the depth and the number of values are first checked on its event stream (flat):
-    a file over either limit is refused here as the pure-Python composer refuses it."""
+FAST_COUNT_ABOVE_CHARS = 256 * 1024
+
+
+def _events_within_limits(text: str, file: str | None) -> bool:
+    """libyaml's event stream (flat, C) within the depth and value limits: True; over the value
+    cap: the located ScenarioError the composer would raise; no libyaml, a syntax problem or too
+    deep: False (the pure-Python composer says it). libyaml's composer recurses in C, so it is
+    only started on a stream that passed."""
     if not hasattr(yaml, "CSafeLoader"):
-        return None
+        return False
     starts = (yaml.ScalarEvent, yaml.MappingStartEvent, yaml.SequenceStartEvent)
     count = depth = 0
     try:
@@ -212,14 +233,20 @@ def _parse_with_libyaml(text: str, file: str | None) -> YamlSource | None:
                 if count > MAX_NODES:
                     raise ScenarioError(file, [_too_many_values(event.start_mark)])
                 if depth + 1 > L.MAX_YAML_DEPTH:
-                    return None  # the composer below says where
+                    return False
             if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
                 depth += 1
             elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
                 depth -= 1
-        loader = _LibyamlLoader(text)
     except yaml.YAMLError:
-        return None
+        return False
+    return True
+
+
+def _compose_with_libyaml(text: str, file: str | None) -> YamlSource | None:
+    """A shipped file composed by libyaml, or None where it finds anything to say (the caller
+    reads it the slow way and says it there)."""
+    loader = _LibyamlLoader(text)
     try:
         return _build(loader, file)
     except (_Refused, yaml.YAMLError, ScenarioError):
