@@ -134,3 +134,20 @@ def test_a_count_is_fitted_on_the_integers_of_its_range() -> None:
 
     theatre = theatre_with(load_theatre(), [aids], [aids.value(0.3)])
     assert theatre.model.catalog.threats["iskander-m"].penaids == 2
+
+
+@pytest.mark.parametrize("detection", [True, False])
+def test_acoustic_sensor_ranges_are_free_only_where_detection_is_on(tmp_path: Path, detection: bool) -> None:
+    """A theatre with an acoustic field: the built-in acoustic-node's ranged numbers (detect_range_km,
+    detect_probability) are calibration parameters under mechanisms.detection, and left out without
+    it (the fields then change nothing: the record cannot inform them)."""
+    text = RANGED + ("acoustic_sensors:\n  - {id: ears, type: acoustic-node, region: north, radius_km: 30, "
+                     "sensors: 200}\n" + f"mechanisms: {{detection: {str(detection).lower()}}}\n")
+    theatre_file = write_theatre(tmp_path, text=text)
+    draft = write_record(tmp_path, [n.replace("{k}", "0").replace("{s}", "0") for n in NIGHTS])
+    plan = plan_rates(read_record(draft), load_theatre(theatre_file))
+    names = [p.name for p in free_parameters(RatesRun.compile(plan, 0))]
+    acoustic = [n for n in names if n.startswith("catalog.acoustic_sensors.")]
+    expected = ["catalog.acoustic_sensors.acoustic-node.detect_probability",
+                "catalog.acoustic_sensors.acoustic-node.detect_range_km"]
+    assert acoustic == (expected if detection else [])

@@ -86,7 +86,8 @@ def _used(run: RatesRun) -> dict[str, set[str]]:
     scenario = run.scenario
     return {"threats": set(run.compiled.threat_type_ids), "interceptors": set(run.compiled.interceptor_ids),
             "systems": {b.system for b in scenario.batteries}, "radars": {r.type for r in scenario.radars},
-            "area_defences": {a.type for a in scenario.area_defences}}
+            "area_defences": {a.type for a in scenario.area_defences},
+            "acoustic_sensors": {a.type for a in scenario.acoustic_sensors}}
 
 
 def free_parameters(run: RatesRun) -> list[Parameter]:

@@ -227,7 +227,7 @@ MECHANISM_FIELDS: dict[str, str] = {
     "track_latency_s": "c2",
     "scan_period_s": "detection", "range_pd_km": "detection", "reference_pd": "detection",
     "false_alarm_probability": "detection", "confirm_scans": "detection", "identify_probability": "detection",
-    "link_loss_probability": "detection",
+    "link_loss_probability": "detection", "detect_range_km": "detection", "detect_probability": "detection",
     "ins_drift_m_per_km": "ins",
 }
 
