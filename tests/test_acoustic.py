@@ -164,3 +164,12 @@ def test_bad_fields_are_located(field: dict, message: str) -> None:
         parse_scenario(yaml.safe_dump(data), "s.yaml")
     text = str(err.value)
     assert re.search(r"s\.yaml:\d+:\d+: acoustic_sensors\[0\]", text) and message in text, text
+
+
+def test_fields_without_the_detection_switch_are_warned_about() -> None:
+    """validate, run and the editor show it: the fields would silently change nothing."""
+    from shieldwall.scenario.checks import scenario_warnings
+
+    warned = [w for w in scenario_warnings(_scenario(False)) if "acoustic" in w.message]
+    assert len(warned) == 1 and warned[0].path == "acoustic_sensors" and "detection" in (warned[0].hint or "")
+    assert not [w for w in scenario_warnings(_scenario(True)) if "acoustic" in w.message]

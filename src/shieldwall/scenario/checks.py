@@ -380,7 +380,18 @@ def scenario_warnings(scenario: Scenario, source_map: SourceMap | None = None) -
     the web app's editor; they never stop a run."""
     catalog = scenario.catalog.merged_over(builtin_catalog())
     ctx = _Context(scenario, catalog, source_map or SourceMap())
-    return sort_problems([*_far_batteries(ctx), *_far_assets(ctx), *_stock_below_one_shot(ctx)])
+    return sort_problems([*_far_batteries(ctx), *_far_assets(ctx), *_stock_below_one_shot(ctx),
+                          *_acoustic_without_detection(ctx)])
+
+
+def _acoustic_without_detection(ctx: _Context) -> Iterator[Problem]:
+    """Acoustic fields act only under mechanisms.detection (without it every threat is tracked
+    from radar geometry alone): a file with fields and the switch off runs as if they were not
+    there."""
+    if ctx.scenario.acoustic_sensors and not ctx.scenario.mechanisms.detection:
+        yield ctx.problem(("acoustic_sensors",), "acoustic sensors act only under `mechanisms.detection`: "
+                          "with it off they change nothing", at_key=True,
+                          hint="add `mechanisms: {detection: true}` (docs/model.md, Acoustic cueing)")
 
 
 def _distance_km(lat: float, lon: float, points: list[tuple[float, float]]) -> float:
