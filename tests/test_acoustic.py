@@ -173,3 +173,20 @@ def test_fields_without_the_detection_switch_are_warned_about() -> None:
     warned = [w for w in scenario_warnings(_scenario(False)) if "acoustic" in w.message]
     assert len(warned) == 1 and warned[0].path == "acoustic_sensors" and "detection" in (warned[0].hint or "")
     assert not [w for w in scenario_warnings(_scenario(True)) if "acoustic" in w.message]
+
+
+def test_a_ballistic_threat_in_the_raid_is_never_heard_even_by_a_sensor_told_its_class() -> None:
+    """A ballistic type has no cruise altitude (it flies an arc): no acoustic segment, no error
+    (a campaign on the winter example with a field and detection on failed here)."""
+    catalog_fields = {"catalog.acoustic_sensors.mic.classes": ["drone", "ballistic"]}
+    sc = _scenario().with_(catalog_fields)
+    raids = [*[r.model_dump(mode="json", exclude_none=True) for r in sc.raids],
+             {"id": "b", "threat": "iskander-m", "count": 2, "launch": {"lat": 51.6, "lon": 30.52}, "target": "town"}]
+    sc = sc.with_(raids=raids)
+    c = compile_scenario(sc, 1)
+    ballistic = np.asarray([c.threat_type_class[t] == "ballistic" for t in c.threat_type])
+    rows = np.arange(c.n_threats)[ballistic]
+    assert len(rows) == 2
+    assert all(c.detection.ac_haz.threat_offset[j] == c.detection.ac_haz.threat_offset[j + 1] for j in rows)
+    res = run(sc, replications=16, seed=1)
+    assert simpy_model.identical(simpy_model.simulate(res.compiled, 16, 1), res).all()

@@ -546,9 +546,10 @@ def _acoustic(scenario: Scenario, catalog: Catalog, frame: LocalFrame, types: li
     for z, (f, kind) in enumerate(zip(fields, kinds)):
         per_type = np.zeros(len(types))
         for t, threat in enumerate(types):
+            if threat.threat_class not in kind.classes or threat.altitude_m is None:
+                continue  # a class it does not know, or an arc without a cruise altitude (ballistic)
             h_km = threat.altitude_m / 1000.0
-            if threat.threat_class in kind.classes and threat.altitude_m <= kind.max_altitude_m \
-                    and h_km < kind.detect_range_km:
+            if threat.altitude_m <= kind.max_altitude_m and h_km < kind.detect_range_km:
                 half_width_km = math.sqrt(kind.detect_range_km ** 2 - h_km ** 2)
                 per_type[t] = f.sensors * 2.0 * half_width_km * kind.detect_probability / (math.pi * f.radius_km ** 2)
         per_km.append(per_type)
