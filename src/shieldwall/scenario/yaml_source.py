@@ -1,7 +1,8 @@
 """Read a YAML (or JSON) file into plain data plus a map of where every key and value sits.
 
 Validation errors are only useful to an analyst if they point at a line, so the loader keeps
-the position of each node while it builds the data. Only PyYAML's ``SafeLoader`` is used: a
+the position of each node while it builds the data. Only PyYAML's safe loaders are used (its
+``SafeLoader``, and libyaml's ``CSafeLoader`` for the package's own files: ``parse_yaml``): a
 scenario file is data and must never be able to build arbitrary Python objects.
 """
 
