@@ -158,9 +158,28 @@ def _dump(data: Any) -> str:
         return "name: unrepresentable\n"
 
 
+# the small example with every mechanism of issue 18 in it: electronic warfare, area defences,
+# acoustic sensors, a raid on a battery, every switch on (their keys and checks fuzzed too)
+RICH: dict[str, Any] = {
+    **copy.deepcopy(SMALL),
+    "ew_zones": [{"id": "jam", "lat": 47.5, "lon": 34.0, "radius_km": 80, "affects": ["gnss"], "loss_per_km": 0.01,
+                  "divert_share": 0.3}],
+    "area_defences": [{"id": "mfg", "type": "mobile-fire-group", "lat": 48.7, "lon": 32.5, "radius_km": 40,
+                       "units": 10, "stock": 2000}],
+    "acoustic_sensors": [{"id": "ears", "type": "acoustic-node", "lat": 48.7, "lon": 32.5, "radius_km": 40,
+                          "sensors": 200, "network": "main"}],
+    "mechanisms": {"ballistic": True, "c2": True, "detection": True, "ins": True},
+}
+RICH["raids"] = [*copy.deepcopy(SMALL["raids"]),
+                 {"id": "strike", "threat": "shahed-136", "count": 3, "launch": {"lat": 45.2, "lon": 36.2},
+                  "window_s": 600, "target": {"battery": SMALL["batteries"][0]["id"]}}]
+
+
 def scenario_texts(base: dict[str, Any] | None = None) -> st.SearchStrategy[str]:
-    """Scenario files: mutants of examples/small.yaml (valid ones among them: about a third)."""
-    return mutated_data(base or SMALL).map(_dump).flatmap(mutated_text)
+    """Scenario files: mutants of examples/small.yaml, and of it with every mechanism of issue 18
+    in it (``RICH``) (valid ones among them: about a third)."""
+    data = mutated_data(base) if base is not None else st.one_of(mutated_data(SMALL), mutated_data(RICH))
+    return data.map(_dump).flatmap(mutated_text)
 
 
 def campaign_texts() -> st.SearchStrategy[str]:
