@@ -30,6 +30,7 @@ from simpy.events import NORMAL, Event
 
 from shieldwall.engine.causes import (
     LEAK_HELD,
+    LEAK_IDENTIFIED,
     LEAK_MAGAZINE_EMPTY,
     LEAK_MISSED,
     LEAK_NOT_DETECTED,
@@ -425,9 +426,11 @@ class Raid:
         # the threats' windows: as compiled, or under detection this replication's (each opens no
         # sooner than its battery's track, a decoy's closes when it is identified; never open: gone)
         self.windows, self.first_open, self.last_close, self.track = s.windows, s.first_open, s.last_close, s.track
+        self.identified = [math.inf] * n  # when each decoy is identified (detection only)
         if s.detection is not None:
             key = replication_key(float(u_detect[0]))
             self.windows, self.first_open, self.last_close, self.track = [], [], [], []
+            self.identified = []
             for j in range(n):
                 fire, identified, first = (drawn_tracks(s, key, j) if present is None or present[j]
                                            else ([math.inf] * s.n_bat, math.inf, math.inf))
@@ -437,6 +440,7 @@ class Raid:
                 self.first_open.append(min([w[3] for w in mine], default=math.inf))
                 self.last_close.append(max([w[4] for w in mine], default=-math.inf))
                 self.track.append(first)
+                self.identified.append(identified)
         # area defences: each one's free units (a token bucket of engagements) and munitions
         self.tokens = [lay["burst"] for lay in s.layer]
         self.tokens_t = [-math.inf] * s.n_layers
@@ -691,8 +695,16 @@ class Raid:
         return engageable
 
     def why_leaked(self, j: int) -> tuple[int, int]:
-        """(cause, battery) of leaker j: engine/causes.py's rule, first match wins. Never
-        engaged, it could have been engaged at every decision epoch inside a window of its."""
+        """(cause, battery) of leaker j: engine/causes.py's rule; a decoy out of reach because its
+        network identified it before its last compiled window closed: identified."""
+        cause, battery = self._why_leaked(j)
+        if cause == LEAK_OUT_OF_REACH and self.identified[j] < self.s.last_close[j]:
+            return LEAK_IDENTIFIED, -1
+        return cause, battery
+
+    def _why_leaked(self, j: int) -> tuple[int, int]:
+        """engine/causes.py's rule 1-7, first match wins. Never engaged, it could have been
+        engaged at every decision epoch inside a window of its."""
         s = self.s
         if self.n_eng[j] > 0:
             return LEAK_MISSED, self.last_battery[j]

@@ -196,12 +196,9 @@ def test_a_threat_never_tracked_leaks_as_not_detected() -> None:
     assert simpy_model.identical(simpy_model.simulate(res.compiled, 16, 2), res).all()
 
 
-@pytest.mark.parametrize("p", [0.0, 0.3, 0.7])
-def test_a_decoy_is_engaged_only_if_not_identified_before_the_first_epoch_in_its_window(p: float) -> None:
-    """Decoys alone, one battery whose radar detects at every scan (Pd ~ 1, one detection to
-    confirm): its track comes at the first scan in coverage T_c, the decoy is identified at
-    T_c + K T, P(K >= k) = (1 - p)^(k-1). It is engaged iff the first decision epoch e0 in its
-    window comes no later: P(engaged) = (1 - p)^(k0 - 1), k0 = max(1, ceil((e0 - T_c) / T))."""
+def _decoys_only(p: float):  # type: ignore[no-untyped-def]
+    """Six decoys against one battery whose radar detects at every scan (Pd ~ 1, one detection to
+    confirm), identified with probability p a scan."""
     catalog = copy.deepcopy(TEST_CATALOG)
     catalog["systems"]["test-sam"].update(radar_range_km=30, scan_period_s=5, confirm_scans=1, reference_pd=0.99,
                                           range_pd_km=10_000, fire_channels=8)
@@ -210,11 +207,36 @@ def test_a_decoy_is_engaged_only_if_not_identified_before_the_first_epoch_in_its
                                    "identify_probability": p}
     raids = [{"id": "d", "threat": "decoy", "count": 6, "launch": {"lat": 51.0, "lon": 30.52, "spread_km": 8},
               "target": "town"}]
-    sc = make_scenario(catalog=catalog, raids=raids, doctrine={"salvo": 1, "max_engagements": 1,
-                                                               "decision_interval_s": 2},
-                       batteries=[{"id": "sam-1", "system": "test-sam", "lat": 50.45, "lon": 30.52,
-                                   "interceptors": {"test-missile": 100}}],
-                       mechanisms={"detection": True})
+    return make_scenario(catalog=catalog, raids=raids, doctrine={"salvo": 1, "max_engagements": 1,
+                                                                 "decision_interval_s": 2},
+                         batteries=[{"id": "sam-1", "system": "test-sam", "lat": 50.45, "lon": 30.52,
+                                     "interceptors": {"test-missile": 100}}],
+                         mechanisms={"detection": True})
+
+
+@pytest.mark.parametrize("p", [0.0, 0.7])
+def test_a_decoy_let_through_because_it_was_identified_leaks_as_identified(p: float) -> None:
+    """engine/causes.py: a decoy its network identified before its window, never engaged, leaks as
+    `identified` (it was `out_of_reach`); engaged ones that got through were missed. Every decoy
+    leaks (damage 0, nothing kills it but an interceptor), so identified + missed = the leakers.
+    The SimPy model gives each leaker the same cause."""
+    n = 200
+    res = run(_decoys_only(p), replications=n, seed=5, engagements=0)
+    engaged = res.rounds.sum(axis=(1, 2))  # one round per engaged decoy
+    causes = res.summary()["leak_causes"]["decoy"]
+    assert causes["out_of_reach"] == 0.0
+    assert causes["identified"] == pytest.approx(float(np.mean(res.compiled.n_threats - engaged)))
+    assert (causes["identified"] > 0.5) == (p > 0)
+    assert simpy_model.identical(simpy_model.simulate(res.compiled, n, 5), res).all()
+
+
+@pytest.mark.parametrize("p", [0.0, 0.3, 0.7])
+def test_a_decoy_is_engaged_only_if_not_identified_before_the_first_epoch_in_its_window(p: float) -> None:
+    """Decoys alone, one battery whose radar detects at every scan (Pd ~ 1, one detection to
+    confirm): its track comes at the first scan in coverage T_c, the decoy is identified at
+    T_c + K T, P(K >= k) = (1 - p)^(k-1). It is engaged iff the first decision epoch e0 in its
+    window comes no later: P(engaged) = (1 - p)^(k0 - 1), k0 = max(1, ceil((e0 - T_c) / T))."""
+    sc = _decoys_only(p)
     n = 400
     res = run(sc, replications=n, seed=3, engagements=0)
     c = res.compiled

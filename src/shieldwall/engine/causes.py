@@ -28,9 +28,13 @@ engine's hot loops, and the SimPy model applies the same rule to its own state.
    and one of its windows was still open when it ran out;
 7. ``out_of_reach`` again: its windows held no decision epoch (shorter than the grid's step).
 
+Then, under ``mechanisms.detection``: a decoy given ``out_of_reach`` (2-3 or 7) that its network
+identified before the last of its compiled windows closed is ``identified`` instead: it was
+recognised for what it is, and its windows were closed there, not out of reach.
+
 The battery a cause points at (``leak_battery``): for 4 and 5 the first (in the order its
 windows open) whose window held an epoch while it had rounds, for 6 the first that ran dry with
-the window open, for 7 the first window's; none for 2 and 3.
+the window open, for 7 the first window's; none for 2 and 3 and ``identified``.
 """
 
 from __future__ import annotations
@@ -57,6 +61,8 @@ LEAK_CAUSES: tuple[LeakCause, ...] = (
     LeakCause("held", 4, "fire held", "#7c3aed",
               "the doctrine held fire: no engagements for its class, or the shot cost more than it would save"),
     LeakCause("missed", 5, "engaged and missed", "#0891b2", "engaged, and every engagement missed"),
+    LeakCause("identified", 6, "identified as a decoy", "#d6d3d1",
+              "a decoy the network identified while a window of it was still to come, so no battery took it"),
 )
 
 CAUSE_IDS: tuple[str, ...] = tuple(c.id for c in LEAK_CAUSES)
@@ -70,5 +76,6 @@ LEAK_MAGAZINE_EMPTY = CAUSE_BY_ID["magazine_empty"].code
 LEAK_SATURATED = CAUSE_BY_ID["saturated"].code
 LEAK_HELD = CAUSE_BY_ID["held"].code
 LEAK_MISSED = CAUSE_BY_ID["missed"].code
+LEAK_IDENTIFIED = CAUSE_BY_ID["identified"].code
 
 assert [c.code for c in LEAK_CAUSES] == list(range(len(LEAK_CAUSES))), "codes index the table"

@@ -20,6 +20,7 @@ from numba import objmode
 
 from shieldwall.engine.causes import (
     LEAK_HELD,
+    LEAK_IDENTIFIED,
     LEAK_MAGAZINE_EMPTY,
     LEAK_MISSED,
     LEAK_NOT_DETECTED,
@@ -292,6 +293,7 @@ def simulate_chunk(paths, threats, batteries, interceptors, windows, doctrine, e
     is_ball, vert_off, th_alt, th_apogee = paths.ballistic, paths.vertex_offset, paths.altitude_m, paths.apogee_m
     th_release = paths.release_m
     th_attack = threats.attack_battery
+    th_last_close = threats.last_close_s  # the compiled windows' last closing (identified decoys)
     pair_off, pair_b, pair_k, pair_j = windows.threat_offset, windows.battery, windows.interceptor, windows.threat
     pair_level, pk_levels = windows.pk_level, windows.pk_levels
     # the windows' times and order: as compiled, or this replication's under detection
@@ -1042,6 +1044,9 @@ def simulate_chunk(paths, threats, batteries, interceptors, windows, doctrine, e
                     cause, lb = _leak_cause(j, launch[j], met[j], n_eng[j], res_bat[j], maxeng_c[th_class[j]],
                                             track_any[j], pair_off, w_end, open_order, pair_b, pair_k, pair_open,
                                             pair_close, dry, n_itc, dt, per_dt)
+                    if cause == LEAK_OUT_OF_REACH and n_det > 0 and t_id[j] < th_last_close[j]:
+                        cause = LEAK_IDENTIFIED  # a decoy recognised, its windows closed there
+                        lb = -1
                     leak_cause[r, j] = cause
                     leak_bat[r, j] = lb
                     if logging:
