@@ -60,3 +60,23 @@ def test_the_replay_data_has_the_zones_and_each_hazard_end(hazard_run: Path) -> 
         assert by_threat[int(row.threat)]["t1"] == round(float(row.time_s), 1)
     plain = replay_data(load_scenario(EXAMPLES / "small.yaml"), events[~events.event.isin(HAZARD_ENDS)], tracks)
     assert "zones" not in plain and "ended" not in plain  # a run without them keeps its replay data as it was
+
+
+def test_the_report_and_the_console_show_the_area_defences_and_acoustic_fields(hazard_run: Path) -> None:
+    """summary.json's area_defences and detection.acoustic blocks become two tables (report.md,
+    report.html, the terminal), one row each; a run without them has neither table."""
+    import json
+
+    from shieldwall.report.tables import acoustic_table, area_defences_table, raid_tables
+
+    summary = json.loads((hazard_run / "summary.json").read_text(encoding="utf-8"))
+    area, acoustic = area_defences_table(summary), acoustic_table(summary)
+    assert area is not None and [r[0] for r in area.rows] == ["mfg"]
+    assert area.rows[0][2] == f"{summary['area_defences']['mfg']['kills_mean']:.2f}"
+    assert acoustic is not None and acoustic.rows[0][:3] == ["ears", "main", "300"]
+    assert "shahed-136" in acoustic.rows[0][3]  # the built-in sensor hears the catalog's Shahed
+    html = (hazard_run / "report.html").read_text(encoding="utf-8")
+    assert "Area defences (mean per raid)" in html and "Acoustic sensors" in html
+    plain = {k: v for k, v in summary.items() if k not in ("area_defences", "detection")}
+    assert [t.key for t in raid_tables(plain)].count("area-defences") == 0
+    assert acoustic_table(plain) is None and area_defences_table(plain) is None

@@ -126,6 +126,8 @@ def raid_section(run: RunFolder, charts: dict[str, Any]) -> str:
               html_table(tables["batteries"])]
     if "engagements" in tables:
         parts.append(html_table(tables["engagements"]))
+    # the mechanisms a scenario may have: raids on batteries, area defences, acoustic sensors
+    parts += [html_table(tables[key]) for key in ("attacks", "area-defences", "acoustic") if key in tables]
     parts += ["<h2 id=assets>Defended assets</h2>", html_table(tables["assets"]), _chart("asset-hits"),
               _chart("value-lost"), html_table(tables["money"])]
     if charts["resources"]:

@@ -177,6 +177,35 @@ def attacks_table(summary: dict[str, Any]) -> TextTable | None:
     return table
 
 
+def area_defences_table(summary: dict[str, Any]) -> TextTable | None:
+    """Area defences (docs/model.md): each one's engagements, kills, munitions and their cost per
+    raid; only where the scenario has them."""
+    areas = summary.get("area_defences")
+    if not isinstance(areas, dict) or not areas:
+        return None
+    table = TextTable("area-defences", "Area defences (mean per raid)",
+                      ["area defence", "engagements", "kills", "munitions", "stock", "cost"])
+    for aid, row in areas.items():
+        table.rows.append([aid, number(row["engagements_mean"]), number(row["kills_mean"]),
+                           number(row["munitions_mean"]), "unlimited" if row.get("stock") is None else f"{row['stock']:,}",
+                           usd(row["cost_usd_mean"])])
+    return table
+
+
+def acoustic_table(summary: dict[str, Any]) -> TextTable | None:
+    """Acoustic cueing (docs/model.md): each field's network, sensors and the detections per km it
+    makes on each threat type it hears; only where the scenario has fields and detection is on."""
+    fields = (summary.get("detection") or {}).get("acoustic")
+    if not isinstance(fields, dict) or not fields:
+        return None
+    table = TextTable("acoustic", "Acoustic sensors (detections per km flown inside, by threat type)",
+                      ["field", "network", "sensors", "hears"], text_columns=(0, 1, 3))
+    for fid, row in fields.items():
+        hears = ", ".join(f"{t} {v:.3f}" for t, v in row["detections_per_km"].items()) or "nothing in this raid"
+        table.rows.append([fid, str(row["network"]), f"{row['sensors']:,}", hears])
+    return table
+
+
 def money_table(summary: dict[str, Any]) -> TextTable:
     tot = summary["totals"]
     ratio = tot["cost_exchange_ratio"]
@@ -210,6 +239,6 @@ def engagements_table(summary: dict[str, Any]) -> TextTable | None:
 def raid_tables(summary: dict[str, Any]) -> list[TextTable]:
     """Every table of a raid run, in the order they are shown."""
     tables = [threats_table(summary), leak_causes_table(summary), interceptors_table(summary),
-              batteries_table(summary), attacks_table(summary), assets_table(summary), money_table(summary),
-              engagements_table(summary)]
+              batteries_table(summary), attacks_table(summary), area_defences_table(summary),
+              acoustic_table(summary), assets_table(summary), money_table(summary), engagements_table(summary)]
     return [t for t in tables if t is not None]
