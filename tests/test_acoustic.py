@@ -62,7 +62,7 @@ def test_the_rate_per_km_is_density_times_strip_times_probability() -> None:
     for j in range(c.n_threats):
         lo, hi = det.ac_haz.threat_offset[j], det.ac_haz.threat_offset[j + 1]
         assert hi - lo == 1
-        speed_kmps = float(np.max(c.threats.vmax_mps[j])) / 1000.0 if np.ndim(c.threats.vmax_mps) else 0.045
+        speed_kmps = float(c.threats.vmax_mps[j]) / 1000.0  # a drone flies level at one speed
         exposure_km = det.ac_haz.rate_per_s[lo] * (det.ac_haz.t1_s[lo] - det.ac_haz.t0_s[lo]) / per_km
         assert exposure_km == pytest.approx(20.0, rel=2e-3)  # the chord through the centre
         assert det.ac_haz.rate_per_s[lo] / per_km == pytest.approx(speed_kmps, rel=2e-3)

@@ -56,7 +56,7 @@ def expit(x: np.ndarray) -> np.ndarray:
     """``scipy.special.expit`` (1 / (1 + exp(-x))), value for value: the C library's exp, as
     SciPy's (NumPy's own vectorised exp differs in the last bit for ~2 % of inputs on some CPUs,
     which would make a campaign's raids depend on the machine). Every campaign night calls it;
-    importing scipy.special for it cost 0.15-0.2 s of each campaign (tests/test_campaign_trend.py
+    importing scipy.special for it cost 0.15-0.2 s of each campaign (tests/test_trend_models.py
     compares the two)."""
     flat = np.asarray(x, float)
     return np.fromiter(map(_expit1, flat.ravel().tolist()), float, flat.size).reshape(flat.shape)
