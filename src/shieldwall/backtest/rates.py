@@ -256,12 +256,18 @@ def plan_rates(record: Record, theatre: Theatre, start: dt.date | None = None, e
 
 @dataclass
 class RatesRun:
-    """A plan compiled once: run it with any number of replications and seeds."""
+    """A plan compiled once: run it with any number of replications and seeds.
+
+    A dated theatre (units with ``in_service`` or ``magazines``, docs/theatre.md) is compiled
+    with every unit at its largest magazine; ``night_stock`` [night, battery, interceptor] then
+    gives each night's replications the rounds their units hold that night (none out of service),
+    as the engine's per-replication initial ``stock``: still one compile for the window."""
 
     plan: RatesPlan
     scenario: Scenario
     compiled: Any
     blocks: list[np.ndarray]
+    night_stock: np.ndarray | None = None  # None: every night the compiled stock (an undated theatre)
 
     @classmethod
     def compile(cls, plan: RatesPlan, seed: int = 0) -> "RatesRun":
@@ -269,7 +275,9 @@ class RatesRun:
 
         scenario = plan.scenario()
         compiled = compile_scenario(scenario, seed)
-        return cls(plan, scenario, compiled, plan.blocks(scenario, compiled))
+        night_stock = plan.theatre.stock_on(plan.nights, list(compiled.interceptor_ids)) \
+            if plan.theatre.dated else None
+        return cls(plan, scenario, compiled, plan.blocks(scenario, compiled), night_stock)
 
     def present(self, nights: np.ndarray, replications: int) -> np.ndarray:
         """[night x replication, compiled threat]: each slot's first ``count`` threats."""
@@ -290,15 +298,25 @@ class RatesRun:
         for b, lo in enumerate(range(0, n_nights, NIGHTS_PER_BATCH)):
             nights = np.arange(lo, min(lo + NIGHTS_PER_BATCH, n_nights))
             present = self.present(nights, replications)
+            stock = None if self.night_stock is None else np.repeat(self.night_stock[nights], replications, axis=0)
             result = simulate(self.compiled, self.scenario, replications=len(present),
                               seed=int(np.random.SeedSequence([seed, b]).generate_state(1)[0]), workers=workers,
-                              present=present, log_events=False)
+                              present=present, stock=stock, log_events=False)
             shape = (len(nights), replications, n_types)
             for k in SIMULATED:
                 out[k][nights] = getattr(result, k).reshape(shape)
             if progress:
                 progress(len(nights))
         return out
+
+
+def _in_service(run: RatesRun) -> dict[str, float]:
+    """Units holding any round, averaged over the window's nights (all units for an undated theatre)."""
+    units = len(run.scenario.batteries)
+    if run.night_stock is None or not len(run.night_stock):
+        return {"mean": float(units), "least": units, "most": units}
+    armed = (run.night_stock.sum(axis=2) > 0).sum(axis=1)
+    return {"mean": round(float(armed.mean()), 1), "least": int(armed.min()), "most": int(armed.max())}
 
 
 def _share(recorded: int, launched: int) -> float | None:
@@ -390,6 +408,8 @@ def backtest_rates(record: str | Path | Record, start: dt.date, end: dt.date, *,
         "record": rec.bookkeeping(),
         "theatre": {"name": th.name, "file": th.file, "regions": len(th.model.regions),
                     "units": len(run.scenario.batteries), "assets": len(run.scenario.assets),
+                    "dated_units": sum(u.dated for u in th.units()),
+                    "units_in_service": _in_service(run),
                     "unresolved_targets": plan.unresolved_targets, "unresolved_launch_places": plan.unresolved_launch,
                     "out_of_reach": plan.out_of_reach},
         "engine": {"replications": replications, "seed": seed, "compiled_threats": int(run.compiled.n_threats),

@@ -17,12 +17,14 @@ an empty one) uses the ``default_launch`` areas of the threat's class.
 
 from __future__ import annotations
 
+import datetime as dt
 import difflib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+import numpy as np
 from pydantic import Field, ValidationError
 
 from shieldwall.catalog.model import (
@@ -56,6 +58,7 @@ DATA_DIR = Path(__file__).with_name("data")
 DEFAULT_THEATRE = DATA_DIR / "ukraine-notional.yaml"
 MAX_REGIONS = 500
 MAX_UNITS = 5000
+MAX_MAGAZINES = 64
 
 
 class TheatreAsset(Strict):
@@ -69,9 +72,30 @@ class TheatreAsset(Strict):
     name: str | None = None
 
 
+class ServiceDates(Strict):
+    """When a unit is in service, both days included; either end may be open (in service from
+    before the record's first night, or still at its last)."""
+
+    from_: dt.date | None = Field(None, alias="from", description="First night in service (delivery, deployment).")
+    until: dt.date | None = Field(None, description="Last night in service (withdrawn, lost, moved away).")
+
+    def covers(self, night: dt.date) -> bool:
+        return (self.from_ is None or self.from_ <= night) and (self.until is None or night <= self.until)
+
+
+class Magazine(Strict):
+    """From a night on, the rounds a unit holds each night (its ``interceptors`` until the first
+    such date): a legacy system whose missiles ran short, a battery re-armed with another round."""
+
+    from_: dt.date = Field(alias="from", description="First night with this loadout.")
+    interceptors: dict[Id, NonNegativeInt] = Field(description="Rounds per interceptor id from that night on.")
+
+
 class Unit(Strict):
     """A defence unit (a battery of a catalog system), placed ``distance_km`` from the asset it
-    defends at ``bearing_deg`` (clockwise from north): a geometric placement, never a real one."""
+    defends at ``bearing_deg`` (clockwise from north): a geometric placement, never a real one.
+    ``in_service`` and ``magazines`` date it (docs/theatre.md, Dated units): a backtest gives it no
+    rounds on nights it is out of service and each night the magazine of its period."""
 
     id: Id
     system: Id
@@ -82,6 +106,33 @@ class Unit(Strict):
     network: str = "main"
     engage: list[ThreatClass] | None = None
     launchers: dict[Id, PositiveInt] | None = None
+    in_service: ServiceDates | None = Field(None, description="When the unit is in service (default: always).")
+    magazines: list[Magazine] = Field(default_factory=list, max_length=MAX_MAGAZINES,
+                                      description="Dated loadouts, in date order, replacing `interceptors` from each "
+                                      "`from` night on.")
+
+    @property
+    def dated(self) -> bool:
+        return self.in_service is not None or bool(self.magazines)
+
+    def interceptors_on(self, night: dt.date) -> dict[str, int]:
+        """Rounds per interceptor id on a night: none out of service, else its period's magazine.
+        Every id of ``largest_interceptors`` is a key (0 where the period holds none)."""
+        held = dict(self.interceptors)
+        for m in self.magazines:
+            if m.from_ <= night:
+                held = dict(m.interceptors)
+        in_service = self.in_service is None or self.in_service.covers(night)
+        return {k: (held.get(k, 0) if in_service else 0) for k in self.largest_interceptors()}
+
+    def largest_interceptors(self) -> dict[str, int]:
+        """Per interceptor id, the most rounds any period holds: what the theatre is compiled with,
+        so that one compile serves every night (a night's stock is at most this)."""
+        out = dict(self.interceptors)
+        for m in self.magazines:
+            for k, n in m.interceptors.items():
+                out[k] = max(out.get(k, 0), n)
+        return out
 
 
 class Region(Strict):
@@ -325,20 +376,43 @@ class Theatre:
             self._reach_km[(area, region)] = float(Geod(ellps="WGS84").inv(a.lon, a.lat, r.lon, r.lat)[2]) / 1000.0
         return self._reach_km[(area, region)]
 
+    def units(self) -> list[Unit]:
+        """Every unit, in the order of ``batteries()``."""
+        return [u for r in self.model.regions for u in r.units]
+
+    @property
+    def dated(self) -> bool:
+        """Whether any unit has service dates or dated magazines."""
+        return any(u.dated for u in self.units())
+
     def batteries(self) -> list[Battery]:
-        """Every unit as a scenario battery, at its geometric place near its asset."""
+        """Every unit as a scenario battery, at its geometric place near its asset, with the most
+        rounds any of its periods holds (``Unit.largest_interceptors``; an undated unit: its
+        ``interceptors``). Which units fight on a given night, with what, is ``stock_on``'s."""
         from pyproj import Geod
 
         geod = Geod(ellps="WGS84")
         where = {a.id: (a.lat, a.lon) for r in self.model.regions for a in r.assets}
         out = []
-        for r in self.model.regions:
-            for u in r.units:
-                lat, lon = where[u.near]
-                lon2, lat2, _ = geod.fwd(lon, lat, u.bearing_deg, 1000.0 * u.distance_km)
-                out.append(Battery(id=u.id, system=u.system, lat=round(float(lat2), 6), lon=round(float(lon2), 6),
-                                   interceptors=dict(u.interceptors), network=u.network, engage=u.engage,
-                                   launchers=u.launchers))
+        for u in self.units():
+            lat, lon = where[u.near]
+            lon2, lat2, _ = geod.fwd(lon, lat, u.bearing_deg, 1000.0 * u.distance_km)
+            out.append(Battery(id=u.id, system=u.system, lat=round(float(lat2), 6), lon=round(float(lon2), 6),
+                               interceptors=u.largest_interceptors(), network=u.network, engage=u.engage,
+                               launchers=u.launchers))
+        return out
+
+    def stock_on(self, nights: list[dt.date], interceptor_ids: list[str]) -> np.ndarray:
+        """[night, unit, interceptor] rounds each unit holds on each night (``Unit.interceptors_on``),
+        units in ``batteries()`` order, interceptors in ``interceptor_ids`` order: the per-night
+        initial stock of the engine's replications (a unit out of service holds none and fires none)."""
+        units = self.units()
+        column = {k: i for i, k in enumerate(interceptor_ids)}
+        out = np.zeros((len(nights), len(units), len(interceptor_ids)), np.int64)
+        for b, u in enumerate(units):
+            for n, night in enumerate(nights):
+                for k, rounds in u.interceptors_on(night).items():
+                    out[n, b, column[k]] = rounds
         return out
 
     def place(self, zone: Placed) -> tuple[float, float]:
@@ -444,6 +518,7 @@ def theatre_problems(model: TheatreFile, where: SourceMap) -> list[Problem]:
         for j, u in enumerate(r.units):
             if u.near not in assets:
                 problems.append(_unknown(where, ("regions", i, "units", j, "near"), "asset", u.near, sorted(assets)))
+            problems += _dating_problems(model, u, ("regions", i, "units", j), where)
     for i, g in enumerate(model.groups):
         for j, rid in enumerate(g.regions):
             if rid not in region_ids:
@@ -504,6 +579,28 @@ def theatre_problems(model: TheatreFile, where: SourceMap) -> list[Problem]:
     scenario = theatre.scenario([dummy])
     for p in scenario_problems(scenario):  # re-located from the scenario's paths to the theatre's
         problems.append(_relocate(p, where, asset_paths, unit_paths))
+    return problems
+
+
+def _dating_problems(model: TheatreFile, unit: Unit, path: FieldPath, where: SourceMap) -> list[Problem]:
+    """A unit's service dates in order, its magazines in date order, and each magazine holding only
+    rounds its system fires."""
+    from shieldwall.catalog.builtin import builtin_catalog
+
+    problems: list[Problem] = []
+    dates = unit.in_service
+    if dates is not None and dates.from_ is not None and dates.until is not None and dates.until < dates.from_:
+        problems.append(where.problem((*path, "in_service", "until"), "a unit's service ends before it begins",
+                                      expected=f"a date on or after `from` ({dates.from_})", found=str(dates.until)))
+    system = model.catalog.merged_over(builtin_catalog()).systems.get(unit.system)
+    for k, m in enumerate(unit.magazines):
+        if k and m.from_ <= unit.magazines[k - 1].from_:
+            problems.append(where.problem((*path, "magazines", k, "from"), "magazines must be in date order",
+                                          expected=f"a date after {unit.magazines[k - 1].from_}", found=str(m.from_)))
+        for kid in m.interceptors:
+            if system is not None and kid not in system.interceptors:
+                problems.append(_unknown(where, (*path, "magazines", k, "interceptors", kid),
+                                         f"interceptor of system `{unit.system}`", kid, list(system.interceptors)))
     return problems
 
 
