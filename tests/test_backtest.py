@@ -354,3 +354,94 @@ def test_rates_count_a_ballistic_failure_as_not_lost_from_radar(tmp_path: Path) 
     assert doc["by_model"]["Iskander-M"]["simulated"]["neutralised"] == {"mean": 0.0, "lo": 0.0, "hi": 0.0}  # ... unseen
     drones = doc["by_model"]["Shahed-136/131"]["simulated"]["suppressed"]["mean"]
     assert within_sigma(drones, 0.5, 2000), drones
+
+
+# --- dated units: service dates and magazines per night (docs/theatre.md, Dated units) -----------
+
+DATED_ROWS = [  # 20 Shaheds at Northtown on three nights
+    "2024-01-02 22:00,2024-01-03 02:00,Shahed-136/131,East oblast,Northtown,20,10,,,kpszsu",
+    "2024-01-05 22:00,2024-01-06 02:00,Shahed-136/131,East oblast,Northtown,20,10,,,kpszsu",
+    "2024-01-08 22:00,2024-01-09 02:00,Shahed-136/131,East oblast,Northtown,20,10,,,kpszsu",
+]
+GUN_A = "{id: gun-a, system: gepard, near: north-city, bearing_deg: 90, distance_km: 1, interceptors: {gepard-35mm: 640}}"
+GUN_B = "{id: gun-b, system: gepard, near: north-plant, interceptors: {gepard-35mm: 640}"
+
+
+def _rates(tmp_path: Path, units: str, replications: int = 40) -> tuple[RatesRun, dict[str, np.ndarray]]:
+    record = read_record(write_record(tmp_path, DATED_ROWS))
+    run = RatesRun.compile(plan_rates(record, load_theatre(write_theatre(tmp_path, units))), seed=3)
+    return run, run.simulate(replications=replications, seed=5)
+
+
+def test_unit_out_of_service_fires_nothing_that_night(tmp_path: Path) -> None:
+    # gun B in service on the second night only (both ends included): on the others the run equals,
+    # replication for replication, one with gun B removed; on its night, one with gun B undated
+    dated_run, dated = _rates(tmp_path, f"[{GUN_A}, {GUN_B}, in_service: {{from: 2024-01-05, until: 2024-01-06}}}}]")
+    assert dated_run.plan.nights == [dt.date(2024, 1, 2), dt.date(2024, 1, 5), dt.date(2024, 1, 8)]
+    assert dated_run.night_stock[:, 1, 0].tolist() == [0, 640, 0] and dated_run.night_stock[:, 0, 0].tolist() == [640] * 3
+    _, undated = _rates(tmp_path, f"[{GUN_A}, {GUN_B}}}]")
+    _, removed = _rates(tmp_path, f"[{GUN_A}]")
+    _, alone = _rates(tmp_path, f"[{GUN_B}, in_service: {{from: 2024-01-05, until: 2024-01-06}}}}]")
+    assert alone["killed"][[0, 2]].sum() == 0 and alone["killed"][1].sum() > 0  # out of service: not one kill
+    both = undated["killed"].sum(axis=2).mean(axis=1)
+    one = removed["killed"].sum(axis=2).mean(axis=1)
+    assert (both > one + 1.0).all()  # gun B matters when it is there
+    for k in ("killed", "expired", "launched"):
+        assert np.array_equal(dated[k][1], undated[k][1]), k  # in service: the undated theatre's numbers
+    out = dated["killed"].sum(axis=2)[[0, 2]].ravel()
+    ref = removed["killed"].sum(axis=2)[[0, 2]].ravel()
+    # out of service: gun B's absence, brute force against the theatre without it (same mean within 4 sigma)
+    assert abs(out.mean() - ref.mean()) <= 4 * np.sqrt(out.var() / len(out) + ref.var() / len(ref)) + 1e-9
+
+
+def test_dated_magazine_is_applied_per_night(tmp_path: Path) -> None:
+    # from the second night gun B holds one burst (40 rounds), from the third none
+    gun = (f"[{GUN_B}, magazines: [{{from: 2024-01-04, interceptors: {{gepard-35mm: 40}}}}, "
+           "{from: 2024-01-07, interceptors: {gepard-35mm: 0}}]}]")
+    run, outcome = _rates(tmp_path, gun, replications=200)
+    assert run.night_stock[:, 0, 0].tolist() == [640, 40, 0]
+    assert run.compiled.stock[0].tolist() == [640]  # compiled once, at its largest magazine
+    killed = outcome["killed"].sum(axis=2)  # [night, replication]
+    assert killed[0].mean() > 1.5  # a full magazine kills several of 20
+    assert killed[1].max() <= 1 and killed[1].mean() > 0  # one burst: at most one kill
+    assert killed[2].max() == 0  # an empty magazine: none
+    pk = 0.5  # gepard-35mm's pk against a drone in the built-in catalog: one burst fired, one kill with pk
+    assert within_sigma(killed[1].mean(), pk, 200)
+
+
+def test_dated_theatre_compiles_once_per_window(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import shieldwall.engine.compile as compile_module
+
+    calls = []
+    real = compile_module.compile_scenario
+
+    def counting(*args, **kwargs):  # type: ignore[no-untyped-def]
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(compile_module, "compile_scenario", counting)
+    units = f"[{GUN_A}, {GUN_B}, in_service: {{from: 2024-01-05}}, magazines: [{{from: 2024-01-08, interceptors: {{gepard-35mm: 40}}}}]}}]"
+    doc = shieldwall.backtest_rates(write_record(tmp_path, DATED_ROWS), "2024-01-01", "2024-01-31",
+                                    theatre=write_theatre(tmp_path, units), replications=3, seed=1)
+    assert len(calls) == 1  # three nights, two dated units' periods: one compile
+    assert doc["theatre"]["dated_units"] == 1
+    assert doc["theatre"]["units_in_service"] == {"mean": round(5 / 3, 1), "least": 1, "most": 2}
+
+
+@pytest.mark.parametrize("unit, path, words", [
+    ("in_service: {from: 2024-02-01, until: 2024-01-01}", "regions[0].units[0].in_service.until",
+     "ends before it begins"),
+    ("magazines: [{from: 2024-02-01, interceptors: {gepard-35mm: 9}}, {from: 2024-01-01, interceptors: {}}]",
+     "regions[0].units[0].magazines[1].from", "date order"),
+    ("magazines: [{from: 2024-02-01, interceptors: {amraam: 9}}]",
+     "regions[0].units[0].magazines[0].interceptors.amraam", "unknown interceptor of system `gepard`"),
+    ("in_service: {form: 2024-02-01}", "regions[0].units[0].in_service.form", "form"),
+    ("in_service: {from: 2024-13-01}", "", "not a valid date"),  # the YAML reader's own check: line and column
+])
+def test_bad_service_dates_and_magazines_are_located(tmp_path: Path, unit: str, path: str, words: str) -> None:
+    bad = write_theatre(tmp_path, f"[{GUN_B}, {unit}}}]")
+    with pytest.raises(ScenarioError) as err:
+        load_theatre(bad)
+    problem = err.value.problems[0]
+    assert problem.path == path and problem.line == 19, err.value.problems
+    assert words in problem.message + (problem.hint or ""), problem
