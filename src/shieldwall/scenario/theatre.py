@@ -514,11 +514,12 @@ def theatre_problems(model: TheatreFile, where: SourceMap) -> list[Problem]:
     if len(unit_paths) > MAX_UNITS:
         problems.append(where.problem(("regions",), f"more than {MAX_UNITS} units"))
     assets = {a.id for r in model.regions for a in r.assets}
+    systems = _systems(model) if any(u.magazines for r in model.regions for u in r.units) else {}
     for i, r in enumerate(model.regions):
         for j, u in enumerate(r.units):
             if u.near not in assets:
                 problems.append(_unknown(where, ("regions", i, "units", j, "near"), "asset", u.near, sorted(assets)))
-            problems += _dating_problems(model, u, ("regions", i, "units", j), where)
+            problems += _dating_problems(u, systems, ("regions", i, "units", j), where)
     for i, g in enumerate(model.groups):
         for j, rid in enumerate(g.regions):
             if rid not in region_ids:
@@ -582,17 +583,21 @@ def theatre_problems(model: TheatreFile, where: SourceMap) -> list[Problem]:
     return problems
 
 
-def _dating_problems(model: TheatreFile, unit: Unit, path: FieldPath, where: SourceMap) -> list[Problem]:
-    """A unit's service dates in order, its magazines in date order, and each magazine holding only
-    rounds its system fires."""
+def _systems(model: TheatreFile) -> dict[str, Any]:
     from shieldwall.catalog.builtin import builtin_catalog
 
+    return dict(model.catalog.merged_over(builtin_catalog()).systems)
+
+
+def _dating_problems(unit: Unit, systems: dict[str, Any], path: FieldPath, where: SourceMap) -> list[Problem]:
+    """A unit's service dates in order, its magazines in date order, and each magazine holding only
+    rounds its system fires (``systems``: the theatre's catalog systems, over the built-in ones)."""
     problems: list[Problem] = []
     dates = unit.in_service
     if dates is not None and dates.from_ is not None and dates.until is not None and dates.until < dates.from_:
         problems.append(where.problem((*path, "in_service", "until"), "a unit's service ends before it begins",
                                       expected=f"a date on or after `from` ({dates.from_})", found=str(dates.until)))
-    system = model.catalog.merged_over(builtin_catalog()).systems.get(unit.system)
+    system = systems.get(unit.system)
     for k, m in enumerate(unit.magazines):
         if k and m.from_ <= unit.magazines[k - 1].from_:
             problems.append(where.problem((*path, "magazines", k, "from"), "magazines must be in date order",
