@@ -307,7 +307,20 @@ def _share(recorded: int, launched: int) -> float | None:
 
 def _entry(rows: list[Row], destroyed: np.ndarray, suppressed: np.ndarray) -> dict[str, Any]:
     """One model (or bin): recorded shares of its rows' launched, simulated [replication] shares of
-    the mapped launched."""
+    the mapped launched; ``destroyed``/``suppressed`` are per row [row, replication]. Its rows
+    split by the record's loss reporting (``Attack.losses_split``): ``losses_split``, the rows
+    whose month splits losses from kills (destroyed and lost comparable apart), and
+    ``losses_lumped``, the rest (neutralised comparable only); ``calibrate theatre`` fits each
+    part on what it can say."""
+    entry = _shares(rows, destroyed.sum(0), suppressed.sum(0))
+    for name, want in (("losses_split", True), ("losses_lumped", False)):
+        idx = [i for i, r in enumerate(rows) if r.attack.losses_split == want]
+        entry[name] = _shares([rows[i] for i in idx], destroyed[idx].sum(0), suppressed[idx].sum(0)) if idx \
+            else None
+    return entry
+
+
+def _shares(rows: list[Row], destroyed: np.ndarray, suppressed: np.ndarray) -> dict[str, Any]:
     launched = sum(r.attack.launched for r in rows)
     mapped = sum(sum(r.types.values()) for r in rows)
     rec_d = sum(r.attack.destroyed for r in rows)
@@ -350,16 +363,15 @@ def summarise(run: RatesRun, outcome: dict[str, np.ndarray]) -> dict[str, Any]:
     for i, r in enumerate(plan.rows):
         by_model_rows[r.attack.model].append(i)
     order = sorted(by_model_rows, key=lambda m: -sum(plan.rows[i].attack.launched for i in by_model_rows[m]))
-    by_model = {m: _entry([plan.rows[i] for i in by_model_rows[m]], row_d[by_model_rows[m]].sum(0),
-                          row_s[by_model_rows[m]].sum(0)) for m in order}
+    by_model = {m: _entry([plan.rows[i] for i in by_model_rows[m]], row_d[by_model_rows[m]],
+                          row_s[by_model_rows[m]]) for m in order}
     by_size: dict[str, list[dict[str, Any]]] = {}
     for m in order:
         entries = []
         for *_, label in SIZE_BINS:
             idx = [i for i in by_model_rows[m] if size_bin(plan.rows[i].attack.launched) == label]
             if idx:
-                entries.append({"bin": label, **_entry([plan.rows[i] for i in idx], row_d[idx].sum(0),
-                                                       row_s[idx].sum(0))})
+                entries.append({"bin": label, **_entry([plan.rows[i] for i in idx], row_d[idx], row_s[idx])})
         by_size[m] = entries
     return {"by_model": by_model, "by_size": by_size}
 
@@ -396,7 +408,8 @@ def backtest_rates(record: str | Path | Record, start: dt.date, end: dt.date, *,
                    "compile_s": round(compiled_s, 2), "simulate_s": round(simulated_s, 2),
                    "nights_per_batch": NIGHTS_PER_BATCH},
         "definitions": {
-            "recorded.destroyed": "destroyed / launched of the model's rows",
+            "recorded.destroyed": "destroyed / launched of the model's rows (where the record's month does not "
+                                  "split losses from kills, destroyed includes them: see losses_split)",
             "recorded.suppressed": "not_reach_goal / launched (lost without being shot down)",
             "recorded.neutralised": "(destroyed + not_reach_goal) / launched",
             "simulated.destroyed": "(shot down by a battery + by an area defence) / launched of the rows' mapped "
@@ -404,6 +417,9 @@ def backtest_rates(record: str | Path | Record, start: dt.date, end: dt.date, *,
             "simulated.suppressed": "(lost to electronic warfare + diverted + failed in flight, but for ballistic "
                                     "missiles, which the record follows to their fall) / launched",
             "simulated.neutralised": "destroyed + suppressed",
+            "losses_split": "the same shares over the rows whose month splits losses from kills (some row of "
+                            "the month in the file has not_reach_goal > 0); null if none",
+            "losses_lumped": "the same over the other rows, where only neutralised is comparable; null if none",
         },
         **result,
     }
