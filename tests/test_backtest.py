@@ -368,3 +368,32 @@ def test_rates_count_a_ballistic_failure_as_not_lost_from_radar(tmp_path: Path) 
     k = run.compiled.threat_type_ids.index("kh-22")
     assert 0.4 < outcome["expired"][..., k].sum() / outcome["launched"][..., k].sum() < 0.6
     assert doc["by_model"]["X-22"]["simulated"]["neutralised"]["mean"] == 0.0
+
+
+def test_rates_verdicts_judge_the_neutralised_share_within_a_margin(tmp_path: Path) -> None:
+    """--within-pp: no defence, drones and Kalibrs fail with probability 0.5 (lost from radar), so
+    each simulated neutralised share is ~0.5 (2,000 drones, 1,000 Kalibrs: sd 1.1 and 1.6 pp). The
+    record says 45 % of the drones (within 10 pp) and 80 % of the Kalibrs (30 pp off); the Kh-101
+    row launched under --min-launched and is not judged; of the size bins only the drones' 150-300
+    reaches --min-bin-launched."""
+    text = THEATRE.replace("UNITS", "[]").replace(
+        "shahed-136: {class: drone, speed_mps: 50, altitude_m: 500, reliability: 1.0}",
+        "shahed-136: {class: drone, speed_mps: 50, altitude_m: 500, reliability: 0.5}").replace(
+        "kalibr: {class: cruise, speed_mps: 250, altitude_m: 100, reliability: 1.0}",
+        "kalibr: {class: cruise, speed_mps: 250, altitude_m: 100, reliability: 0.5}")
+    rows = ["2024-01-02,2024-01-02 08:00,Shahed-136/131,East oblast,Southtown,200,90,,,kpszsu",
+            "2024-01-02,2024-01-02 08:00,Kalibr,,Southtown,100,80,,,kpszsu",
+            "2024-01-02,2024-01-02 08:00,X-101/X-555,,Southtown,50,40,,,kpszsu"]
+    argv = ["backtest", "rates", str(write_record(tmp_path, rows)), "--from", "2024-01-01", "--until", "2024-12-31",
+            "--theatre", str(write_theatre(tmp_path, text=text)), "-n", "10", "--out", str(tmp_path),
+            "--within-pp", "10", "--min-bin-launched", "150"]
+    result = CliRunner().invoke(app, argv)
+    assert result.exit_code == 0, result.output
+    assert "NO" in result.output and "met" in result.output
+    doc = json.loads((tmp_path / "backtest-rates.json").read_text())
+    got = {v["entry"]: v for v in doc["verdicts"]["entries"]}
+    assert set(got) == {"Shahed-136/131", "Kalibr", "Shahed-136/131, attacks 150-300"}
+    assert got["Shahed-136/131"]["within"] and not got["Kalibr"]["within"]
+    assert abs(got["Kalibr"]["difference_pp"] + 30.0) < 4.0 and got["Kalibr"]["recorded_pct"] == 80.0
+    result = CliRunner().invoke(app, [*argv[:-4], "--within-pp", "0"])
+    assert result.exit_code == 2 and "Traceback" not in result.output

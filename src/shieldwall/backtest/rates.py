@@ -39,7 +39,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -392,13 +392,17 @@ def summarise(run: RatesRun, outcome: dict[str, np.ndarray]) -> dict[str, Any]:
 
 def backtest_rates(record: str | Path | Record, start: dt.date, end: dt.date, *, theatre: str | Path | Theatre | None = None,
                    replications: int = 50, seed: int = 0, workers: int = 1, model_map: ModelMap | None = None,
-                   progress: Any = None) -> dict[str, Any]:
+                   progress: Any = None, within_pp: float | None = None, min_launched: int = 100,
+                   min_bin_launched: int = 1000) -> dict[str, Any]:
     """The backtest's JSON (a dict): every recorded attack of [start, end] replayed against the
-    theatre (the shipped default without one), compared per record model and attack size."""
+    theatre (the shipped default without one), compared per record model and attack size; with
+    ``within_pp``, also ``verdicts`` (see ``verdicts``)."""
     import time
 
     if end < start:
         raise UsageError(f"--until ({end}) is before --from ({start})")
+    if within_pp is not None:
+        verdicts({"by_model": {}, "by_size": {}}, within_pp)  # a bad margin fails before the run
     rec = record if isinstance(record, Record) else read_record(record, start, end, model_map=model_map)
     th = theatre if isinstance(theatre, Theatre) else load_theatre(theatre)
     clock = time.perf_counter()
@@ -408,6 +412,10 @@ def backtest_rates(record: str | Path | Record, start: dt.date, end: dt.date, *,
     outcome = run.simulate(replications, seed, workers, progress)
     simulated_s = time.perf_counter() - clock - compiled_s
     result = summarise(run, outcome)
+    if within_pp is not None:
+        rule = {"within_pp": within_pp, "min_launched": min_launched, "min_bin_launched": min_bin_launched}
+        result["verdicts"] = {"rule": rule, "entries": [asdict(v) for v in verdicts(
+            result, within_pp, min_launched, min_bin_launched)]}
     return {
         "kind": "backtest-rates",
         "window": {"from": str(start), "until": str(end), "nights": len(plan.nights),
@@ -437,3 +445,41 @@ def backtest_rates(record: str | Path | Record, start: dt.date, end: dt.date, *,
         },
         **result,
     }
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """Whether one entry's simulated neutralised share lies within a margin of the record's."""
+
+    entry: str  # the record model, or "MODEL, attacks BIN" for a size bin
+    launched: int
+    launched_simulated: int
+    recorded_pct: float
+    simulated_pct: float
+    lo_pct: float  # the simulated 95 % range
+    hi_pct: float
+    difference_pp: float  # simulated - recorded
+    within: bool
+
+
+def verdicts(doc: dict[str, Any], within_pp: float, min_launched: int = 100,
+             min_bin_launched: int = 1000) -> list[Verdict]:
+    """The out-of-sample check of a ``backtest rates`` result (docs/validation.md): every record
+    model with at least ``min_launched`` launched, and every size bin of a model with at least
+    ``min_bin_launched``, whose neutralised share the model simulates (some of its launched are
+    mapped to catalog threats), judged by |simulated mean - recorded| <= ``within_pp`` points."""
+    if not 0.0 < within_pp <= 100.0:
+        raise UsageError(f"the margin must be above 0 and at most 100 percentage points, got {within_pp}")
+    entries = [(m, e) for m, e in doc["by_model"].items() if e["launched"] >= min_launched]
+    entries += [(f"{m}, attacks {b['bin']}", b) for m, bins in doc["by_size"].items() for b in bins
+                if b["launched"] >= min_bin_launched]
+    out = []
+    for name, e in entries:
+        rec, sim = e["recorded"]["neutralised"], e["simulated"]["neutralised"]
+        if not e["launched_simulated"] or rec is None:
+            continue
+        diff = 100.0 * (sim["mean"] - rec)
+        out.append(Verdict(name, e["launched"], e["launched_simulated"], round(100.0 * rec, 1),
+                           round(100.0 * sim["mean"], 1), round(100.0 * sim["lo"], 1), round(100.0 * sim["hi"], 1),
+                           round(diff, 1), abs(diff) <= within_pp))
+    return out
