@@ -332,18 +332,27 @@ def test_theatre_schema_is_committed_and_validate_knows_theatres(tmp_path: Path)
 
 
 def test_rates_count_a_ballistic_failure_as_not_lost_from_radar(tmp_path: Path) -> None:
-    """The record's not_reach_goal is "lost from radar": a drone that fails in flight is in it, a
-    ballistic missile that fails is followed to its fall and is not (rates.FAILED_NOT_LOST). No
-    defence, reliability 0.5: the drones' simulated suppressed share is ~0.5, the Iskanders' 0
-    although about half of them fail."""
+    """The record's not_reach_goal is "lost from radar": a drone or a low cruise missile that fails
+    in flight is in it, a ballistic missile or a cruise missile flying above
+    rates.FOLLOWED_ALTITUDE_M that fails is followed to its fall and is not. No defence,
+    reliability 0.5: the drones' and low Kalibrs' simulated suppressed share is ~0.5, the
+    Iskanders' and the 20 km high Kh-22s' 0 although about half of them fail."""
+    from shieldwall.backtest.rates import FOLLOWED_ALTITUDE_M
+
+    assert 50 < FOLLOWED_ALTITUDE_M < 20000
     text = THEATRE.replace(
         "    shahed-136: {class: drone, speed_mps: 50, altitude_m: 500, reliability: 1.0}",
         "    shahed-136: {class: drone, speed_mps: 50, altitude_m: 500, reliability: 0.5}\n"
+        "    kh-22: {class: cruise, speed_mps: 1000, altitude_m: 20000, reliability: 0.5}\n"
         "    iskander-m: {class: ballistic, apogee_km: 50, range_km: 500, reliability: 0.5}").replace(
+        "    kalibr: {class: cruise, speed_mps: 250, altitude_m: 100, reliability: 1.0}",
+        "    kalibr: {class: cruise, speed_mps: 250, altitude_m: 100, reliability: 0.5}").replace(
         "default_launch: {drone: [east], cruise: [sea]}", "default_launch: {drone: [east], cruise: [sea], "
         "ballistic: [east]}")
     rows = ["2024-01-02,2024-01-02 08:00,Shahed-136/131,East oblast,Southtown,100,0,0,,kpszsu",
-            "2024-01-02,2024-01-02 08:00,Iskander-M,East oblast,Southtown,100,0,0,,kpszsu"]
+            "2024-01-02,2024-01-02 08:00,Iskander-M,East oblast,Southtown,100,0,0,,kpszsu",
+            "2024-01-02,2024-01-02 08:00,Kalibr,,Southtown,100,0,0,,kpszsu",
+            "2024-01-02,2024-01-02 08:00,X-22,,Southtown,100,0,0,,kpszsu"]
     record = read_record(write_record(tmp_path, rows))
     run = RatesRun.compile(plan_rates(record, load_theatre(write_theatre(tmp_path, text=text))))
     outcome = run.simulate(replications=20, seed=3)
@@ -354,6 +363,40 @@ def test_rates_count_a_ballistic_failure_as_not_lost_from_radar(tmp_path: Path) 
     assert doc["by_model"]["Iskander-M"]["simulated"]["neutralised"] == {"mean": 0.0, "lo": 0.0, "hi": 0.0}  # ... unseen
     drones = doc["by_model"]["Shahed-136/131"]["simulated"]["suppressed"]["mean"]
     assert within_sigma(drones, 0.5, 2000), drones
+    low = doc["by_model"]["Kalibr"]["simulated"]["suppressed"]["mean"]
+    assert within_sigma(low, 0.5, 2000), low
+    k = run.compiled.threat_type_ids.index("kh-22")
+    assert 0.4 < outcome["expired"][..., k].sum() / outcome["launched"][..., k].sum() < 0.6
+    assert doc["by_model"]["X-22"]["simulated"]["neutralised"]["mean"] == 0.0
+
+
+def test_rates_verdicts_judge_the_neutralised_share_within_a_margin(tmp_path: Path) -> None:
+    """--within-pp: no defence, drones and Kalibrs fail with probability 0.5 (lost from radar), so
+    each simulated neutralised share is ~0.5 (2,000 drones, 1,000 Kalibrs: sd 1.1 and 1.6 pp). The
+    record says 45 % of the drones (within 10 pp) and 80 % of the Kalibrs (30 pp off); the Kh-101
+    row launched under --min-launched and is not judged; of the size bins only the drones' 150-300
+    reaches --min-bin-launched."""
+    text = THEATRE.replace("UNITS", "[]").replace(
+        "shahed-136: {class: drone, speed_mps: 50, altitude_m: 500, reliability: 1.0}",
+        "shahed-136: {class: drone, speed_mps: 50, altitude_m: 500, reliability: 0.5}").replace(
+        "kalibr: {class: cruise, speed_mps: 250, altitude_m: 100, reliability: 1.0}",
+        "kalibr: {class: cruise, speed_mps: 250, altitude_m: 100, reliability: 0.5}")
+    rows = ["2024-01-02,2024-01-02 08:00,Shahed-136/131,East oblast,Southtown,200,90,,,kpszsu",
+            "2024-01-02,2024-01-02 08:00,Kalibr,,Southtown,100,80,,,kpszsu",
+            "2024-01-02,2024-01-02 08:00,X-101/X-555,,Southtown,50,40,,,kpszsu"]
+    argv = ["backtest", "rates", str(write_record(tmp_path, rows)), "--from", "2024-01-01", "--until", "2024-12-31",
+            "--theatre", str(write_theatre(tmp_path, text=text)), "-n", "10", "--out", str(tmp_path),
+            "--within-pp", "10", "--min-bin-launched", "150"]
+    result = CliRunner().invoke(app, argv)
+    assert result.exit_code == 0, result.output
+    assert "NO" in result.output and "met" in result.output
+    doc = json.loads((tmp_path / "backtest-rates.json").read_text())
+    got = {v["entry"]: v for v in doc["verdicts"]["entries"]}
+    assert set(got) == {"Shahed-136/131", "Kalibr", "Shahed-136/131, attacks 150-300"}
+    assert got["Shahed-136/131"]["within"] and not got["Kalibr"]["within"]
+    assert abs(got["Kalibr"]["difference_pp"] + 30.0) < 4.0 and got["Kalibr"]["recorded_pct"] == 80.0
+    result = CliRunner().invoke(app, [*argv[:-4], "--within-pp", "0"])
+    assert result.exit_code == 2 and "Traceback" not in result.output
 
 
 # --- dated units: service dates and magazines per night (docs/theatre.md, Dated units) -----------

@@ -124,6 +124,27 @@ def test_deviance_is_zero_at_the_record_and_grows_away_from_it(tmp_path: Path) -
     assert yaml.safe_load(RANGED)["catalog"]["threats"]["shahed-136"]["ranges"] == {"reliability": [0.5, 1.0]}
 
 
+def test_deviance_compares_lumped_months_by_neutralised_only(tmp_path: Path) -> None:
+    """March splits its losses (60 of 200 not reaching the goal each night); May's record reports
+    none, so its 60 destroyed of 200 may hold the losses and only its neutralised share (30 %)
+    is compared. No defence and reliability 1: the model neutralises none, so each part's
+    deviance is the closed form of the test above, and the whole is twice it (the old rule, one
+    three-way comparison over both months, gives another number)."""
+    from shieldwall.backtest.calibrate import deviance
+
+    may = [n.replace("2023-03-0", "2023-05-0").replace("{k}", "60").replace("{s}", "") for n in NIGHTS]
+    record = read_record(write_record(tmp_path, [n.replace("{k}", "0").replace("{s}", "60") for n in NIGHTS] + may))
+    assert [a.losses_split for a in record.attacks] == [True, True, False, False]
+    run = RatesRun.compile(plan_rates(record, load_theatre(write_theatre(tmp_path, text=RANGED))))
+    doc = summarise(run, run.simulate(4, 0))
+    (group,) = doc["by_size"]["Shahed-136/131"]
+    assert group["losses_split"]["recorded"]["suppressed"] == 0.3 and group["losses_lumped"]["launched"] == 400
+    assert group["losses_lumped"]["recorded"]["neutralised"] == 0.3
+    floor = 0.5 / (400 * 4)
+    one = 2 * 400 * (0.3 * math.log(0.3 / floor) + 0.7 * math.log(0.7 / 1.0))
+    assert abs(deviance(doc, 4) - 2 * one) < 1e-6 * one
+
+
 def test_a_count_is_fitted_on_the_integers_of_its_range() -> None:
     # penetration aids are a count: the optimiser's continuous value is rounded, the theatre gets an int
     aids = Parameter("catalog.threats.iskander-m.penaids", ("catalog", "threats", "iskander-m", "penaids"),

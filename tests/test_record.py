@@ -81,6 +81,22 @@ def test_window_and_night_rule(tmp_path: Path) -> None:
     assert split_count(7, 2) == [4, 3] and split_count(2, 3) == [1, 1, 0]
 
 
+def test_loss_reporting_is_read_per_month_of_the_whole_file(tmp_path: Path) -> None:
+    """A month splits losses from kills where some row of it in the file reports not_reach_goal,
+    also a row outside the window read; other months' rows are lumped (their destroyed may hold
+    the losses: the record before July 2024 and its 2026 rows)."""
+    rows = ["2024-02-03 22:00,2024-02-04 04:00,Shahed-136/131,,Ukraine,50,40,,,kpszsu/1",   # February: no loss
+            "2024-03-02 22:00,2024-03-03 04:00,Shahed-136/131,,Ukraine,50,40,,,kpszsu/2",   # March, in the window
+            "2024-03-20 22:00,2024-03-21 04:00,Shahed-136/131,,Ukraine,50,30,12,,kpszsu/3",  # March, a loss, outside
+            "2026-01-10 22:00,2026-01-11 04:00,Shahed-136/131,,Ukraine,90,80,0,,kpszsu/4"]  # 2026: always 0
+    whole = read_record(write(tmp_path, rows))
+    assert [a.losses_split for a in whole.attacks] == [False, True, True, False]
+    window = read_record(write(tmp_path, rows), start=dt.date(2024, 2, 1), end=dt.date(2024, 3, 10))
+    assert [(a.line, a.losses_split) for a in window.attacks] == [(2, False), (3, True)]
+    book = window.bookkeeping()
+    assert book["months_losses_split"] == ["2024-03"] and book["months_losses_lumped"] == ["2024-02"]
+
+
 def test_decoys_counted_inside_shahed_and_a_user_map(tmp_path: Path) -> None:
     shipped = load_model_map()
     assert shipped.decoy_share("Shahed-136/131", dt.date(2024, 6, 30)) == 0.0

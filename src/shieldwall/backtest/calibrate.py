@@ -12,11 +12,13 @@ up without a change here.
 partition its rows, so nothing counts twice): the multinomial deviance of (destroyed, not reaching
 the goal, getting through) between the record and the simulated mean shares,
 ``D = 2 sum_g n_g sum_k p_gk log(p_gk / q_gk)``, over every group whose launched are all mapped to
-catalog threats. Where a group's record has no ``not_reach_goal`` at all (the record reports none
-before July 2024: losses to jamming were then not split from kills), it counts (neutralised,
-through) only. Simulated through ``RatesRun`` on common random numbers: one plan (the record
-laid out on the theatre) and one seed for every evaluation, so two parameter vectors differ only by
-what the parameters change. The engine compiles parameters into its arrays (Pk into engagement
+catalog threats. A group's rows in months where the record does not split losses from kills
+(``Attack.losses_split``: none before July 2024, when losses to jamming were counted with the shot
+down, and the record's 2026 rows) count (neutralised, through) only: there ``destroyed`` includes
+the losses. Its rows in months that do split count all three, even where a model has no loss at
+all (the record then says none was lost: cruise missiles in late 2024). Simulated through
+``RatesRun`` on common random numbers: one plan (the record laid out on the theatre) and one seed
+for every evaluation, so two parameter vectors differ only by what the parameters change. The engine compiles parameters into its arrays (Pk into engagement
 windows, loss rates into hazard segments), so each evaluation compiles the plan's scenario again;
 the plan, its geometry seed and the kernel's random numbers are the same every time.
 
@@ -189,22 +191,28 @@ def groups(summary: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
 
 
 def deviance(summary: dict[str, Any], replications: int) -> float:
-    """Multinomial deviance of (destroyed, not reaching the goal, through) over ``groups``; a
-    group whose record reports no ``not_reach_goal`` at all (the record before July 2024 did not
-    split its losses) counts as (neutralised, through) only."""
+    """Multinomial deviance over ``groups``: of (destroyed, not reaching the goal, through) on a
+    group's rows whose month splits losses from kills, of (neutralised, through) on the rest
+    (module docstring)."""
     total = 0.0
     for _, g in groups(summary):
-        n = g["launched"]
-        rec, sim = g["recorded"], g["simulated"]
-        if rec["suppressed"]:
-            p = [rec["destroyed"], rec["suppressed"], 1.0 - rec["neutralised"]]
-            q = [sim["destroyed"]["mean"], sim["suppressed"]["mean"], 1.0 - sim["neutralised"]["mean"]]
-        else:
-            p = [rec["neutralised"], 1.0 - rec["neutralised"]]
-            q = [sim["neutralised"]["mean"], 1.0 - sim["neutralised"]["mean"]]
-        floor = 0.5 / (n * replications)  # below one simulated threat in all replications
-        total += 2.0 * n * sum(pk * math.log(pk / max(qk, floor)) for pk, qk in zip(p, q) if pk > 0)
+        for part, split in ((g["losses_split"], True), (g["losses_lumped"], False)):
+            if part is not None and part["launched"]:
+                total += _part_deviance(part, split, replications)
     return total
+
+
+def _part_deviance(part: dict[str, Any], split: bool, replications: int) -> float:
+    n = part["launched"]
+    rec, sim = part["recorded"], part["simulated"]
+    if split:
+        p = [rec["destroyed"], rec["suppressed"], 1.0 - rec["neutralised"]]
+        q = [sim["destroyed"]["mean"], sim["suppressed"]["mean"], 1.0 - sim["neutralised"]["mean"]]
+    else:
+        p = [rec["neutralised"], 1.0 - rec["neutralised"]]
+        q = [sim["neutralised"]["mean"], 1.0 - sim["neutralised"]["mean"]]
+    floor = 0.5 / (n * replications)  # below one simulated threat in all replications
+    return 2.0 * n * sum(pk * math.log(pk / max(qk, floor)) for pk, qk in zip(p, q) if pk > 0)
 
 
 def fit(objective: Objective, budget: int, progress: Callable[[int, float], None] | None = None) -> dict[str, Any]:

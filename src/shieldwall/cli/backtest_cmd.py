@@ -65,10 +65,18 @@ def rates(
     out: OutDir = Path("out/backtest"),
     workers: int = typer.Option(1, "--workers", "-w", min=1, help="Processes that simulate."),
     models: Models = None,
+    within_pp: Optional[float] = typer.Option(
+        None, "--within-pp", min=0.0, max=100.0, help="Also judge each model with at least --min-launched launched "
+        "(and each size bin with at least --min-bin-launched): simulated neutralised share within this many "
+        "percentage points of the record's?"),
+    min_launched: int = typer.Option(100, "--min-launched", min=1, help="Smallest model judged by --within-pp."),
+    min_bin_launched: int = typer.Option(1000, "--min-bin-launched", min=1,
+                                         help="Smallest attack-size bin judged by --within-pp."),
 ) -> None:
     """Replay every recorded attack through the engine against a theatre; compare kill and neutralised shares."""
     _guard(rates_command, record, start=start, until=until, theatre=theatre, replications=replications, seed=seed,
-           out=out, workers=workers, models=models)
+           out=out, workers=workers, models=models, within_pp=within_pp, min_launched=min_launched,
+           min_bin_launched=min_bin_launched)
 
 
 def raids_command(record: Path, *, fit_until: str, test_from: str, test_until: str | None, out: Path, method: str,
@@ -104,7 +112,8 @@ def raids_command(record: Path, *, fit_until: str, test_from: str, test_until: s
 
 
 def rates_command(record: Path, *, start: str, until: str, theatre: Path | None, replications: int, seed: int,
-                  out: Path, workers: int, models: Path | None) -> None:
+                  out: Path, workers: int, models: Path | None, within_pp: float | None = None,
+                  min_launched: int = 100, min_bin_launched: int = 1000) -> None:
     from shieldwall.backtest.raids import write_backtest
     from shieldwall.backtest.rates import backtest_rates
     from shieldwall.report.backtest import render_rates, write_page
@@ -113,7 +122,8 @@ def rates_command(record: Path, *, start: str, until: str, theatre: Path | None,
     first, last = _date(start, "--from"), _date(until, "--until")
     assert first is not None and last is not None
     doc = backtest_rates(record, first, last, theatre=theatre, replications=replications, seed=seed, workers=workers,
-                         model_map=load_model_map(models) if models else None)
+                         model_map=load_model_map(models) if models else None, within_pp=within_pp,
+                         min_launched=min_launched, min_bin_launched=min_bin_launched)
     json_path = write_backtest(doc, out, "backtest-rates.json")
     html_path = write_page(render_rates(doc), Path(out) / "backtest-rates.html")
     w = doc["window"]
@@ -133,10 +143,28 @@ def rates_command(record: Path, *, start: str, until: str, theatre: Path | None,
         table.add_row(f"  Shahed-136/131 {b['bin']}", f"{b['launched']:,}", cell(b, "destroyed"), cell(b, "neutralised"))
     console = Console()
     console.print(table)
+    if "verdicts" in doc:
+        _print_verdicts(console, doc["verdicts"])
     th = doc["theatre"]
     if th["unresolved_targets"]:
         console.print(f"targets no alias knows (spread like national attacks): {', '.join(th['unresolved_targets'])}")
     console.print(f"wrote {json_path}, {html_path}")
+
+
+def _print_verdicts(console: Console, verdicts: dict[str, Any]) -> None:
+    rule, entries = verdicts["rule"], verdicts["entries"]
+    met = sum(v["within"] for v in entries)
+    table = Table(title=f"neutralised within {rule['within_pp']:g} pp (models >= {rule['min_launched']:,} launched, "
+                        f"size bins >= {rule['min_bin_launched']:,}): {met} of {len(entries)} met",
+                  title_justify="left")
+    for col in ("entry", "launched", "record %", "simulated % [95%]", "difference", "within"):
+        table.add_column(col, justify="left" if col == "entry" else "right")
+    for v in entries:
+        simulated = "" if v["launched_simulated"] == v["launched"] else f" ({v['launched_simulated']:,} simulated)"
+        table.add_row(v["entry"] + simulated, f"{v['launched']:,}", f"{v['recorded_pct']:.1f}",
+                      f"{v['simulated_pct']:.1f} [{v['lo_pct']:.1f}-{v['hi_pct']:.1f}]",
+                      f"{v['difference_pp']:+.1f} pp", "yes" if v["within"] else "NO")
+    console.print(table)
 
 
 def calibrate_theatre_command(record: Path, *, start: str | None, until: str, theatre: Path | None, out: Path,

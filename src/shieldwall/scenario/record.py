@@ -17,6 +17,15 @@ backtest layers that use it, into named ``Attack`` records. What each row means:
   decoys, from which date (``ModelMap.decoy_share``).
 - **Outcomes.** ``destroyed`` (shot down), ``not_reach_goal`` (lost, mostly to electronic warfare:
   its own outcome, empty = 0), ``still_attacking`` (in the air when reported: no outcome yet).
+- **Loss reporting.** The reports did not always split losses from kills: the record has no
+  ``not_reach_goal`` at all before July 2024 (losses to jamming were counted with the shot down, or
+  not at all), and its 2026 rows have ``not_reach_goal`` always 0 (shared/README). So a row's
+  ``destroyed`` means "shot down" only where its calendar month *splits losses*: where some row of
+  that month in the file (any date, not only the window read) has ``not_reach_goal`` > 0.
+  Elsewhere (``Attack.losses_split`` False) only its neutralised share (destroyed +
+  not_reach_goal) is comparable with a model; the backtest and the calibration compare those rows
+  by it alone. A month with losses but none reported is read as lumped: the rule can only err
+  towards comparing less, never towards reading a lumped count as shot down.
 - **Regional rows.** Regional air commands (sources naming ``PvK...``) post their own rows, which
   may repeat a national row (Air Force HQ, General Staff). A regional row is a *repeat* when a
   national row names the same model on the same night, their time spans overlap, and the national
@@ -180,6 +189,7 @@ class Attack:
     unmapped: dict[str, int] = field(default_factory=dict)  # record model part -> launched (no catalog type)
     parts: list[str] = field(default_factory=list)  # the record models the row names
     repeat_of: int | None = None  # line of the national row a regional row repeats
+    losses_split: bool = True  # its month splits losses from kills (module docstring); read_record sets it
 
     @property
     def compound(self) -> bool:
@@ -252,6 +262,8 @@ class Record:
             "regional_rows": sum(1 for a in self.attacks if a.regional), "regional": self.regional,
             "regional_repeats_left_out": len(self.repeats),
             "rows_with_outcomes_above_launched": len(self.outcome_problems),
+            "months_losses_split": sorted({f"{a.night:%Y-%m}" for a in counted if a.losses_split}),
+            "months_losses_lumped": sorted({f"{a.night:%Y-%m}" for a in counted if not a.losses_split}),
             "model_map": self.model_map.source,
         }
 
@@ -363,6 +375,7 @@ def read_record(path: str | Path, start: dt.date | None = None, end: dt.date | N
     outcome_problems: list[str] = []
     rows = skipped = 0
     first = last = None
+    split_months: set[tuple[int, int]] = set()  # months (of the whole file) that report a loss
     try:
         with handle:
             reader = csv.DictReader(handle)
@@ -387,6 +400,8 @@ def read_record(path: str | Path, start: dt.date | None = None, end: dt.date | N
                                             expected="YYYY-MM-DD or YYYY-MM-DD HH:MM", found=repr(stamp)))
                     continue
                 if (start and night < start) or (end and night > end):
+                    if _reports_loss(row):
+                        split_months.add((night.year, night.month))
                     continue
                 first = night if first is None else min(first, night)
                 last = night if last is None else max(last, night)
@@ -395,6 +410,8 @@ def read_record(path: str | Path, start: dt.date | None = None, end: dt.date | N
                     skipped += 1
                     continue
                 destroyed, lost, flying = (_count(row, c, line, problems, required=False) or 0 for c in OUTCOME_COLUMNS)
+                if lost:
+                    split_months.add((night.year, night.month))
                 if destroyed + lost > launched:
                     outcome_problems.append(f"line {line}: destroyed {destroyed} + not_reach_goal {lost} > "
                                             f"launched {launched}")
@@ -413,8 +430,19 @@ def read_record(path: str | Path, start: dt.date | None = None, end: dt.date | N
     if first is None or last is None:
         raise ScenarioError(name, [Problem("no attacks in the chosen dates", path="time_start", line=2 if rows else 1,
                                            hint="no row has a date inside the chosen dates" if rows else "no rows")])
+    for a in attacks:
+        a.losses_split = (a.night.year, a.night.month) in split_months
     mark_repeats(attacks, regional)
     return Record(name, attacks, rows, skipped, first, last, model_map, regional, outcome_problems)
+
+
+def _reports_loss(row: dict[str, str]) -> bool:
+    """A row outside the window read reports a loss (for its month's reporting regime); a value
+    that is not a count is that row's problem, checked when a window includes it."""
+    try:
+        return float(row.get("not_reach_goal") or 0) > 0
+    except ValueError:
+        return False
 
 
 def mark_repeats(attacks: Iterable[Attack], regional: Regional) -> None:
