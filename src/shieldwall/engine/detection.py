@@ -206,7 +206,8 @@ def _pd_table(det, paths, flight, rows_j, rows_s, out):  # type: ignore[no-untyp
 
 
 @cached_njit()
-def fire_unit_tracks(det, paths, flight, key, present, pair_off, pair_b, own_cover_s, trk, t_id, t_any):  # type: ignore[no-untyped-def]
+def fire_unit_tracks(det, paths, flight, key, present, pair_off, pair_b, own_cover_s, open_by_s, lost_max, trk, t_id,
+                     t_any):  # type: ignore[no-untyped-def]
     """One replication's draws: trk [window] when the window's battery holds a track on its threat
     that it may fire on, t_id [threat] when a decoy is identified, t_any [threat] when a network
     first holds a track (all after launch; inf: never). Threats not ``present`` get inf (their
@@ -216,7 +217,15 @@ def fire_unit_tracks(det, paths, flight, key, present, pair_off, pair_b, own_cov
     written per window: the kernel reads them window by window (a [threat, battery] table of a
     national laydown is megabytes, read and written at scattered places). own_cover_s [window]:
     when the window's battery's own radar first covers its threat (``window_own_cover``): a
-    search whose bound comes first finds nothing and is not started."""
+    search whose bound comes first finds nothing and is not started.
+
+    open_by_s [window] (``window_open_by``; -inf: every track exact) and lost_max [battery]
+    (``link_lost_max``): a (threat, battery) whose network track, with its latency and the most
+    updates a link's draw can lose, comes at or before the soonest opening of its windows gets
+    the track with no update lost, and neither its link's draw nor its own radar's search is
+    worked out: the kernel reads a track only as max(opening, track), and any track at or
+    before the opening gives the same windows (a national raid's tracks are nearly all such, and
+    their draws were a third of this function's time)."""
     cover_s, cover_order, sen_scan_s, sen_confirm, sen_net = (det.cover_s, det.cover_order, det.sen_scan_s,
                                                               det.sen_confirm, det.sen_net)
     pd_row, pd_first, bat_net, bat_sensor = det.pd_row, det.pd_first, det.bat_net, det.bat_sensor
@@ -294,6 +303,9 @@ def fire_unit_tracks(det, paths, flight, key, present, pair_off, pair_b, own_cov
                 continue
             delay = bat_latency_s[b]
             loss = bat_link_loss[b]
+            if loss < 1.0 and tn + (delay + lost_max[b] * net_scan[net]) <= open_by_s[p]:
+                bat_trk[b] = tn + delay  # no window moves, whatever the draws (docstring)
+                continue
             s = bat_sensor[b]
             own = np.inf
             scanned = delay > 0.0 and loss < 1.0
@@ -356,6 +368,39 @@ def window_own_cover(det, pair_j, pair_b):  # type: ignore[no-untyped-def]
     out = np.empty(pair_j.shape[0])
     for p in range(pair_j.shape[0]):
         out[p] = det.cover_s[pair_j[p], det.bat_sensor[pair_b[p]]]
+    return out
+
+
+@cached_njit()
+def window_open_by(pair_off, pair_b, open_s):  # type: ignore[no-untyped-def]
+    """Per window: the soonest opening of its threat's windows on its battery (the windows a track
+    of that (threat, battery) reaches); a track no later than it moves none of them."""
+    out = np.empty(pair_b.shape[0])
+    for j in range(pair_off.shape[0] - 1):
+        for p in range(pair_off[j], pair_off[j + 1]):
+            first = np.inf
+            for q in range(pair_off[j], pair_off[j + 1]):
+                if pair_b[q] == pair_b[p]:
+                    first = min(first, open_s[q])
+            out[p] = first
+    return out
+
+
+# a link's uniform is ((z >> 11) + 0.5) / 2^53 (scan_draw): never below this
+LEAST_UNIFORM = 0.5 / 9007199254740992.0
+
+
+@cached_njit()
+def link_lost_max(bat_link_loss):  # type: ignore[no-untyped-def]
+    """Per battery: the most updates its link's draw can lose, floor(ln u / ln L) at the least
+    uniform the hash gives (the count only grows as u falls, and the floating-point steps keep
+    that order), plus one against rounding; 0 where nothing is lost (L = 0, or L = 1: no
+    network track at all)."""
+    out = np.zeros(bat_link_loss.shape[0])
+    for b in range(bat_link_loss.shape[0]):
+        loss = bat_link_loss[b]
+        if 0.0 < loss < 1.0:
+            out[b] = np.floor(np.log(LEAST_UNIFORM) / np.log(loss)) + 1.0
     return out
 
 
