@@ -28,7 +28,6 @@ from shieldwall.engine.detection import (
     scan_uniform,
     scan_uniform_py,
     sensor_track,
-    window_open_by,
     window_own_cover,
     with_pd_table,
 )
@@ -170,39 +169,35 @@ def test_lost_network_updates_delay_a_fire_unit_geometrically(loss: float) -> No
 
 
 def test_a_track_that_cannot_move_a_window_is_not_worked_out_and_moves_none() -> None:
-    """fire_unit_tracks with the windows' openings (as the kernel calls it): a (threat, battery)
-    whose network track, with the most updates a link's draw can lose, comes at or before the
-    soonest of its windows' openings gets the track with none lost; every window then opens as
-    with the exact track (the kernel reads max(opening, track)); the others get the exact one.
-    The most lost updates: at the least uniform the hash gives, plus one. Here the network's
-    track comes ~6-110 s after launch, the windows open at ~335-505 s, the radar that formed it
-    scans every 6 s: with L = 0.2 at most 24 updates are lost (144 s), and the shortcut is
-    taken; with L = 0.6, 74 (444 s), and never."""
+    """fire_unit_tracks with the windows' openings (as the kernel calls it): a window whose
+    network track, with its battery's latency and the most updates a link's draw can lose, comes
+    at or before its opening gets the track with none lost; it then opens as with the exact track
+    (the kernel reads max(opening, track)); the others get the exact one. The most lost
+    updates: at the least uniform the hash gives, plus one. Here the network's track comes ~6-110
+    s after launch, the windows open at ~335-505 s, the radar that formed it scans every 6 s:
+    with L = 0.2 at most 24 updates are lost (144 s), and the shortcut is taken; with L = 0.6,
+    74 (444 s), and never."""
     shortcut = {}
     for loss in (0.2, 0.6):
         assert link_lost_max(np.array([0.0, loss, 1.0])).tolist() == [
             0.0, math.floor(math.log(LEAST_UNIFORM) / math.log(loss)) + 1.0, 0.0]
         c = compile_scenario(_scenario(True, system={"link_loss_probability": loss}), 1)
         w = c.windows
-        open_by = window_open_by(w.threat_offset, w.battery, w.open_s)
-        for p in range(w.battery.shape[0]):  # the soonest opening of its (threat, battery)'s windows
-            same = (w.threat == w.threat[p]) & (w.battery == w.battery[p])
-            assert open_by[p] == w.open_s[same].min()
         own_cover = window_own_cover(c.detection, w.threat, w.battery)
         lost_max = link_lost_max(c.detection.bat_link_loss)
         n_thr, n_win = c.n_threats, w.battery.shape[0]
         shortcut[loss] = 0
         for key in range(300):
             out = {}
-            for name, bound in (("fast", open_by), ("exact", np.full(n_win, -np.inf))):
+            for name, opening in (("fast", w.open_s), ("exact", np.full(n_win, -np.inf))):
                 trk, t_id, t_any = np.empty(n_win), np.empty(n_thr), np.empty(n_thr)
                 fire_unit_tracks(c.detection, c.paths, c.threats.flight_s, key, np.ones(n_thr, np.bool_),
-                                 w.threat_offset, w.battery, own_cover, bound, lost_max, trk, t_id, t_any)
+                                 w.threat_offset, w.battery, own_cover, opening, lost_max, trk, t_id, t_any)
                 out[name] = trk, t_id, t_any
             (fast, id_f, any_f), (exact, id_e, any_e) = out["fast"], out["exact"]
             assert np.array_equal(id_f, id_e) and np.array_equal(any_f, any_e)
             assert np.array_equal(np.maximum(w.open_s, fast), np.maximum(w.open_s, exact))
-            late = exact > open_by
+            late = exact > w.open_s
             assert np.array_equal(fast[late], exact[late])
             shortcut[loss] += int((fast != exact).sum())
     assert shortcut[0.2] > 100 and shortcut[0.6] == 0

@@ -206,7 +206,7 @@ def _pd_table(det, paths, flight, rows_j, rows_s, out):  # type: ignore[no-untyp
 
 
 @cached_njit()
-def fire_unit_tracks(det, paths, flight, key, present, pair_off, pair_b, own_cover_s, open_by_s, lost_max, trk, t_id,
+def fire_unit_tracks(det, paths, flight, key, present, pair_off, pair_b, own_cover_s, open_s, lost_max, trk, t_id,
                      t_any):  # type: ignore[no-untyped-def]
     """One replication's draws: trk [window] when the window's battery holds a track on its threat
     that it may fire on, t_id [threat] when a decoy is identified, t_any [threat] when a network
@@ -219,13 +219,15 @@ def fire_unit_tracks(det, paths, flight, key, present, pair_off, pair_b, own_cov
     when the window's battery's own radar first covers its threat (``window_own_cover``): a
     search whose bound comes first finds nothing and is not started.
 
-    open_by_s [window] (``window_open_by``; -inf: every track exact) and lost_max [battery]
-    (``link_lost_max``): a (threat, battery) whose network track, with its latency and the most
-    updates a link's draw can lose, comes at or before the soonest opening of its windows gets
-    the track with no update lost, and neither its link's draw nor its own radar's search is
-    worked out: the kernel reads a track only as max(opening, track), and any track at or
-    before the opening gives the same windows (a national raid's tracks are nearly all such, and
-    their draws were a third of this function's time)."""
+    open_s [window] (the compiled openings; -inf: every track exact) and lost_max [battery]
+    (``link_lost_max``): a window whose network track, with its battery's latency and the most
+    updates a link's draw can lose, comes at or before its opening gets the track with no update
+    lost, and neither the link's draw nor its own radar's search is worked out: the kernel reads
+    a track only as max(opening, track), and any track at or before the opening gives the same
+    window (a national raid's windows are nearly all such; their draws were a third of this
+    function's time). A ballistic threat's tracks are all worked out (mechanisms.ballistic
+    holds them for a track time).
+    """
     cover_s, cover_order, sen_scan_s, sen_confirm, sen_net = (det.cover_s, det.cover_order, det.sen_scan_s,
                                                               det.sen_confirm, det.sen_net)
     pd_row, pd_first, bat_net, bat_sensor = det.pd_row, det.pd_first, det.bat_net, det.bat_sensor
@@ -291,20 +293,23 @@ def fire_unit_tracks(det, paths, flight, key, present, pair_off, pair_b, own_cov
             if net_t[net] < t_any[j]:
                 t_any[j] = net_t[net]
                 scan_any = net_scan[net]
+        ball_j = n_ball > 0 and paths.ballistic[j]
+        exact = False  # some window's track worked out below (once per battery, in bat_trk)
         for p in range(pair_off[j], pair_off[j + 1]):
             b = pair_b[p]
+            net = bat_net[b]
+            tn = net_t[net]
+            delay = bat_latency_s[b]
+            loss = bat_link_loss[b]
+            if tn + (delay + lost_max[b] * net_scan[net]) <= open_s[p] and loss < 1.0 and not ball_j:
+                trk[p] = tn + delay  # it moves no window, whatever the draws (docstring)
+                continue
+            exact = True
             if done[b] == j:
                 continue
             done[b] = j
-            net = bat_net[b]
-            tn = net_t[net]
             bat_trk[b] = np.inf
             if tn == np.inf:
-                continue
-            delay = bat_latency_s[b]
-            loss = bat_link_loss[b]
-            if loss < 1.0 and tn + (delay + lost_max[b] * net_scan[net]) <= open_by_s[p]:
-                bat_trk[b] = tn + delay  # no window moves, whatever the draws (docstring)
                 continue
             s = bat_sensor[b]
             own = np.inf
@@ -336,7 +341,7 @@ def fire_unit_tracks(det, paths, flight, key, present, pair_off, pair_b, own_cov
                 bat_trk[b] = min(own, tn + delay)
             else:
                 bat_trk[b] = tn
-        if n_ball and paths.ballistic[j]:
+        if ball_j:
             for p in range(pair_off[j], pair_off[j + 1]):
                 b = pair_b[p]
                 if ball_done[b] == j:
@@ -350,8 +355,10 @@ def fire_unit_tracks(det, paths, flight, key, present, pair_off, pair_b, own_cov
                     if i >= 0:
                         own = _later_scans(det, paths, j, s, flight[j], np.inf, key, run, i)
                     bat_trk[b] = max(bat_trk[b], own + bat_ball_s[b])
-        for p in range(pair_off[j], pair_off[j + 1]):
-            trk[p] = bat_trk[pair_b[p]]
+        if exact:
+            for p in range(pair_off[j], pair_off[j + 1]):
+                if done[pair_b[p]] == j:
+                    trk[p] = bat_trk[pair_b[p]]
         p = identify[j]
         if p > 0.0 and t_any[j] < np.inf:
             k = 1.0
@@ -368,21 +375,6 @@ def window_own_cover(det, pair_j, pair_b):  # type: ignore[no-untyped-def]
     out = np.empty(pair_j.shape[0])
     for p in range(pair_j.shape[0]):
         out[p] = det.cover_s[pair_j[p], det.bat_sensor[pair_b[p]]]
-    return out
-
-
-@cached_njit()
-def window_open_by(pair_off, pair_b, open_s):  # type: ignore[no-untyped-def]
-    """Per window: the soonest opening of its threat's windows on its battery (the windows a track
-    of that (threat, battery) reaches); a track no later than it moves none of them."""
-    out = np.empty(pair_b.shape[0])
-    for j in range(pair_off.shape[0] - 1):
-        for p in range(pair_off[j], pair_off[j + 1]):
-            first = np.inf
-            for q in range(pair_off[j], pair_off[j + 1]):
-                if pair_b[q] == pair_b[p]:
-                    first = min(first, open_s[q])
-            out[p] = first
     return out
 
 

@@ -27,7 +27,7 @@ from shieldwall.engine.causes import (
     LEAK_OUT_OF_REACH,
     LEAK_SATURATED,
 )
-from shieldwall.engine.detection import fire_unit_tracks, link_lost_max, window_open_by, window_own_cover
+from shieldwall.engine.detection import fire_unit_tracks, link_lost_max, window_own_cover
 from shieldwall.engine.hazards import next_event
 from shieldwall.engine.intercept import intercept_time, leg_table
 from shieldwall.engine.policies import solve_epoch_by_code
@@ -337,7 +337,6 @@ def simulate_chunk(paths, threats, batteries, interceptors, windows, doctrine, e
     n_det = n_thr if det.on else 0
     trk = np.empty(n_pairs if det.on else 0)  # detection: [window] its battery's track, after launch
     own_cover_s = window_own_cover(det, pair_j, pair_b) if det.on else np.empty(0)
-    open_by_s = window_open_by(pair_off, pair_b, windows.open_s) if det.on else np.empty(0)
     lost_max = link_lost_max(det.bat_link_loss)
     t_id = np.empty(n_det)  # when a decoy is identified
     t_any = np.empty(n_det)  # when a network first holds a track
@@ -480,7 +479,7 @@ def simulate_chunk(paths, threats, batteries, interceptors, windows, doctrine, e
             shots_used[j] = 0
         if det.on:  # this replication's tracks: each window opens no sooner, a decoy's closes when identified
             fire_unit_tracks(det, paths, flight, np.int64(uniforms.detect[r, 0] * 9007199254740992.0), present[r],
-                             pair_off, pair_b, own_cover_s, open_by_s, lost_max, trk, t_id,
+                             pair_off, pair_b, own_cover_s, windows.open_s, lost_max, trk, t_id,
                              t_any)
             for j in range(n_thr):
                 track_any[j] = t_any[j]
