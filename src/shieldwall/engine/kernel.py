@@ -335,7 +335,9 @@ def simulate_chunk(paths, threats, batteries, interceptors, windows, doctrine, e
     w_moved = np.zeros(n_thr, np.bool_)
     legs = leg_table(paths.vertex_x_m, paths.vertex_y_m, paths.vertex_t_s)
     n_det = n_thr if det.on else 0
-    trk = np.empty(n_pairs if det.on else 0)  # detection: [window] its battery's track, after launch
+    # detection: [window] its battery's track, after launch; read only as max(opening, track), so
+    # fire_unit_tracks may give one at or before the opening where none can move it (its docstring)
+    trk = np.empty(n_pairs if det.on else 0)
     own_cover_s = window_own_cover(det, pair_j, pair_b) if det.on else np.empty(0)
     lost_max = link_lost_max(det.bat_link_loss)
     t_id = np.empty(n_det)  # when a decoy is identified
