@@ -13,6 +13,11 @@ ratios mean anything. A replication's outcomes are hashed on both sides: a refac
 identical results must show the same hash every round. Prints the per-round times and the
 median B/A.
 
+``--scenario national:UNITS`` times instead benchmarks/national_speed.py's national case (the
+default theatre with notional point-defence units up to UNITS, every mechanism on, its 800-threat
+night; compiled in each process, run as ``national_speed.run_once`` does: one worker, no replay
+log, the night's presence mask).
+
 ``--instructions`` counts instead the instructions each side executes for the run (valgrind's
 callgrind: the process with the run minus the same process without it), which does not depend
 on the machine's load: one round is exact (slow: a minute or two per side).
@@ -43,19 +48,40 @@ def child(scenario_path: str, replications: int, seed: int) -> None:
     from shieldwall.engine.runner import simulate
     from shieldwall.scenario.load import load_scenario
 
-    scenario = load_scenario(scenario_path)
-    compiled = compile_scenario(scenario, seed)
-    simulate(compiled, scenario, replications=64, seed=seed + 1)  # compile or load the kernel, warm the caches
+    if scenario_path.startswith("national:"):
+        run = _national(int(scenario_path.split(":")[1]), seed)
+    else:
+        scenario = load_scenario(scenario_path)
+        compiled = compile_scenario(scenario, seed)
+
+        def run(n: int, s: int) -> object:
+            return simulate(compiled, scenario, replications=n, seed=s)
+    run(64, seed + 1)  # compile or load the kernel, warm the caches
     if replications == 0:  # the instruction count's baseline: everything but the run
         print(json.dumps({"seconds": 0.0, "cpu_s": 0.0, "hash": ""}))
         return
     t0, c0 = time.perf_counter(), time.process_time()
-    result = simulate(compiled, scenario, replications=replications, seed=seed)
+    result = run(replications, seed)
     seconds, cpu_s = time.perf_counter() - t0, time.process_time() - c0
     digest = hashlib.sha256()
     for name in ("killed", "leaked", "expired", "rounds", "hits", "remaining"):
         digest.update(np.ascontiguousarray(getattr(result, name), np.int64).tobytes())
     print(json.dumps({"seconds": seconds, "cpu_s": cpu_s, "hash": digest.hexdigest()[:16]}))
+
+
+def _national(units: int, seed: int):  # type: ignore[no-untyped-def]
+    """national_speed.py's national case at ``units`` point-defence units, compiled: a function
+    (replications, seed) -> its run (one worker, no replay log, the night's presence mask)."""
+    import tempfile
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import national_speed as ns
+    from shieldwall.scenario.theatre import load_theatre
+
+    theatre = ns.national_theatre(load_theatre(), units, mechanisms=True, zones=True)
+    with tempfile.TemporaryDirectory() as folder:
+        case = ns.make_case("national", theatre, ns.NATIONAL_MIX, ns.NATIONAL_NIGHT, seed, folder)
+    return lambda n, s: ns.run_once(case, n, s)[1]
 
 
 def export(rev: str, into: Path) -> Path:
@@ -110,7 +136,7 @@ def main(argv: list[str] | None = None) -> int:
         base = export(args.base, Path(tmp) / "a")
         head = export(args.head, Path(tmp) / "b") if args.head else ROOT
         sides = {"A": (base, Path(tmp) / "cache-a"), "B": (head, Path(tmp) / "cache-b")}
-        scenario = str(Path(args.scenario).resolve())
+        scenario = args.scenario if args.scenario.startswith("national:") else str(Path(args.scenario).resolve())
         if args.instructions:
             (ia, ha), (ib, hb) = (instructions(*sides[s], scenario, args.replications, 1000) for s in ("A", "B"))
             print(f"A = {args.base}, B = {args.head or 'working tree'}; {args.replications} replications of "

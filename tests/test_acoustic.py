@@ -16,7 +16,13 @@ import pytest
 import simpy_model
 from conftest import TEST_CATALOG, make_scenario, within_sigma
 from shieldwall.engine.compile import compile_scenario
-from shieldwall.engine.detection import TAG_ACOUSTIC, fire_unit_tracks, scan_uniform, window_own_cover
+from shieldwall.engine.detection import (
+    TAG_ACOUSTIC,
+    fire_unit_tracks,
+    link_lost_max,
+    scan_uniform,
+    window_own_cover,
+)
 from shieldwall.engine.runner import run
 from shieldwall.errors import ScenarioError
 
@@ -48,7 +54,8 @@ def _first_tracks(compiled, n: int) -> np.ndarray:  # type: ignore[no-untyped-de
     own_cover = window_own_cover(compiled.detection, np.repeat(np.arange(n_thr), n_bat), batteries)
     for key in range(n):
         fire_unit_tracks(compiled.detection, compiled.paths, compiled.threats.flight_s, key, np.ones(n_thr, np.bool_),
-                         every, batteries, own_cover, trk, t_id, t_any[key])
+                         every, batteries, own_cover, np.full(n_thr * n_bat, -np.inf),
+                         link_lost_max(compiled.detection.bat_link_loss), trk, t_id, t_any[key])
     return t_any
 
 

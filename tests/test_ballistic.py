@@ -209,7 +209,7 @@ def test_with_detection_the_track_time_counts_from_the_drawn_own_track() -> None
     only once its own radar's drawn track (scans, Swerling 1, confirm_scans in a row) has been held
     for the track time T: its fire time is own + T (never sooner than its network's track, which
     its own radar is part of), inf where its radar never tracks it. The SimPy model agrees."""
-    from shieldwall.engine.detection import fire_unit_tracks, sensor_track, window_own_cover
+    from shieldwall.engine.detection import fire_unit_tracks, link_lost_max, sensor_track, window_own_cover
 
     catalog = _catalog(track_s=12.0)
     catalog["systems"]["bmd"].update(scan_period_s=3.0, confirm_scans=2, range_pd_km=35.0)
@@ -226,7 +226,7 @@ def test_with_detection_the_track_time_counts_from_the_drawn_own_track() -> None
     tracked = 0
     for key in range(300):
         fire_unit_tracks(c.detection, c.paths, c.threats.flight_s, key, np.ones(n_thr, np.bool_), pair_off, pair_b,
-                         own_cover, trk, t_id, t_any)
+                         own_cover, np.full(n_thr, -np.inf), link_lost_max(c.detection.bat_link_loss), trk, t_id, t_any)
         for j in range(n_thr):
             own = sensor_track(c.detection, c.paths, j, 0, c.threats.flight_s[j], np.inf, key)
             assert trk[j] == own + 12.0 or (own == np.inf and trk[j] == np.inf)

@@ -17,8 +17,10 @@ import simpy_model
 from conftest import TEST_CATALOG, make_scenario, within_sigma
 from shieldwall.engine.compile import compile_scenario
 from shieldwall.engine.detection import (
+    LEAST_UNIFORM,
     TAG_SCAN,
     fire_unit_tracks,
+    link_lost_max,
     reference_snr,
     scan_draw,
     scan_pd,
@@ -127,9 +129,12 @@ def _draws(compiled, n: int):  # type: ignore[no-untyped-def]
     every = np.arange(n_thr + 1) * n_bat  # every battery of every threat, as if each had a window
     batteries = np.tile(np.arange(n_bat), n_thr)
     own_cover = window_own_cover(compiled.detection, np.repeat(np.arange(n_thr), n_bat), batteries)
+    exact = np.full(n_thr * n_bat, -np.inf)  # no opening to stop at: every track worked out
+    lost_max = link_lost_max(compiled.detection.bat_link_loss)
     for key in range(n):
         fire_unit_tracks(compiled.detection, compiled.paths, compiled.threats.flight_s, key, present, every,
-                         batteries, own_cover, trk[key].reshape(-1), t_id[key], t_any[key])  # window j * n_bat + b
+                         batteries, own_cover, exact, lost_max, trk[key].reshape(-1), t_id[key],
+                         t_any[key])  # window j * n_bat + b
     return trk, t_id, t_any
 
 
@@ -161,6 +166,41 @@ def test_lost_network_updates_delay_a_fire_unit_geometrically(loss: float) -> No
     # G is censored where the own radar came first; check P(G = 0) = 1 - L on all rows it can be read
     readable = late & (own > t_any + 6.0)
     assert within_sigma(float(np.mean(g[readable] == 0)), 1 - loss, int(readable.sum()))
+
+
+def test_a_track_that_cannot_move_a_window_is_not_worked_out_and_moves_none() -> None:
+    """fire_unit_tracks with the windows' openings (as the kernel calls it): a window whose
+    network track, with its battery's latency and the most updates a link's draw can lose, comes
+    at or before its opening gets the track with none lost; it then opens as with the exact track
+    (the kernel reads max(opening, track)); the others get the exact one. The most lost
+    updates: at the least uniform the hash gives, plus one. Here the network's track comes ~6-110
+    s after launch, the windows open at ~335-505 s, the radar that formed it scans every 6 s:
+    with L = 0.2 at most 24 updates are lost (144 s), and the shortcut is taken; with L = 0.6,
+    74 (444 s), and never."""
+    shortcut = {}
+    for loss in (0.2, 0.6):
+        assert link_lost_max(np.array([0.0, loss, 1.0])).tolist() == [
+            0.0, math.floor(math.log(LEAST_UNIFORM) / math.log(loss)) + 1.0, 0.0]
+        c = compile_scenario(_scenario(True, system={"link_loss_probability": loss}), 1)
+        w = c.windows
+        own_cover = window_own_cover(c.detection, w.threat, w.battery)
+        lost_max = link_lost_max(c.detection.bat_link_loss)
+        n_thr, n_win = c.n_threats, w.battery.shape[0]
+        shortcut[loss] = 0
+        for key in range(300):
+            out = {}
+            for name, opening in (("fast", w.open_s), ("exact", np.full(n_win, -np.inf))):
+                trk, t_id, t_any = np.empty(n_win), np.empty(n_thr), np.empty(n_thr)
+                fire_unit_tracks(c.detection, c.paths, c.threats.flight_s, key, np.ones(n_thr, np.bool_),
+                                 w.threat_offset, w.battery, own_cover, opening, lost_max, trk, t_id, t_any)
+                out[name] = trk, t_id, t_any
+            (fast, id_f, any_f), (exact, id_e, any_e) = out["fast"], out["exact"]
+            assert np.array_equal(id_f, id_e) and np.array_equal(any_f, any_e)
+            assert np.array_equal(np.maximum(w.open_s, fast), np.maximum(w.open_s, exact))
+            late = exact > w.open_s
+            assert np.array_equal(fast[late], exact[late])
+            shortcut[loss] += int((fast != exact).sum())
+    assert shortcut[0.2] > 100 and shortcut[0.6] == 0
 
 
 def test_the_switch_off_changes_nothing_and_the_fields_only_act_under_it() -> None:

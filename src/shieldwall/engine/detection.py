@@ -206,7 +206,8 @@ def _pd_table(det, paths, flight, rows_j, rows_s, out):  # type: ignore[no-untyp
 
 
 @cached_njit()
-def fire_unit_tracks(det, paths, flight, key, present, pair_off, pair_b, own_cover_s, trk, t_id, t_any):  # type: ignore[no-untyped-def]
+def fire_unit_tracks(det, paths, flight, key, present, pair_off, pair_b, own_cover_s, open_s, lost_max, trk, t_id,
+                     t_any):  # type: ignore[no-untyped-def]
     """One replication's draws: trk [window] when the window's battery holds a track on its threat
     that it may fire on, t_id [threat] when a decoy is identified, t_any [threat] when a network
     first holds a track (all after launch; inf: never). Threats not ``present`` get inf (their
@@ -216,7 +217,17 @@ def fire_unit_tracks(det, paths, flight, key, present, pair_off, pair_b, own_cov
     written per window: the kernel reads them window by window (a [threat, battery] table of a
     national laydown is megabytes, read and written at scattered places). own_cover_s [window]:
     when the window's battery's own radar first covers its threat (``window_own_cover``): a
-    search whose bound comes first finds nothing and is not started."""
+    search whose bound comes first finds nothing and is not started.
+
+    open_s [window] (the compiled openings; -inf: every track exact) and lost_max [battery]
+    (``link_lost_max``): a window whose network track, with its battery's latency and the most
+    updates a link's draw can lose, comes at or before its opening gets the track with no update
+    lost, and neither the link's draw nor its own radar's search is worked out: the kernel reads
+    a track only as max(opening, track), and any track at or before the opening gives the same
+    window (a national raid's windows are nearly all such; their draws were a third of this
+    function's time). A ballistic threat's tracks are all worked out (mechanisms.ballistic
+    holds them for a track time).
+    """
     cover_s, cover_order, sen_scan_s, sen_confirm, sen_net = (det.cover_s, det.cover_order, det.sen_scan_s,
                                                               det.sen_confirm, det.sen_net)
     pd_row, pd_first, bat_net, bat_sensor = det.pd_row, det.pd_first, det.bat_net, det.bat_sensor
@@ -282,18 +293,24 @@ def fire_unit_tracks(det, paths, flight, key, present, pair_off, pair_b, own_cov
             if net_t[net] < t_any[j]:
                 t_any[j] = net_t[net]
                 scan_any = net_scan[net]
+        ball_j = n_ball > 0 and paths.ballistic[j]
+        exact = False  # some window's track worked out below (once per battery, in bat_trk)
         for p in range(pair_off[j], pair_off[j + 1]):
             b = pair_b[p]
+            net = bat_net[b]
+            tn = net_t[net]
+            delay = bat_latency_s[b]
+            loss = bat_link_loss[b]
+            if tn + (delay + lost_max[b] * net_scan[net]) <= open_s[p] and loss < 1.0 and not ball_j:
+                trk[p] = tn + delay  # it moves no window, whatever the draws (docstring)
+                continue
+            exact = True
             if done[b] == j:
                 continue
             done[b] = j
-            net = bat_net[b]
-            tn = net_t[net]
             bat_trk[b] = np.inf
             if tn == np.inf:
                 continue
-            delay = bat_latency_s[b]
-            loss = bat_link_loss[b]
             s = bat_sensor[b]
             own = np.inf
             scanned = delay > 0.0 and loss < 1.0
@@ -324,7 +341,7 @@ def fire_unit_tracks(det, paths, flight, key, present, pair_off, pair_b, own_cov
                 bat_trk[b] = min(own, tn + delay)
             else:
                 bat_trk[b] = tn
-        if n_ball and paths.ballistic[j]:
+        if ball_j:
             for p in range(pair_off[j], pair_off[j + 1]):
                 b = pair_b[p]
                 if ball_done[b] == j:
@@ -338,8 +355,10 @@ def fire_unit_tracks(det, paths, flight, key, present, pair_off, pair_b, own_cov
                     if i >= 0:
                         own = _later_scans(det, paths, j, s, flight[j], np.inf, key, run, i)
                     bat_trk[b] = max(bat_trk[b], own + bat_ball_s[b])
-        for p in range(pair_off[j], pair_off[j + 1]):
-            trk[p] = bat_trk[pair_b[p]]
+        if exact:
+            for p in range(pair_off[j], pair_off[j + 1]):
+                if done[pair_b[p]] == j:
+                    trk[p] = bat_trk[pair_b[p]]
         p = identify[j]
         if p > 0.0 and t_any[j] < np.inf:
             k = 1.0
@@ -356,6 +375,24 @@ def window_own_cover(det, pair_j, pair_b):  # type: ignore[no-untyped-def]
     out = np.empty(pair_j.shape[0])
     for p in range(pair_j.shape[0]):
         out[p] = det.cover_s[pair_j[p], det.bat_sensor[pair_b[p]]]
+    return out
+
+
+# a link's uniform is ((z >> 11) + 0.5) / 2^53 (scan_draw): never below this
+LEAST_UNIFORM = 0.5 / 9007199254740992.0
+
+
+@cached_njit()
+def link_lost_max(bat_link_loss):  # type: ignore[no-untyped-def]
+    """Per battery: the most updates its link's draw can lose, floor(ln u / ln L) at the least
+    uniform the hash gives (the count only grows as u falls, and the floating-point steps keep
+    that order), plus one against rounding; 0 where nothing is lost (L = 0, or L = 1: no
+    network track at all)."""
+    out = np.zeros(bat_link_loss.shape[0])
+    for b in range(bat_link_loss.shape[0]):
+        loss = bat_link_loss[b]
+        if 0.0 < loss < 1.0:
+            out[b] = np.floor(np.log(LEAST_UNIFORM) / np.log(loss)) + 1.0
     return out
 
 

@@ -27,7 +27,7 @@ from shieldwall.engine.causes import (
     LEAK_OUT_OF_REACH,
     LEAK_SATURATED,
 )
-from shieldwall.engine.detection import fire_unit_tracks, window_own_cover
+from shieldwall.engine.detection import fire_unit_tracks, link_lost_max, window_own_cover
 from shieldwall.engine.hazards import next_event
 from shieldwall.engine.intercept import intercept_time, leg_table
 from shieldwall.engine.policies import solve_epoch_by_code
@@ -335,8 +335,11 @@ def simulate_chunk(paths, threats, batteries, interceptors, windows, doctrine, e
     w_moved = np.zeros(n_thr, np.bool_)
     legs = leg_table(paths.vertex_x_m, paths.vertex_y_m, paths.vertex_t_s)
     n_det = n_thr if det.on else 0
-    trk = np.empty(n_pairs if det.on else 0)  # detection: [window] its battery's track, after launch
+    # detection: [window] its battery's track, after launch; read only as max(opening, track), so
+    # fire_unit_tracks may give one at or before the opening where none can move it (its docstring)
+    trk = np.empty(n_pairs if det.on else 0)
     own_cover_s = window_own_cover(det, pair_j, pair_b) if det.on else np.empty(0)
+    lost_max = link_lost_max(det.bat_link_loss)
     t_id = np.empty(n_det)  # when a decoy is identified
     t_any = np.empty(n_det)  # when a network first holds a track
     # buffers allocated once per chunk
@@ -478,7 +481,8 @@ def simulate_chunk(paths, threats, batteries, interceptors, windows, doctrine, e
             shots_used[j] = 0
         if det.on:  # this replication's tracks: each window opens no sooner, a decoy's closes when identified
             fire_unit_tracks(det, paths, flight, np.int64(uniforms.detect[r, 0] * 9007199254740992.0), present[r],
-                             pair_off, pair_b, own_cover_s, trk, t_id, t_any)
+                             pair_off, pair_b, own_cover_s, windows.open_s, lost_max, trk, t_id,
+                             t_any)
             for j in range(n_thr):
                 track_any[j] = t_any[j]
                 lo = pair_off[j]
@@ -501,23 +505,26 @@ def simulate_chunk(paths, threats, batteries, interceptors, windows, doctrine, e
                     continue
                 w_moved[j] = True
                 n_ok = lo
-                # insertion sort by (opening, window), windows that never open last: taken in their
-                # compiled order, which a track delays little, most take one comparison (in window
-                # order, a threat's dozen windows took dozens)
-                for q in range(lo, pair_off[j + 1]):
-                    p = open_order_c[q]
+                for p in range(lo, pair_off[j + 1]):
                     w_o = max(windows.open_s[p], trk[p])
                     w_c = min(windows.close_s[p], t_id[j])
                     pair_open[p] = w_o if w_o <= w_c else inf
                     pair_close[p] = w_c
                     if w_o <= w_c:
                         n_ok += 1
+                w_end[j] = n_ok
+                if n_ok == lo:  # none opens (a decoy identified first): their order is never read
+                    continue
+                # insertion sort by (opening, window), windows that never open last: taken in their
+                # compiled order, which a track delays little, most take one comparison (in window
+                # order, a threat's dozen windows took dozens)
+                for q in range(lo, pair_off[j + 1]):
+                    p = open_order_c[q]
                     m = q
                     while m > lo and (pair_open[open_order[m - 1]], open_order[m - 1]) > (pair_open[p], p):
                         open_order[m] = open_order[m - 1]
                         m -= 1
                     open_order[m] = p
-                w_end[j] = n_ok
                 for q in range(lo, pair_off[j + 1]):
                     ord_open[q] = pair_open[open_order[q]]
                     ord_bk[q] = pair_b[open_order[q]] * n_itc + pair_k[open_order[q]]
