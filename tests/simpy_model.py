@@ -126,7 +126,8 @@ class Static:
         self.n_layers = len(c.area_ids)
         self.layer = [dict(tokens_per_s=float(lay.tokens_per_s[a]), burst=float(lay.burst[a]), stock=int(lay.stock[a]),
                            munitions=int(lay.munitions_per_attempt[a]), pk=lay.pk[a].tolist(),
-                           active=(float(lay.active_from_s[a]), float(lay.active_until_s[a])))
+                           active=(float(lay.active_from_s[a]), float(lay.active_until_s[a])),
+                           cue_net=int(lay.cue_net[a]), cue=lay.cue_s[:, a].tolist())
                       for a in range(self.n_layers)]
 
     def _segments(self, h: Any, rows: int | None = None) -> list[list[tuple[float, float, float, list[tuple[int, float]]]]]:
@@ -358,9 +359,10 @@ def sensor_track(s: Static, key: int, j: int, q: int) -> float:
     return math.inf
 
 
-def drawn_tracks(s: Static, key: int, j: int) -> tuple[list[float], float, float]:
+def drawn_tracks(s: Static, key: int, j: int) -> tuple[list[float], float, float, dict[int, float]]:
     """Threat j's tracks in one replication: per battery when it may fire (min(own radar, network
-    + C2 latency + lost updates)), when a decoy is identified, when a network first holds it."""
+    + C2 latency + lost updates)), when a decoy is identified, when a network first holds it, and
+    when each network does."""
     d = s.detection
     n_sen = d.cover_s.shape[1]
     net_t: dict[int, tuple[float, float]] = {}  # network -> (its track, scan period of the sensor that formed it)
@@ -395,7 +397,7 @@ def drawn_tracks(s: Static, key: int, j: int) -> tuple[list[float], float, float
     if p > 0.0 and first < math.inf:  # the K-th scan after the first track, P(K >= k) = (1 - p)^(k - 1)
         k = 1 if p >= 1.0 else 1 + math.floor(math.log(scan_uniform_py(key, TAG_IDENTIFY, j, 0, 0)) / math.log(1.0 - p))
         identified = first + k * first_scan
-    return fire, identified, first
+    return fire, identified, first, {net: t for net, (t, _) in net_t.items()}
 
 
 # --------------------------------------------------------------------------------------------
@@ -432,13 +434,17 @@ class Raid:
         # sooner than its battery's track, a decoy's closes when it is identified; never open: gone)
         self.windows, self.first_open, self.last_close, self.track = s.windows, s.first_open, s.last_close, s.track
         self.identified = [math.inf] * n  # when each decoy is identified (detection only)
+        # when each network first holds each threat: geometric (the compiled cue times are read
+        # per area defence instead), or under detection this replication's drawn tracks
+        self.net_track: list[dict[int, float]] = [{} for _ in range(n)]
         if s.detection is not None:
             key = replication_key(float(u_detect[0]))
             self.windows, self.first_open, self.last_close, self.track = [], [], [], []
             self.identified = []
             for j in range(n):
-                fire, identified, first = (drawn_tracks(s, key, j) if present is None or present[j]
-                                           else ([math.inf] * s.n_bat, math.inf, math.inf))
+                fire, identified, first, by_net = (drawn_tracks(s, key, j) if present is None or present[j]
+                                                   else ([math.inf] * s.n_bat, math.inf, math.inf, {}))
+                self.net_track[j] = by_net
                 mine = [(p, b, k, max(o, fire[b]), min(c, identified), pk) for p, b, k, o, c, pk in s.windows[j]]
                 mine = [w for w in mine if w[3] <= w[4]]
                 self.windows.append(mine)
@@ -617,7 +623,14 @@ class Raid:
                 continue
             lay = s.layer[a]
             engaged = False
-            if lay["active"][0] <= at <= lay["active"][1]:
+            # cued by its network (docs/model.md, Area defences cued by a network): it acts on
+            # the threat only from its network's first track on
+            cued_from = -math.inf
+            if lay["cue_net"] >= 0:
+                track = (self.net_track[j].get(lay["cue_net"], math.inf) if s.detection is not None
+                         else lay["cue"][j])
+                cued_from = self.launch[j] + track
+            if lay["active"][0] <= at <= lay["active"][1] and at >= cued_from:
                 self.tokens[a] = min(lay["burst"], self.tokens[a] + lay["tokens_per_s"] * (at - self.tokens_t[a]))
                 self.tokens_t[a] = at
                 if self.tokens[a] >= 1.0 and self.munitions[a] >= lay["munitions"]:

@@ -48,7 +48,7 @@ def _first_tracks(compiled, n: int) -> np.ndarray:  # type: ignore[no-untyped-de
     own_cover = window_own_cover(compiled.detection, np.repeat(np.arange(n_thr), n_bat), batteries)
     for key in range(n):
         fire_unit_tracks(compiled.detection, compiled.paths, compiled.threats.flight_s, key, np.ones(n_thr, np.bool_),
-                         every, batteries, own_cover, trk, t_id, t_any[key])
+                         every, batteries, own_cover, trk, t_id, t_any[key], np.zeros((n_thr, 0)))
     return t_any
 
 

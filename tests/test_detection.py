@@ -129,7 +129,7 @@ def _draws(compiled, n: int):  # type: ignore[no-untyped-def]
     own_cover = window_own_cover(compiled.detection, np.repeat(np.arange(n_thr), n_bat), batteries)
     for key in range(n):
         fire_unit_tracks(compiled.detection, compiled.paths, compiled.threats.flight_s, key, present, every,
-                         batteries, own_cover, trk[key].reshape(-1), t_id[key], t_any[key])  # window j * n_bat + b
+                         batteries, own_cover, trk[key].reshape(-1), t_id[key], t_any[key], np.zeros((n_thr, 0)))  # window j * n_bat + b
     return trk, t_id, t_any
 
 

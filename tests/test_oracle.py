@@ -218,6 +218,9 @@ def small_scenarios(draw, sensor_attacks: bool = False):  # type: ignore[no-unty
                       "launch": {"lat": 50.45 + draw(st.floats(0.2, 0.9)), "lon": 30.52 + draw(near)}})
     elif radars and not mechanisms["detection"] and draw(st.booleans()):
         raids[draw(st.integers(0, len(raids) - 1))]["target"] = {"radar": radars[draw(st.integers(0, len(radars) - 1))]["id"]}
+    if any(unit.get("network", "main") == "main" for unit in [*batteries, *radars]):
+        for zone in area:  # dispatched on the network's tracks (docs/model.md, Area defences cued by a network)
+            zone["cued"] = draw(st.booleans())
     return make_scenario(catalog=_catalog(), assets=assets, batteries=batteries, raids=raids, doctrine=doctrine,
                          ew_zones=ew, area_defences=area, mechanisms=mechanisms, radars=radars)
 

@@ -76,6 +76,7 @@ class Compiled:
     detection: Detection | None = None  # mechanisms.detection's record (engine/detection.py; off: empty)
     detection_effects: DetectionEffects | None = None  # what it used (None: off)
     radar_ids: list[str] = field(default_factory=list)  # the stand-alone radars (radar_lost_s's axis)
+    area_cued_by: list[str | None] = field(default_factory=list)  # per area defence: the network that cues it
     losses: SensorLosses | None = None  # the sensors an attack can destroy (None: the empty record)
 
     def __post_init__(self) -> None:
@@ -276,11 +277,12 @@ def compile_scenario(scenario: Scenario, seed: int, *, losable_radars: Collectio
     ew, ew_zones = _ew_hazards(scenario, frame, types, th_type, legs)
     if scenario.mechanisms.ins:
         ew = _ins_hazards(scenario, types, th_type, th_target, paths, ew)
-    area, layers = _area_hazards(scenario, catalog, frame, type_ids, types, th_type, legs, paths)
+    area, layers = _area_hazards(scenario, catalog, frame, type_ids, types, th_type, legs, paths, networks, track_rel)
     return Compiled(
         ew=ew, ew_zones=ew_zones, area=area, area_layers=layers, ew_zone_ids=[z.id for z in scenario.ew_zones],
         area_ids=[a.id for a in scenario.area_defences], ballistic=ballistic, c2=c2,
         radar_ids=[r.id for r in scenario.radars], losses=losses,
+        area_cued_by=[a.network if a.cued else None for a in scenario.area_defences],
         detection=detection, detection_effects=detection_fx,
         name=scenario.name, frame=frame, asset_ids=asset_ids, asset_value=asset_value,
         battery_ids=[b.id for b in scenario.batteries], interceptor_ids=itc_ids, threat_type_ids=type_ids,
@@ -374,7 +376,8 @@ def _ins_hazards(scenario: Scenario, types: list[ThreatType], th_type: np.ndarra
 
 
 def _area_hazards(scenario: Scenario, catalog: Catalog, frame: LocalFrame, type_ids: list[str],
-                  types: list[ThreatType], th_type: np.ndarray, legs: _Legs, paths: Paths) -> tuple[Hazards, AreaLayers]:
+                  types: list[ThreatType], th_type: np.ndarray, legs: _Legs, paths: Paths, networks: list[str],
+                  track_rel: np.ndarray) -> tuple[Hazards, AreaLayers]:
     """Area defences (docs/model.md): units spread evenly over a disc of area A meet a threat
     flying through it at units x 2 reach x engage_probability / A per km; a threat is eligible if
     the type has a kill probability against it, flies inside its altitude band and no faster
@@ -396,6 +399,10 @@ def _area_hazards(scenario: Scenario, catalog: Catalog, frame: LocalFrame, type_
         _zone_pieces(legs, frame, area, a, rate_km, pieces)
     kinds = [catalog.area_defences[a.type] for a in scenario.area_defences]
     huge = np.iinfo(np.int64).max // 4
+    # cued area defences (docs/model.md, Area defences cued by a network): their network (one no
+    # sensor feeds never tracks: checks.py refuses it), and with geometric tracks its first track
+    cue_net = np.array([networks.index(a.network) if a.cued and a.network in networks else -1
+                        for a in scenario.area_defences], np.int64)
     layers = AreaLayers(
         tokens_per_s=np.array([a.units * k.attempts_per_min / 60.0 for a, k in zip(scenario.area_defences, kinds)], float),
         burst=np.array([float(a.units) for a in scenario.area_defences]),
@@ -404,7 +411,9 @@ def _area_hazards(scenario: Scenario, catalog: Catalog, frame: LocalFrame, type_
         pk=pk, active_from_s=np.array([a.active_from_s for a in scenario.area_defences], float),
         active_until_s=np.array([np.inf if a.active_until_s is None else a.active_until_s
                                  for a in scenario.area_defences], float),
-        cost_usd=np.array([k.cost_usd for k in kinds], float))
+        cost_usd=np.array([k.cost_usd for k in kinds], float), cue_net=cue_net,
+        cue_s=np.ascontiguousarray(np.stack([track_rel[:, n] if n >= 0 else np.full(n_thr, np.inf) for n in cue_net],
+                                            axis=1) if n_layers else np.zeros((n_thr, 0)), float))
     return build_hazards(n_thr, pieces), layers
 
 

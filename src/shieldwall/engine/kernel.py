@@ -364,6 +364,12 @@ def simulate_chunk(paths, threats, batteries, interceptors, windows, doctrine, e
     own_cover_s = window_own_cover(det, pair_j, pair_b) if det.on else np.empty(0)
     t_id = np.empty(n_det)  # when a decoy is identified
     t_any = np.empty(n_det)  # when a network first holds a track
+    # cued area defences: [threat, network] each network's first track (under detection, drawn)
+    cue_net = layers.cue_net
+    n_cue_net = 0
+    for a in range(cue_net.shape[0]):
+        n_cue_net = max(n_cue_net, cue_net[a] + 1)
+    t_net = np.empty((n_det, n_cue_net))
     # buffers allocated once per chunk
     c_p = np.empty(n_pairs, np.int64)
     probe = np.empty(n_pairs, np.int64)
@@ -507,7 +513,7 @@ def simulate_chunk(paths, threats, batteries, interceptors, windows, doctrine, e
             shots_used[j] = 0
         if det.on:  # this replication's tracks: each window opens no sooner, a decoy's closes when identified
             fire_unit_tracks(det, paths, flight, np.int64(uniforms.detect[r, 0] * 9007199254740992.0), present[r],
-                             pair_off, pair_b, own_cover_s, trk, t_id, t_any)
+                             pair_off, pair_b, own_cover_s, trk, t_id, t_any, t_net)
             for j in range(n_thr):
                 track_any[j] = t_any[j]
                 lo = pair_off[j]
@@ -742,7 +748,12 @@ def simulate_chunk(paths, threats, batteries, interceptors, windows, doctrine, e
                     if status[j] != ALIVE or expire[j] <= t or impact[j] <= t:  # ended by this epoch
                         continue
                     engaged = False
-                    if layers.active_from_s[a] <= ta <= layers.active_until_s[a]:
+                    # a cued one acts only once its network tracks the threat (docs/model.md, Area
+                    # defences cued by a network): before that it is as if not in place
+                    cued_from = -inf
+                    if cue_net[a] >= 0:
+                        cued_from = launch[j] + (t_net[j, cue_net[a]] if det.on else layers.cue_s[j, a])
+                    if layers.active_from_s[a] <= ta <= layers.active_until_s[a] and ta >= cued_from:
                         tokens[a] = min(layers.burst[a], tokens[a] + layers.tokens_per_s[a] * (ta - tokens_t[a]))
                         tokens_t[a] = ta
                         if tokens[a] >= 1.0 and munitions[a] >= layers.munitions_per_attempt[a]:

@@ -132,6 +132,9 @@ class AreaLayers(NamedTuple):
     active_from_s: np.ndarray  # [layer] in place from (raid time)
     active_until_s: np.ndarray  # [layer] until (inf: the whole raid)
     cost_usd: np.ndarray  # [layer] one munition
+    cue_net: np.ndarray  # [layer] int64: the network whose tracks cue it (-1: not cued, it engages on its own)
+    cue_s: np.ndarray  # [threat, layer] its network's first track, after launch, with geometric tracks (inf: never;
+    #                    under mechanisms.detection the kernel draws it per replication instead)
 
 
 class Doctrine(NamedTuple):

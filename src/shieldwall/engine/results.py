@@ -608,7 +608,8 @@ class RaidResult:
                       "kills_mean": float(self.area_kills[:, a].mean()),
                       "munitions_mean": float(munitions[:, a].mean()),
                       "stock": None if c.area_layers.stock[a] >= np.iinfo(np.int64).max // 4 else int(c.area_layers.stock[a]),
-                      "cost_usd_mean": float(cost[:, a].mean())}
+                      "cost_usd_mean": float(cost[:, a].mean()),
+                      **({"cued_by": c.area_cued_by[a]} if c.area_cued_by and c.area_cued_by[a] else {})}
                 for a, aid in enumerate(c.area_ids)}
             totals["area_defence_cost_usd_mean"], totals["area_defence_cost_usd_ci95"] = mean_ci95(cost.sum(axis=1))
 

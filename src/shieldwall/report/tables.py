@@ -191,7 +191,8 @@ def area_defences_table(summary: dict[str, Any]) -> TextTable | None:
     table = TextTable("area-defences", "Area defences (mean per raid)",
                       ["area defence", "engagements", "kills", "munitions", "stock", "cost"])
     for aid, row in areas.items():
-        table.rows.append([aid, number(row["engagements_mean"]), number(row["kills_mean"]),
+        name = f"{aid} (cued by {row['cued_by']})" if row.get("cued_by") else aid  # dispatched on tracks
+        table.rows.append([name, number(row["engagements_mean"]), number(row["kills_mean"]),
                            number(row["munitions_mean"]), "unlimited" if row.get("stock") is None else f"{row['stock']:,}",
                            usd(row["cost_usd_mean"])])
     return table

@@ -292,7 +292,8 @@ def _threat_release(ctx: _Context) -> Iterator[Problem]:
 
 
 def _area_defences(ctx: _Context) -> Iterator[Problem]:
-    """An area defence names a catalog type and is in place for a non-empty time."""
+    """An area defence names a catalog type and is in place for a non-empty time; a cued one, a
+    network some battery, radar or acoustic field feeds."""
     for index, area in enumerate(ctx.scenario.area_defences):
         if area.type not in ctx.catalog.area_defences:
             yield unknown_id(ctx, ("area_defences", index, "type"), "area-defence type", area.type,
@@ -301,6 +302,10 @@ def _area_defences(ctx: _Context) -> Iterator[Problem]:
             yield ctx.problem(("area_defences", index, "active_until_s"),
                               f"`active_until_s` ({area.active_until_s:g}) must be after `active_from_s` "
                               f"({area.active_from_s:g})")
+        sc = ctx.scenario
+        networks = {unit.network for unit in [*sc.batteries, *sc.radars, *sc.acoustic_sensors]}
+        if area.cued and area.network not in networks:  # nothing would ever cue it
+            yield unknown_id(ctx, ("area_defences", index, "network"), "network", area.network, networks)
 
 
 def _acoustic_sensors(ctx: _Context) -> Iterator[Problem]:

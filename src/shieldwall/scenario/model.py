@@ -161,6 +161,11 @@ class AreaDefence(Strict):
     stock: Stock | None = Field(None, description="Munitions for the night (none: as many as it can use).")  # type: ignore[valid-type]
     active_from_s: Seconds = Field(0.0, description="From when it is in place (aviation: on station).")  # type: ignore[valid-type]
     active_until_s: Seconds | None = Field(None, description="Until when; none: the whole raid.")  # type: ignore[valid-type]
+    cued: bool = Field(False, description="Dispatched on its network's tracks (mobile fire groups on acoustic and "
+                       "radar cues): it engages a threat only from when its network holds a track of it, so its "
+                       "hazard per km acts only on the path flown after that (docs/model.md, Area defences cued by a "
+                       "network). False: it finds threats on its own, along the whole path.")
+    network: Name = Field("main", description="The network whose tracks cue it (only with cued).")
 
 
 class AcousticField(Strict):
