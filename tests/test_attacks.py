@@ -317,6 +317,7 @@ def test_a_sensor_lost_before_a_threat_is_tracked_leaves_the_battery_its_own_rad
     (p,) = range(c.windows.threat_offset[1], c.windows.threat_offset[2])  # the drone's one window (sam-1)
     own = c.losses.fixed_s[1, 0]  # sam-1's own radar: the network's only sensor left
     assert c.windows.open_s[p] < own < c.windows.close_s[p]
+    assert c.losses.at_risk[p]  # the kernel looks at it (windows that can never lose their track it does not)
     fired = _first_fire_s(hit)
     np.testing.assert_array_equal(fired, _epoch_at_or_after(600.0 + own))
     spared = _first_fire_s(_sensor_scenario("town", 600.0) if attack == "radar" else

@@ -268,7 +268,7 @@ def compile_scenario(scenario: Scenario, seed: int, *, losable_radars: Collectio
         flight_s=flight, step_s=step, vmax_mps=vmax, first_open_s=first_open, last_close_s=last_close,
         track_s=track_any, attack_battery=attack.astype(np.int64), attack_radar=attack_radar.astype(np.int64))
     losses = (no_sensor_losses(n_thr) if fire_rule is None else
-              _sensor_losses(scenario, networks, sensors, paths, flight, step, rcs, fire_rule, pj, pb, losable))
+              _sensor_losses(scenario, networks, sensors, paths, flight, step, rcs, fire_rule, pj, pb, po, losable))
     detection_fx = DetectionEffects() if scenario.mechanisms.detection else None
     detection = (no_detection(n_thr) if detection_fx is None else
                  _detection(scenario, catalog, sensors, paths, flight, step, rcs, type_ids, types, th_type, detection_fx))
@@ -553,7 +553,7 @@ def _losable_sensors(scenario: Scenario, attacked: list[int], attacked_radars: l
 
 def _sensor_losses(scenario: Scenario, networks: list[str], sensors: tuple, paths: Paths, flight: np.ndarray,
                    step: np.ndarray, rcs: np.ndarray, rule: FireRule, pj: np.ndarray, pb: np.ndarray,
-                   losable: list[int]) -> SensorLosses:
+                   windows_open_s: np.ndarray, losable: list[int]) -> SensorLosses:
     """The record the kernel applies attacks on sensors with (records.SensorLosses): each losable
     sensor's own track times, and per network the first track of the sensors no attack can
     destroy, by the rule and path sampling of every track (engine/paths.py track_times)."""
@@ -566,12 +566,18 @@ def _sensor_losses(scenario: Scenario, networks: list[str], sensors: tuple, path
     fixed = (track_times(paths, flight, step, rcs, x[keep], y[keep], h[keep], range_m[keep], net[keep], len(networks))
              if len(keep) else np.full((n_thr, len(networks)), np.inf))
     n_bat = len(scenario.batteries)
+    if not n_bat:
+        return no_sensor_losses(n_thr)
+    bat_net = np.array([networks.index(b.network) for b in scenario.batteries], np.int64)
+    own_s, floor_s = rule.own_s[pj, pb], rule.floor_s[pj, pb]
+    # a window that opens no later with every losable sensor lost (its track from the others) is
+    # never without a track: the kernel does not look (the fire-time rule only grows with the track)
+    worst = np.maximum(np.minimum(fixed[pj, bat_net[pb]] + rule.latency_s[pb], own_s), floor_s)
     return SensorLosses(
         unit=idx.copy(), net=np.asarray(net[idx], np.int64), track_s=np.ascontiguousarray(own_track, float),
-        fixed_s=np.ascontiguousarray(fixed, float),
-        bat_net=np.array([networks.index(b.network) for b in scenario.batteries], np.int64),
-        bat_latency_s=rule.latency_s, own_s=np.ascontiguousarray(rule.own_s[pj, pb], float),
-        floor_s=np.ascontiguousarray(rule.floor_s[pj, pb], float)) if n_bat else no_sensor_losses(n_thr)
+        fixed_s=np.ascontiguousarray(fixed, float), bat_net=bat_net, bat_latency_s=rule.latency_s,
+        own_s=np.ascontiguousarray(own_s, float), floor_s=np.ascontiguousarray(floor_s, float),
+        at_risk=np.ascontiguousarray(worst > windows_open_s, np.bool_))
 
 
 def _detection(scenario: Scenario, catalog: Catalog, sensors: tuple, paths: Paths, flight: np.ndarray,

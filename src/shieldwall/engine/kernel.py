@@ -907,7 +907,7 @@ def simulate_chunk(paths, threats, batteries, interceptors, windows, doctrine, e
                         continue
                     b = pair_b[p]
                     k = pair_k[p]
-                    if n_sl > 0:  # attacks on sensors: does the battery still hold a track?
+                    if n_sl > 0 and losses.at_risk[p]:  # attacks on sensors: does the battery still hold a track?
                         f = _fire_from_left(j, b, p, launch[j], sl_net, sl_track, losses.fixed_s, losses.bat_net,
                                             losses.bat_latency_s, losses.own_s, losses.floor_s, sl_lost_t)
                         if rel < f - EPS_S:  # not yet, perhaps never: look at the threat again when it may

@@ -202,6 +202,7 @@ class SensorLosses(NamedTuple):
     bat_latency_s: np.ndarray  # [battery] its network tracks' latency (mechanisms.c2; else 0)
     own_s: np.ndarray  # [window] its own radar's track under mechanisms.c2 (inf: no latency rule)
     floor_s: np.ndarray  # [window] own track + ballistic track time (mechanisms.ballistic; -inf: no such rule)
+    at_risk: np.ndarray  # [window] bool: with every losable sensor lost it would open later (else never checked)
 
     @property
     def on(self) -> bool:
@@ -211,7 +212,7 @@ class SensorLosses(NamedTuple):
 def no_sensor_losses(n_thr: int) -> SensorLosses:
     """The record when no sensor can be lost: every array empty (one compiled kernel signature)."""
     f, i = np.zeros(0), np.zeros(0, np.int64)
-    return SensorLosses(i, i, np.zeros((n_thr, 0)), np.zeros((n_thr, 0)), i, f, f, f)
+    return SensorLosses(i, i, np.zeros((n_thr, 0)), np.zeros((n_thr, 0)), i, f, f, f, np.zeros(0, np.bool_))
 
 
 class Uniforms(NamedTuple):
