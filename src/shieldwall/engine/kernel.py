@@ -106,24 +106,6 @@ def _leak_cause(j, t_launch, met, n_eng, res_bat, max_eng, track_s, pair_off, w_
 
 
 @cached_njit()
-def _fire_from_left(j, b, p, launch_j, unit_net, sl_track, fixed_s, bat_net, bat_latency_s, own_s, floor_s,
-                    sl_lost_t):  # type: ignore[no-untyped-def]
-    """Attacks on sensors (docs/model.md, Attacks on the defence): the earliest time after launch
-    battery b may fire on window p at threat j with the sensors lost so far. Its network's track
-    is the first of its sensors' tracks that formed before the sensor was lost (launch + track <=
-    lost time; a radar not lost keeps forming them), and the fire-time rule applies to it:
-    max(min(T + latency, own), floor) (records.SensorLosses). With nothing lost it is the
-    compiled fire time, which every window opens no sooner than. Called only where a sensor
-    can be lost."""
-    n = bat_net[b]
-    tn = fixed_s[j, n]
-    for q in range(unit_net.shape[0]):
-        if unit_net[q] == n and sl_track[j, q] < tn and launch_j + sl_track[j, q] <= sl_lost_t[q]:
-            tn = sl_track[j, q]
-    return max(min(tn + bat_latency_s[b], own_s[p]), floor_s[p])
-
-
-@cached_njit()
 def _solve_outside(policy, limit_s, o, c_p, c_key, pair_j, pair_b, pair_k, busy, bat_channels, ready, itc_rps,
                    salvo_c, th_class):  # type: ignore[no-untyped-def]
     """Positions in ``o`` (candidates in greedy order) of the set a WTA policy chooses."""
@@ -330,6 +312,8 @@ def simulate_chunk(paths, threats, batteries, interceptors, windows, doctrine, e
     # attacks on sensors: the radars an attack can destroy, and when each was (inf: not yet)
     n_sl = losses.unit.shape[0]
     sl_unit, sl_net, sl_track = losses.unit, losses.net, losses.track_s
+    sl_fixed, sl_bat_net, sl_latency, sl_own, sl_floor, sl_risk = (losses.fixed_s, losses.bat_net, losses.bat_latency_s,
+                                                                   losses.own_s, losses.floor_s, losses.at_risk)
     sl_lost_t = np.full(n_sl, np.inf)
     killed, leaked, expired, rounds, kills_bat = out.killed, out.leaked, out.expired, out.rounds, out.kills_by_battery
     hits, survive, cost_killed = out.hits, out.survive, out.threat_cost_destroyed
@@ -907,9 +891,15 @@ def simulate_chunk(paths, threats, batteries, interceptors, windows, doctrine, e
                         continue
                     b = pair_b[p]
                     k = pair_k[p]
-                    if n_sl > 0 and losses.at_risk[p]:  # attacks on sensors: does the battery still hold a track?
-                        f = _fire_from_left(j, b, p, launch[j], sl_net, sl_track, losses.fixed_s, losses.bat_net,
-                                            losses.bat_latency_s, losses.own_s, losses.floor_s, sl_lost_t)
+                    if n_sl > 0 and sl_risk[p] and not lost[b]:  # attacks on sensors: does it still hold a track?
+                        # (written out: a helper's array arguments cost their reference counts per probe; a
+                        # destroyed battery's windows wait as before: it never fires, no wake could change that)
+                        nn = sl_bat_net[b]
+                        tn = sl_fixed[j, nn]
+                        for q in range(n_sl):  # its network's first track from a sensor not lost by then
+                            if sl_net[q] == nn and sl_track[j, q] < tn and launch[j] + sl_track[j, q] <= sl_lost_t[q]:
+                                tn = sl_track[j, q]
+                        f = max(min(tn + sl_latency[b], sl_own[p]), sl_floor[p])  # compile's fire-time rule
                         if rel < f - EPS_S:  # not yet, perhaps never: look at the threat again when it may
                             if f <= pair_close[p] + EPS_S:
                                 kk = max(_epoch_of(launch[j] + f, dt, per_dt), k_epoch + 1)
