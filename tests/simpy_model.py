@@ -77,6 +77,10 @@ class Static:
         self.last_close = th.last_close_s.tolist()
         self.track = th.track_s.tolist()  # first time any network holds a track (inf: never)
         self.attack = th.attack_battery.tolist()  # the battery it attacks (-1: none): its target is that aimpoint
+        self.attack_radar = th.attack_radar.tolist()  # the stand-alone radar it attacks (-1: none)
+        self.n_radars = len(c.radar_ids)
+        # attacks on sensors: the radars an attack can destroy and the fire-time rule's terms (None: none can be)
+        self.losses = c.losses if c.losses is not None and c.losses.unit.shape[0] > 0 else None
         # paths: (ballistic?, xs, ys, ts, altitude, apogee, release altitude)
         self.paths = []
         for j in range(self.n_thr):
@@ -122,7 +126,8 @@ class Static:
         self.n_layers = len(c.area_ids)
         self.layer = [dict(tokens_per_s=float(lay.tokens_per_s[a]), burst=float(lay.burst[a]), stock=int(lay.stock[a]),
                            munitions=int(lay.munitions_per_attempt[a]), pk=lay.pk[a].tolist(),
-                           active=(float(lay.active_from_s[a]), float(lay.active_until_s[a])))
+                           active=(float(lay.active_from_s[a]), float(lay.active_until_s[a])),
+                           cue_net=int(lay.cue_net[a]), cue=lay.cue_s[:, a].tolist())
                       for a in range(self.n_layers)]
 
     def _segments(self, h: Any, rows: int | None = None) -> list[list[tuple[float, float, float, list[tuple[int, float]]]]]:
@@ -354,9 +359,10 @@ def sensor_track(s: Static, key: int, j: int, q: int) -> float:
     return math.inf
 
 
-def drawn_tracks(s: Static, key: int, j: int) -> tuple[list[float], float, float]:
+def drawn_tracks(s: Static, key: int, j: int) -> tuple[list[float], float, float, dict[int, float]]:
     """Threat j's tracks in one replication: per battery when it may fire (min(own radar, network
-    + C2 latency + lost updates)), when a decoy is identified, when a network first holds it."""
+    + C2 latency + lost updates)), when a decoy is identified, when a network first holds it, and
+    when each network does."""
     d = s.detection
     n_sen = d.cover_s.shape[1]
     net_t: dict[int, tuple[float, float]] = {}  # network -> (its track, scan period of the sensor that formed it)
@@ -391,7 +397,7 @@ def drawn_tracks(s: Static, key: int, j: int) -> tuple[list[float], float, float
     if p > 0.0 and first < math.inf:  # the K-th scan after the first track, P(K >= k) = (1 - p)^(k - 1)
         k = 1 if p >= 1.0 else 1 + math.floor(math.log(scan_uniform_py(key, TAG_IDENTIFY, j, 0, 0)) / math.log(1.0 - p))
         identified = first + k * first_scan
-    return fire, identified, first
+    return fire, identified, first, {net: t for net, (t, _) in net_t.items()}
 
 
 # --------------------------------------------------------------------------------------------
@@ -403,7 +409,8 @@ class Raid:
     def __init__(self, s: Static, u_launch: np.ndarray, u_rel: np.ndarray, u_kill: np.ndarray,
                  stock: list[list[int]] | None = None, present: list[bool] | None = None,
                  u_ew: np.ndarray | None = None, u_area: np.ndarray | None = None,
-                 u_detect: np.ndarray | None = None, u_attack: np.ndarray | None = None) -> None:
+                 u_detect: np.ndarray | None = None, u_attack: np.ndarray | None = None,
+                 radars_out: list[bool] | None = None) -> None:
         """One replication's raid; ``stock`` [battery][interceptor] replaces the scenario's rounds
         (a campaign night starts from last night's), ``present`` [threat] leaves threats out."""
         self.s = s
@@ -427,13 +434,17 @@ class Raid:
         # sooner than its battery's track, a decoy's closes when it is identified; never open: gone)
         self.windows, self.first_open, self.last_close, self.track = s.windows, s.first_open, s.last_close, s.track
         self.identified = [math.inf] * n  # when each decoy is identified (detection only)
+        # when each network first holds each threat: geometric (the compiled cue times are read
+        # per area defence instead), or under detection this replication's drawn tracks
+        self.net_track: list[dict[int, float]] = [{} for _ in range(n)]
         if s.detection is not None:
             key = replication_key(float(u_detect[0]))
             self.windows, self.first_open, self.last_close, self.track = [], [], [], []
             self.identified = []
             for j in range(n):
-                fire, identified, first = (drawn_tracks(s, key, j) if present is None or present[j]
-                                           else ([math.inf] * s.n_bat, math.inf, math.inf))
+                fire, identified, first, by_net = (drawn_tracks(s, key, j) if present is None or present[j]
+                                                   else ([math.inf] * s.n_bat, math.inf, math.inf, {}))
+                self.net_track[j] = by_net
                 mine = [(p, b, k, max(o, fire[b]), min(c, identified), pk) for p, b, k, o, c, pk in s.windows[j]]
                 mine = [w for w in mine if w[3] <= w[4]]
                 self.windows.append(mine)
@@ -470,6 +481,8 @@ class Raid:
         self.reloading: set[tuple[int, int]] = set()
         # attacks on the defence: when each battery was destroyed (inf: not); a lost one fires no more
         self.battery_lost_s = [math.inf] * s.n_bat
+        self.radar_lost_s = [math.inf] * s.n_radars
+        self.radar_out = radars_out or [False] * s.n_radars  # a campaign's: destroyed on an earlier night
         # when each (battery, interceptor) ran out (fewer rounds than one shot): -inf if at the start
         self.dry_at = {(b, k): (-math.inf if int(stock[b][k]) < s.rps[k] else math.inf)
                        for b in range(s.n_bat) for k in range(s.n_itc)}
@@ -523,16 +536,44 @@ class Raid:
             self.leaked[s.type[j]] += 1
             self.leaked_threat[j] += 1.0
             self.leak_cause[j], self.leak_battery[j] = self.why_leaked(j)
-            a, b = s.target[j], s.attack[j]
+            a, b, radar = s.target[j], s.attack[j], s.attack_radar[j]
             if s.damage[j] > 0.0:  # decoys do no damage
                 self.hits[a] += 1
-                if b < 0:
+                if b < 0 and radar < 0:
                     self.survive[a] *= 1.0 - s.damage[j]
             # an attack on a battery (docs/model.md, Attacks on the defence): destroyed if
             # U_attack(j) < its damage fraction, at this instant (before this instant's decisions)
             if b >= 0 and self.battery_lost_s[b] == math.inf and self.u_attack[j] < s.damage[j]:
                 self.battery_lost_s[b] = env.now
                 self.survive[a] = 0.0
+            # a stand-alone radar: the same draw and rule; from then on it forms no tracks
+            if radar >= 0 and self.radar_lost_s[radar] == math.inf and self.u_attack[j] < s.damage[j]:
+                self.radar_lost_s[radar] = env.now
+                self.survive[a] = 0.0
+
+    def holds_track(self, j: int, b: int, p: int, rel: float) -> bool:
+        """Attacks on sensors (docs/model.md, Attacks on the defence): whether battery b holds a
+        track on threat j it may fire on through window p, ``rel`` after launch. Its network's
+        track is the first one any of its radars formed while not yet destroyed; the fire-time
+        rule (mechanisms.c2's latency and own radar, mechanisms.ballistic's own track time) applies
+        to that track."""
+        s, losses = self.s, self.s.losses
+        if losses is None:
+            return True
+        net = int(losses.bat_net[b])
+        track = float(losses.fixed_s[j, net])
+        for q, unit in enumerate(losses.unit.tolist()):
+            if int(losses.net[q]) != net:
+                continue
+            if unit < s.n_bat:
+                lost_at = self.battery_lost_s[unit]
+            else:
+                lost_at = -math.inf if self.radar_out[unit - s.n_bat] else self.radar_lost_s[unit - s.n_bat]
+            formed = float(losses.track_s[j, q])
+            if self.launch[j] + formed <= lost_at:
+                track = min(track, formed)
+        fire_from = max(min(track + float(losses.bat_latency_s[b]), float(losses.own_s[p])), float(losses.floor_s[p]))
+        return rel >= fire_from - EPS_S
 
     def interceptor(self, j: int, b: int, req: Any, t_i: float, kill: bool):  # type: ignore[no-untyped-def]
         """Fly to the intercept point; holds the battery's fire channel until then."""
@@ -582,7 +623,14 @@ class Raid:
                 continue
             lay = s.layer[a]
             engaged = False
-            if lay["active"][0] <= at <= lay["active"][1]:
+            # cued by its network (docs/model.md, Area defences cued by a network): it acts on
+            # the threat only from its network's first track on
+            cued_from = -math.inf
+            if lay["cue_net"] >= 0:
+                track = (self.net_track[j].get(lay["cue_net"], math.inf) if s.detection is not None
+                         else lay["cue"][j])
+                cued_from = self.launch[j] + track
+            if lay["active"][0] <= at <= lay["active"][1] and at >= cued_from:
                 self.tokens[a] = min(lay["burst"], self.tokens[a] + lay["tokens_per_s"] * (at - self.tokens_t[a]))
                 self.tokens_t[a] = at
                 if self.tokens[a] >= 1.0 and self.munitions[a] >= lay["munitions"]:
@@ -668,6 +716,8 @@ class Raid:
                     continue
                 if self.battery_lost_s[b] < math.inf:
                     continue  # destroyed by an attack: it fires no more
+                if not self.holds_track(j, b, p, rel):
+                    continue  # its track came through a radar an attack destroyed
                 if self.dry_at[b, k] <= t:
                     continue  # the battery has run out of this interceptor
                 if self.channels[b].count >= s.channels[b] or self.loaded[b, k].level < s.rps[k]:
@@ -800,10 +850,10 @@ class Raid:
 # Monte Carlo
 # --------------------------------------------------------------------------------------------
 def simulate(compiled: Compiled, replications: int, seed: int, stock: np.ndarray | None = None,
-             present: np.ndarray | None = None) -> Outcomes:
+             present: np.ndarray | None = None, radars_out: np.ndarray | None = None) -> Outcomes:
     """Per-replication outcomes (engine/records.py OUTCOMES), same random numbers as the engine
-    (same chunks and seeds); ``stock`` [rep, battery, interceptor] and ``present`` [rep, threat]
-    as in ``engine.runner.simulate``."""
+    (same chunks and seeds); ``stock`` [rep, battery, interceptor], ``present`` [rep, threat] and
+    ``radars_out`` [rep, radar] as in ``engine.runner.simulate``."""
     s = Static(compiled)
     out = allocate_outcomes(compiled.sizes(), replications)
     n_chunks = -(-replications // CHUNK_SIZE)
@@ -815,7 +865,8 @@ def simulate(compiled: Compiled, replications: int, seed: int, stock: np.ndarray
             row = start + r
             raid = Raid(s, u.launch[r], u.reliability[r], u.kill[r],
                         None if stock is None else stock[row].tolist(), None if present is None else present[row].tolist(),
-                        u.ew[r], u.area[r], u.detect[r], u.attack[r])
+                        u.ew[r], u.area[r], u.detect[r], u.attack[r],
+                        None if radars_out is None else [bool(x) for x in radars_out[row]])
             raid.run()
             out.killed[row] = raid.killed
             out.leaked[row] = raid.leaked
@@ -833,6 +884,7 @@ def simulate(compiled: Compiled, replications: int, seed: int, stock: np.ndarray
             out.leak_cause[row] = raid.leak_cause
             out.leak_battery[row] = raid.leak_battery
             out.battery_lost_s[row] = raid.battery_lost_s
+            out.radar_lost_s[row] = raid.radar_lost_s
             for (b, k), reserve in raid.reserve.items():
                 out.remaining[row, b, k] = raid.level(b, k) + reserve
                 out.dry_s[row, b, k] = raid.dry_at[b, k]

@@ -55,7 +55,7 @@ def _first_tracks(compiled, n: int) -> np.ndarray:  # type: ignore[no-untyped-de
     for key in range(n):
         fire_unit_tracks(compiled.detection, compiled.paths, compiled.threats.flight_s, key, np.ones(n_thr, np.bool_),
                          every, batteries, own_cover, np.full(n_thr * n_bat, -np.inf),
-                         link_lost_max(compiled.detection.bat_link_loss), trk, t_id, t_any[key])
+                         link_lost_max(compiled.detection.bat_link_loss), trk, t_id, t_any[key], np.zeros((n_thr, 0)))
     return t_any
 
 

@@ -10,6 +10,7 @@ import math
 
 import numpy as np
 import pytest
+import yaml
 
 import simpy_model
 from conftest import TEST_CATALOG, make_scenario, scenario_dict, within_sigma
@@ -259,3 +260,207 @@ def test_a_jammed_attacker_misses_a_battery_by_its_inertial_drift_and_the_oracle
     result = run(scenario, replications=64, seed=2)
     assert simpy_model.identical(simpy_model.simulate(result.compiled, 64, 2), result).all()
     assert Asset.model_fields["radius_m"].default == 100.0
+
+
+# --- attacks on sensors: a stand-alone radar, and an attacked battery's own radar ----------------
+
+
+def _sensor_scenario(attack: str, drone_time_s: float, **changes) -> Scenario:  # type: ignore[no-untyped-def]
+    """sam-1 sees only 8 km with its own radar and fires to 40 km on its network's tracks; its
+    network's long-range sensor (a stand-alone radar ew-1, or the radar of a second battery far-1
+    that engages nothing) is struck by a sure attacker (reliability 1, damage 1) at ~150 s; one
+    drone is launched at ``drone_time_s``. ``attack``: "radar", "battery" or "town" (spared)."""
+    catalog = _catalog()
+    catalog["systems"]["test-sam"]["radar_range_km"] = 8
+    catalog["systems"]["long-eye"] = {**catalog["systems"]["test-sam"], "radar_range_km": 200}
+    catalog["radars"] = {"test-ew": {"range_km": 200, "height_m": 10}}
+    sam = {"id": "sam-1", "system": "test-sam", "lat": 50.45, "lon": 30.52, "interceptors": {"test-missile": 8},
+           "engage": ["drone"]}
+    batteries, radars = [sam], []
+    if attack == "battery":
+        batteries.append({"id": "far-1", "system": "long-eye", "lat": 50.40, "lon": 30.60,
+                          "interceptors": {"test-missile": 1}, "engage": ["ballistic"]})
+    else:
+        radars.append({"id": "ew-1", "type": "test-ew", "lat": 50.40, "lon": 30.60})
+    target = {"radar": {"radar": "ew-1"}, "battery": {"battery": "far-1"}, "town": "town"}[attack]
+    strike = {"id": "strike", "threat": "test-fast", "count": 1, "launch": {"lat": 50.0, "lon": 30.60},
+              "target": target}
+    drone = {"id": "drone", "threat": "test-drone", "count": 1, "launch": {"lat": 51.0, "lon": 30.52},
+             "target": "town", "time_s": drone_time_s}
+    return make_scenario(catalog=catalog, batteries=batteries, radars=radars, raids=[strike, drone],
+                         doctrine={"salvo": 1, "max_engagements": 1, "decision_interval_s": 2}, **changes)
+
+
+def _first_fire_s(scenario: Scenario, n: int = 16) -> np.ndarray:
+    """Each replication's first fire time (nan: none)."""
+    result = run(scenario, replications=n, seed=5, engagements=n)
+    fires = result.engagements_frame().groupby("replication").time_s.min()
+    return fires.reindex(range(n)).to_numpy()
+
+
+def _epoch_at_or_after(t: float, dt: float = 2.0) -> float:
+    return math.ceil(t / dt - 1e-9) * dt
+
+
+@pytest.mark.parametrize("attack", ["radar", "battery"])
+def test_a_sensor_lost_before_a_threat_is_tracked_leaves_the_battery_its_own_radar(attack: str) -> None:
+    """The long-range sensor is destroyed at ~150 s (every replication); a drone launched at 600 s
+    is then tracked by sam-1's own radar only (8 km): its window opens no sooner than that track
+    (docs/model.md, Attacks on the defence), so the first shot is at the first decision epoch at or
+    after launch + max(window opens, own track), where with the sensor spared it is at the first
+    epoch at or after launch + window opens (its network's early track)."""
+    hit = _sensor_scenario(attack, 600.0)
+    c = compile_scenario(hit, 5)
+    assert c.losses.unit.tolist() == ([1] if attack == "radar" else [1])  # sensor 1: ew-1, or far-1's radar
+    strike = c.threats.launch_s[0] + c.threats.flight_s[0]
+    assert strike < 600.0
+    (p,) = range(c.windows.threat_offset[1], c.windows.threat_offset[2])  # the drone's one window (sam-1)
+    own = c.losses.fixed_s[1, 0]  # sam-1's own radar: the network's only sensor left
+    assert c.windows.open_s[p] < own < c.windows.close_s[p]
+    assert c.losses.at_risk[p]  # the kernel looks at it (windows that can never lose their track it does not)
+    fired = _first_fire_s(hit)
+    np.testing.assert_array_equal(fired, _epoch_at_or_after(600.0 + own))
+    spared = _first_fire_s(_sensor_scenario("town", 600.0) if attack == "radar" else
+                           hit.with_({"raids": [{**hit.raids[0].model_dump(), "target": "town"},
+                                                hit.raids[1].model_dump()]}))
+    np.testing.assert_array_equal(spared, _epoch_at_or_after(600.0 + c.windows.open_s[p]))
+    assert (spared < fired).all()
+
+
+def test_a_track_formed_before_the_radar_is_lost_is_kept() -> None:
+    """A drone launched at 0 s is tracked by ew-1 (200 km) at once, before the strike at ~150 s:
+    the network holds that track, so the battery fires as early as with the radar spared."""
+    hit = _sensor_scenario("radar", 0.0)
+    c = compile_scenario(hit, 5)
+    assert c.losses.track_s[1, 0] < c.threats.launch_s[0] + c.threats.flight_s[0]
+    np.testing.assert_array_equal(_first_fire_s(hit), _first_fire_s(_sensor_scenario("town", 0.0)))
+
+
+def test_radar_losses_in_results_summary_and_event_log() -> None:
+    """P(radar lost) = R d for one attacker (R = 0.8, d = 0.5: 0.4 within 4 standard errors at
+    2,000 replications); summary.json's attacks_on_defence gains the radars, the event log a
+    radar-lost row at the attacker's impact; a raid on batteries only keeps its summary keys."""
+    hit = _sensor_scenario("radar", 600.0).with_({"raids[strike].threat": "test-cm"})
+    n = 2000
+    result = run(hit, replications=n, seed=3)
+    lost = np.isfinite(result.radar_lost_s[:, 0])
+    assert within_sigma(lost.mean(), RELIABILITY * DAMAGE, n)
+    assert result.compiled.asset_ids == ["town", "radar:ew-1"]
+    summary = result.summary()["attacks_on_defence"]
+    assert summary["radars"]["ew-1"]["attackers"] == 1
+    assert summary["radars"]["ew-1"]["p_lost"] == pytest.approx(lost.mean())
+    assert summary["radars_lost_mean"] == pytest.approx(lost.mean())
+    np.testing.assert_array_equal(result.value_lost[:, 1], np.where(lost, 1.0, 0.0))  # the radar's value (1)
+    sure = run(_sensor_scenario("radar", 600.0), replications=2, seed=1)
+    events = sure.events_frame()
+    row = events[events.event == "radar-lost"]
+    assert len(row) == 1 and row.battery.iloc[0] == "ew-1"
+    assert row.time_s.iloc[0] == pytest.approx(float(sure.radar_lost_s[0, 0]))
+    from shieldwall.report.replay import replay_data
+    from shieldwall.report.tables import attacks_table
+
+    scenario = _sensor_scenario("radar", 600.0)
+    assert replay_data(scenario, events, None)["lost"] == [
+        {"t": round(float(sure.radar_lost_s[0, 0]), 1), "radar": "ew-1", "threat": 0, "type": "test-fast"}]
+    table = attacks_table(sure.summary())
+    assert table is not None and table.rows[0][:2] == ["radar:ew-1", "1"]
+    assert table.total[-1][0] == "radars lost per raid"
+    on_battery = run(_sensor_scenario("battery", 600.0), replications=2, seed=1).summary()["attacks_on_defence"]
+    assert "radars" not in on_battery and set(on_battery["batteries"]) == {"far-1"}
+
+
+def test_radar_attacks_agree_with_the_simpy_model_under_c2_and_ballistic() -> None:
+    """A radar struck mid-raid (the attacker can fail: R = 0.8, d = 0.5) while drones come in over
+    a long window to a depot sam-1's own radar never sees, with mechanisms.c2 and ballistic on:
+    the engine and the SimPy model agree replication for replication (a drone launched after the
+    loss is not engaged; one tracked before it is)."""
+    depot = {"id": "depot", "lat": 50.45, "lon": 30.70, "value": 10}  # ~13 km east: sam-1's own radar never sees
+    scenario = _sensor_scenario("radar", 0.0).with_({  # a drone flying there
+        "assets": [*scenario_dict()["assets"], depot],
+        "raids[strike].threat": "test-cm", "raids[strike].time_s": 300,
+        "raids[drone].count": 6, "raids[drone].window_s": 1500, "raids[drone].target": "depot",
+        "catalog.systems.test-sam.track_latency_s": 30, "mechanisms": {"c2": True, "ballistic": True}})
+    result = run(scenario, replications=48, seed=9)
+    lost = np.isfinite(result.radar_lost_s[:, 0])
+    assert lost.any() and not lost.all()
+    assert simpy_model.identical(simpy_model.simulate(result.compiled, 48, 9), result).all()
+    # and the loss shows: fewer drones engaged where the radar was lost (each one is engaged once otherwise)
+    fired = result.rounds.sum(axis=(1, 2))
+    assert (fired[~lost] == 6).all() and (fired[lost] < 6).all()
+
+
+def test_unknown_radar_and_a_radar_attack_under_detection_are_located_errors() -> None:
+    base = scenario_dict(radars=[{"id": "ew-1", "type": "ew-radar", "lat": 50.5, "lon": 30.5}])
+    base["raids"][0]["target"] = {"radar": "ew-2"}
+    with pytest.raises(ScenarioError) as info:
+        parse_scenario(yaml.safe_dump(base), "s.yaml")
+    (problem,) = info.value.problems
+    assert problem.path == "raids[0].target.radar"
+    assert problem.message == "unknown radar `ew-2`"
+    assert problem.hint == "did you mean `ew-1`? known radars: ew-1"
+    base["raids"][0]["target"] = {"radar": "ew-1"}
+    base["mechanisms"] = {"detection": True}
+    with pytest.raises(ScenarioError) as info:
+        parse_scenario(yaml.safe_dump(base), "s.yaml")
+    (problem,) = info.value.problems
+    assert problem.path == "raids[0].target.radar"
+    assert "mechanisms.detection" in problem.message
+
+
+def _radar_campaign(tmp_path, repair: int, target: dict | str):  # type: ignore[no-untyped-def]
+    """sam-1 (own radar 8 km) defends a depot ~13 km east that only ew-1 (200 km) lets it see:
+    generated drone nights at the depot; on night 2 a sure attacker strikes ``target``."""
+    from test_campaign import campaign_dict, write_campaign
+
+    from shieldwall.campaign import load_campaign
+
+    scenario = _sensor_scenario("radar", 0.0)
+    theatre = scenario.model_dump(mode="json", exclude_unset=True)
+    theatre["assets"].append({"id": "depot", "lat": 50.45, "lon": 30.70, "value": 10, "kind": "far"})
+    theatre["raids"] = [{"id": "wave-1", "threat": "test-drone", "count": 3, "launch": {"lat": 51.0, "lon": 30.52},
+                         "target": {"kind": "far"}, "window_s": 600}]
+    strike = {"id": "strike", "threat": "test-fast", "count": 1, "launch": {"lat": 50.0, "lon": 30.60},
+              "target": target}
+    drones = {**theatre["raids"][0], "id": "night-2-drones", "time_s": 600}
+    doc = campaign_dict(nights=8, deliveries=[], production=[], depots=[],
+                        raids=[{"night": 2, "raids": [strike, drones]}], damage={"attack_repair_nights": repair})
+    tmp_path.mkdir()
+    return load_campaign(write_campaign(tmp_path, doc, theatre))
+
+
+def test_a_radar_lost_on_night_t_is_out_for_exactly_the_repair_nights(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A sure attacker destroys ew-1 on night 2 (t = 1) before its drones come: sam-1 can see
+    nothing at the depot without it, so it fires nothing that night and on nights t + 1 .. t + 3,
+    and fires again once the radar is back (night t + 4 on); spared, it fires on those nights."""
+    from shieldwall.campaign import run_campaign
+
+    hit = run_campaign(_radar_campaign(tmp_path / "hit", 3, {"radar": "ew-1"}), replications=24, seed=2)
+    spared = run_campaign(_radar_campaign(tmp_path / "spared", 3, "town"), replications=24, seed=2)
+    fired_hit, fired_spared = hit.fired.sum(axis=tuple(range(2, hit.fired.ndim))), \
+        spared.fired.sum(axis=tuple(range(2, spared.fired.ndim)))  # [night, rep]
+    assert (fired_hit[1:5] == 0).all()
+    assert fired_spared[1:5].sum() > 0
+    np.testing.assert_array_equal(fired_hit[:1], fired_spared[:1])  # before the strike: the same
+    assert fired_hit[5:].sum() > 0
+
+
+def test_radars_out_before_the_night_agree_with_the_simpy_model() -> None:
+    """A campaign's radar out of action (radars_out) forms no tracks from the start of the night;
+    the engine and the SimPy model agree replication for replication, and the replications with
+    the radar out fire no more than those with it in action."""
+    from shieldwall.engine.runner import simulate
+
+    depot = {"id": "depot", "lat": 50.45, "lon": 30.70, "value": 10}
+    scenario = _sensor_scenario("town", 0.0).with_({
+        "assets": [*scenario_dict()["assets"], depot], "raids[drone].count": 4, "raids[drone].window_s": 900,
+        "raids[drone].target": "depot"})
+    compiled = compile_scenario(scenario, 4, losable_radars={"ew-1"})
+    assert compiled.losses.unit.tolist() == [1]  # ew-1 kept apart though no raid attacks it
+    out = np.arange(40) % 2 == 0
+    engine = simulate(compiled, scenario, replications=40, seed=4, radars_out=out[:, None])
+    oracle = simpy_model.simulate(compiled, 40, 4, radars_out=out[:, None])
+    assert simpy_model.identical(oracle, engine).all()
+    fired = engine.rounds.sum(axis=(1, 2))
+    assert (fired[out] == 0).all() and (fired[~out] > 0).all()
+    plain = simulate(compile_scenario(scenario, 4), scenario, replications=40, seed=4)
+    assert simpy_model.identical(plain, engine)[~out].all()  # in action: as without the option

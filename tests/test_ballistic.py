@@ -226,7 +226,8 @@ def test_with_detection_the_track_time_counts_from_the_drawn_own_track() -> None
     tracked = 0
     for key in range(300):
         fire_unit_tracks(c.detection, c.paths, c.threats.flight_s, key, np.ones(n_thr, np.bool_), pair_off, pair_b,
-                         own_cover, np.full(n_thr, -np.inf), link_lost_max(c.detection.bat_link_loss), trk, t_id, t_any)
+                         own_cover, np.full(n_thr, -np.inf), link_lost_max(c.detection.bat_link_loss), trk, t_id, t_any,
+                         np.zeros((n_thr, 0)))
         for j in range(n_thr):
             own = sensor_track(c.detection, c.paths, j, 0, c.threats.flight_s[j], np.inf, key)
             assert trk[j] == own + 12.0 or (own == np.inf and trk[j] == np.inf)

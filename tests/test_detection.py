@@ -134,7 +134,7 @@ def _draws(compiled, n: int):  # type: ignore[no-untyped-def]
     for key in range(n):
         fire_unit_tracks(compiled.detection, compiled.paths, compiled.threats.flight_s, key, present, every,
                          batteries, own_cover, exact, lost_max, trk[key].reshape(-1), t_id[key],
-                         t_any[key])  # window j * n_bat + b
+                         t_any[key], np.zeros((n_thr, 0)))  # window j * n_bat + b
     return trk, t_id, t_any
 
 
@@ -192,7 +192,8 @@ def test_a_track_that_cannot_move_a_window_is_not_worked_out_and_moves_none() ->
             for name, opening in (("fast", w.open_s), ("exact", np.full(n_win, -np.inf))):
                 trk, t_id, t_any = np.empty(n_win), np.empty(n_thr), np.empty(n_thr)
                 fire_unit_tracks(c.detection, c.paths, c.threats.flight_s, key, np.ones(n_thr, np.bool_),
-                                 w.threat_offset, w.battery, own_cover, opening, lost_max, trk, t_id, t_any)
+                                 w.threat_offset, w.battery, own_cover, opening, lost_max, trk, t_id, t_any,
+                                 np.zeros((n_thr, 0)))
                 out[name] = trk, t_id, t_any
             (fast, id_f, any_f), (exact, id_e, any_e) = out["fast"], out["exact"]
             assert np.array_equal(id_f, id_e) and np.array_equal(any_f, any_e)

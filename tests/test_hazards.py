@@ -282,3 +282,72 @@ def test_a_uniform_below_the_quiet_bound_never_gives_a_first_event() -> None:
             assert tau < math.inf
         checked += 1
     assert checked > 100
+
+
+# --- area defences cued by a network (docs/model.md, Area defences cued by a network) ------------
+
+
+def _cued(cued: bool, **changes: object):  # type: ignore[no-untyped-def]
+    """A drone flies due south through a mobile-fire-group disc (lat 50.72, 15 km: ~30 km of its
+    track); a stand-alone radar at the town with a 30 km range first tracks it halfway through.
+    Kill probability 1: the first engagement kills."""
+    catalog = _catalog()
+    catalog["area_defences"]["mfg"]["pk"] = {"drone": 1.0}
+    catalog["radars"] = {"short-ew": {"range_km": 30, "height_m": 10}}
+    area = {"id": "a", "type": "mfg", "lat": 50.72, "lon": 30.52, "radius_km": 15, "units": 10, "cued": cued}
+    return make_scenario(catalog=catalog, batteries=[], raids=_raid(), area_defences=[area],
+                         radars=[{"id": "ew", "type": "short-ew", "lat": 50.45, "lon": 30.52}], **changes)
+
+
+def test_a_cued_area_defence_acts_only_on_the_path_after_the_track() -> None:
+    """P(killed) = 1 - exp(-h L): h = units x 2 reach x p / A per km, L the km flown inside the disc
+    after its network's first track (cued), or all of the chord (not cued); 4 standard errors at
+    4,000 replications. The cue time is the radar's geometric track (mechanisms.detection off)."""
+    rate_km = 10 * 2 * 2 * 0.5 / (math.pi * 15 ** 2)
+    for cued in (True, False):
+        scenario = _cued(cued)
+        c = compile_scenario(scenario, 0)
+        t0, t1 = float(c.area.t0_s[0]), float(c.area.t1_s[-1])  # inside the disc, after launch
+        speed_kmps = 50 / 1000.0
+        cue = float(c.area_layers.cue_s[0, 0])
+        if cued:
+            assert t0 < cue < t1  # the track comes halfway: the test tells the two apart
+            length = speed_kmps * (t1 - cue)
+        else:
+            assert c.area_layers.cue_net.tolist() == [-1]
+            length = speed_kmps * (t1 - t0)
+        assert length == pytest.approx(_chord_km(scenario, 50.72, 30.52, 15) * (0.5 if cued else 1.0), rel=0.05)
+        result = run(scenario, replications=N, seed=31)
+        assert result.summary()["area_defences"]["a"].get("cued_by") == ("main" if cued else None)
+        expected = 1.0 - math.exp(-rate_km * length)
+        assert within_sigma(result.area_killed[:, 0].mean(), expected, N), (cued, result.area_killed.mean(), expected)
+
+
+def test_a_cued_area_defence_under_detection_waits_for_the_drawn_track_and_the_oracle_agrees() -> None:
+    """Under mechanisms.detection the cue is the network's drawn track (radar scans, acoustic
+    detections): never sooner than the geometric one, so no more kills than that bound gives;
+    the engine and the SimPy model agree replication for replication."""
+    import simpy_model
+
+    scenario = _cued(True, mechanisms={"detection": True})
+    result = run(scenario, replications=400, seed=32)
+    geometric = run(_cued(True), replications=400, seed=32)
+    assert result.area_killed.mean() <= geometric.area_killed.mean() + 4 * math.sqrt(0.25 / 400)
+    assert simpy_model.identical(simpy_model.simulate(result.compiled, 400, 32), result).all()
+    # an acoustic field over the disc's northern half cues the group sooner (the fire groups' main
+    # use): more kills; engine and SimPy model agree here too
+    field = {"id": "ac", "type": "acoustic-node", "lat": 50.80, "lon": 30.52, "radius_km": 12, "sensors": 60}
+    heard = run(_cued(True, mechanisms={"detection": True}, acoustic_sensors=[field]), replications=400, seed=32)
+    assert heard.area_killed.mean() > result.area_killed.mean() + 0.05
+    assert simpy_model.identical(simpy_model.simulate(heard.compiled, 400, 32), heard).all()
+
+
+def test_a_cued_area_defence_needs_a_network_that_something_feeds() -> None:
+    with pytest.raises(ScenarioError) as info:
+        parse_scenario(__import__("yaml").safe_dump(_cued(True).model_dump(mode="json", exclude_unset=True) | {
+            "area_defences": [{"id": "a", "type": "mfg", "lat": 50.72, "lon": 30.52, "radius_km": 15, "units": 10,
+                               "cued": True, "network": "mian"}]}), "s.yaml")
+    (problem,) = info.value.problems
+    assert problem.path == "area_defences[0].network"
+    assert problem.message == "unknown network `mian`"
+    assert problem.hint.startswith("did you mean `main`?")

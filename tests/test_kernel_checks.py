@@ -24,8 +24,9 @@ def _chunk(log_rows: int, stock_delta: int = 0):  # type: ignore[no-untyped-def]
     stock = np.broadcast_to(compiled.stock, (n, *compiled.stock.shape)) + stock_delta
     return simulate_chunk(compiled.paths, compiled.threats, compiled.batteries, compiled.interceptors,
                           compiled.windows, compiled.doctrine, compiled.ew, compiled.ew_zones, compiled.area,
-                          compiled.area_layers, detection_record(compiled), draw_uniforms(compiled, n, np.random.SeedSequence(1)),
+                          compiled.area_layers, detection_record(compiled), compiled.losses, draw_uniforms(compiled, n, np.random.SeedSequence(1)),
                           kernel_array(stock, np.int64), kernel_array(np.ones((n, compiled.n_threats)), np.bool_),
+                          kernel_array(np.full((n, compiled.losses.unit.shape[0]), np.inf), np.float64),
                           allocate_outcomes(compiled.sizes(), n), event_log(log_rows), True)
 
 

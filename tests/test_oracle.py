@@ -140,6 +140,9 @@ def _catalog() -> dict:
     catalog["threats"]["decoy"]["identify_probability"] = 0.3
     catalog["threats"]["cm"].update(guidance=["ins", "tercom", "gnss"], ew_resistance=0.6, ins_drift_m_per_km=2.0)
     catalog["threats"]["test-drone"]["ins_drift_m_per_km"] = 4.0  # GNSS denial under mechanisms.ins
+    catalog["radars"] = {"test-ew": {"range_km": 150, "height_m": 15}}  # sees farther than the batteries
+    # a fire unit that reaches farther than its own radar sees: it needs its network's tracks
+    catalog["systems"]["short-eye"] = {**catalog["systems"]["area"], "radar_range_km": 4, "radar_height_m": 5}
     catalog["area_defences"] = {
         "mfg": {"kind": "mobile-fire-group", "reach_km": 2, "engage_probability": 0.6, "attempts_per_min": 1.5,
                 "munitions_per_attempt": 30, "pk": {"drone": 0.35}, "max_altitude_m": 2500,
@@ -151,19 +154,25 @@ def _catalog() -> dict:
 
 
 @st.composite
-def small_scenarios(draw):  # type: ignore[no-untyped-def]
-    """A few assets, batteries and raids around one town, with any doctrine."""
+def small_scenarios(draw, sensor_attacks: bool = False):  # type: ignore[no-untyped-def]
+    """A few assets, batteries and raids around one town, with any doctrine; ``sensor_attacks``:
+    with stand-alone radars, detection off, and a raid on a radar and perhaps one on a battery."""
     near = st.floats(-0.15, 0.15, allow_nan=False)
     n_assets = draw(st.integers(1, 3))
     assets = [{"id": f"a{i}", "lat": 50.45 + draw(near), "lon": 30.52 + draw(near),
                "value": draw(st.sampled_from([1, 5, 10]))} for i in range(n_assets)]
     batteries = []
-    for i in range(draw(st.integers(0, 3))):
-        system = draw(st.sampled_from(["test-sam", "gun", "area"]))
-        itc = {"test-sam": "test-missile", "gun": "gun-burst", "area": "long"}[system]
+    for i in range(draw(st.integers(1 if sensor_attacks else 0, 3))):
+        system = draw(st.sampled_from(["short-eye", "short-eye", "short-eye", "test-sam"] if sensor_attacks
+                                      else ["test-sam", "gun", "area"]))
+        itc = {"test-sam": "test-missile", "gun": "gun-burst", "area": "long", "short-eye": "long"}[system]
         batteries.append({"id": f"b{i}", "system": system, "lat": 50.45 + draw(near), "lon": 30.52 + draw(near),
                           "interceptors": {itc: draw(st.integers(0, 40 if system == "gun" else 10))},
                           "pk_factor": draw(st.sampled_from([1.0, 1.0, 0.7, 1.3]))})
+        if sensor_attacks:  # two networks (a sensor lost matters to its own only); most let cruise missiles by
+            batteries[-1]["network"] = draw(st.sampled_from(["main", "west"]))
+            if draw(st.integers(0, 2)) > 0:
+                batteries[-1]["engage"] = ["drone", "ballistic"]
     raids = []
     for i in range(draw(st.integers(1, 3))):
         threat = draw(st.sampled_from(["test-drone", "cm", "srbm", "alcm"]))
@@ -171,7 +180,8 @@ def small_scenarios(draw):  # type: ignore[no-untyped-def]
                 "launch": {"lat": 50.45 + draw(st.floats(0.4, 1.5)), "lon": 30.52 + draw(near),
                            "spread_km": draw(st.sampled_from([0, 5]))},
                 "target": assets[draw(st.integers(0, n_assets - 1))]["id"],
-                "time_s": draw(st.sampled_from([0, 60])), "window_s": draw(st.sampled_from([0, 120, 600]))}
+                "time_s": draw(st.sampled_from([0, 60] + ([900, 1800] if sensor_attacks else []))),
+                "window_s": draw(st.sampled_from([0, 120, 600]))}
         if threat not in ("srbm", "alcm") and draw(st.booleans()):
             raid["waypoints"] = [{"lat": 50.45 + draw(st.floats(0.2, 0.4)), "lon": 30.52 + draw(near)}]
         if threat == "test-drone" and draw(st.booleans()):
@@ -193,14 +203,41 @@ def small_scenarios(draw):  # type: ignore[no-untyped-def]
              "active_from_s": draw(st.sampled_from([0, 0, 300]))} for i in range(draw(st.integers(0, 2)))]
     mechanisms = {"ballistic": draw(st.booleans()), "c2": draw(st.booleans()), "detection": draw(st.booleans()),
                   "ins": draw(st.booleans())}
+    # stand-alone radars between the launches and the town (drawn last: the examples before them
+    # keep their draws), and without detection an attack on one (docs/model.md, Attacks on the defence)
+    if sensor_attacks:
+        mechanisms["detection"] = False
+    radars = [{"id": f"ew{i}", "type": "test-ew", "lat": 50.45 + draw(st.floats(0.1, 0.6)), "lon": 30.52 + draw(near)}
+              for i in range(draw(st.integers(1 if sensor_attacks else 0, 2)))]
+    for radar in radars if sensor_attacks else []:
+        radar["network"] = draw(st.sampled_from(["main", "west"]))
+    if sensor_attacks:  # a strike at a sensor early in the night, before most raids come in
+        aim = draw(st.integers(0, len(radars) + len(batteries) - 1))
+        target = {"radar": radars[aim]["id"]} if aim < len(radars) else {"battery": batteries[aim - len(radars)]["id"]}
+        raids.append({"id": "strike", "threat": "cm", "count": draw(st.integers(1, 3)), "target": target,
+                      "launch": {"lat": 50.45 + draw(st.floats(0.2, 0.9)), "lon": 30.52 + draw(near)}})
+    elif radars and not mechanisms["detection"] and draw(st.booleans()):
+        raids[draw(st.integers(0, len(raids) - 1))]["target"] = {"radar": radars[draw(st.integers(0, len(radars) - 1))]["id"]}
+    if any(unit.get("network", "main") == "main" for unit in [*batteries, *radars]):
+        for zone in area:  # dispatched on the network's tracks (docs/model.md, Area defences cued by a network)
+            zone["cued"] = draw(st.booleans())
     return make_scenario(catalog=_catalog(), assets=assets, batteries=batteries, raids=raids, doctrine=doctrine,
-                         ew_zones=ew, area_defences=area, mechanisms=mechanisms)
+                         ew_zones=ew, area_defences=area, mechanisms=mechanisms, radars=radars)
 
 
 @settings(max_examples=30, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
 @given(scenario=small_scenarios(), seed=st.integers(0, 2**31))
 def test_generated_scenarios_give_identical_replications(scenario: Scenario, seed: int) -> None:
     _, oracle, engine = _both(scenario, 6, seed)
+    _assert_identical(oracle, engine)
+
+
+@settings(max_examples=20, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+@given(scenario=small_scenarios(sensor_attacks=True), seed=st.integers(0, 2**31))
+def test_generated_attacks_on_sensors_give_identical_replications(scenario: Scenario, seed: int) -> None:
+    """Raids on stand-alone radars (and batteries, whose radars feed their network): windows that
+    lose their track when a sensor is destroyed (docs/model.md, Attacks on the defence)."""
+    _, oracle, engine = _both(scenario, 8, seed)
     _assert_identical(oracle, engine)
 
 

@@ -21,7 +21,7 @@ from shieldwall.catalog.model import Catalog
 from shieldwall.errors import Problem, ScenarioError
 from shieldwall.scenario.checks import scenario_problems
 from shieldwall.scenario.load import load_scenario, pydantic_problems, with_catalog_overrides
-from shieldwall.scenario.model import Battery, Doctrine, Raid, Scenario, TargetBattery
+from shieldwall.scenario.model import Battery, Doctrine, Raid, Scenario, TargetBattery, TargetRadar
 from shieldwall.scenario.yaml_source import (
     FieldPath,
     SourceMap,
@@ -421,9 +421,13 @@ class _Checker:
                 self.problem(("generator", "routes", i, "target"), "a generator route cannot attack a battery",
                              expected="an asset id or {kind: ...}", found=f"{{battery: {route.target.battery}}}",
                              hint="attack batteries in the explicit raids of a night (`raids:`)")
+            elif isinstance(route.target, TargetRadar):
+                self.problem(("generator", "routes", i, "target"), "a generator route cannot attack a radar",
+                             expected="an asset id or {kind: ...}", found=f"{{radar: {route.target.radar}}}",
+                             hint="attack radars in the explicit raids of a night (`raids:`)")
         for raid in scenario_raids:
-            if isinstance(raid.target, TargetBattery):
-                self.problem(("theatre", "scenario"), f"raid `{raid.id}` of the theatre's scenario attacks a battery: "
+            if isinstance(raid.target, (TargetBattery, TargetRadar)):
+                self.problem(("theatre", "scenario"), f"raid `{raid.id}` of the theatre's scenario attacks the defence: "
                              "a generator route cannot", hint="attack batteries in the explicit raids of a night")
         templates = [*scenario_raids, *ref.routes]
         for i, family in enumerate(model.families):

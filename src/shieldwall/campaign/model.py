@@ -225,7 +225,8 @@ class Damage(Strict):
     of the lost value a night. Batteries: after each night, each one present is put out of action
     with ``battery_loss_per_night`` (it keeps its stock but does not fire) for ``battery_repair_nights``:
     the residual of causes the raid model does not simulate. A battery destroyed by an attack in
-    the night's raid is out for ``attack_repair_nights``."""
+    the night's raid is out for ``attack_repair_nights``, and so is a stand-alone radar (it forms
+    no tracks meanwhile)."""
 
     asset_repair_per_night: Probability = Field(0.0, description="Fraction of the lost value restored each night.")
     battery_loss_per_night: Probability = Field(0.0, description="P(a battery is put out of action after a night).")
@@ -233,7 +234,8 @@ class Damage(Strict):
     attack_repair_nights: Nights = Field(  # type: ignore[valid-type]
         14, description="Nights a battery destroyed by an attack in a night's raid (a raid with target {battery: "
         "id}: docs/model.md, Attacks on the defence) stays out of action before it is repaired or replaced; it "
-        "keeps its stock. Assumption: plausible range 3-60 (a damaged radar or launcher swapped from stock in "
+        "keeps its stock. A stand-alone radar destroyed by an attack ({radar: id}) is out as long and forms no "
+        "tracks. Assumption: plausible range 3-60 (a damaged radar or launcher swapped from stock in "
         "days, a battery rebuilt or replaced in weeks).")
 
 

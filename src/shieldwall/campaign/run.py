@@ -24,7 +24,7 @@ from shieldwall.campaign.load import LoadedCampaign
 from shieldwall.campaign.model import Damage
 from shieldwall.engine.compile import Compiled, compile_scenario
 from shieldwall.engine.runner import simulate
-from shieldwall.scenario.model import Battery, Decoys, Raid, Scenario, TargetByKind
+from shieldwall.scenario.model import Battery, Decoys, Raid, Scenario, TargetByKind, TargetRadar
 
 if TYPE_CHECKING:  # pragma: no cover
     from shieldwall.campaign.results import CampaignResult
@@ -175,6 +175,9 @@ class _Variants:
         self.cache: dict[tuple, tuple[Compiled, Scenario]] = {**_COMPILED_HERE, **(compiled or {})}
         self.pending = pending or {}  # key -> a worker's compiles (``_compile_share``) that hold it
         self.used: set[tuple] = set()  # the keys this process asked for
+        # stand-alone radars some night's raid attacks: out of action on later nights in some
+        # replications, so every night's compile keeps their tracks apart (engine SensorLosses)
+        self.losable_radars = _attacked_radars(loaded)
 
     def needed(self) -> dict[tuple, tuple[tuple[int, ...], int, Any, list[Raid]]]:
         """Every compiled raid the campaign may ask for, in the order of the first night that
@@ -210,7 +213,7 @@ class _Variants:
             nominal = [b.model_copy(update={"interceptors": {**b.interceptors, **extra[b.id]}})
                        if b.id in extra else b for b in nominal]
             scenario = self.loaded.theatre.model_copy(update={"batteries": nominal, "raids": raids})
-            self.cache[key] = (compile_scenario(scenario, self.seed), scenario)
+            self.cache[key] = (compile_scenario(scenario, self.seed, losable_radars=self.losable_radars), scenario)
         return self.cache[key]
 
 
@@ -397,6 +400,7 @@ def _run_range(loaded: LoadedCampaign, replications: int, seed: int, keep_batter
     attack_repair = (damage or Damage()).attack_repair_nights  # a battery destroyed by an attack
     condition = np.ones((R, A))  # assets: fraction of value left (damage carried over)
     out_until = np.full((R, B), -1)  # batteries: out of action up to this night (inclusive)
+    radar_out_until = np.full((R, len(loaded.theatre.radars)), -1)  # stand-alone radars: the same
 
     for t in range(N):
         ledger.start_night()
@@ -424,7 +428,7 @@ def _run_range(loaded: LoadedCampaign, replications: int, seed: int, keep_batter
             raids = loaded.explicit[t]  # nights with the same raids share one compile
             compiled, scenario = variants.get(active, t, tuple(r.model_dump_json() for r in raids), raids)
             night.simulate(out, t, np.arange(replications), compiled, scenario, ledger, fired, night_seed(seed, t),
-                           None, usable, condition if damage else None, out_until, attack_repair)
+                           None, usable, condition if damage else None, out_until, attack_repair, radar_out_until)
         elif generated is not None:
             counts = drawn[t]  # all replications', as one draw
             raid_rows = np.flatnonzero(counts.sum(axis=1) > 0)  # replications with a raid tonight
@@ -434,7 +438,7 @@ def _run_range(loaded: LoadedCampaign, replications: int, seed: int, keep_batter
                 present, cut = generated.present(counts[mine])
                 out.cut += cut
                 night.simulate(out, t, raid_rows, compiled, scenario, ledger, fired, night_seed(seed, t), present,
-                               usable, condition if damage else None, out_until, attack_repair)
+                               usable, condition if damage else None, out_until, attack_repair, radar_out_until)
         ledger.fire(fired)
         if damage is not None:
             condition += damage.asset_repair_per_night * (1.0 - condition)
@@ -470,13 +474,15 @@ class _NightRun:
 
     def simulate(self, out: Any, t: int, raid_rows: np.ndarray, compiled: Compiled, scenario: Scenario,
                  ledger: Ledger, fired: np.ndarray, run_seed: int, present: np.ndarray | None, usable: np.ndarray,
-                 condition: np.ndarray | None, out_until: np.ndarray, attack_repair: int) -> None:
+                 condition: np.ndarray | None, out_until: np.ndarray, attack_repair: int,
+                 radar_out_until: np.ndarray) -> None:
         """Tonight's raid for this range's replications among ``raid_rows`` (all of the
         campaign's replications that have a raid tonight, in order), from their own stock
         (batteries out of action fire nothing); record it. ``condition`` [rep, asset]:
         carried-over damage, updated. A battery in action that an attack destroys tonight is out
         of action for ``attack_repair`` nights: ``out_until`` [rep, battery] (the last night it
-        is out) updated; it keeps its stock (docs/campaign.md, damage)."""
+        is out) updated; it keeps its stock (docs/campaign.md, damage). A stand-alone radar an attack
+        destroys is out for as long (``radar_out_until`` [rep, radar]): it forms no tracks."""
         if not compiled.n_threats:
             return
         lo, hi = np.searchsorted(raid_rows, [self.first, self.end])  # this range's place among them
@@ -486,9 +492,10 @@ class _NightRun:
         stock = (ledger.battery * usable[:, :, None])[rows][:, bidx][:, :, kidx]
         # replications lo .. hi - 1 of tonight's run over all of raid_rows: the same numbers in
         # whichever worker's range they fall
+        radars_out = radar_out_until[rows] >= t  # [row, radar]: the theatre's radars, the compiled ones
         result = simulate(compiled, scenario, replications=len(raid_rows), seed=run_seed, stock=stock,
                           present=present, log_events=False, max_memory_bytes=self.max_memory_bytes,
-                          span=(int(lo), int(hi)))
+                          span=(int(lo), int(hi)), radars_out=radars_out if radars_out.any() else None)
         if len(bidx) and len(kidx):
             fired[rows[:, None, None], bidx[None, :, None], kidx[None, None, :]] = result.rounds
         n_assets = compiled.n_assets  # the theatre's assets; attacked batteries (battery:ID) follow
@@ -500,6 +507,15 @@ class _NightRun:
             lost = np.isfinite(result.battery_lost_s) & usable[rows][:, bidx]  # [row, compiled battery]
             r_lost, b_lost = np.nonzero(lost)
             out_until[rows[r_lost], bidx[b_lost]] = t + attack_repair
+            r_lost, i_lost = np.nonzero(np.isfinite(result.radar_lost_s) & ~radars_out)
+            radar_out_until[rows[r_lost], i_lost] = t + attack_repair
+
+
+def _attacked_radars(loaded: LoadedCampaign) -> frozenset[str]:
+    """The stand-alone radars some explicit night's raid attacks ({radar: id}; a generator route
+    cannot)."""
+    return frozenset(r.target.radar for raids in loaded.explicit.values() for r in raids
+                     if isinstance(r.target, TargetRadar))
 
 
 def _draw_generated(loaded: LoadedCampaign, seed: int, R: int) -> dict[int, np.ndarray]:

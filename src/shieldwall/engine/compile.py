@@ -5,6 +5,7 @@ engagement windows) is fixed here for a given scenario and seed."""
 from __future__ import annotations
 
 import math
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -28,14 +29,17 @@ from shieldwall.engine.records import (
     Hazards,
     Interceptors,
     Paths,
+    SensorLosses,
     Threats,
     Windows,
+    no_sensor_losses,
 )
 from shieldwall.policies import POLICY_BY_NAME
-from shieldwall.scenario.model import Asset, Battery, Raid, Scenario, TargetBattery, TargetByKind
+from shieldwall.scenario.model import Asset, Battery, Raid, Scenario, TargetBattery, TargetByKind, TargetRadar
 from shieldwall.scenario.vary import revalidated
 
 ATTACKED_PREFIX = "battery:"  # the target id of an attacked battery (Compiled.asset_ids)
+RADAR_PREFIX = "radar:"  # the target id of an attacked stand-alone radar (after the attacked batteries)
 MAX_STEP_S = 5.0
 STEP_M = 250.0  # path sampling: one sample every ~250 m of flight
 
@@ -71,6 +75,13 @@ class Compiled:
     c2: "C2Effects | None" = None  # what mechanisms.c2 did (None: off)
     detection: Detection | None = None  # mechanisms.detection's record (engine/detection.py; off: empty)
     detection_effects: DetectionEffects | None = None  # what it used (None: off)
+    radar_ids: list[str] = field(default_factory=list)  # the stand-alone radars (radar_lost_s's axis)
+    area_cued_by: list[str | None] = field(default_factory=list)  # per area defence: the network that cues it
+    losses: SensorLosses | None = None  # the sensors an attack can destroy (None: the empty record)
+
+    def __post_init__(self) -> None:
+        if self.losses is None:
+            self.losses = no_sensor_losses(self.n_threats)
 
     @property
     def n_threats(self) -> int:
@@ -92,13 +103,13 @@ class Compiled:
 
     @property
     def has_attacks(self) -> bool:
-        """Whether some threat attacks a battery (then Uniforms.attack has a number per threat)."""
-        return bool((self.threats.attack_battery >= 0).any())
+        """Whether some threat attacks a battery or a radar (then Uniforms.attack has a number per threat)."""
+        return bool((self.threats.attack_battery >= 0).any() or (self.threats.attack_radar >= 0).any())
 
     @property
     def n_assets(self) -> int:
         """The scenario's own assets: the first ones of ``asset_ids`` (attacked batteries follow)."""
-        return sum(not a.startswith(ATTACKED_PREFIX) for a in self.asset_ids)
+        return sum(not a.startswith((ATTACKED_PREFIX, RADAR_PREFIX)) for a in self.asset_ids)
 
     @property
     def shots_per_threat(self) -> int:
@@ -140,10 +151,13 @@ class Compiled:
         """The length of every axis an outcome array has (engine/records.py OUTCOMES)."""
         return {"threat_type": len(self.threat_type_ids), "battery": len(self.battery_ids),
                 "interceptor": len(self.interceptor_ids), "asset": len(self.asset_ids), "threat": self.n_threats,
-                "area_defence": len(self.area_ids)}
+                "area_defence": len(self.area_ids), "radar": len(self.radar_ids)}
 
 
-def compile_scenario(scenario: Scenario, seed: int) -> Compiled:
+def compile_scenario(scenario: Scenario, seed: int, *, losable_radars: Collection[str] = ()) -> Compiled:
+    """The arrays the kernel runs on. ``losable_radars``: stand-alone radars a campaign may have
+    out of action on some replications (destroyed on an earlier night) though tonight's raids do
+    not attack them: their tracks are then kept apart as an attacked radar's are."""
     scenario = revalidated(scenario)  # the boundary: no unvalidated value reaches the engine
     catalog = scenario.catalog.merged_over(builtin_catalog())
     if scenario.origin is not None:
@@ -156,8 +170,10 @@ def compile_scenario(scenario: Scenario, seed: int) -> Compiled:
     # the aimpoints: the assets, then each battery a raid attacks (docs/model.md, Attacks on the
     # defence) as one more target named battery:ID, so hits, value lost and leaks by target count it
     attacked = _attacked_batteries(scenario)
-    aims = [*scenario.assets, *(scenario.batteries[b] for b in attacked)]
-    asset_ids = [a.id for a in scenario.assets] + [ATTACKED_PREFIX + scenario.batteries[b].id for b in attacked]
+    attacked_radars = _attacked_radars(scenario)  # then each radar a raid attacks, named radar:ID
+    aims = [*scenario.assets, *(scenario.batteries[b] for b in attacked), *(scenario.radars[r] for r in attacked_radars)]
+    asset_ids = ([a.id for a in scenario.assets] + [ATTACKED_PREFIX + scenario.batteries[b].id for b in attacked]
+                 + [RADAR_PREFIX + scenario.radars[r].id for r in attacked_radars])
     asset_value = np.array([a.value for a in aims], float)
     ax, ay = frame.to_local([a.lat for a in aims], [a.lon for a in aims])
     ax, ay = np.atleast_1d(ax), np.atleast_1d(ay)
@@ -180,14 +196,15 @@ def compile_scenario(scenario: Scenario, seed: int) -> Compiled:
         raise UsageError(f"{len(scenario.batteries)} batteries x {len(itc_ids)} interceptor types is more than the "
                          f"engine's {MAX_BATTERY_INTERCEPTOR_PAIRS:,} (battery, interceptor) pairs")
 
-    raid_threats = _expand_raids(scenario, catalog, frame, type_ids, ax, ay, geometry_rng, attacked)
+    raid_threats = _expand_raids(scenario, catalog, frame, type_ids, ax, ay, geometry_rng, attacked, attacked_radars)
     paths, flight, step, vmax = _paths(raid_threats, types, scenario.mechanisms.ballistic)
     n_thr = len(raid_threats["type"])
     th_type = np.asarray(raid_threats["type"], np.int64)
     th_class = np.array([class_index(types[t].threat_class) for t in th_type], np.int64)
     th_target = np.asarray(raid_threats["target"], np.int64)
     # [target] the battery an aimpoint is (-1: an asset)
-    attack = np.asarray([-1] * len(scenario.assets) + attacked, np.int64)[th_target]
+    attack = np.asarray([-1] * len(scenario.assets) + attacked + [-1] * len(attacked_radars), np.int64)[th_target]
+    attack_radar = np.asarray([-1] * (len(scenario.assets) + len(attacked)) + attacked_radars, np.int64)[th_target]
     damage = np.array([types[t].damage_fraction for t in th_type])
     looks_like = np.asarray(raid_threats["looks_like"], np.int64)
     decoy = np.array([types[t].decoy for t in th_type], bool)
@@ -214,6 +231,9 @@ def compile_scenario(scenario: Scenario, seed: int) -> Compiled:
     ballistic = BallisticEffects() if scenario.mechanisms.ballistic else None
     if ballistic is not None:
         fire_from = _ballistic_fire_from(scenario, catalog, batteries, paths, flight, step, rcs, fire_from, ballistic)
+    losable = _losable_sensors(scenario, attacked, attacked_radars, losable_radars)
+    fire_rule = (_fire_rule(scenario, catalog, batteries, paths, flight, step, rcs)
+                 if losable and not scenario.mechanisms.detection else None)
     pj, pb, pk_, po, pc = engagement_windows(
         paths, flight, step, th_type, th_class, np.ascontiguousarray(fire_from),
         batteries.x_m, batteries.y_m, has, engage, interceptors.speed_mps, interceptors.min_range_m,
@@ -246,7 +266,9 @@ def compile_scenario(scenario: Scenario, seed: int) -> Compiled:
         launch_s=np.asarray(raid_threats["launch_s"], float), window_s=np.asarray(raid_threats["window_s"], float),
         cost_usd=np.array([types[t].cost_usd for t in th_type]),
         flight_s=flight, step_s=step, vmax_mps=vmax, first_open_s=first_open, last_close_s=last_close,
-        track_s=track_any, attack_battery=attack.astype(np.int64))
+        track_s=track_any, attack_battery=attack.astype(np.int64), attack_radar=attack_radar.astype(np.int64))
+    losses = (no_sensor_losses(n_thr) if fire_rule is None else
+              _sensor_losses(scenario, networks, sensors, paths, flight, step, rcs, fire_rule, pj, pb, po, losable))
     detection_fx = DetectionEffects() if scenario.mechanisms.detection else None
     detection = (no_detection(n_thr) if detection_fx is None else
                  _detection(scenario, catalog, sensors, paths, flight, step, rcs, type_ids, types, th_type, detection_fx))
@@ -255,10 +277,12 @@ def compile_scenario(scenario: Scenario, seed: int) -> Compiled:
     ew, ew_zones = _ew_hazards(scenario, frame, types, th_type, legs)
     if scenario.mechanisms.ins:
         ew = _ins_hazards(scenario, types, th_type, th_target, paths, ew)
-    area, layers = _area_hazards(scenario, catalog, frame, type_ids, types, th_type, legs, paths)
+    area, layers = _area_hazards(scenario, catalog, frame, type_ids, types, th_type, legs, paths, networks, track_rel)
     return Compiled(
         ew=ew, ew_zones=ew_zones, area=area, area_layers=layers, ew_zone_ids=[z.id for z in scenario.ew_zones],
         area_ids=[a.id for a in scenario.area_defences], ballistic=ballistic, c2=c2,
+        radar_ids=[r.id for r in scenario.radars], losses=losses,
+        area_cued_by=[a.network if a.cued else None for a in scenario.area_defences],
         detection=detection, detection_effects=detection_fx,
         name=scenario.name, frame=frame, asset_ids=asset_ids, asset_value=asset_value,
         battery_ids=[b.id for b in scenario.batteries], interceptor_ids=itc_ids, threat_type_ids=type_ids,
@@ -333,7 +357,8 @@ def _ins_hazards(scenario: Scenario, types: list[ThreatType], th_type: np.ndarra
     # has no radius field: the assets' default (a battery's launchers and radar spread over ~100 m)
     battery_radius_m = float(Asset.model_fields["radius_m"].default)
     radius_m = np.array([a.radius_m for a in scenario.assets]
-                        + [battery_radius_m] * len(_attacked_batteries(scenario)), float)[th_target]
+                        + [battery_radius_m] * (len(_attacked_batteries(scenario)) + len(_attacked_radars(scenario))),
+                        float)[th_target]
     off = paths.vertex_offset
     step = np.hypot(np.diff(paths.vertex_x_m), np.diff(paths.vertex_y_m)) / 1000.0
     along_km = np.concatenate(([0.0], np.cumsum(step)))  # ground distance at each vertex, from the first
@@ -351,7 +376,8 @@ def _ins_hazards(scenario: Scenario, types: list[ThreatType], th_type: np.ndarra
 
 
 def _area_hazards(scenario: Scenario, catalog: Catalog, frame: LocalFrame, type_ids: list[str],
-                  types: list[ThreatType], th_type: np.ndarray, legs: _Legs, paths: Paths) -> tuple[Hazards, AreaLayers]:
+                  types: list[ThreatType], th_type: np.ndarray, legs: _Legs, paths: Paths, networks: list[str],
+                  track_rel: np.ndarray) -> tuple[Hazards, AreaLayers]:
     """Area defences (docs/model.md): units spread evenly over a disc of area A meet a threat
     flying through it at units x 2 reach x engage_probability / A per km; a threat is eligible if
     the type has a kill probability against it, flies inside its altitude band and no faster
@@ -373,6 +399,10 @@ def _area_hazards(scenario: Scenario, catalog: Catalog, frame: LocalFrame, type_
         _zone_pieces(legs, frame, area, a, rate_km, pieces)
     kinds = [catalog.area_defences[a.type] for a in scenario.area_defences]
     huge = np.iinfo(np.int64).max // 4
+    # cued area defences (docs/model.md, Area defences cued by a network): their network (one no
+    # sensor feeds never tracks: checks.py refuses it), and with geometric tracks its first track
+    cue_net = np.array([networks.index(a.network) if a.cued and a.network in networks else -1
+                        for a in scenario.area_defences], np.int64)
     layers = AreaLayers(
         tokens_per_s=np.array([a.units * k.attempts_per_min / 60.0 for a, k in zip(scenario.area_defences, kinds)], float),
         burst=np.array([float(a.units) for a in scenario.area_defences]),
@@ -381,7 +411,9 @@ def _area_hazards(scenario: Scenario, catalog: Catalog, frame: LocalFrame, type_
         pk=pk, active_from_s=np.array([a.active_from_s for a in scenario.area_defences], float),
         active_until_s=np.array([np.inf if a.active_until_s is None else a.active_until_s
                                  for a in scenario.area_defences], float),
-        cost_usd=np.array([k.cost_usd for k in kinds], float))
+        cost_usd=np.array([k.cost_usd for k in kinds], float), cue_net=cue_net,
+        cue_s=np.ascontiguousarray(np.stack([track_rel[:, n] if n >= 0 else np.full(n_thr, np.inf) for n in cue_net],
+                                            axis=1) if n_layers else np.zeros((n_thr, 0)), float))
     return build_hazards(n_thr, pieces), layers
 
 
@@ -479,6 +511,73 @@ def _c2_fire_from(scenario: Scenario, catalog: Catalog, batteries: Batteries, pa
         out[:, b] = np.minimum(fire_from[:, b] + system.track_latency_s, own[:, i])
         effects.track_latency_s[scenario.batteries[b].id] = float(system.track_latency_s)
     return out
+
+
+@dataclass
+class FireRule:
+    """A fire unit's earliest fire time as a function of its network's track T (after launch):
+    max(min(T + latency, own), floor), the rule of _c2_fire_from and _ballistic_fire_from taken
+    apart, so that the kernel can apply it to the track left after a sensor is lost."""
+
+    latency_s: np.ndarray  # [battery] mechanisms.c2's track latency (0: none)
+    own_s: np.ndarray  # [threat, battery] its own radar's track under a latency rule (inf: none)
+    floor_s: np.ndarray  # [threat, battery] own track + ballistic track time (-inf: no such rule)
+
+
+def _fire_rule(scenario: Scenario, catalog: Catalog, batteries: Batteries, paths: Paths, flight: np.ndarray,
+               step: np.ndarray, rcs: np.ndarray) -> FireRule:
+    """The terms of the fire-time rule, from the same functions compile applies to the network
+    track (so the kernel's rule gives their numbers bit for bit): c2 of an infinite track is the
+    own-radar term, ballistic of -inf the floor."""
+    n_thr, n_bat = paths.ballistic.shape[0], len(scenario.batteries)
+    latency = np.array([float(catalog.systems[b.system].track_latency_s or 0.0) if scenario.mechanisms.c2 else 0.0
+                        for b in scenario.batteries], float)
+    own = np.full((n_thr, n_bat), np.inf)
+    if scenario.mechanisms.c2:
+        own = _c2_fire_from(scenario, catalog, batteries, paths, flight, step, rcs, own, C2Effects())
+    floor = np.full((n_thr, n_bat), -np.inf)
+    if scenario.mechanisms.ballistic:
+        floor = _ballistic_fire_from(scenario, catalog, batteries, paths, flight, step, rcs, floor, BallisticEffects())
+    return FireRule(latency, own, floor)
+
+
+def _losable_sensors(scenario: Scenario, attacked: list[int], attacked_radars: list[int],
+                     also_radars: Collection[str] = ()) -> list[int]:
+    """The sensors (compile's ``_sensors`` order: the batteries' own radars, then the stand-alone
+    radars) an attack can destroy: each attacked battery's radar and each attacked radar (and
+    the radars ``also_radars`` names, a campaign's: compile_scenario)."""
+    radars = [*attacked_radars, *(r for r, radar in enumerate(scenario.radars)
+                                  if radar.id in also_radars and r not in attacked_radars)]
+    return [*attacked, *(len(scenario.batteries) + r for r in radars)]
+
+
+def _sensor_losses(scenario: Scenario, networks: list[str], sensors: tuple, paths: Paths, flight: np.ndarray,
+                   step: np.ndarray, rcs: np.ndarray, rule: FireRule, pj: np.ndarray, pb: np.ndarray,
+                   windows_open_s: np.ndarray, losable: list[int]) -> SensorLosses:
+    """The record the kernel applies attacks on sensors with (records.SensorLosses): each losable
+    sensor's own track times, and per network the first track of the sensors no attack can
+    destroy, by the rule and path sampling of every track (engine/paths.py track_times)."""
+    x, y, h, range_m, net = sensors
+    n_thr = paths.ballistic.shape[0]
+    idx = np.asarray(losable, np.int64)
+    own_track = track_times(paths, flight, step, rcs, x[idx], y[idx], h[idx], range_m[idx],
+                            np.arange(len(idx), dtype=np.int64), len(idx))
+    keep = np.setdiff1d(np.arange(len(x)), idx)
+    fixed = (track_times(paths, flight, step, rcs, x[keep], y[keep], h[keep], range_m[keep], net[keep], len(networks))
+             if len(keep) else np.full((n_thr, len(networks)), np.inf))
+    n_bat = len(scenario.batteries)
+    if not n_bat:
+        return no_sensor_losses(n_thr)
+    bat_net = np.array([networks.index(b.network) for b in scenario.batteries], np.int64)
+    own_s, floor_s = rule.own_s[pj, pb], rule.floor_s[pj, pb]
+    # a window that opens no later with every losable sensor lost (its track from the others) is
+    # never without a track: the kernel does not look (the fire-time rule only grows with the track)
+    worst = np.maximum(np.minimum(fixed[pj, bat_net[pb]] + rule.latency_s[pb], own_s), floor_s)
+    return SensorLosses(
+        unit=idx.copy(), net=np.asarray(net[idx], np.int64), track_s=np.ascontiguousarray(own_track, float),
+        fixed_s=np.ascontiguousarray(fixed, float), bat_net=bat_net, bat_latency_s=rule.latency_s,
+        own_s=np.ascontiguousarray(own_s, float), floor_s=np.ascontiguousarray(floor_s, float),
+        at_risk=np.ascontiguousarray(worst > windows_open_s, np.bool_))
 
 
 def _detection(scenario: Scenario, catalog: Catalog, sensors: tuple, paths: Paths, flight: np.ndarray,
@@ -631,11 +730,26 @@ def _attacked_batteries(scenario: Scenario) -> list[int]:
     return out
 
 
-def _raid_targets(raid: Raid, count: int, scenario: Scenario, attacked: list[int]) -> list[int]:
-    """Each threat's target: an index into the assets, then the attacked batteries."""
+def _attacked_radars(scenario: Scenario) -> list[int]:
+    """The stand-alone radars some raid attacks ({radar: id}), in the order raids first name them."""
+    ids = [r.id for r in scenario.radars]
+    out: list[int] = []
+    for raid in scenario.raids:
+        if isinstance(raid.target, TargetRadar) and ids.index(raid.target.radar) not in out:
+            out.append(ids.index(raid.target.radar))
+    return out
+
+
+def _raid_targets(raid: Raid, count: int, scenario: Scenario, attacked: list[int],
+                  attacked_radars: list[int]) -> list[int]:
+    """Each threat's target: an index into the assets, then the attacked batteries, then the
+    attacked radars."""
     if isinstance(raid.target, TargetBattery):
         b = next(i for i, battery in enumerate(scenario.batteries) if battery.id == raid.target.battery)
         return [len(scenario.assets) + attacked.index(b)] * count
+    if isinstance(raid.target, TargetRadar):
+        r = next(i for i, radar in enumerate(scenario.radars) if radar.id == raid.target.radar)
+        return [len(scenario.assets) + len(attacked) + attacked_radars.index(r)] * count
     if isinstance(raid.target, TargetByKind):
         idx = [i for i, a in enumerate(scenario.assets) if a.kind == raid.target.kind]
         split = _allocate(count, np.array([scenario.assets[i].value for i in idx]))
@@ -645,7 +759,8 @@ def _raid_targets(raid: Raid, count: int, scenario: Scenario, attacked: list[int
 
 
 def _expand_raids(scenario: Scenario, catalog: Catalog, frame: LocalFrame, type_ids: list[str],
-                  ax: np.ndarray, ay: np.ndarray, rng: np.random.Generator, attacked: list[int]) -> dict:
+                  ax: np.ndarray, ay: np.ndarray, rng: np.random.Generator, attacked: list[int],
+                  attacked_radars: list[int]) -> dict:
     out: dict[str, list] = {k: [] for k in ("type", "looks_like", "target", "launch_s", "window_s", "raid", "verts")}
     for raid in scenario.raids:
         lx, ly = frame.to_local(raid.launch.lat, raid.launch.lon)
@@ -655,7 +770,7 @@ def _expand_raids(scenario: Scenario, catalog: Catalog, frame: LocalFrame, type_
             ballistic = CLASS_INFO[catalog.threats[tid].threat_class].kinematics == "ballistic"
             radius = 1000.0 * raid.launch.spread_km * np.sqrt(rng.random(count))
             angle = 2 * np.pi * rng.random(count)
-            for i, target in enumerate(_raid_targets(raid, count, scenario, attacked)):
+            for i, target in enumerate(_raid_targets(raid, count, scenario, attacked, attacked_radars)):
                 start = (float(lx) + radius[i] * np.cos(angle[i]), float(ly) + radius[i] * np.sin(angle[i]))
                 middle = [] if ballistic else list(zip(np.atleast_1d(wx).tolist(), np.atleast_1d(wy).tolist()))
                 out["verts"].append([start, *middle, (float(ax[target]), float(ay[target]))])

@@ -207,7 +207,7 @@ def _pd_table(det, paths, flight, rows_j, rows_s, out):  # type: ignore[no-untyp
 
 @cached_njit()
 def fire_unit_tracks(det, paths, flight, key, present, pair_off, pair_b, own_cover_s, open_s, lost_max, trk, t_id,
-                     t_any):  # type: ignore[no-untyped-def]
+                     t_any, t_net):  # type: ignore[no-untyped-def]
     """One replication's draws: trk [window] when the window's battery holds a track on its threat
     that it may fire on, t_id [threat] when a decoy is identified, t_any [threat] when a network
     first holds a track (all after launch; inf: never). Threats not ``present`` get inf (their
@@ -217,7 +217,8 @@ def fire_unit_tracks(det, paths, flight, key, present, pair_off, pair_b, own_cov
     written per window: the kernel reads them window by window (a [threat, battery] table of a
     national laydown is megabytes, read and written at scattered places). own_cover_s [window]:
     when the window's battery's own radar first covers its threat (``window_own_cover``): a
-    search whose bound comes first finds nothing and is not started.
+    search whose bound comes first finds nothing and is not started. t_net [threat, network]
+    (width 0: not wanted) gets each network's first track (cued area defences).
 
     open_s [window] (the compiled openings; -inf: every track exact) and lost_max [battery]
     (``link_lost_max``): a window whose network track, with its battery's latency and the most
@@ -251,6 +252,8 @@ def fire_unit_tracks(det, paths, flight, key, present, pair_off, pair_b, own_cov
     for j in range(n_thr):
         t_id[j] = np.inf
         t_any[j] = np.inf
+        for net in range(t_net.shape[1]):
+            t_net[j, net] = np.inf
         if not present[j]:
             continue
         net_t[:] = np.inf
@@ -289,6 +292,8 @@ def fire_unit_tracks(det, paths, flight, key, present, pair_off, pair_b, own_cov
                 for other in range(1, n_net):
                     latest = max(latest, net_t[other])
         scan_any = 0.0
+        for net in range(min(n_net, t_net.shape[1])):
+            t_net[j, net] = net_t[net]
         for net in range(n_net):
             if net_t[net] < t_any[j]:
                 t_any[j] = net_t[net]

@@ -42,10 +42,11 @@ ALIVE, KILLED, LEAKED, EXPIRED, ABSENT, SUPPRESSED, DIVERTED, AREA_KILLED = 0, 1
 EV_LAUNCH, EV_DETECT, EV_FIRE, EV_KILL, EV_MISS, EV_LEAK, EV_EXPIRE = 0, 1, 2, 3, 4, 5, 6
 EV_SUPPRESS, EV_DIVERT, EV_AREA_KILL, EV_AREA_MISS = 7, 8, 9, 10
 EV_BATTERY_LOST = 11  # an attacker destroyed its battery (the event's battery)
+EV_RADAR_LOST = 12  # an attacker destroyed its stand-alone radar (the event's battery: n_bat + n_area + radar)
 # then a battery's own events (threat -1)
-EV_RELOAD = 12
+EV_RELOAD = 13
 EVENT_NAMES = ("launch", "detect", "fire", "kill", "miss", "leak", "expire", "suppressed", "diverted", "area-kill",
-               "area-miss", "battery-lost", "reload")
+               "area-miss", "battery-lost", "radar-lost", "reload")
 THREAT_EVENTS = EV_RELOAD  # kinds below this are a threat's
 # a threat's fire was held by the cost weight (for the cause of a leak: engine/causes.py)
 MET_HELD = 1
@@ -273,10 +274,11 @@ def _file_opening(j, q, k_min, launch_j, dt, per_dt, free, head, nxt, ev_code, o
 # nogil: in a parallel run the run's own process simulates too, while its pool's threads feed the workers
 @cached_njit(nogil=True)
 def simulate_chunk(paths, threats, batteries, interceptors, windows, doctrine, ew, ew_zones, area, layers, det,
-                   uniforms, stock_init, present, out, log, log_on):  # type: ignore[no-untyped-def]
+                   losses, uniforms, stock_init, present, sensor_lost0, out, log, log_on):  # type: ignore[no-untyped-def]
     """Simulate the chunk's replications (uniforms' first axis) into ``out`` (engine/records.py:
     every argument is one of its records; stock_init [rep, battery, interceptor] and present
-    [rep, threat] are per replication). With detection (``det.on``) each replication opens every
+    [rep, threat] are per replication, and sensor_lost0 [rep, losses row]: when each losable sensor
+    was lost before the night, -inf for a campaign's radar out of action, else inf). With detection (``det.on``) each replication opens every
     window no sooner than its battery's drawn track (engine/detection.py) and closes a decoy's
     when it is identified: the windows' times and their order are then this replication's. Returns the decision epochs visited, a cost diagnostic."""
     # the records' arrays as local names, once: the hot loops below read plain arrays
@@ -305,7 +307,14 @@ def simulate_chunk(paths, threats, batteries, interceptors, windows, doctrine, e
     dt, assess, cost_w, epoch_limit_s = (doctrine.decision_interval_s, doctrine.assess_s, doctrine.cost_weight,
                                          doctrine.epoch_time_limit_s)
     u_launch, u_rel, u_kill, u_ew, u_area = uniforms.launch, uniforms.reliability, uniforms.kill, uniforms.ew, uniforms.area
-    u_attack, lost_s = uniforms.attack, out.battery_lost_s
+    u_attack, lost_s, radar_lost_s = uniforms.attack, out.battery_lost_s, out.radar_lost_s
+    th_attack_radar = threats.attack_radar
+    # attacks on sensors: the radars an attack can destroy, and when each was (inf: not yet)
+    n_sl = losses.unit.shape[0]
+    sl_unit, sl_net, sl_track = losses.unit, losses.net, losses.track_s
+    sl_fixed, sl_bat_net, sl_latency, sl_own, sl_floor, sl_risk = (losses.fixed_s, losses.bat_net, losses.bat_latency_s,
+                                                                   losses.own_s, losses.floor_s, losses.at_risk)
+    sl_lost_t = np.full(n_sl, np.inf)
     killed, leaked, expired, rounds, kills_bat = out.killed, out.leaked, out.expired, out.rounds, out.kills_by_battery
     hits, survive, cost_killed = out.hits, out.survive, out.threat_cost_destroyed
     leak_threat, remaining = out.leak_count_by_threat, out.remaining
@@ -342,6 +351,12 @@ def simulate_chunk(paths, threats, batteries, interceptors, windows, doctrine, e
     lost_max = link_lost_max(det.bat_link_loss)
     t_id = np.empty(n_det)  # when a decoy is identified
     t_any = np.empty(n_det)  # when a network first holds a track
+    # cued area defences: [threat, network] each network's first track (under detection, drawn)
+    cue_net = layers.cue_net
+    n_cue_net = 0
+    for a in range(cue_net.shape[0]):
+        n_cue_net = max(n_cue_net, cue_net[a] + 1)
+    t_net = np.empty((n_det, n_cue_net))
     # buffers allocated once per chunk
     c_p = np.empty(n_pairs, np.int64)
     probe = np.empty(n_pairs, np.int64)
@@ -387,6 +402,9 @@ def simulate_chunk(paths, threats, batteries, interceptors, windows, doctrine, e
     horizon_s = (th_launch0 + th_window + flight).max() + 2.0 * dt if n_thr > 0 else 0.0
     head = np.full(_epoch_of(horizon_s, dt, per_dt) + 2, -1, np.int64)
     n_slots = 2 * n_pairs + 3 * n_thr + 1  # (and an area-defence engagement per threat)
+    if n_sl > 0:  # wakes for windows waiting on a track a lost sensor no longer gives: one per window at most
+        n_slots += n_pairs + n_thr
+    trk_wake = np.empty(n_thr if n_sl > 0 else 0, np.int64)  # the epoch of a threat's pending track wake
     nxt = np.arange(1, n_slots + 1).astype(np.int64)  # free slots are chained through nxt
     nxt[n_slots - 1] = -1
     ev_code = np.empty(n_slots, np.int64)
@@ -423,10 +441,11 @@ def simulate_chunk(paths, threats, batteries, interceptors, windows, doctrine, e
     reload_done = np.empty((n_bat, n_itc))
     dry = np.empty(n_bat * n_itc)  # when each (battery, interceptor) ran dry this replication
     # attacks on the defence: the attackers, taken in order of impact; which batteries are lost
-    att_list = np.flatnonzero(th_attack >= 0)
+    att_list = np.flatnonzero((th_attack >= 0) | (th_attack_radar >= 0))
     n_att = att_list.shape[0]
     att_order = att_list.copy()
     lost = np.zeros(n_bat, np.bool_)
+    radar_lost = np.zeros(radar_lost_s.shape[1], np.bool_)
     # the (battery, interceptor) pairs with a reload coming (reload_done < inf), in no order: a
     # reload epoch looks at these, not at every pair (a national laydown of hundreds of batteries
     # spent half its time scanning all of them at every reload)
@@ -482,7 +501,7 @@ def simulate_chunk(paths, threats, batteries, interceptors, windows, doctrine, e
         if det.on:  # this replication's tracks: each window opens no sooner, a decoy's closes when identified
             fire_unit_tracks(det, paths, flight, np.int64(uniforms.detect[r, 0] * 9007199254740992.0), present[r],
                              pair_off, pair_b, own_cover_s, windows.open_s, lost_max, trk, t_id,
-                             t_any)
+                             t_any, t_net)
             for j in range(n_thr):
                 track_any[j] = t_any[j]
                 lo = pair_off[j]
@@ -548,6 +567,8 @@ def simulate_chunk(paths, threats, batteries, interceptors, windows, doctrine, e
         if n_att > 0:
             lost[:] = False
             lost_s[r, :] = inf
+            radar_lost[:] = False
+            radar_lost_s[r, :] = inf
             for i in range(n_att):  # by impact, then threat (insertion sort from the last replication's order)
                 j = att_order[i]
                 m = i
@@ -556,6 +577,9 @@ def simulate_chunk(paths, threats, batteries, interceptors, windows, doctrine, e
                     m -= 1
                 att_order[m] = j
             k_attack = _epoch_of(impact[att_order[0]], dt, per_dt)
+        if n_sl > 0:  # the sensors lost before the night (a campaign's), none yet tonight
+            sl_lost_t[:] = sensor_lost0[r]
+            trk_wake[:] = NEVER
         k_reload = NEVER
         for a in range(survive.shape[1]):
             survive[r, a] = 1.0
@@ -693,6 +717,8 @@ def simulate_chunk(paths, threats, batteries, interceptors, windows, doctrine, e
                     n_abuf += 1
                 else:
                     wake = True
+                    if n_sl > 0 and trk_wake[j] == k_epoch:
+                        trk_wake[j] = NEVER
                 if wake and gate[j] < inf and not is_dirty[j]:
                     is_dirty[j] = True
                     dirty[n_dirty] = j
@@ -713,7 +739,12 @@ def simulate_chunk(paths, threats, batteries, interceptors, windows, doctrine, e
                     if status[j] != ALIVE or expire[j] <= t or impact[j] <= t:  # ended by this epoch
                         continue
                     engaged = False
-                    if layers.active_from_s[a] <= ta <= layers.active_until_s[a]:
+                    # a cued one acts only once its network tracks the threat (docs/model.md, Area
+                    # defences cued by a network): before that it is as if not in place
+                    cued_from = -inf
+                    if cue_net[a] >= 0:
+                        cued_from = launch[j] + (t_net[j, cue_net[a]] if det.on else layers.cue_s[j, a])
+                    if layers.active_from_s[a] <= ta <= layers.active_until_s[a] and ta >= cued_from:
                         tokens[a] = min(layers.burst[a], tokens[a] + layers.tokens_per_s[a] * (ta - tokens_t[a]))
                         tokens_t[a] = ta
                         if tokens[a] >= 1.0 and munitions[a] >= layers.munitions_per_attempt[a]:
@@ -757,13 +788,26 @@ def simulate_chunk(paths, threats, batteries, interceptors, windows, doctrine, e
                     if th_damage[j] > 0.0:
                         hits[r, a] += 1
                     b = th_attack[j]
-                    if not lost[b] and u_attack[r, j] < th_damage[j]:
+                    unit = -1  # the unit destroyed: battery b, or n_bat + radar
+                    if b >= 0 and not lost[b] and u_attack[r, j] < th_damage[j]:
                         lost[b] = True
                         busy[b] += LOST_BUSY
                         lost_s[r, b] = impact[j]
                         survive[r, a] = 0.0
+                        unit = b
                         if logging:
                             _log(log, EV_BATTERY_LOST, impact[j], j, b, -1, 0, flight[j])
+                    rr = th_attack_radar[j]
+                    if rr >= 0 and not radar_lost[rr] and u_attack[r, j] < th_damage[j]:
+                        radar_lost[rr] = True  # it forms no more tracks
+                        radar_lost_s[r, rr] = impact[j]
+                        survive[r, a] = 0.0
+                        unit = n_bat + rr
+                        if logging:
+                            _log(log, EV_RADAR_LOST, impact[j], j, n_bat + n_layers + rr, -1, 0, flight[j])
+                    for q in range(n_sl):  # its radar's tracks end here (or ended before the night)
+                        if sl_unit[q] == unit:
+                            sl_lost_t[q] = min(sl_lost_t[q], impact[j])
                 k_attack = _epoch_of(impact[att_order[a_ptr]], dt, per_dt) if a_ptr < n_att else NEVER
             # an epoch at which nothing the battle manager looks at changed (every intercept
             # that landed was a kill, a failure or a miss still under assessment, every
@@ -854,6 +898,23 @@ def simulate_chunk(paths, threats, batteries, interceptors, windows, doctrine, e
                         continue
                     b = pair_b[p]
                     k = pair_k[p]
+                    if n_sl > 0 and sl_risk[p] and not lost[b]:  # attacks on sensors: does it still hold a track?
+                        # (written out: a helper's array arguments cost their reference counts per probe; a
+                        # destroyed battery's windows wait as before: it never fires, no wake could change that)
+                        nn = sl_bat_net[b]
+                        tn = sl_fixed[j, nn]
+                        for q in range(n_sl):  # its network's first track from a sensor not lost by then
+                            if sl_net[q] == nn and sl_track[j, q] < tn and launch[j] + sl_track[j, q] <= sl_lost_t[q]:
+                                tn = sl_track[j, q]
+                        f = max(min(tn + sl_latency[b], sl_own[p]), sl_floor[p])  # compile's fire-time rule
+                        if rel < f - EPS_S:  # not yet, perhaps never: look at the threat again when it may
+                            if f <= pair_close[p] + EPS_S:
+                                kk = max(_epoch_of(launch[j] + f, dt, per_dt), k_epoch + 1)
+                                if kk < trk_wake[j]:
+                                    trk_wake[j] = kk
+                                    free = _schedule(head, nxt, ev_code, free, kk, j << J_SHIFT | ASSESSED)
+                                    n_pending += 1
+                            continue
                     if spent[b * n_itc + k]:
                         continue
                     if busy[b] >= bat_channels[b] or ready[b, k] < itc_rps[k]:
@@ -1044,7 +1105,7 @@ def simulate_chunk(paths, threats, batteries, interceptors, windows, doctrine, e
                 else:
                     status[j] = LEAKED
                     a = th_target[j]
-                    if th_damage[j] > 0.0 and th_attack[j] < 0:  # an attacker's hit: step 1c
+                    if th_damage[j] > 0.0 and th_attack[j] < 0 and th_attack_radar[j] < 0:  # an attacker's: step 1c
                         hits[r, a] += 1
                         survive[r, a] *= 1.0 - th_damage[j]
                     leak_threat[j] += 1.0

@@ -49,6 +49,7 @@ class Threats(NamedTuple):
     last_close_s: np.ndarray  # [threat] latest window closing after launch (-inf: none)
     track_s: np.ndarray  # [threat] first time after launch any network holds a track (inf: never)
     attack_battery: np.ndarray  # [threat] int64: the battery it attacks (target is then its aimpoint), -1: none
+    attack_radar: np.ndarray  # [threat] int64: the stand-alone radar it attacks (target is its aimpoint), -1: none
 
 
 class Batteries(NamedTuple):
@@ -131,6 +132,9 @@ class AreaLayers(NamedTuple):
     active_from_s: np.ndarray  # [layer] in place from (raid time)
     active_until_s: np.ndarray  # [layer] until (inf: the whole raid)
     cost_usd: np.ndarray  # [layer] one munition
+    cue_net: np.ndarray  # [layer] int64: the network whose tracks cue it (-1: not cued, it engages on its own)
+    cue_s: np.ndarray  # [threat, layer] its network's first track, after launch, with geometric tracks (inf: never;
+    #                    under mechanisms.detection the kernel draws it per replication instead)
 
 
 class Doctrine(NamedTuple):
@@ -180,6 +184,35 @@ class Detection(NamedTuple):
     # mechanisms.ballistic with detection: [battery] how long its own radar must hold a track of a
     # ballistic threat before it launches (0: no such rule; empty: mechanisms.ballistic off)
     bat_ballistic_track_s: np.ndarray = np.zeros(0)
+
+
+class SensorLosses(NamedTuple):
+    """Attacks on the defence's sensors (docs/model.md, Attacks on the defence): the radars an
+    attack can destroy (a stand-alone radar a raid attacks, an attacked battery's own radar) form
+    no tracks from then on, so a fire unit whose network track came only through one of them
+    fires from the tracks left (or its own radar, under mechanisms.c2). Geometric tracks only
+    (mechanisms.detection off); empty (no rows) when no sensor can be lost: the kernel then
+    checks nothing."""
+
+    unit: np.ndarray  # [row] int64: the unit whose loss ends the sensor's tracks: battery b, or n_bat + radar r
+    net: np.ndarray  # [row] int64: its network
+    track_s: np.ndarray  # [threat, row] when it first holds a track of the threat, after launch (inf: never)
+    fixed_s: np.ndarray  # [threat, network] the network's first track from sensors no attack can destroy
+    bat_net: np.ndarray  # [battery] int64: the network it fires on
+    bat_latency_s: np.ndarray  # [battery] its network tracks' latency (mechanisms.c2; else 0)
+    own_s: np.ndarray  # [window] its own radar's track under mechanisms.c2 (inf: no latency rule)
+    floor_s: np.ndarray  # [window] own track + ballistic track time (mechanisms.ballistic; -inf: no such rule)
+    at_risk: np.ndarray  # [window] bool: with every losable sensor lost it would open later (else never checked)
+
+    @property
+    def on(self) -> bool:
+        return self.unit.shape[0] > 0
+
+
+def no_sensor_losses(n_thr: int) -> SensorLosses:
+    """The record when no sensor can be lost: every array empty (one compiled kernel signature)."""
+    f, i = np.zeros(0), np.zeros(0, np.int64)
+    return SensorLosses(i, i, np.zeros((n_thr, 0)), np.zeros((n_thr, 0)), i, f, f, f, np.zeros(0, np.bool_))
 
 
 class Uniforms(NamedTuple):
@@ -281,6 +314,9 @@ OUTCOMES: tuple[OutcomeSpec, ...] = (
                 "at the start, inf if it never ran out"),
     OutcomeSpec("battery_lost_s", ("replication", "battery"), np.float64, np.inf,
                 "when an attack destroyed the battery (docs/model.md, Attacks on the defence): inf if it was not"),
+    OutcomeSpec("radar_lost_s", ("replication", "radar"), np.float64, np.inf,
+                "when an attack destroyed the stand-alone radar (docs/model.md, Attacks on the defence): inf if "
+                "it was not"),
 )
 # the end states: every threat present ends as exactly one of these
 END_STATES: tuple[str, ...] = ("killed", "leaked", "expired", "suppressed", "diverted", "area_killed")

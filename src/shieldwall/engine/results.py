@@ -305,6 +305,11 @@ class RaidResult:
             cols["batteries_lost"] = lost.sum(axis=1)
             for b, bid in enumerate(c.battery_ids):
                 cols[f"battery_lost/{bid}"] = lost[:, b]
+            if (c.threats.attack_radar >= 0).any():  # and which stand-alone radars
+                radar_lost = np.isfinite(chunk.radar_lost_s)
+                cols["radars_lost"] = radar_lost.sum(axis=1)
+                for i, rid in enumerate(c.radar_ids):
+                    cols[f"radar_lost/{rid}"] = radar_lost[:, i]
         for cause in LEAK_CAUSES:
             cols[f"leak_cause/{cause.id}"] = (chunk.leak_cause == cause.code).sum(axis=1)
         return cols
@@ -327,12 +332,13 @@ class RaidResult:
         t, kind, j, b, k, n, xyz = ev.time_s, ev.kind, ev.threat, ev.battery, ev.interceptor, ev.shots, ev.position_m
         lat, lon = c.frame.to_latlon(xyz[:, 0], xyz[:, 1])
         types = np.asarray(c.threat_type_ids, object)[c.threat_type[j]]
+        units = [*c.battery_ids, *c.area_ids, *c.radar_ids]
         return pd.DataFrame({
             "time_s": t, "event": np.asarray(EVENT_NAMES, object)[kind], "threat": j,
             "threat_type": types, "raid": np.asarray(c.threat_raid, object)[j],
             # area defences engage as "batteries" n_bat + their index: the column names who engaged
-            "battery": [None if i < 0 else c.battery_ids[i] if i < len(c.battery_ids) else c.area_ids[i - len(c.battery_ids)]
-                        for i in b],
+            # (and stand-alone radars, lost to an attack, n_bat + n_area + their index)
+            "battery": [None if i < 0 else units[i] for i in b],
             "interceptor": [c.interceptor_ids[i] if i >= 0 else None for i in k],
             "shots": n, "lat": np.round(lat, 6), "lon": np.round(lon, 6), "alt_m": np.round(xyz[:, 2], 1),
             "east_m": np.round(xyz[:, 0], 1), "north_m": np.round(xyz[:, 1], 1),
@@ -544,19 +550,26 @@ class RaidResult:
         return out
 
     def _attacks_summary(self) -> dict[str, Any]:
-        """Batteries destroyed by attacks on the defence (docs/model.md): how many per replication
-        (mean and 95% interval), and per attacked battery the probability it was lost and when."""
+        """Batteries (and stand-alone radars) destroyed by attacks on the defence (docs/model.md):
+        how many per replication (mean and 95% interval), and per attacked unit the probability it
+        was lost and when. The radars' keys only where a raid attacks one."""
         c = self.compiled
-        lost = np.isfinite(self.battery_lost_s)
-        (n_lost, n_lost_ci), = _ci_pairs(lost.sum(axis=1, keepdims=True).astype(float))
-        per_battery: dict[str, Any] = {}
-        for b in sorted(set(int(x) for x in c.threats.attack_battery if x >= 0)):
-            (p, p_ci), = _ci_pairs(lost[:, b:b + 1].astype(float))
-            when = self.battery_lost_s[lost[:, b], b]
-            per_battery[c.battery_ids[b]] = {
-                "attackers": int((c.threats.attack_battery == b).sum()), "p_lost": p, "p_lost_ci95": p_ci,
-                "lost_at_s_mean": float(when.mean()) if len(when) else None}
-        return {"batteries_lost_mean": n_lost, "batteries_lost_ci95": n_lost_ci, "batteries": per_battery}
+        out: dict[str, Any] = {}
+        for noun, lost_s, attack, ids in (("batteries", self.battery_lost_s, c.threats.attack_battery, c.battery_ids),
+                                          ("radars", self.radar_lost_s, c.threats.attack_radar, c.radar_ids)):
+            if noun == "radars" and not (attack >= 0).any():
+                break
+            lost = np.isfinite(lost_s)
+            (n_lost, n_lost_ci), = _ci_pairs(lost.sum(axis=1, keepdims=True).astype(float))
+            per_unit: dict[str, Any] = {}
+            for b in sorted(set(int(x) for x in attack if x >= 0)):
+                (p, p_ci), = _ci_pairs(lost[:, b:b + 1].astype(float))
+                when = lost_s[lost[:, b], b]
+                per_unit[ids[b]] = {
+                    "attackers": int((attack == b).sum()), "p_lost": p, "p_lost_ci95": p_ci,
+                    "lost_at_s_mean": float(when.mean()) if len(when) else None}
+            out.update({f"{noun}_lost_mean": n_lost, f"{noun}_lost_ci95": n_lost_ci, noun: per_unit})
+        return out
 
     def _mechanisms_summary(self, out: dict[str, Any]) -> None:
         """What electronic warfare and area defences did, added only where the scenario has them
@@ -595,7 +608,8 @@ class RaidResult:
                       "kills_mean": float(self.area_kills[:, a].mean()),
                       "munitions_mean": float(munitions[:, a].mean()),
                       "stock": None if c.area_layers.stock[a] >= np.iinfo(np.int64).max // 4 else int(c.area_layers.stock[a]),
-                      "cost_usd_mean": float(cost[:, a].mean())}
+                      "cost_usd_mean": float(cost[:, a].mean()),
+                      **({"cued_by": c.area_cued_by[a]} if c.area_cued_by and c.area_cued_by[a] else {})}
                 for a, aid in enumerate(c.area_ids)}
             totals["area_defence_cost_usd_mean"], totals["area_defence_cost_usd_ci95"] = mean_ci95(cost.sum(axis=1))
 

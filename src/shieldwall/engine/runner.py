@@ -59,6 +59,19 @@ def detection_record(compiled: Compiled) -> Detection:
     return compiled.detection if compiled.detection is not None else no_detection(compiled.n_threats)
 
 
+def sensors_lost_before(compiled: Compiled, n_rep: int, radars_out: np.ndarray | None) -> np.ndarray:
+    """[rep, losses row] when each sensor an attack can destroy was lost before the night: -inf
+    for a stand-alone radar a campaign has out of action (``radars_out`` [rep, radar]), else inf."""
+    losses = compiled.losses
+    lost = np.full((n_rep, losses.unit.shape[0]), np.inf)
+    if radars_out is not None:
+        n_bat = len(compiled.battery_ids)
+        for q, unit in enumerate(losses.unit.tolist()):
+            if unit >= n_bat:
+                lost[np.asarray(radars_out, bool)[:, unit - n_bat], q] = -np.inf
+    return kernel_array(lost, np.float64)
+
+
 def kernel_array(a: Any, dtype: Any) -> np.ndarray:
     """An array as the kernel takes it: C-contiguous, writable, of its one dtype. numba compiles
     the kernel again for every other layout (a read-only view from ``broadcast_to`` made a second
@@ -69,10 +82,12 @@ def kernel_array(a: Any, dtype: Any) -> np.ndarray:
 def run_chunk(compiled: Compiled, start: int, n_rep: int, seed_seq: np.random.SeedSequence,
               log_first: bool, stock: np.ndarray | None = None,
               present: np.ndarray | None = None, rows: tuple[int, int] | None = None, log_all: bool = False,
-              out: Outcomes | None = None, log_events: bool = True) -> ChunkResult:
+              radars_out: np.ndarray | None = None, out: Outcomes | None = None,
+              log_events: bool = True) -> ChunkResult:
     """Replications [start, start + n_rep); ``stock`` [n_rep, battery, interceptor] overrides
     the scenario's initial stocks (a campaign's night starts with the last night's leftovers);
-    ``present`` [n_rep, threat] leaves threats out of single replications.
+    ``present`` [n_rep, threat] leaves threats out of single replications; ``radars_out``
+    [n_rep, radar] has a campaign's stand-alone radars out of action (they form no tracks).
 
     ``rows`` = (lo, hi) simulates only the chunk's replications start + lo .. start + hi - 1
     (``stock`` and ``present`` then cover those rows only). A replication depends on nothing but
@@ -100,8 +115,9 @@ def run_chunk(compiled: Compiled, start: int, n_rep: int, seed_seq: np.random.Se
         present = np.ones((n_rep, n_thr), np.bool_)
     epochs = simulate_chunk(compiled.paths, compiled.threats, compiled.batteries, compiled.interceptors,
                             compiled.windows, compiled.doctrine, compiled.ew, compiled.ew_zones, compiled.area,
-                            compiled.area_layers, detection_record(compiled), rnd, kernel_array(stock, np.int64),
-                            kernel_array(present, np.bool_), out, log, n_logged > 0)
+                            compiled.area_layers, detection_record(compiled), compiled.losses, rnd, kernel_array(stock, np.int64),
+                            kernel_array(present, np.bool_), sensors_lost_before(compiled, n_rep, radars_out), out, log,
+                            n_logged > 0)
     events = None
     if log_first:  # the replay's log: replication 0's threat events, with their positions
         rows = np.flatnonzero(log.kind[:int(log.rep_end[0])] < THREAT_EVENTS)
@@ -178,7 +194,8 @@ def simulate(compiled: Compiled, scenario: Scenario, *, replications: int, seed:
              out_dir: str | Path | None = None, progress: Callable[[int], Any] | None = None,
              stock: np.ndarray | None = None, present: np.ndarray | None = None,
              log_events: bool = True, max_memory_bytes: int | None = None,
-             span: tuple[int, int] | None = None, engagements: int = 0) -> RaidResult:
+             span: tuple[int, int] | None = None, engagements: int = 0,
+             radars_out: np.ndarray | None = None) -> RaidResult:
     """The Monte Carlo over an already compiled scenario (a campaign reuses one compile for
     many nights). Arguments as in ``run``; ``log_events=False`` keeps no replay log;
     ``engagements``: log every engagement of the run's first so many replications (none by
@@ -188,7 +205,9 @@ def simulate(compiled: Compiled, scenario: Scenario, *, replications: int, seed:
     (a sweep's task, a campaign worker's range), with exactly the numbers they have in the whole
     run: a replication depends on nothing but its chunk's seed and its place in the chunk. The
     result then holds end - first replications (``RaidResult.first_replication`` = first), and
-    ``stock``/``present`` cover those rows only."""
+    ``stock``/``present`` cover those rows only. ``radars_out`` [rep, radar]: a campaign's
+    stand-alone radars out of action (destroyed on an earlier night: they form no tracks; the
+    compile must have them among its losable sensors, ``compile_scenario(losable_radars=...)``)."""
     from shieldwall.errors import UsageError
 
     if replications < 1:
@@ -209,6 +228,10 @@ def simulate(compiled: Compiled, scenario: Scenario, *, replications: int, seed:
         present = np.asarray(present, np.bool_)
         if present.shape != (n_rep, compiled.n_threats):
             raise ValueError(f"present must have shape {(n_rep, compiled.n_threats)}, got {present.shape}")
+    if radars_out is not None:
+        radars_out = np.asarray(radars_out, np.bool_)
+        if radars_out.shape != (n_rep, len(compiled.radar_ids)):
+            raise ValueError(f"radars_out must have shape {(n_rep, len(compiled.radar_ids))}, got {radars_out.shape}")
     chunks = range(first // CHUNK_SIZE, -(-end // CHUNK_SIZE))
     jobs, spans = [], []  # spans: the rows [a, b) of the result each job simulates
     for i in chunks:
@@ -220,7 +243,7 @@ def simulate(compiled: Compiled, scenario: Scenario, *, replications: int, seed:
             a, b = start + lo - first, start + hi - first
             jobs.append((compiled, start, n, children[i], i == 0 and log_events, None if stock is None else stock[a:b],
                          None if present is None else present[a:b], None if (lo, hi) == (0, n) else (lo, hi),
-                         start + lo < engagements))
+                         start + lo < engagements, None if radars_out is None else radars_out[a:b]))
             spans.append((a, b))
     result = RaidResult(compiled, scenario, seed, n_rep, out_dir=out_dir, first_replication=first,
                         engagement_replications=engagements)

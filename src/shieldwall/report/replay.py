@@ -107,9 +107,9 @@ def replay_data(scenario: "Scenario", events: "pd.DataFrame | None", tracks: "pd
     if len(ended):  # (a run without them keeps its replay data as it was)
         data["ended"] = [{"t": round(float(r.time_s), 1), "lat": float(r.lat), "lon": float(r.lon), "how": r.event,
                           "threat": int(r.threat), "type": r.threat_type} for r in ended.itertuples()]
-    lost = events[events.event == "battery-lost"]  # attacks on the defence: a battery destroyed
+    lost = events[events.event.isin(("battery-lost", "radar-lost"))]  # attacks on the defence: a unit destroyed
     if len(lost):  # (a run without attacks keeps its replay data as it was)
-        data["lost"] = [{"t": round(float(r.time_s), 1), "battery": _text(r.battery), "threat": int(r.threat),
-                         "type": r.threat_type} for r in lost.itertuples()]
+        data["lost"] = [{"t": round(float(r.time_s), 1), ("radar" if r.event == "radar-lost" else "battery"):
+                         _text(r.battery), "threat": int(r.threat), "type": r.threat_type} for r in lost.itertuples()]
     data["t_end"] = float(np.ceil(float(events.time_s.max()) + 60.0))  # whole seconds: the slider's steps
     return data

@@ -164,8 +164,8 @@ def assets_table(summary: dict[str, Any]) -> TextTable:
 
 
 def attacks_table(summary: dict[str, Any]) -> TextTable | None:
-    """Attacks on the defence (docs/model.md): each attacked battery's chance of being destroyed
-    and when, and the batteries lost per raid; only where some raid attacks a battery."""
+    """Attacks on the defence (docs/model.md): each attacked battery's (and radar's) chance of
+    being destroyed and when, and the units lost per raid; only where some raid attacks one."""
     att = summary.get("attacks_on_defence")
     if not isinstance(att, dict):
         return None
@@ -173,7 +173,12 @@ def attacks_table(summary: dict[str, Any]) -> TextTable | None:
     for bid, row in att["batteries"].items():
         table.rows.append([bid, str(row["attackers"]), ci(row["p_lost"], row["p_lost_ci95"], 2),
                            clock(row["lost_at_s_mean"]) if row["lost_at_s_mean"] is not None else ""])
+    for rid, row in att.get("radars", {}).items():  # stand-alone radars, where a raid attacks one
+        table.rows.append([f"radar:{rid}", str(row["attackers"]), ci(row["p_lost"], row["p_lost_ci95"], 2),
+                           clock(row["lost_at_s_mean"]) if row["lost_at_s_mean"] is not None else ""])
     table.total.append(["batteries lost per raid", "", ci(att["batteries_lost_mean"], att["batteries_lost_ci95"], 2), ""])
+    if "radars_lost_mean" in att:
+        table.total.append(["radars lost per raid", "", ci(att["radars_lost_mean"], att["radars_lost_ci95"], 2), ""])
     return table
 
 
@@ -186,7 +191,8 @@ def area_defences_table(summary: dict[str, Any]) -> TextTable | None:
     table = TextTable("area-defences", "Area defences (mean per raid)",
                       ["area defence", "engagements", "kills", "munitions", "stock", "cost"])
     for aid, row in areas.items():
-        table.rows.append([aid, number(row["engagements_mean"]), number(row["kills_mean"]),
+        name = f"{aid} (cued by {row['cued_by']})" if row.get("cued_by") else aid  # dispatched on tracks
+        table.rows.append([name, number(row["engagements_mean"]), number(row["kills_mean"]),
                            number(row["munitions_mean"]), "unlimited" if row.get("stock") is None else f"{row['stock']:,}",
                            usd(row["cost_usd_mean"])])
     return table

@@ -15,7 +15,7 @@ from shieldwall.catalog.builtin import builtin_catalog
 from shieldwall.catalog.classes import CLASS_INFO, THREAT_CLASSES
 from shieldwall.catalog.model import Catalog
 from shieldwall.errors import Problem, ScenarioError
-from shieldwall.scenario.model import Scenario, TargetBattery
+from shieldwall.scenario.model import Scenario, TargetBattery, TargetRadar
 from shieldwall.scenario.yaml_source import FieldPath, SourceMap, format_path, sort_problems
 
 
@@ -193,7 +193,7 @@ def _raid_threats(ctx: _Context) -> Iterator[Problem]:
 
 
 def _raid_targets(ctx: _Context) -> Iterator[Problem]:
-    """A target is an asset id, a kind that at least one asset has, or a battery of the scenario."""
+    """A target is an asset id, a kind that at least one asset has, or a battery or radar of the scenario."""
     assets = ctx.scenario.assets
     kinds = sorted({asset.kind for asset in assets})
     for index, raid in enumerate(ctx.scenario.raids):
@@ -202,6 +202,15 @@ def _raid_targets(ctx: _Context) -> Iterator[Problem]:
             if target.battery not in {battery.id for battery in ctx.scenario.batteries}:
                 path = ("raids", index, "target", "battery")
                 yield unknown_id(ctx, path, "battery", target.battery, (b.id for b in ctx.scenario.batteries))
+        elif isinstance(target, TargetRadar):
+            if target.radar not in {radar.id for radar in ctx.scenario.radars}:
+                path = ("raids", index, "target", "radar")
+                yield unknown_id(ctx, path, "radar", target.radar, (r.id for r in ctx.scenario.radars))
+            elif ctx.scenario.mechanisms.detection:
+                yield ctx.problem(("raids", index, "target", "radar"),
+                                  "an attack on a radar is not modelled with mechanisms.detection on",
+                                  hint="switch mechanisms.detection off, or attack a battery or an asset "
+                                  "(docs/model.md, Attacks on the defence)")
         elif isinstance(target, str):
             if target not in {asset.id for asset in assets}:
                 path = ("raids", index, "target")
@@ -283,7 +292,8 @@ def _threat_release(ctx: _Context) -> Iterator[Problem]:
 
 
 def _area_defences(ctx: _Context) -> Iterator[Problem]:
-    """An area defence names a catalog type and is in place for a non-empty time."""
+    """An area defence names a catalog type and is in place for a non-empty time; a cued one, a
+    network some battery, radar or acoustic field feeds."""
     for index, area in enumerate(ctx.scenario.area_defences):
         if area.type not in ctx.catalog.area_defences:
             yield unknown_id(ctx, ("area_defences", index, "type"), "area-defence type", area.type,
@@ -292,6 +302,10 @@ def _area_defences(ctx: _Context) -> Iterator[Problem]:
             yield ctx.problem(("area_defences", index, "active_until_s"),
                               f"`active_until_s` ({area.active_until_s:g}) must be after `active_from_s` "
                               f"({area.active_from_s:g})")
+        sc = ctx.scenario
+        networks = {unit.network for unit in [*sc.batteries, *sc.radars, *sc.acoustic_sensors]}
+        if area.cued and area.network not in networks:  # nothing would ever cue it
+            yield unknown_id(ctx, ("area_defences", index, "network"), "network", area.network, networks)
 
 
 def _acoustic_sensors(ctx: _Context) -> Iterator[Problem]:

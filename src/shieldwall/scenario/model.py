@@ -58,6 +58,9 @@ class Radar(Strict):
     lat: Lat
     lon: Lon
     network: Name = "main"
+    value: upto(L.MAX_ASSET_VALUE) = Field(  # type: ignore[valid-type]
+        1.0, description="Its value as a target, in the assets' units: what a raid aimed at it ({radar: id}) "
+        "puts at stake for the battle manager and what its loss counts in value lost.")
 
 
 class Battery(Strict):
@@ -101,6 +104,12 @@ class TargetBattery(Strict):
                         "more (docs/model.md, Attacks on the defence).")
 
 
+class TargetRadar(Strict):
+    radar: Id = Field(description="A stand-alone radar of this scenario: the threats aim at its position; one that "
+                      "gets through destroys it with probability its damage_fraction, and from then on it forms no "
+                      "more tracks (docs/model.md, Attacks on the defence).")
+
+
 class Decoys(Strict):
     threat: Id
     count: RaidCount  # type: ignore[valid-type]
@@ -111,8 +120,8 @@ class Raid(Strict):
     threat: Id = Field(description="A catalog threat id.")
     count: RaidCount  # type: ignore[valid-type]
     launch: Launch
-    target: Union[Id, TargetByKind, TargetBattery] = Field(
-        description="An asset id, {kind: ...}, or {battery: id} (an attack on the defence).")
+    target: Union[Id, TargetByKind, TargetBattery, TargetRadar] = Field(
+        description="An asset id, {kind: ...}, {battery: id} or {radar: id} (an attack on the defence).")
     time_s: Seconds = Field(0.0, description="Start of the launch window.")  # type: ignore[valid-type]
     window_s: Seconds = Field(0.0, description="Launches spread uniformly over it.")  # type: ignore[valid-type]
     waypoints: list[Point] = Field(default_factory=list, max_length=L.MAX_WAYPOINTS)
@@ -152,6 +161,11 @@ class AreaDefence(Strict):
     stock: Stock | None = Field(None, description="Munitions for the night (none: as many as it can use).")  # type: ignore[valid-type]
     active_from_s: Seconds = Field(0.0, description="From when it is in place (aviation: on station).")  # type: ignore[valid-type]
     active_until_s: Seconds | None = Field(None, description="Until when; none: the whole raid.")  # type: ignore[valid-type]
+    cued: bool = Field(False, description="Dispatched on its network's tracks (mobile fire groups on acoustic and "
+                       "radar cues): it engages a threat only from when its network holds a track of it, so its "
+                       "hazard per km acts only on the path flown after that (docs/model.md, Area defences cued by a "
+                       "network). False: it finds threats on its own, along the whole path.")
+    network: Name = Field("main", description="The network whose tracks cue it (only with cued).")
 
 
 class AcousticField(Strict):
@@ -253,12 +267,14 @@ class Scenario(Strict):
     mechanisms: Mechanisms = Field(default_factory=Mechanisms,
                                    description="Switches for catalog-driven mechanisms (all off by default).")
 
-    def aimpoints(self, raid: Raid) -> "list[Asset | Battery]":
-        """What a raid's threats fly at: its asset, the assets of its kind, or the battery it
-        attacks (an id that names nothing gives none: checks.py reports it)."""
+    def aimpoints(self, raid: Raid) -> "list[Asset | Battery | Radar]":
+        """What a raid's threats fly at: its asset, the assets of its kind, or the battery or radar
+        it attacks (an id that names nothing gives none: checks.py reports it)."""
         target = raid.target
         if isinstance(target, TargetBattery):
             return [b for b in self.batteries if b.id == target.battery]
+        if isinstance(target, TargetRadar):
+            return [r for r in self.radars if r.id == target.radar]
         if isinstance(target, TargetByKind):
             return [a for a in self.assets if a.kind == target.kind]
         return [a for a in self.assets if a.id == target]

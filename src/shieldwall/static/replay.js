@@ -183,10 +183,15 @@
         color: k.how === "area-kill" ? "#ca8a04" : "#9333ea", fill: false, className: "sw-ended"})
         .bindTooltip(esc(HOW[k.how] || k.how) + ": " + esc(k.type) + " #" + k.threat + " at " + clock(k.t)), shown: false};
     });
-    var lostMarks = (data.lost || []).filter(function (k) { return batteryAt[k.battery]; }).map(function (k) {
-      return {t: k.t, m: L.marker(batteryAt[k.battery], {icon: icon("sw-lost", 20), keyboard: false, zIndexOffset: 1100})
-        .bindTooltip("battery " + esc(k.battery) + " destroyed by " + esc(k.type) + " #" + k.threat + " at " +
-                     clock(k.t)), shown: false};
+    var radarAt = {};
+    (data.radars || []).forEach(function (r) { radarAt[r.id] = [r.lat, r.lon]; });
+    // a battery or (k.radar) a stand-alone radar destroyed by an attack
+    var lostAt = function (k) { return k.radar !== undefined ? radarAt[k.radar] : batteryAt[k.battery]; };
+    var lostMarks = (data.lost || []).filter(lostAt).map(function (k) {
+      var what = k.radar !== undefined ? "radar " + esc(k.radar) : "battery " + esc(k.battery);
+      return {t: k.t, radar: k.radar !== undefined, m: L.marker(lostAt(k), {icon: icon("sw-lost", 20), keyboard: false,
+                                                                           zIndexOffset: 1100})
+        .bindTooltip(what + " destroyed by " + esc(k.type) + " #" + k.threat + " at " + clock(k.t)), shown: false};
     });
     var leakMarks = (data.leaks || []).map(function (k) {
       return {t: k.t, m: L.marker([k.lat, k.lon], {icon: icon("sw-leak", 16), keyboard: false, zIndexOffset: 1000})
@@ -234,10 +239,11 @@
       lostMarks.forEach(function (k) { toggle(k, leaks, state.t >= k.t); });
       slider.value = String(Math.round(state.t));
       time.textContent = clock(state.t) + " / " + clock(data.t_end || 0);
-      var lostNow = lostMarks.filter(function (k) { return k.shown; }).length;
+      var lostNow = lostMarks.filter(function (k) { return k.shown && !k.radar; }).length;
+      var radarsNow = lostMarks.filter(function (k) { return k.shown && k.radar; }).length;
       counts.textContent = "in the air " + airborne + " \u00b7 intercepted " + killed + " \u00b7 leaked " + leaked +
         (areaKilled ? " \u00b7 area defences " + areaKilled : "") + (jammed ? " \u00b7 lost to jamming " + jammed : "") +
-        (lostNow ? " \u00b7 batteries lost " + lostNow : "") + " (of " + tracks.length + " launched in replication 0)";
+        (lostNow ? " \u00b7 batteries lost " + lostNow : "") + (radarsNow ? " \u00b7 radars lost " + radarsNow : "") + " (of " + tracks.length + " launched in replication 0)";
       root.setAttribute("data-time", String(Math.round(state.t)));
     }
 
