@@ -720,24 +720,24 @@ def _allocate(count: int, weights: np.ndarray) -> np.ndarray:
     return base
 
 
-def _attacked_batteries(scenario: Scenario) -> list[int]:
-    """The batteries some raid attacks ({battery: id}), in the order raids first name them."""
-    ids = [b.id for b in scenario.batteries]
+def _attacked(ids: list[str], scenario: Scenario, kind: type, field: str) -> list[int]:
+    """Indices into ``ids`` of the defence items some raid attacks (a ``kind`` target naming one
+    by ``field``), in the order raids first name them."""
     out: list[int] = []
     for raid in scenario.raids:
-        if isinstance(raid.target, TargetBattery) and ids.index(raid.target.battery) not in out:
-            out.append(ids.index(raid.target.battery))
+        if isinstance(raid.target, kind) and ids.index(getattr(raid.target, field)) not in out:
+            out.append(ids.index(getattr(raid.target, field)))
     return out
+
+
+def _attacked_batteries(scenario: Scenario) -> list[int]:
+    """The batteries some raid attacks ({battery: id})."""
+    return _attacked([b.id for b in scenario.batteries], scenario, TargetBattery, "battery")
 
 
 def _attacked_radars(scenario: Scenario) -> list[int]:
-    """The stand-alone radars some raid attacks ({radar: id}), in the order raids first name them."""
-    ids = [r.id for r in scenario.radars]
-    out: list[int] = []
-    for raid in scenario.raids:
-        if isinstance(raid.target, TargetRadar) and ids.index(raid.target.radar) not in out:
-            out.append(ids.index(raid.target.radar))
-    return out
+    """The stand-alone radars some raid attacks ({radar: id})."""
+    return _attacked([r.id for r in scenario.radars], scenario, TargetRadar, "radar")
 
 
 def _raid_targets(raid: Raid, count: int, scenario: Scenario, attacked: list[int],
